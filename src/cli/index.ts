@@ -1,0 +1,24 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../shared/errors.js';
+import { CliError } from './client.js';
+import { register as login } from './commands/login.js';
+import { register as org } from './commands/org.js';
+import { register as start } from './commands/start.js';
+
+const program = new Command('drawbridge')
+  .description('Drawbridge: token service, API gateway and control plane')
+  .version('0.1.0')
+  .exitOverride();
+
+for (const register of [start, login, org]) register(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (error) {
+  if (error instanceof CommanderError) process.exit(error.exitCode);
+  if (error instanceof CliError || error instanceof ConfigError) {
+    process.stderr.write(`Error: ${error.message}\n`);
+    process.exit(1);
+  }
+  throw error;
+}

@@ -1,0 +1,54 @@
+import cookie from '@fastify/cookie';
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import { ApiError } from '../shared/errors.js';
+import { authenticate } from './auth.js';
+import type { ControlPlaneDeps } from './context.js';
+import { sendApiError } from './errors.js';
+import { apiRoutes } from './routes/index.js';
+
+export type App = FastifyInstance;
+
+export interface ServerOptions {
+  /** Plugins mounted at the root next to `/api/v1` (the token service, the console). */
+  mount?: FastifyPluginAsync[];
+}
+
+/**
+ * The HTTP server of the control plane: `/api/v1` (management API), plus
+ * whatever the platform mounts beside it (token service, console).
+ */
+export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions = {}): Promise<App> {
+  const app = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    bodyLimit: 1024 * 1024,
+    trustProxy: false,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: true } },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+
+  await app.register(async (api) => {
+    await api.register(cookie);
+    await api.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'Drawbridge management API', version: '1' },
+        servers: [{ url: deps.config.publicUrl }],
+        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'drawbridge_session' } } },
+        security: [{ bearer: [] }, { session: [] }],
+      },
+    });
+    api.decorateRequest('user', null);
+    api.setErrorHandler((error, request, reply) => sendApiError(error, request, reply));
+    api.setNotFoundHandler((request, reply) => sendApiError(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply));
+    api.addHook('onRequest', authenticate(deps));
+    api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
+    await api.register(apiRoutes(deps));
+  }, { prefix: '/api/v1' });
+
+  for (const plugin of options.mount ?? []) await app.register(plugin);
+  return app;
+}

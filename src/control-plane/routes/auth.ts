@@ -1,0 +1,98 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { dummyPasswordHash, hashPassword, randomToken, verifyPassword } from '../../shared/crypto.js';
+import { ApiError, notFound } from '../../shared/errors.js';
+import { API_TOKEN_PREFIX, LoginThrottle, SESSION_COOKIE, SESSION_TTL_MS } from '../auth.js';
+import { requireUser, type ControlPlaneDeps } from '../context.js';
+import { Body } from '../schemas.js';
+
+const UserView = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), createdAt: Type.String() });
+const TokenView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]), revokedAt: Type.Union([Type.String(), Type.Null()]) });
+
+export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
+  const { store } = deps;
+  const throttle = new LoginThrottle(deps.clock);
+  const secureCookie = deps.config.publicUrl.startsWith('https://');
+
+  app.post('/auth/login', {
+    config: { public: true },
+    schema: {
+      tags: ['auth'],
+      summary: 'Sign in with a password; sets the console session cookie',
+      body: Body({ username: Type.String({ minLength: 1, maxLength: 320, description: 'email address (or "admin")' }), password: Type.String({ minLength: 1, maxLength: 1024 }) }),
+      response: { 200: Type.Object({ user: UserView }) },
+    },
+  }, async (request, reply) => {
+    const { username, password } = request.body;
+    const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
+    const wait = throttle.retryAfter(keys);
+    if (wait > 0) {
+      reply.header('retry-after', Math.ceil(wait / 1000));
+      throw new ApiError('rate_limited', 'Too many failed sign-in attempts; try again later');
+    }
+    const found = await store.users.credentialsByEmail(username);
+    const ok = await verifyPassword(password, found?.passwordHash ?? (await dummyPasswordHash()));
+    if (!found || !ok) {
+      throttle.fail(keys);
+      throw new ApiError('unauthenticated', 'Wrong username or password');
+    }
+    throttle.succeed(keys);
+    const token = randomToken(32);
+    await store.users.createSession(found.user.id, token, SESSION_TTL_MS);
+    reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: secureCookie, path: '/', maxAge: SESSION_TTL_MS / 1000 });
+    return { user: found.user };
+  });
+
+  app.post('/auth/logout', { config: { public: true }, schema: { tags: ['auth'], response: { 204: Type.Null() } } }, async (request, reply) => {
+    const token = request.cookies[SESSION_COOKIE];
+    if (token) await store.users.deleteSession(token);
+    reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send(null);
+  });
+
+  app.get('/me', { schema: { tags: ['auth'], response: { 200: UserView } } }, async (request) => requireUser(request));
+
+  app.post('/me/password', {
+    schema: { tags: ['auth'], body: Body({ currentPassword: Type.String({ minLength: 1 }), newPassword: Type.String({ minLength: 12, maxLength: 1024 }) }), response: { 204: Type.Null() } },
+  }, async (request, reply) => {
+    const user = requireUser(request);
+    const found = await store.users.credentialsByEmail(user.email);
+    if (!found || !(await verifyPassword(request.body.currentPassword, found.passwordHash))) throw new ApiError('forbidden', 'The current password is wrong');
+    await store.transaction(async (tx) => {
+      await tx.users.setPassword(user.id, await hashPassword(request.body.newPassword));
+      await tx.audit.record({ orgId: null, actorId: user.id, actor: user.email, action: 'user.password.changed', targetType: 'user', targetId: user.id });
+    });
+    return reply.code(204).send(null);
+  });
+
+  app.post('/me/tokens', {
+    schema: {
+      tags: ['auth'],
+      summary: 'Create a personal API token; the token is returned only in this response',
+      body: Body({ name: Type.String({ minLength: 1, maxLength: 100 }) }),
+      response: { 201: Type.Intersect([TokenView, Type.Object({ token: Type.String() })]) },
+    },
+  }, async (request, reply) => {
+    const user = requireUser(request);
+    const token = randomToken(32, API_TOKEN_PREFIX);
+    const created = await store.transaction(async (tx) => {
+      const t = await tx.users.createApiToken(user.id, request.body.name, token);
+      await tx.audit.record({ orgId: null, actorId: user.id, actor: user.email, action: 'api-token.created', targetType: 'api-token', targetId: t.id, details: { name: t.name } });
+      return t;
+    });
+    return reply.code(201).send({ ...created, token });
+  });
+
+  app.get('/me/tokens', { schema: { tags: ['auth'], response: { 200: Type.Array(TokenView) } } }, async (request) => store.users.listApiTokens(requireUser(request).id));
+
+  app.delete('/me/tokens/:id', { schema: { tags: ['auth'], params: Type.Object({ id: Type.String() }), response: { 204: Type.Null() } } }, async (request, reply) => {
+    const user = requireUser(request);
+    const revoked = await store.transaction(async (tx) => {
+      const ok = await tx.users.revokeApiToken(user.id, request.params.id);
+      if (ok) await tx.audit.record({ orgId: null, actorId: user.id, actor: user.email, action: 'api-token.revoked', targetType: 'api-token', targetId: request.params.id });
+      return ok;
+    });
+    if (!revoked) throw notFound('API token');
+    return reply.code(204).send(null);
+  });
+};

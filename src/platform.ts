@@ -1,0 +1,85 @@
+import { mkdirSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from './shared/clock.js';
+import type { Config } from './shared/config.js';
+import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
+import { createLogger, type Logger } from './shared/logger.js';
+import { buildServer, type App } from './control-plane/app.js';
+import type { ControlPlaneDeps } from './control-plane/context.js';
+import { openStore, type OpenStore, type Store } from './store/index.js';
+
+export interface PlatformOptions {
+  clock?: Clock;
+  logger?: Logger;
+  /** Write the first-start banner here (default: stdout). */
+  print?: (line: string) => void;
+}
+
+export interface Platform {
+  config: Config;
+  store: Store;
+  app: App;
+  deps: ControlPlaneDeps;
+  /** Base URL of the control plane as actually bound (port 0 resolved). */
+  url: string;
+  /** Set on the very first start only, when the password was generated. */
+  initialAdminPassword?: string;
+  close(): Promise<void>;
+}
+
+export const ADMIN_USERNAME = 'admin';
+
+/** Creates the first user on an empty database. Returns the password when it was generated. */
+async function bootstrapAdmin(store: Store, config: Config): Promise<{ created: boolean; password?: string }> {
+  if ((await store.users.count()) > 0) return { created: false };
+  const password = config.adminPassword ?? randomToken(18);
+  await store.transaction(async (tx) => {
+    const user = await tx.users.create({ email: ADMIN_USERNAME, name: 'Administrator', passwordHash: await hashPassword(password) });
+    await tx.audit.record({ orgId: null, actorId: null, actor: 'system', action: 'user.created', targetType: 'user', targetId: user.id, details: { email: user.email, bootstrap: true } });
+  });
+  return { created: true, password: config.adminPassword ? undefined : password };
+}
+
+/** Starts the whole platform in one process: control plane API and (as they are added) token service and gateways. */
+export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  const clock = options.clock ?? systemClock;
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
+  mkdirSync(config.dataDir, { recursive: true });
+  const masterKey = MasterKey.load(config.masterKey, config.masterKeyFile);
+  const opened: OpenStore = await openStore(config.databaseUrl, clock);
+  const { store } = opened;
+  const closers: (() => Promise<void>)[] = [() => opened.close()];
+  try {
+    const admin = await bootstrapAdmin(store, config);
+    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey };
+    const app = await buildServer(deps);
+    await app.listen({ port: config.port, host: config.host });
+    closers.unshift(() => app.close());
+    const { port } = app.server.address() as AddressInfo;
+    const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+
+    print(`Drawbridge is running (${config.mode} mode)`);
+    print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url})`);
+    print(`  OpenAPI document   ${config.publicUrl}/api/v1/openapi.json`);
+    print(`  Data folder        ${config.dataDir}`);
+    if (admin.created) {
+      print(admin.password
+        ? `  First start: sign in as "${ADMIN_USERNAME}" with the one-time password ${admin.password}\n  (it is not shown again; change it with POST /api/v1/me/password)`
+        : `  First start: sign in as "${ADMIN_USERNAME}" with the password from DRAWBRIDGE_ADMIN_PASSWORD`);
+    }
+    let closed = false;
+    return {
+      config, store, app, deps, url,
+      initialAdminPassword: admin.password,
+      async close() {
+        if (closed) return;
+        closed = true;
+        for (const close of closers) await close();
+      },
+    };
+  } catch (error) {
+    for (const close of closers) await close().catch(() => {});
+    throw error;
+  }
+}

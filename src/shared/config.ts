@@ -1,0 +1,111 @@
+import { resolve, join } from 'node:path';
+import { ConfigError } from './errors.js';
+
+export type Mode = 'development' | 'production';
+
+export interface GatewayListener {
+  /** Environment name (e.g. `development`). */
+  environment: string;
+  port: number;
+}
+
+export interface Config {
+  mode: Mode;
+  host: string;
+  /** Port of the control plane (API, console, token service). */
+  port: number;
+  /** Public base URL of the control plane; also the token service's issuer. */
+  publicUrl: string;
+  dataDir: string;
+  /** `sqlite:<file>` or `postgres://…`. */
+  databaseUrl: string;
+  masterKey?: string;
+  masterKeyFile: string;
+  adminPassword?: string;
+  logLevel: string;
+  /** Allow identity-provider URLs on private, loopback and link-local addresses. */
+  allowPrivateIdpUrls: boolean;
+  /** Gateway listeners started by `drawbridge start`, one per environment. */
+  gateways: GatewayListener[];
+  gatewayHost: string;
+}
+
+type Env = Record<string, string | undefined>;
+
+function port(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(name, `must be a port number (0-65535), got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function bool(env: Env, name: string, fallback: boolean): boolean {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return fallback;
+  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
+  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(env[name])}`);
+}
+
+function url(name: string, raw: string): string {
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be an absolute URL, got ${JSON.stringify(raw)}`);
+  }
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
+  return raw.replace(/\/+$/, '');
+}
+
+/** `development=8080,production=8081` */
+function gateways(env: Env, name: string): GatewayListener[] {
+  const raw = env[name] ?? 'development=8080,production=8081';
+  if (raw.trim() === '') return [];
+  return raw.split(',').map((entry, i) => {
+    const [environment, p] = entry.split('=').map((s) => s.trim());
+    if (!environment || !/^[a-z][a-z0-9-]*$/.test(environment) || p === undefined) {
+      throw new ConfigError(`${name}[${i}]`, `expected <environment>=<port>, got ${JSON.stringify(entry)}`);
+    }
+    return { environment, port: port({ v: p }, 'v', 0) };
+  });
+}
+
+/**
+ * Reads and validates configuration once, at start. Every error names the
+ * exact variable that is wrong; code that runs later trusts the result.
+ */
+export function loadConfig(env: Env = process.env, overrides: Partial<Config> = {}): Config {
+  const modeRaw = overrides.mode ?? env.DRAWBRIDGE_MODE ?? 'production';
+  if (modeRaw !== 'development' && modeRaw !== 'production') {
+    throw new ConfigError('DRAWBRIDGE_MODE', `must be "development" or "production", got ${JSON.stringify(modeRaw)}`);
+  }
+  const mode: Mode = modeRaw;
+  const cpPort = overrides.port ?? port(env, 'DRAWBRIDGE_PORT', 9090);
+  const dataDir = resolve(overrides.dataDir ?? env.DRAWBRIDGE_DATA_DIR ?? './data');
+  const databaseUrl = overrides.databaseUrl ?? env.DRAWBRIDGE_DATABASE_URL ?? `sqlite:${join(dataDir, 'drawbridge.db')}`;
+  if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
+    throw new ConfigError('DRAWBRIDGE_DATABASE_URL', 'must start with sqlite: or postgres://');
+  }
+  const config: Config = {
+    mode,
+    host: env.DRAWBRIDGE_HOST ?? '0.0.0.0',
+    port: cpPort,
+    publicUrl: url('DRAWBRIDGE_PUBLIC_URL', env.DRAWBRIDGE_PUBLIC_URL ?? `http://localhost:${cpPort}`),
+    dataDir,
+    databaseUrl,
+    masterKey: env.DRAWBRIDGE_MASTER_KEY || undefined,
+    masterKeyFile: join(dataDir, 'master.key'),
+    adminPassword: env.DRAWBRIDGE_ADMIN_PASSWORD || undefined,
+    logLevel: env.DRAWBRIDGE_LOG_LEVEL ?? 'info',
+    allowPrivateIdpUrls: bool(env, 'DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS', mode === 'development'),
+    gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
+    gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
+    ...overrides,
+  };
+  if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
+    throw new ConfigError('DRAWBRIDGE_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
+  }
+  return config;
+}
