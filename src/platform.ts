@@ -7,6 +7,9 @@ import { createLogger, type Logger } from './shared/logger.js';
 import { buildServer, type App } from './control-plane/app.js';
 import type { ControlPlaneDeps } from './control-plane/context.js';
 import { openStore, type OpenStore, type Store } from './store/index.js';
+import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
+import { KeyRing, tokenService } from './token-service/index.js';
+import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
 
 export interface PlatformOptions {
   clock?: Clock;
@@ -24,6 +27,8 @@ export interface Platform {
   url: string;
   /** Set on the very first start only, when the password was generated. */
   initialAdminPassword?: string;
+  /** Gateway listeners (one per configured environment) and the snapshot publisher feeding them. */
+  runtime: RuntimeGateways;
   close(): Promise<void>;
 }
 
@@ -52,8 +57,14 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {
     const admin = await bootstrapAdmin(store, config);
-    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey };
-    const app = await buildServer(deps);
+    const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
+    closers.unshift(async () => idpKeys.stop());
+    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
+    const keys = await KeyRing.open({ store, masterKey, clock, config });
+    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger });
+    closers.unshift(() => runtime.close());
+    deps.onRuntimeChange = () => runtime.publisher.notify();
+    const app = await buildServer(deps, { mount: [tokenService(deps, keys)] });
     await app.listen({ port: config.port, host: config.host });
     closers.unshift(() => app.close());
     const { port } = app.server.address() as AddressInfo;
@@ -63,6 +74,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url})`);
     print(`  OpenAPI document   ${config.publicUrl}/api/v1/openapi.json`);
     print(`  Data folder        ${config.dataDir}`);
+    for (const gw of runtime.gateways) print(`  Gateway ${gw.environment.padEnd(11)} ${gw.url}`);
     if (admin.created) {
       print(admin.password
         ? `  First start: sign in as "${ADMIN_USERNAME}" with the one-time password ${admin.password}\n  (it is not shown again; change it with POST /api/v1/me/password)`
@@ -70,7 +82,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     }
     let closed = false;
     return {
-      config, store, app, deps, url,
+      config, store, app, deps, url, runtime,
       initialAdminPassword: admin.password,
       async close() {
         if (closed) return;

@@ -4,13 +4,20 @@ import { CliError } from './client.js';
 import { register as login } from './commands/login.js';
 import { register as org } from './commands/org.js';
 import { register as start } from './commands/start.js';
+import { register as api } from './commands/api.js';
+import { register as subscription } from './commands/subscription.js';
+import { register as gateway } from './commands/gateway.js';
+import { register as env } from './commands/env.js';
+import { register as project } from './commands/project.js';
+import { register as component } from './commands/component.js';
+import { register as member } from './commands/member.js';
 
 const program = new Command('drawbridge')
   .description('Drawbridge: token service, API gateway and control plane')
   .version('0.1.0')
   .exitOverride();
 
-for (const register of [start, login, org]) register(program);
+for (const register of [start, login, org, env, project, component, member, api, subscription, gateway]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -17,6 +17,8 @@ export interface ControlPlaneDeps {
   masterKey: MasterKey;
   /** Called after a change that gateways must see (subscriptions, deployments, revocations, keys). */
   onRuntimeChange?: (orgId: string) => void;
+  /** External identity providers' key cache, shared with the token service and the gateway (created by the platform). */
+  idpKeys?: import('../shared/idp-keys/cache.js').IdpKeyCache;
 }
 
 declare module 'fastify' {

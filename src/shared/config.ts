@@ -1,5 +1,6 @@
 import { resolve, join } from 'node:path';
 import { ConfigError } from './errors.js';
+import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from './jwt/algorithms.js';
 
 export type Mode = 'development' | 'production';
 
@@ -28,6 +29,10 @@ export interface Config {
   /** Gateway listeners started by `drawbridge start`, one per environment. */
   gateways: GatewayListener[];
   gatewayHost: string;
+  /** Algorithm of new token-service signing keys (`DRAWBRIDGE_SIGNING_ALG`). */
+  signingAlg: SigningAlg;
+  /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
+  signingKeyPublishAhead: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -57,6 +62,20 @@ function url(name: string, raw: string): string {
   }
   if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
   return raw.replace(/\/+$/, '');
+}
+
+function signingAlg(env: Env, name: string): SigningAlg {
+  const raw = env[name]?.trim() || DEFAULT_SIGNING_ALG;
+  if (!isSigningAlg(raw)) throw new ConfigError(name, `must be one of ${SIGNING_ALGS.join(', ')}, got ${JSON.stringify(env[name])}`);
+  return raw;
+}
+
+function seconds(env: Env, name: string, fallback: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value > max) throw new ConfigError(name, `must be a whole number of seconds between 0 and ${max}, got ${JSON.stringify(raw)}`);
+  return value;
 }
 
 /** `development=8080,production=8081` */
@@ -102,6 +121,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowPrivateIdpUrls: bool(env, 'DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS', mode === 'development'),
     gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
     gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
+    signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
+    signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, 7 * 24 * 3600),
     ...overrides,
   };
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {

@@ -10,7 +10,7 @@ const MIGRATIONS_DIR = join(import.meta.dirname, 'migrations');
  * Every file in `migrations/` named `NNNN-name.ts` is one migration, applied in
  * name order. Each feature owns its own file; nothing central lists them.
  */
-class FolderProvider implements MigrationProvider {
+export class FolderProvider implements MigrationProvider {
   async getMigrations(): Promise<Record<string, Migration>> {
     const files = (await readdir(MIGRATIONS_DIR)).filter((f) => /^\d{4}-[a-z0-9-]+\.(ts|js)$/.test(f)).sort();
     const out: Record<string, Migration> = {};
@@ -21,9 +21,13 @@ class FolderProvider implements MigrationProvider {
   }
 }
 
-/** Applies pending migrations; idempotent, and safe when several nodes start at once (Kysely takes a lock). */
-export async function migrate(db: Db): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely, provider: new FolderProvider() });
+/**
+ * Applies pending migrations, all in one transaction on both backends;
+ * idempotent, and safe when several nodes start at once (Kysely takes a lock).
+ * Returns the names of the migrations it applied.
+ */
+export async function migrate(db: Db, provider: MigrationProvider = new FolderProvider()): Promise<string[]> {
+  const migrator = new Migrator({ db: db.kysely, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error instanceof Error ? error : new Error(String(error));
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

@@ -1,3 +1,8 @@
+import type { ApiTables } from './repos/apis.js';
+import type { DeploymentTables } from './repos/deployments.js';
+import type { IdentityProviderTables } from './repos/identity-providers.js';
+import type { SubscriptionTables } from './repos/subscriptions.js';
+import type { TokenServiceTables } from './repos/token-service.js';
 /**
  * Row types of every table. Each feature declares its tables in its own
  * interface (next to its migration's purpose) and adds it to `Database`.
@@ -15,4 +20,4 @@ export interface CoreTables {
   settings: { key: string; value: string };
 }
 
-export interface Database extends CoreTables {}
+export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables {}

@@ -96,6 +96,8 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const api = new Api(platform.url);
   const admin = await signIn(api, 'admin', ADMIN_PASSWORD);
   let users = 0;
+  // Object.assign below replaces platform.close; keep the original to call it.
+  const closePlatform = platform.close.bind(platform);
   return Object.assign(platform, {
     dataDir,
     api,
@@ -110,7 +112,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
       return user;
     },
     async close() {
-      await platform.close();
+      await closePlatform();
       rmSync(dataDir, { recursive: true, force: true });
     },
   });

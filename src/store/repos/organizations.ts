@@ -78,6 +78,22 @@ export class OrganizationRepo {
     return Number(r.numDeletedRows) > 0;
   }
 
+  async member(orgId: string, userId: string): Promise<Member | undefined> {
+    const r = await this.db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id')
+      .select(['users.id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
+      .where('memberships.org_id', '=', orgId).where('memberships.user_id', '=', userId).executeTakeFirst();
+    return r && { userId: r.id, email: r.email, name: r.name, role: r.role as Role, since: r.created_at };
+  }
+
+  /**
+   * Takes a write lock on the organization row until the transaction ends, so
+   * concurrent membership changes of one organization run one after another
+   * (PostgreSQL) and the last-admin check cannot be raced. Call inside a transaction.
+   */
+  async lock(orgId: string): Promise<void> {
+    await this.db.updateTable('organizations').set((eb) => ({ handle: eb.ref('handle') })).where('id', '=', orgId).execute();
+  }
+
   async adminCount(orgId: string): Promise<number> {
     const r = await this.db.selectFrom('memberships').select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('org_id', '=', orgId).where('role', '=', 'admin').executeTakeFirstOrThrow();
@@ -110,6 +126,12 @@ export class OrganizationRepo {
     if (patch.displayName !== undefined) set.display_name = patch.displayName;
     if (patch.gatewayUrl !== undefined) set.gateway_url = patch.gatewayUrl;
     if (Object.keys(set).length) await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
+  }
+
+  /** Moves every environment at `fromPosition` or later one step down the chain; call inside a transaction. */
+  async shiftEnvironments(orgId: string, fromPosition: number): Promise<void> {
+    await this.db.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) }))
+      .where('org_id', '=', orgId).where('position', '>=', fromPosition).execute();
   }
 
   /** Rewrites positions to follow `orderedIds`; call inside a transaction. */

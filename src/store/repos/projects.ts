@@ -48,6 +48,18 @@ export class ProjectRepo {
     await this.db.deleteFrom('projects').where('org_id', '=', orgId).where('id', '=', id).execute();
   }
 
+  /**
+   * Deletes a non-default project only while it has no components, in one
+   * statement, so a component created meanwhile is never cascaded away.
+   * Returns whether a row was deleted.
+   */
+  async deleteIfEmpty(orgId: string, id: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('projects').where('org_id', '=', orgId).where('id', '=', id).where('is_default', '=', 0)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('components').select('components.id').whereRef('components.project_id', '=', 'projects.id'))))
+      .executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
+  }
+
   async componentCount(orgId: string, projectId: string): Promise<number> {
     const r = await this.db.selectFrom('components').select((eb) => eb.fn.countAll<number | string>().as('n'))
       .where('org_id', '=', orgId).where('project_id', '=', projectId).executeTakeFirstOrThrow();

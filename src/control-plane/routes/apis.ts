@@ -1,0 +1,479 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
+import { parseDocument } from 'yaml';
+import { apiBasePath } from '../../gateway/snapshot.js';
+import { ApiError, conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
+import { isUniqueViolation, type Store } from '../../store/index.js';
+import {
+  HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
+} from '../../store/repos/apis.js';
+import type { Environment, Organization } from '../../store/repos/organizations.js';
+import type { Component, Project } from '../../store/repos/projects.js';
+import { newId } from '../../shared/crypto.js';
+import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
+import { Body } from '../schemas.js';
+import { holdsReference, malformedReferences } from '../snapshot/params.js';
+import { isHttpUrlValue } from '../snapshot/url.js';
+import { checkPolicyConfig, defaultPhase, parsePolicyRef } from '../snapshot/policies.js';
+import { projectAccess } from './projects.js';
+
+// ---------------------------------------------------------------------------
+// Schemas
+
+const CONTEXT_PATH = '^(/[A-Za-z0-9][A-Za-z0-9._~-]*)+$';
+const VERSION = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
+const SCOPE = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,200}$';
+
+export const ApiParams = Type.Object({ org: Type.String(), project: Type.String(), component: Type.String() });
+
+const Method = Type.Enum([...HTTP_METHODS]);
+const SecurityInput = Type.Object({
+  oauth2: Type.Optional(Type.Boolean({ default: true })),
+  scopes: Type.Optional(Type.Array(Type.String({ pattern: SCOPE }), { maxItems: 50, default: [] })),
+}, { additionalProperties: false });
+const ResourceInput = Type.Object({
+  method: Method,
+  path: Type.String({ minLength: 1, maxLength: 500 }),
+  security: Type.Optional(SecurityInput),
+  summary: Type.Optional(Type.String({ maxLength: 500 })),
+}, { additionalProperties: false });
+const CorsInput = Type.Object({
+  allowOrigins: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 100 }),
+  allowMethods: Type.Optional(Type.Array(Method, { maxItems: 10 })),
+  allowHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), { maxItems: 100 })),
+  exposeHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), { maxItems: 100 })),
+  allowCredentials: Type.Optional(Type.Boolean()),
+  maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
+}, { additionalProperties: false });
+const PolicyInput = Type.Object({
+  policy: Type.String({ minLength: 3, maxLength: 100, description: '`name@version`, e.g. `set-headers@1.0.0`' }),
+  resources: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(Type.String({ maxLength: 520 }), { minItems: 1, maxItems: 200 })], { description: '`all` (default) or keys like `GET /items/{id}`' })),
+  phase: Type.Optional(Type.Union([Type.Literal('request'), Type.Literal('response')], { description: 'default: the first phase the policy supports' })),
+  config: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+}, { additionalProperties: false });
+
+const DefinitionProps = {
+  contextPath: Type.String({ pattern: CONTEXT_PATH, maxLength: 200, description: 'e.g. `/orders`' }),
+  version: Type.String({ pattern: VERSION, description: 'one path segment, e.g. `v1`' }),
+  visibility: Type.Optional(Type.Enum(['public', 'private'])),
+  resources: Type.Optional(Type.Array(ResourceInput, { maxItems: 500 })),
+  backendUrls: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 2000 }), { description: 'environment name → absolute http(s) URL (may use `${param}`)' })),
+  cors: Type.Optional(Type.Union([CorsInput, Type.Null()])),
+  policies: Type.Optional(Type.Array(PolicyInput, { maxItems: 100 })),
+};
+const DefineBody = Body(DefinitionProps);
+const PatchBody = Type.Object({
+  contextPath: Type.Optional(DefinitionProps.contextPath), version: Type.Optional(DefinitionProps.version), visibility: DefinitionProps.visibility,
+  resources: DefinitionProps.resources, backendUrls: DefinitionProps.backendUrls, cors: DefinitionProps.cors, policies: DefinitionProps.policies,
+}, { additionalProperties: false, minProperties: 1 });
+
+const ResourceView = Type.Object({
+  method: Type.String(), path: Type.String(), summary: Type.Optional(Type.String()),
+  security: Type.Object({ oauth2: Type.Boolean(), scopes: Type.Array(Type.String()) }),
+});
+const PolicyView = Type.Object({
+  id: Type.String(), policy: Type.String(), resources: Type.Union([Type.Literal('all'), Type.Array(Type.String())]), phase: Type.String(), config: Type.Record(Type.String(), Type.Unknown()),
+});
+const CorsView = Type.Object({
+  allowOrigins: Type.Array(Type.String()), allowMethods: Type.Array(Type.String()), allowHeaders: Type.Array(Type.String()),
+  exposeHeaders: Type.Array(Type.String()), allowCredentials: Type.Boolean(), maxAge: Type.Integer(),
+});
+export const ApiView = Type.Object({
+  id: Type.String(), project: Type.String(), component: Type.String(), displayName: Type.String(),
+  contextPath: Type.String(), version: Type.String(), visibility: Type.String(), lifecycle: Type.String(),
+  resources: Type.Array(ResourceView), policies: Type.Array(PolicyView), cors: Type.Union([CorsView, Type.Null()]),
+  backendUrls: Type.Record(Type.String(), Type.String()),
+  endpoints: Type.Array(Type.Object({ environment: Type.String(), url: Type.String(), deployedRevision: Type.Union([Type.Integer(), Type.Null()]) }), { description: 'URL each environment\'s gateway serves this API at' }),
+  createdAt: Type.String(), updatedAt: Type.String(),
+});
+
+type DefineInput = Static<typeof DefineBody>;
+
+// ---------------------------------------------------------------------------
+// Lookups and views
+
+export interface ApiAccess extends OrgAccess { project: Project; component: Component }
+
+/** Resolves `:org/projects/:project/components/:component` to an api-proxy component of an organization the caller belongs to. */
+export async function apiComponentAccess(store: Store, request: FastifyRequest, params: Static<typeof ApiParams>): Promise<ApiAccess> {
+  const access = await projectAccess(store, request, params.org, params.project);
+  const component = await store.projects.component(access.org.id, access.project.id, params.component);
+  if (!component) throw notFound('Component');
+  if (component.type !== 'api-proxy') throw unprocessable(`Component "${component.name}" is an ${component.type}; only api-proxy components define APIs`, { component: 'is not an api-proxy' });
+  return { ...access, component };
+}
+
+/** The API of an api-proxy component, or 404 when it has not been defined yet. */
+export async function loadApi(store: Store, access: ApiAccess): Promise<Api> {
+  const api = await store.apis.get(access.org.id, access.component.id);
+  if (!api) throw notFound(`API of component "${access.component.name}" (define it first with PUT …/api)`);
+  return api;
+}
+
+/** The URL an environment's gateway serves an API at. */
+export const endpointUrl = (env: Pick<Environment, 'gatewayUrl'>, org: Pick<Organization, 'handle'>, api: Pick<Api, 'contextPath' | 'version'>): string =>
+  env.gatewayUrl.replace(/\/+$/, '') + apiBasePath({ orgHandle: org.handle, contextPath: api.contextPath, version: api.version });
+
+export async function apiView(store: Store, org: Organization, project: Project, component: Component, api: Api) {
+  const [environments, active] = await Promise.all([store.orgs.environments(org.id), store.deployments.activeForApi(org.id, api.id)]);
+  return {
+    id: api.id, project: project.name, component: component.name, displayName: component.displayName,
+    contextPath: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
+    resources: api.resources, policies: api.policies, cors: api.cors, backendUrls: api.backendUrls,
+    endpoints: environments.map((e) => ({ environment: e.name, url: endpointUrl(e, org, api), deployedRevision: active.find((d) => d.environmentId === e.id)?.revisionNumber ?? null })),
+    createdAt: api.createdAt, updatedAt: api.updatedAt,
+  };
+}
+
+// ---------------------------------------------------------------------------
+// Validation: every check names the exact field.
+
+/** `/items/{id}` → `/items/{}`: two templates that route the same are the same resource. */
+const routeShape = (path: string) => path.replace(/\{[^}]*\}/g, '{}');
+
+const PATH_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+
+/** Why a resource path template is not acceptable, or undefined when it is. */
+export function pathTemplateProblem(path: string): string | undefined {
+  if (!path.startsWith('/')) return 'must start with /';
+  if (path === '/') return undefined;
+  if (path.endsWith('/')) return 'must not end with /';
+  const segments = path.slice(1).split('/');
+  const names = new Set<string>();
+  for (const segment of segments) {
+    if (segment === '') return 'must not contain empty segments (//)';
+    if (segment === '.' || segment === '..') return 'must not contain . or .. segments';
+    if (!PATH_SEGMENT.test(segment)) return `segment "${segment}" is neither a literal nor a {parameter}`;
+    if (segment.startsWith('{')) {
+      if (names.has(segment)) return `parameter ${segment} appears twice`;
+      names.add(segment);
+    }
+  }
+  return undefined;
+}
+
+function normalizeResources(input: Static<typeof ResourceInput>[], at: string): ApiResource[] {
+  const fields: Record<string, string> = {};
+  const seen = new Map<string, number>();
+  const resources = input.map((r, i): ApiResource => {
+    const problem = pathTemplateProblem(r.path);
+    if (problem) fields[`${at}[${i}].path`] = problem;
+    const shape = `${r.method} ${routeShape(r.path)}`;
+    const first = seen.get(shape);
+    if (first !== undefined) fields[`${at}[${i}]`] = `duplicates ${at}[${first}] (${r.method} ${input[first]?.path})`;
+    else seen.set(shape, i);
+    return { method: r.method as HttpMethod, path: r.path, security: { oauth2: r.security?.oauth2 ?? true, scopes: [...new Set(r.security?.scopes ?? [])] }, ...(r.summary !== undefined && { summary: r.summary }) };
+  });
+  if (Object.keys(fields).length) throw invalid(`Invalid resources: ${describe(fields)}`, fields);
+  return resources;
+}
+
+const describe = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ');
+
+function normalizeBackendUrls(input: Record<string, string>, environments: Environment[]): Record<string, string> {
+  const fields: Record<string, string> = {};
+  for (const [env, url] of Object.entries(input)) {
+    const key = `backendUrls.${env}`;
+    if (!environments.some((e) => e.name === env)) fields[key] = `is not an environment of this organization (${environments.map((e) => e.name).join(', ')})`;
+    else if (malformedReferences(url).length) fields[key] = 'has a malformed ${parameter} reference';
+    else if (!holdsReference(url) && !isHttpUrlValue(url)) fields[key] = 'must be an absolute http(s) URL';
+  }
+  if (Object.keys(fields).length) throw invalid(`Invalid backend URLs: ${describe(fields)}`, fields);
+  return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.replace(/\/+$/, '')]));
+}
+
+function normalizeCors(input: Static<typeof CorsInput> | null | undefined): CorsConfig | null {
+  if (!input) return null;
+  const fields: Record<string, string> = {};
+  input.allowOrigins.forEach((o, i) => {
+    if (o !== '*' && !(isHttpUrlValue(o) && new URL(o).origin === o)) fields[`cors.allowOrigins[${i}]`] = 'must be * or an origin like https://app.example.com';
+  });
+  if (input.allowCredentials && input.allowOrigins.includes('*')) fields['cors.allowCredentials'] = 'cannot be true when allowOrigins contains *';
+  if (Object.keys(fields).length) throw invalid(`Invalid CORS settings: ${describe(fields)}`, fields);
+  return {
+    allowOrigins: input.allowOrigins, allowMethods: input.allowMethods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: input.allowHeaders ?? ['Authorization', 'Content-Type'], exposeHeaders: input.exposeHeaders ?? [],
+    allowCredentials: input.allowCredentials ?? false, maxAge: input.maxAge ?? 600,
+  };
+}
+
+/**
+ * Policy attachments: the policy must be registered, the resources it names
+ * must exist, and its config must pass the policy's schema. Values that hold
+ * `${param}` are checked once resolved, at deploy.
+ */
+export function normalizePolicies(input: Static<typeof PolicyInput>[] | PolicyAttachment[], resources: ApiResource[], previous: PolicyAttachment[] = []): PolicyAttachment[] {
+  const fields: Record<string, string> = {};
+  const keys = new Set(resources.map(resourceKey));
+  const attachments = input.map((p, i): PolicyAttachment => {
+    const at = `policies[${i}]`;
+    const ref = parsePolicyRef(p.policy);
+    if (typeof ref === 'string') fields[`${at}.policy`] = ref;
+    const selection = p.resources ?? 'all';
+    if (selection !== 'all') {
+      selection.forEach((key, j) => {
+        if (!keys.has(key)) fields[`${at}.resources[${j}]`] = `no resource "${key}" in this API`;
+      });
+    }
+    const config = p.config ?? {};
+    for (const path of malformedReferences(config)) fields[`${at}.config${path.startsWith('[') ? '' : '.'}${path}`] = 'has a malformed ${parameter} reference';
+    const phase = p.phase ?? (typeof ref === 'string' ? 'request' : defaultPhase(ref));
+    if (typeof ref !== 'string') Object.assign(fields, checkPolicyConfig(ref, config, { at: `${at}.config`, phase, unresolved: true }));
+    const id = 'id' in p && typeof p.id === 'string' ? p.id : previous[i]?.policy === p.policy ? previous[i]!.id : newId();
+    return { id, policy: p.policy, resources: selection === 'all' ? 'all' : [...new Set(selection)], phase, config };
+  });
+  if (Object.keys(fields).length) throw invalid(`Invalid policies: ${describe(fields)}`, fields);
+  return attachments;
+}
+
+interface Definition { contextPath: string; version: string; visibility?: Visibility; resources?: ApiResource[]; backendUrls?: Record<string, string>; cors?: CorsConfig | null; policies?: PolicyAttachment[] }
+
+/** Checks a full definition and returns the row to store. */
+async function buildApi(store: Store, access: ApiAccess, current: Api | undefined, body: Partial<DefineInput>): Promise<ApiInput> {
+  const environments = await store.orgs.environments(access.org.id);
+  const contextPath = body.contextPath ?? current?.contextPath;
+  const version = body.version ?? current?.version;
+  if (!contextPath || !version) throw invalid('contextPath and version are required to define an API', { ...(!contextPath && { contextPath: 'is required' }), ...(!version && { version: 'is required' }) });
+  if (contextPath.length > 1 && /^\/_/.test(contextPath)) throw invalid('The context path must not start with "/_"', { contextPath: 'must not start with /_' });
+  const resources = body.resources ? normalizeResources(body.resources, 'resources') : current?.resources ?? [];
+  const def: Definition = {
+    contextPath, version,
+    visibility: body.visibility ?? current?.visibility ?? 'public',
+    resources,
+    backendUrls: body.backendUrls ? normalizeBackendUrls(body.backendUrls, environments) : current?.backendUrls ?? {},
+    cors: body.cors !== undefined ? normalizeCors(body.cors) : current?.cors ?? null,
+    policies: normalizePolicies(body.policies ?? current?.policies ?? [], resources, current?.policies),
+  };
+  if (await store.apis.contextPathTaken(access.org.id, contextPath, version, access.component.id)) {
+    throw conflict(`Another API of this organization already serves ${contextPath} version ${version}`, { contextPath: 'is taken for this version' });
+  }
+  return {
+    id: access.component.id, orgId: access.org.id, contextPath, version, visibility: def.visibility!, lifecycle: current?.lifecycle ?? 'created',
+    resources, policies: def.policies!, cors: def.cors!, backendUrls: def.backendUrls!,
+  };
+}
+
+async function saveApi(deps: ControlPlaneDeps, access: ApiAccess, current: Api | undefined, next: ApiInput, action: string): Promise<Api> {
+  try {
+    return await deps.store.transaction(async (tx) => {
+      if (current) await tx.apis.save(next);
+      else await tx.apis.create(next);
+      await tx.audit.record({
+        orgId: access.org.id, ...actorOf(access.user), action, targetType: 'api', targetId: next.id,
+        details: { component: access.component.name, contextPath: next.contextPath, version: next.version, resources: next.resources.length, policies: next.policies.map((p) => p.policy) },
+      });
+      return (await tx.apis.get(access.org.id, next.id))!;
+    });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw conflict(`Another API of this organization already serves ${next.contextPath} version ${next.version}`, { contextPath: 'is taken for this version' });
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------
+// OpenAPI 3 import
+
+const OPENAPI_METHODS: Record<string, HttpMethod> = { get: 'GET', put: 'PUT', post: 'POST', delete: 'DELETE', options: 'OPTIONS', head: 'HEAD', patch: 'PATCH' };
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Parses an OpenAPI 3 document (JSON or YAML text, or an object) into resources; a broken document is a 422 naming where. */
+export function resourcesFromOpenApi(document: unknown): { resources: ApiResource[]; title?: string } {
+  let doc: unknown = document;
+  if (typeof document === 'string') {
+    const parsed = parseDocument(document, { prettyErrors: true, uniqueKeys: true });
+    const first = parsed.errors[0];
+    if (first) {
+      const pos = first.linePos?.[0];
+      const where = pos ? `line ${pos.line}, column ${pos.col}` : 'document';
+      throw unprocessable(`The document is not valid JSON or YAML (${where}): ${first.message.split('\n')[0]}`, { document: `${where}: ${first.message.split(' at line')[0]}` });
+    }
+    doc = parsed.toJS({ maxAliasCount: 100 });
+  }
+  const broken = (path: string, message: string) => unprocessable(`The OpenAPI document is invalid at ${path}: ${message}`, { [path]: message });
+  if (!isObject(doc)) throw broken('(root)', 'must be an object');
+  if (typeof doc.openapi !== 'string' || !/^3\.\d+(\.\d+)?/.test(doc.openapi)) throw broken('openapi', `must be an OpenAPI 3.x version string${doc.swagger ? ' (Swagger 2 documents are not supported)' : ''}`);
+  if (!isObject(doc.paths)) throw broken('paths', 'must be an object');
+  const rootSecurity = doc.security;
+  const resources: ApiResource[] = [];
+  for (const [path, item] of Object.entries(doc.paths)) {
+    const at = `paths.${path}`;
+    const problem = pathTemplateProblem(path);
+    if (problem) throw broken(at, problem);
+    if (!isObject(item)) throw broken(at, 'must be an object');
+    for (const [key, op] of Object.entries(item)) {
+      const method = OPENAPI_METHODS[key];
+      if (!method) continue;
+      if (!isObject(op)) throw broken(`${at}.${key}`, 'must be an object');
+      const security = securityOf(op.security ?? rootSecurity, op.security !== undefined ? `${at}.${key}.security` : 'security', broken);
+      const summary = typeof op.summary === 'string' ? op.summary.slice(0, 500) : typeof op.operationId === 'string' ? op.operationId.slice(0, 500) : undefined;
+      resources.push({ method, path, security, ...(summary !== undefined && { summary }) });
+    }
+  }
+  if (resources.length === 0) throw broken('paths', 'has no operations');
+  normalizeResources(resources, 'resources');
+  const info = isObject(doc.info) ? doc.info : {};
+  return { resources, ...(typeof info.title === 'string' && { title: info.title }) };
+}
+
+/**
+ * OpenAPI security: a list of alternatives. None, or an empty alternative
+ * (`{}`), means anonymous access; otherwise OAuth2 is required with the
+ * scopes of the first alternative.
+ */
+function securityOf(value: unknown, at: string, broken: (path: string, message: string) => ApiError): ApiResource['security'] {
+  if (value === undefined) return { oauth2: false, scopes: [] };
+  if (!Array.isArray(value)) throw broken(at, 'must be an array of security requirements');
+  if (value.length === 0) return { oauth2: false, scopes: [] };
+  value.forEach((req, i) => {
+    if (!isObject(req)) throw broken(`${at}[${i}]`, 'must be an object');
+    for (const [scheme, scopes] of Object.entries(req)) {
+      if (!Array.isArray(scopes) || scopes.some((s) => typeof s !== 'string' || !new RegExp(SCOPE).test(s))) throw broken(`${at}[${i}].${scheme}`, 'must be an array of scope names');
+    }
+  });
+  if (value.some((req) => Object.keys(req as object).length === 0)) return { oauth2: false, scopes: [] };
+  const scopes = Object.values(value[0] as Record<string, string[]>).flat();
+  return { oauth2: true, scopes: [...new Set(scopes)] };
+}
+
+// ---------------------------------------------------------------------------
+// Lifecycle
+
+const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = { created: ['published'], published: ['deprecated'], deprecated: ['published'] };
+
+// ---------------------------------------------------------------------------
+// Routes
+
+export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
+  const { store } = deps;
+  const base = '/orgs/:org/projects/:project/components/:component/api';
+
+  app.get('/orgs/:org/apis', {
+    schema: {
+      tags: ['apis'], summary: 'APIs of the organization',
+      params: Type.Object({ org: Type.String() }),
+      querystring: Type.Object({ lifecycle: Type.Optional(Type.Enum(['created', 'published', 'deprecated'])) }, { additionalProperties: false }),
+      response: { 200: Type.Array(ApiView) },
+    },
+  }, async (request) => {
+    const access = await orgAccess(store, request, request.params.org);
+    const apis = await store.apis.list(access.org.id, { lifecycle: request.query.lifecycle as Lifecycle | undefined });
+    const projects = new Map((await store.projects.list(access.org.id)).map((p) => [p.id, p]));
+    const views = [];
+    for (const api of apis) {
+      const component = await store.projects.componentById(access.org.id, api.id);
+      const project = component && projects.get(component.projectId);
+      if (component && project) views.push(await apiView(store, access.org, project, component, api));
+    }
+    return views;
+  });
+
+  app.get(base, { schema: { tags: ['apis'], summary: 'The API an api-proxy component defines', params: ApiParams, response: { 200: ApiView } } }, async (request) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    return apiView(store, access.org, access.project, access.component, await loadApi(store, access));
+  });
+
+  app.put(base, {
+    schema: {
+      tags: ['apis'], summary: 'Define or replace the API of an api-proxy component (lifecycle is kept)',
+      params: ApiParams, body: DefineBody, response: { 200: ApiView, 201: ApiView },
+    },
+  }, async (request, reply) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await store.apis.get(access.org.id, access.component.id);
+    const body = { resources: [], backendUrls: {}, cors: null, policies: [], visibility: 'public' as const, ...request.body };
+    const next = await buildApi(store, access, current, body);
+    const api = await saveApi(deps, access, current, next, current ? 'api.updated' : 'api.defined');
+    return reply.code(current ? 200 : 201).send(await apiView(store, access.org, access.project, access.component, api));
+  });
+
+  app.patch(base, {
+    schema: { tags: ['apis'], summary: 'Change parts of an API definition', params: ApiParams, body: PatchBody, response: { 200: ApiView } },
+  }, async (request) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await loadApi(store, access);
+    const next = await buildApi(store, access, current, request.body);
+    const api = await saveApi(deps, access, current, next, 'api.updated');
+    return apiView(store, access.org, access.project, access.component, api);
+  });
+
+  app.post(`${base}/import`, {
+    schema: {
+      tags: ['apis'], summary: 'Replace the resources with those of an OpenAPI 3 document (JSON or YAML)',
+      params: ApiParams,
+      body: Body({
+        document: Type.Union([Type.String({ maxLength: 900_000 }), Type.Record(Type.String(), Type.Unknown())], { description: 'the document as JSON/YAML text, or as a JSON object' }),
+        contextPath: Type.Optional(DefinitionProps.contextPath),
+        version: Type.Optional(DefinitionProps.version),
+      }),
+      response: { 200: ApiView, 201: ApiView },
+    },
+  }, async (request, reply) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await store.apis.get(access.org.id, access.component.id);
+    const { resources } = resourcesFromOpenApi(request.body.document);
+    const next = await buildApi(store, access, current, {
+      ...(request.body.contextPath && { contextPath: request.body.contextPath }),
+      ...(request.body.version && { version: request.body.version }),
+      resources: resources.map((r) => ({ ...r })),
+    });
+    const api = await saveApi(deps, access, current, next, 'api.imported');
+    return reply.code(current ? 200 : 201).send(await apiView(store, access.org, access.project, access.component, api));
+  });
+
+  app.post(`${base}/lifecycle`, {
+    schema: {
+      tags: ['apis'], summary: 'Move the API through its lifecycle: created → published → deprecated (→ published again)',
+      params: ApiParams, body: Body({ state: Type.Enum(['created', 'published', 'deprecated']) }), response: { 200: ApiView },
+    },
+  }, async (request) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await loadApi(store, access);
+    const state = request.body.state as Lifecycle;
+    if (state !== current.lifecycle) {
+      if (!TRANSITIONS[current.lifecycle].includes(state)) {
+        throw conflict(`An API that is ${current.lifecycle} cannot become ${state} (allowed: ${TRANSITIONS[current.lifecycle].join(', ')})`, { state: `cannot go from ${current.lifecycle} to ${state}` });
+      }
+      if (state === 'published' && current.resources.length === 0) throw conflict('Add at least one resource before publishing the API', { resources: 'is empty' });
+      await saveApi(deps, access, current, { ...current, lifecycle: state }, `api.${state}`);
+      deps.onRuntimeChange?.(access.org.id);
+    }
+    return apiView(store, access.org, access.project, access.component, (await store.apis.get(access.org.id, current.id))!);
+  });
+
+  app.post(`${base}/policies`, {
+    schema: {
+      tags: ['apis'], summary: 'Attach a policy to some resources or to all of them',
+      params: ApiParams, body: PolicyInput, response: { 201: PolicyView },
+    },
+  }, async (request, reply) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await loadApi(store, access);
+    const index = current.policies.length;
+    let policies: PolicyAttachment[];
+    try {
+      policies = normalizePolicies([...current.policies, request.body], current.resources, current.policies);
+    } catch (error) {
+      // Name the fields of the attachment as sent, not its place in the list.
+      if (error instanceof ApiError && error.fields) {
+        const prefix = `policies[${index}].`;
+        const fields = Object.fromEntries(Object.entries(error.fields).map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]));
+        throw new ApiError(error.code, `Invalid policy attachment: ${describe(fields)}`, fields);
+      }
+      throw error;
+    }
+    await saveApi(deps, access, current, { ...current, policies }, 'api.policy_attached');
+    return reply.code(201).send(policies[index]!);
+  });
+
+  app.delete(`${base}/policies/:attachment`, {
+    schema: { tags: ['apis'], summary: 'Detach a policy', params: Type.Object({ ...ApiParams.properties, attachment: Type.String() }), response: { 204: Type.Null() } },
+  }, async (request, reply) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await loadApi(store, access);
+    const policies = current.policies.filter((p) => p.id !== request.params.attachment);
+    if (policies.length === current.policies.length) throw notFound('Policy attachment');
+    await saveApi(deps, access, current, { ...current, policies }, 'api.policy_detached');
+    return reply.code(204).send(null);
+  });
+};

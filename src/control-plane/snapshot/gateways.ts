@@ -1,0 +1,52 @@
+import { startGateway, type ExternalTokenVerifier, type Gateway } from '../../gateway/index.js';
+import type { Clock } from '../../shared/clock.js';
+import type { Config } from '../../shared/config.js';
+import type { MasterKey } from '../../shared/crypto.js';
+import type { Logger } from '../../shared/logger.js';
+import type { Store } from '../../store/index.js';
+import { RuntimePublisher } from './publisher.js';
+
+export interface RuntimeGateways {
+  publisher: RuntimePublisher;
+  /** One listener per configured environment (`config.gateways`), in configuration order. */
+  gateways: Gateway[];
+  gateway(environment: string): Gateway | undefined;
+  close(): Promise<void>;
+}
+
+/**
+ * The single-process default: one gateway listener per configured
+ * environment, each loading its snapshot from the compiler at start and
+ * receiving new ones from the publisher as soon as they change.
+ */
+export async function startRuntimeGateways(options: {
+  config: Config;
+  store: Store;
+  masterKey: MasterKey;
+  clock: Clock;
+  logger: Logger;
+  externalVerifier?: ExternalTokenVerifier;
+  pollMs?: number;
+}): Promise<RuntimeGateways> {
+  const { config, store, masterKey, clock, logger } = options;
+  const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, pollMs: options.pollMs });
+  const gateways: Gateway[] = [];
+  const close = async () => {
+    await publisher.close();
+    for (const gw of gateways) await gw.close();
+  };
+  try {
+    for (const listener of config.gateways) {
+      const gw = await startGateway({
+        environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
+        snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier: options.externalVerifier,
+      });
+      gateways.push(gw);
+      publisher.attach(listener.environment, gw);
+    }
+  } catch (error) {
+    await close().catch(() => {});
+    throw error;
+  }
+  return { publisher, gateways, gateway: (environment) => gateways.find((g) => g.environment === environment), close };
+}

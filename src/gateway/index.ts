@@ -1,0 +1,8 @@
+/** The gateway data plane: public surface used by the platform wiring and the control plane. */
+export { startGateway, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type GatewayOptions, type GatewayLimits, type GatewayStatus, type SnapshotSource } from './server.js';
+export type { ExternalTokenVerifier, Principal } from './tokens.js';
+export * from './snapshot.js';
+export { policyCatalogue, findPolicy, validatePolicyInstance, secretPaths, GATEWAY_OWNED_HEADERS } from './policies/index.js';
+export type { PolicySchema, PolicyField, PolicyDefinition, PolicyHandler } from './policies/index.js';
+export { compileSnapshot } from './compile.js';
+export { parsePathTemplate, normalizeTarget } from './path.js';

@@ -1,0 +1,134 @@
+import type { IncomingHttpHeaders } from 'node:http';
+import { Transform, type TransformCallback } from 'node:stream';
+import { Pool, type Dispatcher } from 'undici';
+import { ApiError } from '../shared/errors.js';
+import { badGateway, gatewayTimeout, type GatewayError } from './errors.js';
+import type { HeaderMap } from './policies/types.js';
+
+/** RFC 9110 §7.6.1 hop-by-hop fields, plus ones the gateway sets itself or undici refuses. */
+const HOP_BY_HOP: ReadonlySet<string> = new Set([
+  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
+  'proxy-authorization', 'proxy-authenticate', 'http2-settings',
+]);
+
+/** Never forwarded from the consumer: the gateway sets or owns these. */
+const REQUEST_DROPPED: ReadonlySet<string> = new Set([
+  ...HOP_BY_HOP, 'host', 'expect', 'authorization', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id',
+]);
+
+function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
+  if (value === undefined) return undefined;
+  const text = Array.isArray(value) ? value.join(',') : value;
+  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s && s !== 'close' && s !== 'keep-alive');
+  return names.length ? new Set(names) : undefined;
+}
+
+export interface ForwardInfo {
+  clientIp: string | undefined;
+  proto: 'http' | 'https';
+  requestId: string;
+}
+
+/**
+ * Headers for the backend: the consumer's minus hop-by-hop, `Connection`-listed,
+ * `Host`, `Authorization` (the consumer's token never reaches a backend) and
+ * any `X-Forwarded-*` it sent (replaced, except `X-Forwarded-For`, appended to).
+ */
+export function upstreamHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): HeaderMap {
+  const listed = connectionListed(incoming.connection);
+  const out: HeaderMap = {};
+  for (const name in incoming) {
+    if (REQUEST_DROPPED.has(name) || (listed !== undefined && listed.has(name))) continue;
+    out[name] = incoming[name];
+  }
+  const prior = incoming['x-forwarded-for'];
+  const ip = info.clientIp ?? 'unknown';
+  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${ip}` : ip;
+  out['x-forwarded-proto'] = info.proto;
+  if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
+  out['x-request-id'] = info.requestId;
+  return out;
+}
+
+/** The backend's response headers minus hop-by-hop and `Connection`-listed ones. */
+export function downstreamHeaders(incoming: Record<string, string | string[] | undefined>): HeaderMap {
+  const listed = connectionListed(incoming.connection);
+  const out: HeaderMap = {};
+  for (const name in incoming) {
+    if (HOP_BY_HOP.has(name) || (listed !== undefined && listed.has(name))) continue;
+    out[name] = incoming[name];
+  }
+  return out;
+}
+
+export const payloadTooLarge = (max: number) => new ApiError('payload_too_large', `The request body is larger than the ${max} bytes this API accepts`);
+
+/** Counts a streamed (chunked) body and fails it as soon as it passes the limit. */
+export class BodyLimit extends Transform {
+  private seen = 0;
+  exceeded = false;
+
+  constructor(private readonly max: number) {
+    super();
+  }
+
+  override _transform(chunk: Buffer, _enc: BufferEncoding, done: TransformCallback): void {
+    this.seen += chunk.length;
+    if (this.seen > this.max) {
+      this.exceeded = true;
+      done(payloadTooLarge(this.max));
+      return;
+    }
+    done(null, chunk);
+  }
+}
+
+/** Reads a whole body (known to be small) so it can be sent twice. */
+export async function readBody(stream: AsyncIterable<Buffer>, max: number): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += chunk.length;
+    if (size > max) throw payloadTooLarge(max);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks, size);
+}
+
+const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
+
+/** Classifies a backend failure: timeouts are 504, everything else the backend did wrong is 502. */
+export function upstreamFailure(error: unknown): { error: GatewayError; kind: 'timeout' | 'refused' | 'reset' | 'error' } {
+  const code = (error as { code?: string } | null)?.code ?? '';
+  const detail = `${code} ${(error as Error | null)?.message ?? ''}`.trim();
+  if (TIMEOUT_CODES.has(code)) return { error: gatewayTimeout(detail), kind: 'timeout' };
+  if (code === 'ECONNREFUSED') return { error: badGateway('The backend refused the connection', detail), kind: 'refused' };
+  if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { error: badGateway('The backend closed the connection', detail), kind: 'reset' };
+  return { error: badGateway('The backend could not be reached', detail), kind: 'error' };
+}
+
+export interface PoolSettings {
+  connectTimeoutMs: number;
+  connections: number;
+}
+
+/** Keep-alive connection pools, one per backend origin (and connect timeout), kept across snapshots. */
+export class Pools {
+  private readonly pools = new Map<string, Pool>();
+
+  get(origin: string, settings: PoolSettings): Dispatcher {
+    const key = `${origin}|${settings.connectTimeoutMs}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new Pool(origin, { connections: settings.connections, connect: { timeout: settings.connectTimeoutMs }, keepAliveTimeout: 4_000, pipelining: 1 });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    const all = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(all.map((p) => p.destroy().catch(() => {})));
+  }
+}

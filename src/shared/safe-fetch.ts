@@ -1,0 +1,310 @@
+/**
+ * Fetching URLs that an organization admin typed in (OIDC discovery documents,
+ * JWKS) without letting them reach into the platform's own network (SSRF).
+ *
+ * Contract:
+ * - `https` only; with `allowPrivate`, plain `http` is also accepted when the
+ *   host is loopback (local testing).
+ * - Every address the host name RESOLVES to is checked (not the name), and the
+ *   connection goes to the checked address (a custom `lookup` inside the undici
+ *   Agent), so a DNS answer that changes between check and connect (rebinding)
+ *   cannot slip through. IP literals are checked before connecting, including
+ *   IPv4-mapped/compatible IPv6, NAT64 and 6to4 forms; decimal/hex IPv4 forms
+ *   are normalized by the WHATWG URL parser first.
+ * - Refused unless `allowPrivate`: loopback, private (RFC 1918, CGNAT),
+ *   link-local, unique-local, unspecified, multicast and reserved ranges.
+ * - One deadline (default 5 s) for the whole exchange including redirects,
+ *   a body cap (default 256 KiB) enforced while streaming, at most 3 redirects,
+ *   each hop re-checked from scratch.
+ * - Every refusal is a `SafeFetchError` with a stable `code` and a message that
+ *   says why (safe to show to the admin who configured the URL).
+ */
+import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { isIP, type LookupFunction } from 'node:net';
+import { Agent, request } from 'undici';
+
+export const SAFE_FETCH_DEFAULTS = { timeoutMs: 5_000, maxBytes: 256 * 1024, maxRedirects: 3 } as const;
+
+export type SafeFetchErrorCode =
+  | 'invalid_url'
+  | 'scheme_not_allowed'
+  | 'credentials_in_url'
+  | 'address_not_allowed'
+  | 'dns_failed'
+  | 'connect_failed'
+  | 'too_many_redirects'
+  | 'bad_redirect'
+  | 'timeout'
+  | 'body_too_large'
+  | 'http_status'
+  | 'invalid_json';
+
+export class SafeFetchError extends Error {
+  constructor(readonly code: SafeFetchErrorCode, message: string, readonly url?: string) {
+    super(message);
+    this.name = 'SafeFetchError';
+  }
+}
+
+export interface SafeFetchOptions {
+  /** Allow private/loopback/link-local targets (and http on loopback). `config.allowPrivateIdpUrls`. */
+  allowPrivate?: boolean;
+  /**
+   * Exact origins (`scheme://host:port`) exempt from the scheme and address
+   * checks, e.g. an internal IdP the operator vouches for. Redirects to other
+   * origins are still checked in full.
+   */
+  trustedOrigins?: readonly string[];
+  timeoutMs?: number;
+  maxBytes?: number;
+  maxRedirects?: number;
+  headers?: Record<string, string>;
+}
+
+export interface SafeFetchResponse {
+  /** The URL that finally answered (after redirects). */
+  url: string;
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: Buffer;
+}
+
+// ---------------------------------------------------------------------------
+// Address classification
+
+/** Why an address may not be fetched, or `undefined` when it is a public unicast address. */
+export function addressRestriction(ip: string): string | undefined {
+  const bare = ip.replace(/^\[|\]$/g, '');
+  const family = isIP(bare);
+  if (family === 4) return ipv4Restriction(bare.split('.').map(Number));
+  if (family === 6) return ipv6Restriction(bare);
+  // Not an IP: zone IDs (fe80::1%eth0) and anything unparsable are refused.
+  return 'not a plain IP address';
+}
+
+function ipv4Restriction(o: number[]): string | undefined {
+  const [a = 0, b = 0, c = 0] = o;
+  if (a === 0) return 'unspecified (0.0.0.0/8)';
+  if (a === 127) return 'loopback';
+  if (a === 10 || (a === 172 && b >= 16 && b <= 31) || (a === 192 && b === 168)) return 'private (RFC 1918)';
+  if (a === 100 && b >= 64 && b <= 127) return 'private (shared address space, RFC 6598)';
+  if (a === 169 && b === 254) return 'link-local';
+  if (a === 192 && b === 0 && c === 0) return 'reserved (IETF protocol assignments)';
+  if (a === 192 && b === 0 && c === 2) return 'reserved (documentation)';
+  if (a === 198 && (b === 18 || b === 19)) return 'reserved (benchmarking)';
+  if (a === 198 && b === 51 && c === 100) return 'reserved (documentation)';
+  if (a === 203 && b === 0 && c === 113) return 'reserved (documentation)';
+  if (a >= 224 && a <= 239) return 'multicast';
+  if (a >= 240) return 'reserved (240.0.0.0/4, broadcast)';
+  return undefined;
+}
+
+/** Expands an IPv6 literal to 8 16-bit groups (handles `::` and a dotted IPv4 tail). */
+function ipv6Groups(text: string): number[] {
+  let s = text.toLowerCase();
+  const dotted = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (dotted?.[1]) {
+    const [p, q, r, t] = dotted[1].split('.').map(Number) as [number, number, number, number];
+    s = s.slice(0, -dotted[1].length) + `${((p << 8) | q).toString(16)}:${((r << 8) | t).toString(16)}`;
+  }
+  const [head = '', tail] = s.split('::');
+  const h = head ? head.split(':') : [];
+  const t = tail === undefined ? [] : tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((g) => parseInt(g, 16));
+}
+
+function ipv6Restriction(text: string): string | undefined {
+  const g = ipv6Groups(text);
+  const embeddedV4 = (hi: number, lo: number) => [hi >> 8, hi & 0xff, lo >> 8, lo & 0xff];
+  const zeros = (n: number) => g.slice(0, n).every((x) => x === 0);
+  if (zeros(8)) return 'unspecified (::)';
+  if (zeros(7) && g[7] === 1) return 'loopback';
+  // ::ffff:a.b.c.d (IPv4-mapped) and ::a.b.c.d (IPv4-compatible): judge the IPv4 address.
+  if (zeros(5) && g[5] === 0xffff) return prefixed('IPv4-mapped', ipv4Restriction(embeddedV4(g[6]!, g[7]!)));
+  if (zeros(6)) return prefixed('IPv4-compatible', ipv4Restriction(embeddedV4(g[6]!, g[7]!)) ?? 'deprecated form');
+  // 64:ff9b::/96 (NAT64) and 2002::/16 (6to4) carry an IPv4 address too.
+  if (g[0] === 0x64 && g[1] === 0xff9b && g.slice(2, 6).every((x) => x === 0)) return prefixed('NAT64', ipv4Restriction(embeddedV4(g[6]!, g[7]!)));
+  if (g[0] === 0x2002) return prefixed('6to4', ipv4Restriction(embeddedV4(g[1]!, g[2]!)));
+  const first = g[0]!;
+  if ((first & 0xffc0) === 0xfe80) return 'link-local';
+  if ((first & 0xffc0) === 0xfec0) return 'private (site-local)';
+  if ((first & 0xfe00) === 0xfc00) return 'unique-local';
+  if ((first & 0xff00) === 0xff00) return 'multicast';
+  if (first === 0x2001 && g[1] === 0) return 'reserved (Teredo)';
+  if (first === 0x2001 && g[1] === 0xdb8) return 'reserved (documentation)';
+  if (first === 0x0100 && g[1] === 0 && g[2] === 0 && g[3] === 0) return 'reserved (discard prefix)';
+  return undefined;
+}
+
+const prefixed = (label: string, reason: string | undefined) => reason && `${reason} (${label})`;
+
+export const isLoopback = (ip: string): boolean => addressRestriction(ip)?.startsWith('loopback') ?? false;
+
+// ---------------------------------------------------------------------------
+// Per-hop policy
+
+interface HopPolicy {
+  allowPrivate: boolean;
+  /** Plain http: only loopback targets may be reached. */
+  loopbackOnly: boolean;
+  trusted: boolean;
+}
+
+function checkAddress(ip: string, policy: HopPolicy, host: string): SafeFetchError | undefined {
+  if (policy.trusted) return undefined;
+  const restriction = addressRestriction(ip);
+  if (policy.loopbackOnly && !isLoopback(ip)) {
+    return new SafeFetchError('scheme_not_allowed', `http:// is only allowed for loopback hosts; ${host} resolves to ${ip} (use https://)`);
+  }
+  if (restriction && !policy.allowPrivate) {
+    const what = host === ip ? `${ip} is a ${restriction} address` : `${host} resolves to ${ip}, a ${restriction} address`;
+    return new SafeFetchError('address_not_allowed', `${what}; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)`);
+  }
+  return undefined;
+}
+
+/** A `lookup` for net/tls.connect that resolves, checks every answer, and hands back only checked addresses. */
+function checkedLookup(policy: HopPolicy): LookupFunction {
+  return ((hostname: string, options: { all?: boolean; family?: number }, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
+    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
+      if (err || addresses.length === 0) {
+        callback(new SafeFetchError('dns_failed', `Cannot resolve ${hostname}: ${err?.code ?? 'no addresses'}`), '', 0);
+        return;
+      }
+      for (const a of addresses) {
+        const refused = checkAddress(a.address, policy, hostname);
+        if (refused) {
+          callback(refused, '', 0);
+          return;
+        }
+      }
+      if (options.all) callback(null, addresses);
+      else callback(null, addresses[0]!.address, addresses[0]!.family);
+    });
+  }) as LookupFunction;
+}
+
+function parseTarget(raw: string, options: SafeFetchOptions): { url: URL; policy: HopPolicy } {
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    throw new SafeFetchError('invalid_url', `Not an absolute URL: ${JSON.stringify(raw.slice(0, 200))}`);
+  }
+  const shown = url.href;
+  if (url.username || url.password) throw new SafeFetchError('credentials_in_url', 'URLs with user:password@ are not allowed', shown);
+  const trusted = (options.trustedOrigins ?? []).includes(url.origin);
+  const allowPrivate = options.allowPrivate ?? false;
+  if (!trusted && url.protocol !== 'https:') {
+    if (url.protocol !== 'http:') throw new SafeFetchError('scheme_not_allowed', `Only https:// URLs are allowed, got ${url.protocol}`, shown);
+    if (!allowPrivate) throw new SafeFetchError('scheme_not_allowed', 'Only https:// URLs are allowed (http:// only on loopback when private IdP URLs are allowed)', shown);
+  }
+  const policy: HopPolicy = { allowPrivate, loopbackOnly: !trusted && url.protocol === 'http:', trusted };
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (isIP(host)) {
+    const refused = checkAddress(host, policy, host);
+    if (refused) throw new SafeFetchError(refused.code, refused.message, shown);
+  } else if (host === '') {
+    throw new SafeFetchError('invalid_url', 'The URL has no host', shown);
+  }
+  return { url, policy };
+}
+
+// ---------------------------------------------------------------------------
+// Fetching
+
+/** Drops a response body we will not read, without an unhandled 'error' event. */
+function discard(body: { on(event: 'error', fn: () => void): unknown; destroy(): unknown }): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+function translate(error: unknown, url: string, timedOut: boolean, timeoutMs: number): SafeFetchError {
+  if (error instanceof SafeFetchError) return error.url ? error : new SafeFetchError(error.code, error.message, url);
+  const cause = (error as { cause?: unknown }).cause;
+  if (cause instanceof SafeFetchError) return translate(cause, url, timedOut, timeoutMs);
+  if (timedOut) return new SafeFetchError('timeout', `No complete answer from ${new URL(url).origin} within ${timeoutMs / 1000} s`, url);
+  const e = error as { code?: string; message?: string };
+  return new SafeFetchError('connect_failed', `Cannot fetch ${new URL(url).origin}: ${e.code ?? e.message ?? 'connection failed'}`, url);
+}
+
+async function readCapped(body: AsyncIterable<Buffer> & { on(event: 'error', fn: () => void): unknown; destroy(): unknown }, maxBytes: number, url: string): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > maxBytes) {
+      discard(body);
+      throw new SafeFetchError('body_too_large', `The response from ${new URL(url).origin} is larger than ${Math.round(maxBytes / 1024)} KiB`, url);
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks);
+}
+
+/** GETs `url` under the rules above. Non-2xx answers are returned, not thrown (see `safeFetchJson`). */
+export async function safeFetch(url: string, options: SafeFetchOptions = {}): Promise<SafeFetchResponse> {
+  const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
+  const maxBytes = options.maxBytes ?? SAFE_FETCH_DEFAULTS.maxBytes;
+  const maxRedirects = options.maxRedirects ?? SAFE_FETCH_DEFAULTS.maxRedirects;
+  const controller = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  let current = url;
+  try {
+    for (let hop = 0; ; hop++) {
+      const { url: target, policy } = parseTarget(current, options);
+      const agent = new Agent({ connect: { lookup: checkedLookup(policy), timeout: timeoutMs }, connections: 1, pipelining: 0 });
+      try {
+        const res = await request(target, {
+          dispatcher: agent,
+          method: 'GET',
+          headers: { accept: 'application/json', 'user-agent': 'drawbridge', ...options.headers },
+          signal: controller.signal,
+        });
+        if (REDIRECTS.has(res.statusCode)) {
+          discard(res.body);
+          const location = res.headers.location;
+          if (typeof location !== 'string' || location === '') throw new SafeFetchError('bad_redirect', `${target.origin} answered ${res.statusCode} without a Location`, target.href);
+          if (hop >= maxRedirects) throw new SafeFetchError('too_many_redirects', `More than ${maxRedirects} redirects (starting at ${new URL(url).origin})`, target.href);
+          try {
+            current = new URL(location, target).href;
+          } catch {
+            throw new SafeFetchError('bad_redirect', `${target.origin} redirected to an invalid URL`, target.href);
+          }
+          continue;
+        }
+        const declared = Number(res.headers['content-length']);
+        if (Number.isFinite(declared) && declared > maxBytes) {
+          discard(res.body);
+          throw new SafeFetchError('body_too_large', `The response from ${target.origin} is larger than ${Math.round(maxBytes / 1024)} KiB`, target.href);
+        }
+        const body = await readCapped(res.body as unknown as AsyncIterable<Buffer> & { on(event: 'error', fn: () => void): unknown; destroy(): unknown }, maxBytes, target.href);
+        return { url: target.href, status: res.statusCode, headers: res.headers, body };
+      } catch (error) {
+        throw translate(error, target.href, timedOut, timeoutMs);
+      } finally {
+        void agent.destroy().catch(() => {});
+      }
+    }
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** GETs a JSON document: the final answer must be 200 with a JSON object body. */
+export async function safeFetchJson<T = Record<string, unknown>>(url: string, options: SafeFetchOptions = {}): Promise<{ url: string; json: T }> {
+  const res = await safeFetch(url, options);
+  if (res.status !== 200) throw new SafeFetchError('http_status', `${new URL(res.url).origin} answered HTTP ${res.status}`, res.url);
+  let json: unknown;
+  try {
+    json = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    throw new SafeFetchError('invalid_json', `The response from ${new URL(res.url).origin} is not JSON`, res.url);
+  }
+  if (json === null || typeof json !== 'object' || Array.isArray(json)) throw new SafeFetchError('invalid_json', `The response from ${new URL(res.url).origin} is not a JSON object`, res.url);
+  return { url: res.url, json: json as T };
+}

@@ -1,0 +1,190 @@
+import type { Kysely } from 'kysely';
+import { isoNow, type Clock } from '../../shared/clock.js';
+import { newId, sha256 } from '../../shared/crypto.js';
+import type { Database } from '../schema.js';
+
+export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
+export type HttpMethod = (typeof HTTP_METHODS)[number];
+export type Visibility = 'public' | 'private';
+export type Lifecycle = 'created' | 'published' | 'deprecated';
+
+export interface ResourceSecurity {
+  /** A valid platform (or linked external IdP) token is required. */
+  oauth2: boolean;
+  /** Every one of these scopes must be in the token. */
+  scopes: string[];
+}
+
+export interface ApiResource {
+  method: HttpMethod;
+  /** Path template below the context path, e.g. `/items/{id}`. */
+  path: string;
+  security: ResourceSecurity;
+  summary?: string;
+}
+
+/** A policy attached to some resources (keys `METHOD /path`) or to all of them. Config values may hold `${param}`. */
+export interface PolicyAttachment {
+  id: string;
+  /** `name@version`, e.g. `set-headers@1.0.0`. */
+  policy: string;
+  resources: 'all' | string[];
+  /** `request` (before proxying) or `response`; one the policy supports. */
+  phase: 'request' | 'response';
+  config: Record<string, unknown>;
+}
+
+export interface CorsConfig {
+  allowOrigins: string[];
+  allowMethods: string[];
+  allowHeaders: string[];
+  exposeHeaders: string[];
+  allowCredentials: boolean;
+  maxAge: number;
+}
+
+export interface Api {
+  /** The api-proxy component's id; an API is one per component. */
+  id: string;
+  orgId: string;
+  contextPath: string;
+  version: string;
+  visibility: Visibility;
+  lifecycle: Lifecycle;
+  resources: ApiResource[];
+  policies: PolicyAttachment[];
+  cors: CorsConfig | null;
+  /** Backend URL per environment name; values may hold `${param}`. */
+  backendUrls: Record<string, string>;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** What a revision freezes: everything but environment-specific values. */
+export interface RevisionDefinition {
+  contextPath: string;
+  version: string;
+  resources: ApiResource[];
+  policies: PolicyAttachment[];
+  cors: CorsConfig | null;
+}
+
+export interface ApiRevision {
+  id: string;
+  orgId: string;
+  apiId: string;
+  number: number;
+  definition: RevisionDefinition;
+  digest: string;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface ApiTables {
+  apis: {
+    component_id: string; org_id: string; context_path: string; version: string; visibility: string; lifecycle: string;
+    resources: string; policies: string; cors: string | null; backend_urls: string; created_at: string; updated_at: string;
+  };
+  api_revisions: { id: string; org_id: string; api_id: string; number: number; definition: string; digest: string; created_by: string; created_at: string };
+}
+
+export const resourceKey = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
+
+const toApi = (r: Database['apis']): Api => ({
+  id: r.component_id, orgId: r.org_id, contextPath: r.context_path, version: r.version,
+  visibility: r.visibility as Visibility, lifecycle: r.lifecycle as Lifecycle,
+  resources: JSON.parse(r.resources) as ApiResource[], policies: JSON.parse(r.policies) as PolicyAttachment[],
+  cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig), backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
+  createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const toRevision = (r: Database['api_revisions']): ApiRevision => ({
+  id: r.id, orgId: r.org_id, apiId: r.api_id, number: Number(r.number), definition: JSON.parse(r.definition) as RevisionDefinition,
+  digest: r.digest, createdBy: r.created_by, createdAt: r.created_at,
+});
+
+/** Stable JSON (sorted keys) so equal definitions have equal digests. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export type ApiInput = Omit<Api, 'createdAt' | 'updatedAt'>;
+
+/** API definitions and their immutable revisions. Every query is scoped by organization. */
+export class ApiRepo {
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+
+  async create(input: ApiInput): Promise<Api> {
+    const now = isoNow(this.clock);
+    const row: Database['apis'] = {
+      component_id: input.id, org_id: input.orgId, context_path: input.contextPath, version: input.version, visibility: input.visibility,
+      lifecycle: input.lifecycle, resources: JSON.stringify(input.resources), policies: JSON.stringify(input.policies),
+      cors: input.cors === null ? null : JSON.stringify(input.cors), backend_urls: JSON.stringify(input.backendUrls), created_at: now, updated_at: now,
+    };
+    await this.db.insertInto('apis').values(row).execute();
+    return toApi(row);
+  }
+
+  /** Writes every field of `api` (read, change, write: call inside a transaction). */
+  async save(api: ApiInput): Promise<void> {
+    await this.db.updateTable('apis').set({
+      context_path: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
+      resources: JSON.stringify(api.resources), policies: JSON.stringify(api.policies),
+      cors: api.cors === null ? null : JSON.stringify(api.cors), backend_urls: JSON.stringify(api.backendUrls), updated_at: isoNow(this.clock),
+    }).where('org_id', '=', api.orgId).where('component_id', '=', api.id).execute();
+  }
+
+  async get(orgId: string, id: string): Promise<Api | undefined> {
+    const r = await this.db.selectFrom('apis').selectAll().where('org_id', '=', orgId).where('component_id', '=', id).executeTakeFirst();
+    return r && toApi(r);
+  }
+
+  async list(orgId: string, filter: { lifecycle?: Lifecycle } = {}): Promise<Api[]> {
+    let q = this.db.selectFrom('apis').selectAll().where('org_id', '=', orgId);
+    if (filter.lifecycle) q = q.where('lifecycle', '=', filter.lifecycle);
+    return (await q.orderBy('context_path').orderBy('version').execute()).map(toApi);
+  }
+
+  async contextPathTaken(orgId: string, contextPath: string, version: string, exceptId: string): Promise<boolean> {
+    return !!(await this.db.selectFrom('apis').select('component_id').where('org_id', '=', orgId).where('context_path', '=', contextPath)
+      .where('version', '=', version).where('component_id', '!=', exceptId).executeTakeFirst());
+  }
+
+  /** Returns the latest revision when its definition equals `definition`, else stores a new one. */
+  async ensureRevision(orgId: string, apiId: string, definition: RevisionDefinition, createdBy: string): Promise<{ revision: ApiRevision; created: boolean }> {
+    const digest = sha256(canonicalJson(definition));
+    const latest = await this.latestRevision(orgId, apiId);
+    if (latest && latest.digest === digest) return { revision: latest, created: false };
+    const row: Database['api_revisions'] = {
+      id: newId(), org_id: orgId, api_id: apiId, number: (latest?.number ?? 0) + 1, definition: JSON.stringify(definition),
+      digest, created_by: createdBy, created_at: isoNow(this.clock),
+    };
+    await this.db.insertInto('api_revisions').values(row).execute();
+    return { revision: toRevision(row), created: true };
+  }
+
+  async latestRevision(orgId: string, apiId: string): Promise<ApiRevision | undefined> {
+    const r = await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId)
+      .orderBy('number', 'desc').limit(1).executeTakeFirst();
+    return r && toRevision(r);
+  }
+
+  async revision(orgId: string, apiId: string, number: number): Promise<ApiRevision | undefined> {
+    const r = await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId).where('number', '=', number).executeTakeFirst();
+    return r && toRevision(r);
+  }
+
+  async revisionById(id: string): Promise<ApiRevision | undefined> {
+    const r = await this.db.selectFrom('api_revisions').selectAll().where('id', '=', id).executeTakeFirst();
+    return r && toRevision(r);
+  }
+
+  async revisions(orgId: string, apiId: string): Promise<ApiRevision[]> {
+    return (await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId).orderBy('number', 'desc').execute()).map(toRevision);
+  }
+}

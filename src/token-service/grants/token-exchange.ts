@@ -1,0 +1,132 @@
+import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
+import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
+import {
+  decodeJwt, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
+  type DecodedJwt, type ExpectedTokenType, type StepResult, type VerifiedIdpToken,
+} from '../../shared/idp-keys/verify.js';
+import { gatewayAudience } from '../../shared/jwt/index.js';
+import { InvalidRequest, InvalidTarget, TemporarilyUnavailable } from '../../shared/oauth-errors.js';
+import type { IdentityProvider } from '../../store/repos/identity-providers.js';
+import type { AuthenticatedClient, GrantContext, GrantDeps, GrantFactory } from './grant.js';
+import { TOKEN_EXCHANGE } from './grant-types.js';
+
+/**
+ * RFC 8693 token exchange: a client trades a JWT from one of ITS
+ * organization's identity providers for a platform access token for the
+ * same end user (`sub` from the subject token, `idp` = the provider's name).
+ *
+ * Errors (RFC 8693 §2.2.2): a subject token that fails any check is
+ * `invalid_request`, an `audience`/`resource` the service will not issue
+ * for is `invalid_target`; the description names the failed check and never
+ * contains the token. Keys that cannot be fetched (or are stale) are a
+ * server-side condition: `temporarily_unavailable`.
+ */
+export const TOKEN_TYPE = {
+  jwt: 'urn:ietf:params:oauth:token-type:jwt',
+  accessToken: 'urn:ietf:params:oauth:token-type:access_token',
+  idToken: 'urn:ietf:params:oauth:token-type:id_token',
+} as const;
+
+const SUBJECT_TOKEN_TYPES: Readonly<Record<string, ExpectedTokenType>> = {
+  [TOKEN_TYPE.jwt]: 'jwt',
+  [TOKEN_TYPE.accessToken]: 'access_token',
+  [TOKEN_TYPE.idToken]: 'id_token',
+};
+
+/** The grant may be given the platform's shared key cache; otherwise it keeps its own. */
+export type TokenExchangeDeps = GrantDeps & { idpKeys?: IdpKeyCache };
+
+// --- steps -----------------------------------------------------------------
+
+function checkRequestedType(ctx: GrantContext): void {
+  const requested = ctx.params.get('requested_token_type');
+  if (requested !== undefined && requested !== TOKEN_TYPE.accessToken) {
+    throw new InvalidRequest(`requested_token_type ${JSON.stringify(requested.slice(0, 100))} cannot be issued; only ${TOKEN_TYPE.accessToken} is supported`);
+  }
+}
+
+function checkActor(ctx: GrantContext): void {
+  const token = ctx.params.has('actor_token');
+  const type = ctx.params.has('actor_token_type');
+  if (token && !type) throw new InvalidRequest('actor_token_type is required when actor_token is present');
+  if (type && !token) throw new InvalidRequest('actor_token_type must not be sent without actor_token');
+  if (token) throw new InvalidRequest('Delegation (actor_token) is not supported; send only the subject token');
+}
+
+function subjectTokenType(ctx: GrantContext): ExpectedTokenType {
+  const declared = ctx.params.require('subject_token_type');
+  const expected = SUBJECT_TOKEN_TYPES[declared];
+  if (!expected) throw new InvalidRequest(`subject_token_type must be one of ${Object.keys(SUBJECT_TOKEN_TYPES).join(', ')}`);
+  return expected;
+}
+
+/** `audience` must name this environment's gateway audience; `resource` must be under its gateway URL. */
+function checkTarget(ctx: GrantContext): void {
+  const { client } = ctx;
+  const audience = ctx.params.get('audience');
+  const expected = gatewayAudience(client.org.id, client.environment.name);
+  if (audience !== undefined && audience !== expected) {
+    throw new InvalidTarget(`Tokens can only be issued for audience ${expected} (this client's environment "${client.environment.name}")`);
+  }
+  const resource = ctx.params.get('resource');
+  if (resource !== undefined) {
+    const base = client.environment.gatewayUrl.replace(/\/+$/, '');
+    if (resource !== base && !resource.startsWith(base + '/')) {
+      throw new InvalidTarget(`Tokens can only be issued for resources of the ${client.environment.name} gateway (${base})`);
+    }
+  }
+}
+
+function decodeSubject(ctx: GrantContext): DecodedJwt {
+  const decoded = decodeJwt(ctx.params.require('subject_token'));
+  if ('step' in decoded) throw new InvalidRequest(`The subject token was refused (format): ${decoded.message}`);
+  return decoded;
+}
+
+/** The IdP of the CLIENT's organization with the token's issuer; among several with that issuer, the one whose audiences match. */
+async function findIdp(deps: GrantDeps, client: AuthenticatedClient, decoded: DecodedJwt): Promise<IdentityProvider> {
+  const iss = unverifiedIssuer(decoded);
+  if (iss === undefined) throw new InvalidRequest('The subject token was refused (issuer): it has no "iss" claim');
+  const candidates = await deps.store.identityProviders.forIssuer(client.org.id, iss);
+  if (candidates.length === 0) {
+    throw new InvalidRequest(`The subject token was refused (issuer): ${JSON.stringify(iss.slice(0, 200))} is not the issuer of any identity provider of this organization`);
+  }
+  const auds = unverifiedAudiences(decoded);
+  return candidates.find((idp) => idp.audiences.some((a) => auds.includes(a))) ?? candidates[0]!;
+}
+
+function refusal(failure: StepResult): Error {
+  if (failure.code === 'keys_stale' || failure.code === 'keys_unavailable') return new TemporarilyUnavailable(failure.message, failure.code);
+  return new InvalidRequest(`The subject token was refused (${failure.step}): ${failure.message}`, failure.code);
+}
+
+async function verifySubject(keys: IdpKeyCache, deps: GrantDeps, idp: IdentityProvider, decoded: DecodedJwt, expected: ExpectedTokenType): Promise<VerifiedIdpToken> {
+  const result = await verifyIdpToken(idp, decoded, { keys, clock: deps.clock, expectedType: expected });
+  if (!result.ok) throw refusal(result.failure);
+  return result.token;
+}
+
+// --- the grant: a flat list of the steps above ------------------------------
+
+export const tokenExchangeGrant: GrantFactory = (grantDeps) => {
+  const deps = grantDeps as TokenExchangeDeps;
+  const keys = deps.idpKeys ?? createIdpKeyCache({
+    allowPrivate: deps.config.allowPrivateIdpUrls, clock: deps.clock, persistence: deps.store.identityProviders, logger: deps.logger,
+  });
+  return {
+    type: TOKEN_EXCHANGE,
+    async handle(ctx) {
+      checkRequestedType(ctx);
+      checkActor(ctx);
+      const expected = subjectTokenType(ctx);
+      checkTarget(ctx);
+      const decoded = decodeSubject(ctx);
+      const idp = await findIdp(deps, ctx.client, decoded);
+      const subject = await verifySubject(keys, deps, idp, decoded, expected);
+      const scope = ctx.resolveScope(ctx.params.get('scope'));
+      const remaining = subject.expiresAt - Math.floor(deps.clock.now() / 1000);
+      const issued = await ctx.issueAccessToken({ subject: subject.subject, scope, maxLifetime: Math.max(1, remaining), idp: idp.name });
+      return { access_token: issued.token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+    },
+  };
+};

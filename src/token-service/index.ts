@@ -1,0 +1,44 @@
+import type { FastifyPluginAsync } from 'fastify';
+import type { ControlPlaneDeps } from '../control-plane/context.js';
+import { serverMetadata, PATHS } from './discovery.js';
+import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type EndpointDeps } from './endpoints.js';
+import { FORM_BODY_LIMIT } from './form.js';
+import { GrantRegistry } from './grants/index.js';
+import { publishedJwks, type KeyRing } from './keys.js';
+import { sendOAuthError } from './render.js';
+
+export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, publishedJwks, rotateSigningKey } from './keys.js';
+
+/**
+ * The token service (the built-in IdP) as a Fastify plugin mounted at the
+ * root of the control-plane server: discovery, JWKS, token, introspection
+ * and revocation endpoints. Uses only the store and shared modules, never
+ * the control plane's HTTP layer.
+ */
+export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPluginAsync {
+  return async (app) => {
+    const issuer = deps.config.publicUrl;
+    const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config });
+    const endpointDeps: EndpointDeps = {
+      store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants,
+      runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
+    };
+    const metadata = serverMetadata(issuer, grants.types(), deps.config.signingAlg);
+    // JWKS caches must not outlive the publish-ahead delay, or a client could miss a key that already signs.
+    const jwksMaxAge = Math.min(300, deps.config.signingKeyPublishAhead);
+
+    // The OAuth endpoints read the raw body themselves (strict form parsing); any media type reaches them.
+    app.removeAllContentTypeParsers();
+    app.addContentTypeParser('*', { parseAs: 'string', bodyLimit: FORM_BODY_LIMIT }, (_request, body, done) => done(null, body));
+    app.setErrorHandler((error, request, reply) => sendOAuthError(error, request, reply));
+
+    for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+      app.get(path, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata));
+    }
+    app.get(PATHS.jwks, async (_request, reply) =>
+      reply.header('cache-control', `public, max-age=${jwksMaxAge}`).type('application/jwk-set+json').send(await publishedJwks(deps.store, deps.clock)));
+    app.post(PATHS.token, tokenEndpoint(endpointDeps));
+    app.post(PATHS.introspect, introspectionEndpoint(endpointDeps));
+    app.post(PATHS.revoke, revocationEndpoint(endpointDeps));
+  };
+}

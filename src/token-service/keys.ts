@@ -1,0 +1,211 @@
+import type { JWK } from 'jose';
+import type { Clock } from '../shared/clock.js';
+import type { Config } from '../shared/config.js';
+import type { MasterKey } from '../shared/crypto.js';
+import { conflict } from '../shared/errors.js';
+import { AccessTokenSigner, AccessTokenVerifier, generateSigningKey, publicPart, type SigningAlg } from '../shared/jwt/index.js';
+import { ServerError } from '../shared/oauth-errors.js';
+import type { Store } from '../store/index.js';
+import type { SigningKeyRecord } from '../store/repos/signing-keys.js';
+
+/** No access token lives longer than this (seconds), whatever a credential asks for. */
+export const MAX_TOKEN_LIFETIME = 86_400;
+/** How often a node re-reads the key table (ms); another node's rotation is seen within this. */
+export const KEY_REFRESH_MS = 30_000;
+/** Margin for clocks of verifiers that run slightly behind (seconds). */
+const SKEW_SECONDS = 60;
+
+export interface KeyDeps {
+  store: Store;
+  masterKey: MasterKey;
+  clock: Clock;
+  config: Pick<Config, 'signingAlg' | 'signingKeyPublishAhead' | 'publicUrl'>;
+}
+
+export type KeyState = 'pending' | 'active' | 'retired';
+
+/** A signing key as the admin API shows it (public half only). */
+export interface SigningKeyView {
+  kid: string;
+  alg: string;
+  state: KeyState;
+  createdAt: string;
+  activatesAt: string;
+  retiredAt: string | null;
+  publishUntil: string | null;
+}
+
+/** The key that signs at `now`: the most recently activated one that is not retired. */
+function currentKey(records: SigningKeyRecord[], nowIso: string): SigningKeyRecord | undefined {
+  let best: SigningKeyRecord | undefined;
+  for (const r of records) {
+    if (r.activatesAt > nowIso || (r.retiredAt !== null && r.retiredAt <= nowIso)) continue;
+    if (!best || r.activatesAt > best.activatesAt || (r.activatesAt === best.activatesAt && r.kid > best.kid)) best = r;
+  }
+  return best;
+}
+
+function stateOf(r: SigningKeyRecord, current: SigningKeyRecord | undefined, nowIso: string): KeyState {
+  if (r.kid === current?.kid) return 'active';
+  return r.activatesAt > nowIso ? 'pending' : 'retired';
+}
+
+const isPublished = (r: SigningKeyRecord, nowIso: string) => r.publishUntil === null || r.publishUntil > nowIso;
+
+/** Generates a key, seals its private half with the master key (context = kid) and stores it. */
+async function createKey(deps: KeyDeps, store: Store, alg: SigningAlg, activatesAtMs: number): Promise<SigningKeyRecord> {
+  const key = await generateSigningKey(alg);
+  const record = {
+    kid: key.kid, alg: key.alg, publicJwk: key.publicJwk as Record<string, unknown>,
+    sealedPrivateJwk: deps.masterKey.encrypt(JSON.stringify(key.privateJwk), key.kid),
+    createdAt: new Date(deps.clock.now()).toISOString(), activatesAt: new Date(activatesAtMs).toISOString(),
+  };
+  await store.signingKeys.insert(record);
+  return { ...record, retiredAt: null, publishUntil: null };
+}
+
+export interface RotationResult {
+  key: SigningKeyView;
+  /** Keys that stop signing when the new one activates. */
+  retiring: SigningKeyView[];
+}
+
+/**
+ * Rotates the signing key: the new key is published at once and signs from
+ * `now + publishAhead`; the keys it replaces stop signing then and stay
+ * published until every token they signed has expired (plus the key refresh
+ * interval of other nodes and a skew margin). One rotation at a time: a
+ * pending key is a 409.
+ */
+export async function rotateSigningKey(deps: KeyDeps, options: { publishAhead?: number; alg?: SigningAlg } = {}): Promise<RotationResult> {
+  const now = deps.clock.now();
+  const nowIso = new Date(now).toISOString();
+  const publishAhead = options.publishAhead ?? deps.config.signingKeyPublishAhead;
+  return deps.store.transaction(async (tx) => {
+    const records = await tx.signingKeys.all();
+    const pending = records.find((r) => r.retiredAt === null && r.activatesAt > nowIso);
+    if (pending) throw conflict(`Key ${pending.kid} is already waiting to sign from ${pending.activatesAt}; rotate again after that`);
+    const activatesAt = now + publishAhead * 1000;
+    const key = await createKey(deps, tx, options.alg ?? deps.config.signingAlg, activatesAt);
+    const retiredAt = new Date(activatesAt).toISOString();
+    const publishUntil = new Date(activatesAt + (MAX_TOKEN_LIFETIME + KEY_REFRESH_MS / 1000 + SKEW_SECONDS) * 1000).toISOString();
+    const retiring = records.filter((r) => r.retiredAt === null);
+    await tx.signingKeys.retireAll(key.kid, retiredAt, publishUntil);
+    await tx.signingKeys.deleteUnpublished(new Date(now - 7 * 86_400_000).toISOString());
+    return {
+      key: { ...view(key, undefined, nowIso), state: publishAhead === 0 ? 'active' : 'pending' },
+      retiring: retiring.map((r) => ({ ...view(r, r, nowIso), retiredAt, publishUntil })),
+    };
+  });
+}
+
+function view(r: SigningKeyRecord, current: SigningKeyRecord | undefined, nowIso: string): SigningKeyView {
+  return { kid: r.kid, alg: r.alg, state: stateOf(r, current, nowIso), createdAt: r.createdAt, activatesAt: r.activatesAt, retiredAt: r.retiredAt, publishUntil: r.publishUntil };
+}
+
+/** Every stored key with its state at `now`, for the admin API. */
+export async function listSigningKeys(store: Store, clock: Clock): Promise<SigningKeyView[]> {
+  const nowIso = new Date(clock.now()).toISOString();
+  const records = await store.signingKeys.all();
+  const current = currentKey(records, nowIso);
+  return records.map((r) => view(r, current, nowIso));
+}
+
+/** The JWKS document: every key published at `now` (pending, active and retired-but-needed). */
+export async function publishedJwks(store: Store, clock: Clock): Promise<{ keys: JWK[] }> {
+  const records = await store.signingKeys.published(new Date(clock.now()).toISOString());
+  return { keys: records.map((r) => publicPart(r.publicJwk as JWK)) };
+}
+
+/**
+ * The signing keys of this node, cached: private keys are decrypted and
+ * imported once per kid, the key table re-read every KEY_REFRESH_MS (so a
+ * rotation made elsewhere is seen well before the new key signs).
+ */
+export class KeyRing {
+  private records: SigningKeyRecord[] = [];
+  private loadedAt = Number.NEGATIVE_INFINITY;
+  private loading: Promise<void> | undefined;
+  private readonly signers = new Map<string, Promise<AccessTokenSigner>>();
+  private verifierCache: { at: number; verifier: AccessTokenVerifier } | undefined;
+  private lastForcedReload = Number.NEGATIVE_INFINITY;
+
+  private constructor(private readonly deps: KeyDeps) {}
+
+  /**
+   * Loads the keys, creating the first one on a fresh installation. When the
+   * configured algorithm changed since the last start, schedules a rotation to it.
+   */
+  static async open(deps: KeyDeps): Promise<KeyRing> {
+    const ring = new KeyRing(deps);
+    const nowIso = new Date(deps.clock.now()).toISOString();
+    const records = await deps.store.signingKeys.all();
+    const live = records.filter((r) => r.retiredAt === null || r.retiredAt > nowIso);
+    if (live.length === 0) {
+      await createKey(deps, deps.store, deps.config.signingAlg, deps.clock.now());
+    } else if (!live.some((r) => r.alg === deps.config.signingAlg && r.retiredAt === null)) {
+      await rotateSigningKey(deps);
+    }
+    await ring.reload();
+    return ring;
+  }
+
+  /** The signer of the key current at the clock's now. */
+  async signer(): Promise<AccessTokenSigner> {
+    await this.refreshIfStale();
+    const now = this.deps.clock.now();
+    const record = currentKey(this.records, new Date(now).toISOString());
+    if (!record) throw new ServerError('The token service has no active signing key', 'no signing key is active; check the signing_keys table');
+    let signer = this.signers.get(record.kid);
+    if (!signer) {
+      const jwk = JSON.parse(this.deps.masterKey.decrypt(record.sealedPrivateJwk, record.kid)) as JWK;
+      signer = AccessTokenSigner.fromJwk(jwk, record.kid, record.alg);
+      this.signers.set(record.kid, signer);
+      signer.catch(() => this.signers.delete(record.kid));
+    }
+    return signer;
+  }
+
+  /**
+   * A verifier over the keys published now. An unknown `kid` re-reads the
+   * table (at most once a second), so tokens from a key rotated in on another
+   * node verify here too.
+   */
+  async verifier(kid?: string): Promise<AccessTokenVerifier> {
+    await this.refreshIfStale();
+    const now = this.deps.clock.now();
+    if (kid !== undefined && !this.records.some((r) => r.kid === kid) && Math.abs(now - this.lastForcedReload) >= 1000) {
+      this.lastForcedReload = now;
+      await this.reload();
+    }
+    if (!this.verifierCache || this.verifierCache.at !== this.loadedAt) {
+      const nowIso = new Date(now).toISOString();
+      const keys = this.records.filter((r) => isPublished(r, nowIso)).map((r) => r.publicJwk as JWK);
+      this.verifierCache = { at: this.loadedAt, verifier: new AccessTokenVerifier(this.deps.config.publicUrl, keys) };
+    }
+    return this.verifierCache.verifier;
+  }
+
+  /** Forgets cached key rows (not imported keys); the next use re-reads the table. */
+  invalidate(): void {
+    this.loadedAt = Number.NEGATIVE_INFINITY;
+  }
+
+  private async refreshIfStale(): Promise<void> {
+    const now = this.deps.clock.now();
+    if (now - this.loadedAt >= KEY_REFRESH_MS || now < this.loadedAt) await this.reload();
+  }
+
+  private reload(): Promise<void> {
+    this.loading ??= (async () => {
+      try {
+        const at = this.deps.clock.now();
+        this.records = await this.deps.store.signingKeys.published(new Date(at).toISOString());
+        this.loadedAt = at;
+      } finally {
+        this.loading = undefined;
+      }
+    })();
+    return this.loading;
+  }
+}

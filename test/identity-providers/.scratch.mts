@@ -1,0 +1,12 @@
+import { startTestIdp } from '../helpers/oidc-idp.ts';
+import { decodeJwt, decodeProtectedHeader } from 'jose';
+const idp = await startTestIdp();
+const wk = await (await fetch(idp.wellKnownUrl)).json();
+console.log(wk.issuer, wk.jwks_uri, wk.token_endpoint);
+const t = await idp.clientCredentialsToken();
+console.log(decodeProtectedHeader(t), decodeJwt(t));
+await idp.rotateKeys();
+const t2 = await idp.clientCredentialsToken();
+console.log(decodeProtectedHeader(t2));
+console.log((await (await fetch(idp.jwksUri)).json()).keys.map((k:any)=>k.kid), idp.jwksRequests);
+const t0 = Date.now(); await idp.close(); console.log('closed in', Date.now()-t0);
