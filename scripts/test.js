@@ -14,7 +14,10 @@ let skipped = 0;
 try {
   const results = JSON.parse(readFileSync(report, 'utf8'));
   passed = results.numPassedTests;
-  failed = results.numFailedTests + (results.numFailedTestSuites ?? 0);
+  // numFailedTestSuites also counts every describe block around a failed test; count
+  // only files that failed without a failed test (import errors, failing hooks).
+  const brokenFiles = (results.testResults ?? []).filter((f) => f.status === 'failed' && !f.assertionResults?.some((a) => a.status === 'failed')).length;
+  failed = results.numFailedTests + brokenFiles;
   skipped = (results.numPendingTests ?? 0) + (results.numTodoTests ?? 0);
 } catch {
   failed += 1;

@@ -61,7 +61,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     closers.unshift(async () => idpKeys.stop());
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
-    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger });
+    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys });
     closers.unshift(() => runtime.close());
     deps.onRuntimeChange = () => runtime.publisher.notify();
     const app = await buildServer(deps, { mount: [tokenService(deps, keys)] });

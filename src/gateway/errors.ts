@@ -16,6 +16,8 @@ export class GatewayError extends Error {
 
 export const gatewayTimeout = (detail?: string) => new GatewayError(504, 'gateway_timeout', 'The backend did not answer in time', detail);
 export const badGateway = (message = 'The backend could not be reached', detail?: string) => new GatewayError(502, 'bad_gateway', message, detail);
+/** Outbound OAuth2: no token could be obtained from the backend's IdP (the IdP's answer stays in `detail`, for logs only). */
+export const backendTokenUnavailable = (detail?: string) => new GatewayError(502, 'bad_gateway', 'The gateway could not obtain an access token for the backend', detail);
 
 export const REALM = 'drawbridge';
 

@@ -14,6 +14,7 @@ import { ApplicationRepo } from './repos/applications.js';
 import { CredentialRepo } from './repos/credentials.js';
 import { RevocationRepo } from './repos/revocations.js';
 import { SigningKeyRepo } from './repos/signing-keys.js';
+import { ConnectionRepo, PortalAccessRepo } from './repos/connections.js';
 import type { Database } from './schema.js';
 
 export { isUniqueViolation } from './db.js';
@@ -25,6 +26,8 @@ export { isUniqueViolation } from './db.js';
 export class Store {
   readonly users: UserRepo;
   readonly signingKeys: SigningKeyRepo;
+  readonly connections: ConnectionRepo;
+  readonly portalAccess: PortalAccessRepo;
   readonly applications: ApplicationRepo;
   readonly credentials: CredentialRepo;
   readonly revocations: RevocationRepo;
@@ -39,6 +42,8 @@ export class Store {
   constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect) {
     this.users = new UserRepo(kysely, clock);
     this.signingKeys = new SigningKeyRepo(kysely, clock);
+    this.connections = new ConnectionRepo(kysely, clock);
+    this.portalAccess = new PortalAccessRepo(kysely, clock);
     this.applications = new ApplicationRepo(kysely, clock);
     this.credentials = new CredentialRepo(kysely, clock);
     this.revocations = new RevocationRepo(kysely, clock);

@@ -1,4 +1,5 @@
 import type { ApiTables } from './repos/apis.js';
+import type { ConnectionTables } from './repos/connections.js';
 import type { DeploymentTables } from './repos/deployments.js';
 import type { IdentityProviderTables } from './repos/identity-providers.js';
 import type { SubscriptionTables } from './repos/subscriptions.js';
@@ -20,4 +21,4 @@ export interface CoreTables {
   settings: { key: string; value: string };
 }
 
-export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables {}
+export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables, ConnectionTables {}

@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+import { externalTokenVerifier } from '../../control-plane/snapshot/external-verifier.js';
 import { RuntimePublisher } from '../../control-plane/snapshot/publisher.js';
 import { startGateway, type Gateway } from '../../gateway/index.js';
 import type { GatewaySnapshot } from '../../gateway/snapshot.js';
@@ -6,6 +7,7 @@ import { systemClock } from '../../shared/clock.js';
 import { loadConfig, type Config } from '../../shared/config.js';
 import { MasterKey } from '../../shared/crypto.js';
 import { ConfigError } from '../../shared/errors.js';
+import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import { openStore, type OpenStore } from '../../store/index.js';
 
@@ -39,10 +41,13 @@ export async function runStandaloneGateway(config: Config, environment: string, 
     return publisher.compile(environment);
   };
 
+  const idpKeys = createIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger });
+  const externalVerifier = externalTokenVerifier(idpKeys, clock, (id) => publisher?.identityProviders.get(id));
+
   let gateway: Gateway | undefined;
   gateway = await startGateway({
     environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
-    snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, reloadIntervalMs: options.pollMs ?? 2000,
+    snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
   });
   publisher?.attach(environment, gateway);
   const started = gateway;
@@ -51,6 +56,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
     async close() {
       await publisher?.close();
       await started.close();
+      idpKeys.stop();
       await opened?.close();
     },
   };

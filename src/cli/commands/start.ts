@@ -8,7 +8,7 @@ export function register(program: Command): void {
     .description('Start the whole platform in one process (control plane, token service, gateways)')
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
     .action(async (opts: { dev?: boolean }) => {
-      const config = loadConfig(process.env, opts.dev ? { mode: 'development', allowPrivateIdpUrls: process.env.DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS !== 'false' } : {});
+      const config = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
       const platform = await startPlatform(config);
       let stopping = false;
       const stop = (signal: string) => {

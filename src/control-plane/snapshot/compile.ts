@@ -4,6 +4,7 @@ import {
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
 } from '../../gateway/snapshot.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
+import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
 import { sha256, type MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
@@ -37,6 +38,8 @@ export interface CompiledRuntime {
   digest: string;
   /** Deployments left out because they no longer compile (logged; the rest of the environment still serves). */
   skipped: { apiId: string; orgId: string; reason: string }[];
+  /** Full settings of every IdP in the snapshot, for the in-process external-token verifier. */
+  idpConfigs: Map<string, IdpVerificationConfig>;
 }
 
 function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
@@ -120,6 +123,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
   const external: SnapshotExternalClient[] = [];
   const identityProviders: SnapshotIdentityProvider[] = [];
   const revokedTokens: GatewaySnapshot['revokedTokens'] = [];
+  const idpConfigs = new Map<string, IdpVerificationConfig>();
   for (const org of await store.orgs.all()) {
     const env = await store.orgs.environment(org.id, environment);
     if (!env) continue;
@@ -130,6 +134,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
     for (const idp of await store.identityProviders.list(org.id)) {
       const issuer = idp.issuer ?? idp.issuerTemplate;
       if (!issuer) continue;
+      idpConfigs.set(idp.id, idp);
       identityProviders.push({
         id: idp.id, orgId: org.id, name: idp.name, issuer, jwksUri: idp.jwksUri, audiences: idp.audiences,
         clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clockSkewSeconds: idp.clockSkew,
@@ -148,5 +153,5 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
   };
   const digest = sha256(canonicalJson(content));
   const snapshot: GatewaySnapshot = { ...content, version: 0, generatedAt: nowIso, apis: sealSecrets(apis, masterKey) };
-  return { snapshot, digest, skipped };
+  return { snapshot, digest, skipped, idpConfigs };
 }

@@ -1,9 +1,11 @@
-import { startGateway, type ExternalTokenVerifier, type Gateway } from '../../gateway/index.js';
+import { startGateway, type Gateway } from '../../gateway/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
+import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
+import { externalTokenVerifier } from './external-verifier.js';
 import { RuntimePublisher } from './publisher.js';
 
 export interface RuntimeGateways {
@@ -25,11 +27,13 @@ export async function startRuntimeGateways(options: {
   masterKey: MasterKey;
   clock: Clock;
   logger: Logger;
-  externalVerifier?: ExternalTokenVerifier;
+  /** The platform's IdP key cache: with it, gateways accept direct tokens from organizations' IdPs. */
+  idpKeys?: IdpKeyCache;
   pollMs?: number;
 }): Promise<RuntimeGateways> {
   const { config, store, masterKey, clock, logger } = options;
   const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, pollMs: options.pollMs });
+  const externalVerifier = options.idpKeys && externalTokenVerifier(options.idpKeys, clock, (id) => publisher.identityProviders.get(id));
   const gateways: Gateway[] = [];
   const close = async () => {
     await publisher.close();
@@ -39,7 +43,7 @@ export async function startRuntimeGateways(options: {
     for (const listener of config.gateways) {
       const gw = await startGateway({
         environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
-        snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier: options.externalVerifier,
+        snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier,
       });
       gateways.push(gw);
       publisher.attach(listener.environment, gw);

@@ -1,5 +1,6 @@
 import type { GatewaySnapshot } from '../../gateway/snapshot.js';
 import type { Clock } from '../../shared/clock.js';
+import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
@@ -44,6 +45,8 @@ export class RuntimePublisher {
   private poller: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Full IdP settings from the latest compile (IdPs belong to organizations, not environments). */
+  readonly identityProviders = new Map<string, IdpVerificationConfig>();
 
   constructor(private readonly options: RuntimePublisherOptions) {
     const pollMs = options.pollMs ?? 2000;
@@ -61,7 +64,8 @@ export class RuntimePublisher {
 
   /** Compiles the environment's current snapshot; the version moves only when the content did. */
   async compile(environment: string): Promise<GatewaySnapshot> {
-    const { snapshot, digest } = await compileRuntimeSnapshot({ ...this.options, environment });
+    const { snapshot, digest, idpConfigs } = await compileRuntimeSnapshot({ ...this.options, environment });
+    for (const [id, config] of idpConfigs) this.identityProviders.set(id, config);
     const s = this.state(environment);
     if (digest !== s.digest) {
       s.digest = digest;

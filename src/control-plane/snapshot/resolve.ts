@@ -2,7 +2,7 @@ import { ConfigError, invalid, unprocessable } from '../../shared/errors.js';
 import type { PolicyAttachment, RevisionDefinition } from '../../store/repos/apis.js';
 import { isHttpUrlValue } from './url.js';
 import { referencedParams, type ParamValue } from './params.js';
-import { parsePolicyRef, resolvePolicyConfig, secretParamsOf, secretPaths, validateResolved, type PolicyRef } from './policies.js';
+import { parsePolicyRef, resolvePolicyConfig, secretParamsOf, validateResolved, type PolicyRef } from './policies.js';
 
 /**
  * Turning a revision plus one environment's values into what the gateway
@@ -30,29 +30,10 @@ export function forcedSecretParams(definition: RevisionDefinition): Set<string> 
   return names;
 }
 
-/** Where each parameter is used outside a secret setting (the snapshot holds those in clear). */
-function clearUses(definition: RevisionDefinition, backendUrl: string): Map<string, string> {
-  const uses = new Map<string, string>();
-  for (const name of referencedParams(backendUrl)) uses.set(name, 'backendUrl');
-  definition.policies.forEach((p, i) => {
-    const ref = parsePolicyRef(p.policy);
-    const secret = typeof ref === 'string' ? [] : secretPaths(ref.schema);
-    const walk = (value: unknown, path: string) => {
-      if (secret.includes(path)) return;
-      if (typeof value === 'string') {
-        for (const name of referencedParams(value)) if (!uses.has(name)) uses.set(name, `policies[${i}].config.${path}`);
-      } else if (Array.isArray(value)) value.forEach((v, j) => walk(v, `${path}[${j}]`));
-      else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) walk(v, path ? `${path}.${k}` : k);
-    };
-    for (const [k, v] of Object.entries(p.config)) walk(v, k);
-  });
-  return uses;
-}
-
 /**
- * Checks the values given for a deploy: exactly the referenced parameters,
- * secrets only where the gateway keeps them sealed. Returns the values with
- * the forced-secret flags applied.
+ * Checks the values given for a deploy: exactly the referenced parameters.
+ * Returns them with the secret flag forced on where a policy setting marked
+ * secret uses them.
  */
 export function checkParams(definition: RevisionDefinition, backendUrl: string, given: Record<string, ParamValue>): Record<string, ParamValue> {
   const required = requiredParams(definition, backendUrl);
@@ -65,14 +46,7 @@ export function checkParams(definition: RevisionDefinition, backendUrl: string, 
     throw invalid(`Parameters not used by this revision: ${unknown.join(', ')}`, Object.fromEntries(unknown.map((n) => [`params.${n}`, 'is not referenced by this revision'])));
   }
   const forced = forcedSecretParams(definition);
-  const params = Object.fromEntries(Object.entries(given).map(([n, p]) => [n, { value: p.value, secret: p.secret || forced.has(n) }]));
-  const uses = clearUses(definition, backendUrl);
-  const leaks = Object.entries(params).filter(([n, p]) => p.secret && uses.has(n));
-  if (leaks.length) {
-    throw unprocessable(`Secret parameters may only be used in settings a policy marks secret: ${leaks.map(([n]) => `${n} (used in ${uses.get(n)})`).join(', ')}`,
-      Object.fromEntries(leaks.map(([n]) => [`params.${n}`, `is secret but used in ${uses.get(n)}, which is not a secret setting`])));
-  }
-  return params;
+  return Object.fromEntries(Object.entries(given).map(([n, p]) => [n, { value: p.value, secret: p.secret || forced.has(n) }]));
 }
 
 /**

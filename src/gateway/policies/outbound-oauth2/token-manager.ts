@@ -1,0 +1,329 @@
+import { Agent } from 'undici';
+import type { Clock } from '../../../shared/clock.js';
+import { sha256 } from '../../../shared/crypto.js';
+import type { Logger } from '../../../shared/logger.js';
+import { backendTokenUnavailable, type GatewayError } from '../../errors.js';
+import type { ClientAuthMethod } from './schema.js';
+
+/**
+ * Client-credentials tokens for outbound calls, one cache entry per
+ * (organization, token URL, client ID, SHA-256 of the secret, scope, audience,
+ * resource, authentication method). One manager per gateway listener, obtained
+ * through `PolicyDeps.shared`, so tokens survive snapshot swaps and redeploys
+ * that keep the same credentials, while changed credentials get a new entry.
+ *
+ * Timing (all read from the injected Clock, no timers):
+ * - a token is served until `expires_in - margin` (margin: 10% of the
+ *   lifetime, at most 30 s; lifetime 3600 s when the IdP omits `expires_in`);
+ * - from 80% of its lifetime, the first request to use it starts one
+ *   background refresh and keeps using the old token meanwhile;
+ * - concurrent requests without a usable token share one token request;
+ * - after a failed token request the entry backs off (1 s doubling to 60 s):
+ *   requests that need a token during the back-off fail at once without
+ *   calling the IdP; the first one after it tries again.
+ */
+
+export interface TokenSpec {
+  orgId: string;
+  tokenUrl: string;
+  clientId: string;
+  clientSecret: string;
+  scope?: string;
+  audience?: string;
+  resource?: string;
+  authMethod: ClientAuthMethod;
+  timeoutMs: number;
+}
+
+/** How a token request ended (metric label). */
+export type TokenOutcome = 'success' | 'http_error' | 'invalid_response' | 'network_error' | 'timeout';
+
+export interface TokenManagerMetrics {
+  /** Token requests sent to IdPs, by outcome. */
+  tokenRequest(outcome: TokenOutcome): void;
+  /** `hit`: a cached token was used; `miss`: the request waited for a token request; `backoff`: refused at once during a back-off. */
+  cache(result: 'hit' | 'miss' | 'backoff'): void;
+  /** A background refresh started ahead of expiry. */
+  refresh(): void;
+  /** A request is sent again with a fresh token after a backend 401. */
+  retryAfterUnauthorized(): void;
+}
+
+export const noMetrics: TokenManagerMetrics = { tokenRequest() {}, cache() {}, refresh() {}, retryAfterUnauthorized() {} };
+
+export interface TokenManagerOptions {
+  clock: Clock;
+  logger: Logger;
+  metrics?: TokenManagerMetrics;
+  /** Lifetime assumed when the IdP sends no `expires_in` (seconds). */
+  defaultLifetimeSeconds?: number;
+  /** Fraction of the lifetime after which a background refresh starts. */
+  refreshAt?: number;
+  backoffBaseMs?: number;
+  backoffMaxMs?: number;
+  /** A backend 401 may force a new token at most this often per entry, so a backend that refuses every token cannot make the gateway hammer the IdP. */
+  minForcedRefreshIntervalMs?: number;
+}
+
+interface Token {
+  value: string;
+  obtainedAt: number;
+  /** Served until this instant. */
+  usableUntil: number;
+  /** First use at or after this instant starts a background refresh. */
+  refreshFrom: number;
+}
+
+/** The most a token response may weigh; anything larger is refused. */
+const MAX_RESPONSE_BYTES = 64 * 1024;
+/** A token goes into a header: visible ASCII without spaces, bounded. */
+const TOKEN_VALUE = /^[\x21-\x7e]{1,16384}$/;
+/** An OAuth error code is safe to log (RFC 6749 §5.2: %x20-21 / %x23-5B / %x5D-7E); the description and body are not logged. */
+const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
+
+/** RFC 6749 §2.3.1: client id and secret are form-urlencoded before being joined for Basic authentication. */
+export const formEncode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
+
+export const basicCredentials = (clientId: string, clientSecret: string): string =>
+  `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`;
+
+/** A token request that failed; `reason` is for logs (no secret, no response body). */
+class TokenRequestFailed extends Error {
+  constructor(readonly outcome: Exclude<TokenOutcome, 'success'>, readonly reason: string) {
+    super(reason);
+  }
+}
+
+export class TokenEntry {
+  private token: Token | undefined;
+  private inflight: Promise<Token> | undefined;
+  private failures = 0;
+  private retryAt = 0;
+  private lastForcedRefresh = Number.NEGATIVE_INFINITY;
+
+  constructor(readonly key: string, private spec: TokenSpec, private readonly manager: TokenManager) {}
+
+  /**
+   * The cached token when it is still usable (synchronous: the hot path), and
+   * a background refresh started when it is due. Undefined: call `get()`.
+   */
+  peek(): string | undefined {
+    const token = this.token;
+    if (token === undefined) return undefined;
+    const now = this.manager.clock.now();
+    if (now >= token.usableUntil) return undefined;
+    if (now >= token.refreshFrom && this.inflight === undefined && now >= this.retryAt) {
+      this.manager.metrics.refresh();
+      this.fetch().catch(() => { /* counted and logged in fetch; the current token stays in use */ });
+    }
+    this.manager.metrics.cache('hit');
+    return token.value;
+  }
+
+  /** A usable token, waiting for the (single) token request when there is none; rejects with a 502 `GatewayError`. */
+  get(): Promise<string> {
+    const cached = this.peek();
+    if (cached !== undefined) return Promise.resolve(cached);
+    if (this.inflight === undefined && this.manager.clock.now() < this.retryAt) {
+      this.manager.metrics.cache('backoff');
+      return Promise.reject(backendTokenUnavailable('token endpoint in back-off after a failure'));
+    }
+    this.manager.metrics.cache('miss');
+    return (this.inflight ?? this.fetch()).then((t) => t.value, (error: unknown) => { throw toGatewayError(error); });
+  }
+
+  /**
+   * The backend refused `used`: drops it and returns a fresh token, or
+   * undefined when no retry should happen (the fresh token was refused too,
+   * forced refreshes are rate limited, or the IdP failed).
+   */
+  async replace(used: string | undefined): Promise<string | undefined> {
+    const current = this.token;
+    if (current !== undefined && current.value !== used && this.manager.clock.now() < current.usableUntil) return current.value;
+    if (this.inflight === undefined) {
+      const now = this.manager.clock.now();
+      if (now - this.lastForcedRefresh < this.manager.minForcedRefreshIntervalMs) return undefined;
+      this.lastForcedRefresh = now;
+      if (current?.value === used) this.token = undefined;
+      this.fetch().catch(() => {});
+    }
+    try {
+      const fresh = await this.inflight!;
+      return fresh.value === used ? undefined : fresh.value;
+    } catch {
+      return undefined;
+    }
+  }
+
+  /** Replaces the credentials an entry uses (same key, so the same secret hash: only the object changes). */
+  update(spec: TokenSpec): void {
+    this.spec = spec;
+  }
+
+  /** True when the entry holds nothing worth keeping (expired long ago, nothing in flight). */
+  stale(now: number, idleMs: number): boolean {
+    return this.inflight === undefined && (this.token === undefined ? now - this.retryAt > idleMs : now - this.token.usableUntil > idleMs);
+  }
+
+  private fetch(): Promise<Token> {
+    const started = this.manager.clock.now();
+    const pending = this.manager.requestToken(this.spec).then((result) => {
+      const lifetimeMs = result.expiresInSeconds * 1000;
+      const margin = Math.min(30_000, lifetimeMs * 0.1);
+      const token: Token = { value: result.accessToken, obtainedAt: started, usableUntil: started + lifetimeMs - margin, refreshFrom: started + lifetimeMs * this.manager.refreshAt };
+      this.token = token;
+      this.failures = 0;
+      this.retryAt = 0;
+      return token;
+    }, (error: unknown) => {
+      this.failures++;
+      const delay = Math.min(this.manager.backoffMaxMs, this.manager.backoffBaseMs * 2 ** (this.failures - 1));
+      this.retryAt = this.manager.clock.now() + delay;
+      const failed = error instanceof TokenRequestFailed ? error : new TokenRequestFailed('network_error', 'token request failed');
+      this.manager.logger.warn({ tokenUrl: this.spec.tokenUrl, clientId: this.spec.clientId, reason: failed.reason, failures: this.failures, retryInMs: delay }, 'outbound OAuth2: could not obtain a backend token');
+      throw failed;
+    }).finally(() => {
+      if (this.inflight === pending) this.inflight = undefined;
+    });
+    this.inflight = pending;
+    return pending;
+  }
+}
+
+const toGatewayError = (error: unknown): GatewayError =>
+  backendTokenUnavailable(error instanceof TokenRequestFailed ? error.reason : 'token request failed');
+
+export class TokenManager {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  readonly metrics: TokenManagerMetrics;
+  readonly refreshAt: number;
+  readonly backoffBaseMs: number;
+  readonly backoffMaxMs: number;
+  readonly minForcedRefreshIntervalMs: number;
+  private readonly defaultLifetimeSeconds: number;
+  private readonly entries = new Map<string, TokenEntry>();
+  /** Token endpoints only: never shares connections with backend traffic. */
+  private readonly agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: { timeout: 60_000 } });
+
+  constructor(options: TokenManagerOptions) {
+    this.clock = options.clock;
+    this.logger = options.logger;
+    this.metrics = options.metrics ?? noMetrics;
+    this.defaultLifetimeSeconds = options.defaultLifetimeSeconds ?? 3600;
+    this.refreshAt = options.refreshAt ?? 0.8;
+    this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
+    this.backoffMaxMs = options.backoffMaxMs ?? 60_000;
+    this.minForcedRefreshIntervalMs = options.minForcedRefreshIntervalMs ?? 5_000;
+  }
+
+  /** The cache key: credentials are part of it (the secret as a hash), so a change never reuses a token. */
+  static keyOf(spec: TokenSpec): string {
+    return JSON.stringify([spec.orgId, spec.tokenUrl, spec.clientId, sha256(spec.clientSecret), spec.scope ?? '', spec.audience ?? '', spec.resource ?? '', spec.authMethod]);
+  }
+
+  /** The entry for these credentials (created on first use); called when a snapshot is loaded, not per request. */
+  entry(spec: TokenSpec): TokenEntry {
+    const key = TokenManager.keyOf(spec);
+    this.sweep();
+    let entry = this.entries.get(key);
+    if (entry) entry.update(spec);
+    else {
+      entry = new TokenEntry(key, spec, this);
+      this.entries.set(key, entry);
+    }
+    return entry;
+  }
+
+  get size(): number {
+    return this.entries.size;
+  }
+
+  /** Entries of credentials no longer used (their token expired over a day ago) are forgotten. */
+  private sweep(): void {
+    const now = this.clock.now();
+    for (const [key, entry] of this.entries) if (entry.stale(now, 86_400_000)) this.entries.delete(key);
+  }
+
+  /** One client-credentials token request (RFC 6749 §4.4). Never logs or returns the secret or the response body. */
+  async requestToken(spec: TokenSpec): Promise<{ accessToken: string; expiresInSeconds: number }> {
+    const form = new URLSearchParams({ grant_type: 'client_credentials' });
+    if (spec.scope) form.set('scope', spec.scope);
+    if (spec.audience) form.set('audience', spec.audience);
+    if (spec.resource) form.set('resource', spec.resource);
+    const headers: Record<string, string> = { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json' };
+    if (spec.authMethod === 'client_secret_basic') headers.authorization = basicCredentials(spec.clientId, spec.clientSecret);
+    else {
+      form.set('client_id', spec.clientId);
+      form.set('client_secret', spec.clientSecret);
+    }
+    let status: number;
+    let text: string;
+    try {
+      const url = new URL(spec.tokenUrl);
+      const res = await this.agent.request({
+        origin: url.origin,
+        path: url.pathname + url.search,
+        method: 'POST',
+        headers,
+        body: form.toString(),
+        headersTimeout: spec.timeoutMs,
+        bodyTimeout: spec.timeoutMs,
+        signal: AbortSignal.timeout(spec.timeoutMs),
+      });
+      status = res.statusCode;
+      text = await readLimited(res.body, MAX_RESPONSE_BYTES);
+    } catch (error) {
+      const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name ?? 'unknown';
+      const timeout = /TIMEOUT|TimeoutError|AbortError/i.test(code);
+      const failed = new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
+      this.metrics.tokenRequest(failed.outcome);
+      throw failed;
+    }
+    try {
+      const result = this.parseTokenResponse(status, text);
+      this.metrics.tokenRequest('success');
+      return result;
+    } catch (error) {
+      const failed = error as TokenRequestFailed;
+      this.metrics.tokenRequest(failed.outcome);
+      throw failed;
+    }
+  }
+
+  private parseTokenResponse(status: number, text: string): { accessToken: string; expiresInSeconds: number } {
+    let body: unknown;
+    try { body = JSON.parse(text); } catch { body = undefined; }
+    const json = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
+    if (status !== 200) {
+      const code = typeof json?.error === 'string' && ERROR_CODE.test(json.error) ? ` (error ${json.error})` : '';
+      throw new TokenRequestFailed('http_error', `token endpoint answered ${status}${code}`);
+    }
+    if (!json) throw new TokenRequestFailed('invalid_response', 'token endpoint answered 200 without a JSON object');
+    const token = json.access_token;
+    if (typeof token !== 'string' || !TOKEN_VALUE.test(token)) throw new TokenRequestFailed('invalid_response', 'token endpoint answered 200 without a usable access_token');
+    const type = json.token_type;
+    if (type !== undefined && (typeof type !== 'string' || type.toLowerCase() !== 'bearer')) throw new TokenRequestFailed('invalid_response', 'token endpoint issued a token that is not a bearer token');
+    const raw = typeof json.expires_in === 'string' && /^\d+$/.test(json.expires_in) ? Number(json.expires_in) : json.expires_in;
+    const expiresInSeconds = typeof raw === 'number' && Number.isFinite(raw) && raw > 0 ? raw : this.defaultLifetimeSeconds;
+    return { accessToken: token, expiresInSeconds };
+  }
+
+  async close(): Promise<void> {
+    await this.agent.close();
+  }
+}
+
+async function readLimited(body: AsyncIterable<Buffer> & { destroy(err?: Error): unknown }, max: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    size += chunk.length;
+    if (size > max) {
+      body.destroy();
+      throw Object.assign(new Error('token response too large'), { code: 'RESPONSE_TOO_LARGE' });
+    }
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
