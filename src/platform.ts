@@ -73,6 +73,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     print(`Drawbridge is running (${config.mode} mode)`);
     print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url})`);
     print(`  OpenAPI document   ${config.publicUrl}/api/v1/openapi.json`);
+    print(`  Token service      ${config.publicUrl}/.well-known/oauth-authorization-server`);
     print(`  Data folder        ${config.dataDir}`);
     for (const gw of runtime.gateways) print(`  Gateway ${gw.environment.padEnd(11)} ${gw.url}`);
     if (admin.created) {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { performance } from 'node:perf_hooks';
-import { pipeline, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isoNow, systemClock, type Clock } from '../shared/clock.js';
 import type { MasterKey } from '../shared/crypto.js';
@@ -12,7 +12,7 @@ import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../
 import { compileSnapshot, type CompiledApi, type CompiledResource, type CompiledSnapshot, type RouteEntry } from './compile.js';
 import { isRenderable, MissingToken, renderError, type RenderableError } from './errors.js';
 import { readSnapshotFile, snapshotFile, SnapshotHolder, type SnapshotOrigin } from './holder.js';
-import { GatewayMetrics } from './metrics.js';
+import { GATEWAY_METRICS_KEY, GatewayMetrics } from './metrics.js';
 import { normalizeTarget } from './path.js';
 import type { HeaderMap, PolicyApiInfo, PolicyResponseContext } from './policies/types.js';
 import { BodyLimit, downstreamHeaders, payloadTooLarge, Pools, readBody, upstreamFailure, upstreamHeaders } from './proxy.js';
@@ -109,6 +109,8 @@ interface GatewayState {
   limits: GatewayLimits;
   externalVerifier: ExternalTokenVerifier | undefined;
   proto: 'http' | 'https';
+  /** Access-log lines carry only fields chosen here (no headers, no query), so pino's redaction is skipped. */
+  accessLog: Logger;
   cache: TokenCache;
   cacheFingerprint: string;
   /** Verifications in progress, so concurrent first uses of a token verify it once. */
@@ -413,22 +415,24 @@ async function responsePolicies(ex: Exchange): Promise<void> {
   for (const policy of ex.resource.responsePolicies) await policy.handler.onResponse?.(ex);
 }
 
-/** Streams the backend's answer to the consumer. */
+/**
+ * Streams the backend's answer to the consumer. Plain `pipe` (not
+ * `stream.pipeline`, which allocates an AbortController and an AbortError per
+ * call); `account` destroys the backend body if the consumer leaves early.
+ */
 function relay(ex: Exchange): void {
   const headers = ex.responseHeaders;
   for (const name in ex.extraHeaders) headers[name] = ex.extraHeaders[name];
   const { res } = ex;
   const body = ex.upstream!.body;
   res.writeHead(ex.status, headers as Record<string, string | string[]>);
-  pipeline(body, res, (error) => {
-    if (!error) return;
-    const code = (error as { code?: string }).code;
-    if (code === 'ERR_STREAM_PREMATURE_CLOSE' && res.destroyed) return; // the consumer went away
+  body.once('error', (error) => {
     const failure = upstreamFailure(error);
     ex.gw.metrics.upstreamErrors.inc({ environment: ex.gw.environment, api: ex.apiRoute.basePath, kind: failure.kind });
     ex.errorCode = failure.error.code;
     res.destroy();
   });
+  body.pipe(res);
 }
 
 const PIPELINE: readonly Step[] = [
@@ -453,12 +457,14 @@ function fail(ex: Exchange, error: unknown): void {
 
 function account(ex: Exchange): void {
   const { gw, res } = ex;
+  const body = ex.upstream?.body;
+  if (body !== undefined && !body.readableEnded) body.destroy();
   const seconds = (performance.now() - ex.started) / 1000;
   const api = ex.route?.api.basePath ?? 'none';
   const status = res.writableFinished ? res.statusCode : 499;
   gw.metrics.requests.inc({ environment: gw.environment, api, status });
   gw.metrics.duration.observe({ environment: gw.environment, api }, seconds);
-  gw.logger.info({
+  gw.accessLog.info({
     reqId: ex.requestId, env: gw.environment, method: ex.req.method, path: ex.path || undefined, status,
     ms: Math.round(seconds * 100_000) / 100, api: ex.route?.api.basePath, app: ex.appId, error: ex.errorCode,
   }, 'request');
@@ -530,9 +536,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger;
   const metrics = new GatewayMetrics(environment);
   const file = options.dataDir ? snapshotFile(options.dataDir, environment) : undefined;
-  const sharedObjects = new Map<string, unknown>();
+  const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
   const gw: GatewayState = {
     environment, clock, logger, metrics,
+    accessLog: logger.child({}, { redact: [] }),
     holder: new SnapshotHolder(file, logger),
     pools: new Pools(),
     limits: { ...DEFAULT_LIMITS, ...options.limits },

@@ -106,6 +106,11 @@ describe('deploy', () => {
     const res = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend: 'file:///etc/passwd' } });
     expect(res.status).toBe(422);
     expect(res.body).toEqual({ code: 'unprocessable', message: 'The backend URL must be an absolute http(s) URL without credentials', fields: { backendUrl: 'must be an absolute http(s) URL' } });
+    for (const backend of ['https:///no-host', 'http:\\\\evil.example', 'http://user:pw@host.example']) {
+      const r = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend } });
+      expect(r.status).toBe(422);
+      expect(r.body.fields).toEqual({ backendUrl: 'must be an absolute http(s) URL' });
+    }
     const none = await platform.admin.post(`${f.base}/deployments`, { environment: 'production' });
     expect(none.status).toBe(400);
     expect(none.body).toEqual({ code: 'validation_failed', message: 'No backend URL for environment "production": set backendUrls.production on the API or send backendUrl', fields: { backendUrl: 'is required' } });

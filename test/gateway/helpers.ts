@@ -76,7 +76,7 @@ export interface Backend {
   url: string;
   server: Server;
   requests: { method: string; url: string; headers: IncomingMessage['headers']; rawHeaders: string[]; body: string }[];
-  /** Per-path behaviours; default: echo as JSON. */
+  /** Per-path (exact) behaviours; default: echo as JSON. */
   routes: Map<string, BackendHandler>;
   close(): Promise<void>;
 }
@@ -86,7 +86,7 @@ export async function startBackend(): Promise<Backend> {
   const routes = new Map<string, BackendHandler>();
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
-    const custom = [...routes.entries()].find(([prefix]) => path.startsWith(prefix))?.[1];
+    const custom = routes.get(path);
     if (custom && custom.length < 3) { // streaming handlers read the body themselves
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: '' });
       custom(req, res, Buffer.alloc(0));

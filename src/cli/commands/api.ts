@@ -170,9 +170,9 @@ export function register(program: Command): void {
     });
 
   common(api.command('rollback <component>')
-    .description('Redeploy an earlier revision to an environment with the values it had there')
+    .description('Redeploy the previous deployment of an environment (or the latest of --revision) with the values it had there')
     .requiredOption('--env <name>', 'environment')
-    .option('--revision <n>', 'revision (default: the one before the active one)'))
+    .option('--revision <n>', 'revision (default: whatever ran before the active deployment)'))
     .action(async (component: string, opts: Common & { env: string; revision?: string }) => {
       const { client, base } = ctx(component, opts);
       printDeployment(await client.post<Record<string, unknown>>(`${base}/rollback`, { environment: opts.env, ...(opts.revision && { revision: Number(opts.revision) }) }), !!opts.json);

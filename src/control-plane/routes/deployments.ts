@@ -226,7 +226,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
   app.post(`${base}/rollback`, {
     schema: {
       tags: ['deployments'],
-      summary: 'Redeploy an earlier revision to an environment with the values it was deployed with there (default: the one before the active revision)',
+      summary: 'Redeploy an earlier deployment of an environment, with the values it had there (default: the one before the active one; `revision`: the latest with that revision)',
       params: ApiParams,
       body: Body({ environment: Type.String(), revision: Type.Optional(Type.Integer({ minimum: 1 })) }),
       response: { 201: DeploymentView },
@@ -236,12 +236,11 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const api = await loadApi(store, access);
     const env = await environmentOf(deps, access, request.body.environment);
     const history = await store.deployments.history(access.org.id, api.id, env.id);
-    const active = history.find((d) => d.status === 'active');
     const wanted = request.body.revision;
-    const earlier = history.find((d) => d.status !== 'active' && (wanted === undefined ? d.revisionNumber !== active?.revisionNumber : d.revisionNumber === wanted));
+    const earlier = history.find((d) => d.status !== 'active' && (wanted === undefined || d.revisionNumber === wanted));
     if (!earlier) {
       throw conflict(wanted === undefined
-        ? `"${env.name}" has no earlier revision to roll back to`
+        ? `"${env.name}" has no earlier deployment to roll back to`
         : `Revision ${wanted} was never deployed to "${env.name}": deploy it with its parameters instead`, { revision: 'has no earlier deployment here' });
     }
     const revision = (await store.apis.revisionById(earlier.revisionId))!;

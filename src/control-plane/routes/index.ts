@@ -12,6 +12,8 @@ import { apiDefinitionRoutes } from './apis.js';
 import { deploymentRoutes } from './deployments.js';
 import { policyRoutes } from './policies.js';
 import { subscriptionRoutes } from './subscriptions.js';
+import { portalRoutes } from './portal.js';
+import { connectionRoutes } from './connections.js';
 
 /** Every management API route module, mounted under /api/v1. */
 export const apiRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
@@ -25,6 +27,8 @@ export const apiRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => 
   await app.register(apiDefinitionRoutes(deps));
   await app.register(deploymentRoutes(deps));
   await app.register(subscriptionRoutes(deps));
+  await app.register(portalRoutes(deps));
+  await app.register(connectionRoutes(deps));
   await app.register(policyRoutes(deps));
   await app.register(auditRoutes(deps));
 };

@@ -36,7 +36,7 @@ export interface CompiledRuntime {
   snapshot: GatewaySnapshot;
   /** Hash of the content before secrets are sealed (sealing is randomized): equal digests, equal behavior. */
   digest: string;
-  /** Deployments left out because they no longer compile (logged; the rest of the environment still serves). */
+  /** Deployments left out because they no longer compile (the publisher logs them; the rest of the environment still serves). */
   skipped: { apiId: string; orgId: string; reason: string }[];
   /** Full settings of every IdP in the snapshot, for the in-process external-token verifier. */
   idpConfigs: Map<string, IdpVerificationConfig>;
@@ -108,7 +108,6 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
     } catch (error) {
       const reason = error instanceof Error ? error.message : String(error);
       skipped.push({ apiId: d.apiId, orgId: d.orgId, reason });
-      options.logger.error({ apiId: d.apiId, orgId: d.orgId, environment, reason }, 'deployment left out of the gateway snapshot');
     }
   }
   const served = new Set(apis.map((a) => a.id));
@@ -152,6 +151,10 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
     clients: { builtin, external }, identityProviders, revokedTokens,
   };
   const digest = sha256(canonicalJson(content));
-  const snapshot: GatewaySnapshot = { ...content, version: 0, generatedAt: nowIso, apis: sealSecrets(apis, masterKey) };
-  return { snapshot, digest, skipped, idpConfigs };
+  let sealed: GatewaySnapshot | undefined;
+  return {
+    // Sealing encrypts afresh each time; done only when someone needs this snapshot (its content changed).
+    get snapshot() { return (sealed ??= { ...content, version: 0, generatedAt: nowIso, apis: sealSecrets(apis, masterKey) }); },
+    digest, skipped, idpConfigs,
+  };
 }

@@ -29,6 +29,8 @@ export interface RuntimePublisherOptions {
 
 interface EnvironmentState {
   digest: string | undefined;
+  /** The snapshot of that digest, as handed out (same object until the content changes). */
+  snapshot?: GatewaySnapshot;
   version: number;
   targets: SnapshotTarget[];
 }
@@ -64,14 +66,18 @@ export class RuntimePublisher {
 
   /** Compiles the environment's current snapshot; the version moves only when the content did. */
   async compile(environment: string): Promise<GatewaySnapshot> {
-    const { snapshot, digest, idpConfigs } = await compileRuntimeSnapshot({ ...this.options, environment });
-    for (const [id, config] of idpConfigs) this.identityProviders.set(id, config);
+    const compiled = await compileRuntimeSnapshot({ ...this.options, environment });
+    for (const [id, config] of compiled.idpConfigs) this.identityProviders.set(id, config);
     const s = this.state(environment);
-    if (digest !== s.digest) {
-      s.digest = digest;
+    if (compiled.digest !== s.digest || !s.snapshot) {
+      s.digest = compiled.digest;
       s.version = Math.max(s.version + 1, this.options.clock.now());
+      s.snapshot = { ...compiled.snapshot, version: s.version };
+      for (const skip of compiled.skipped) {
+        this.options.logger.error({ environment, apiId: skip.apiId, orgId: skip.orgId, reason: skip.reason, version: s.version }, 'deployment left out of the gateway snapshot');
+      }
     }
-    return { ...snapshot, version: s.version };
+    return s.snapshot;
   }
 
   /** A snapshot source for a gateway of `environment` (its `load()` compiles). */

@@ -6,6 +6,8 @@ import * as setHeadersSchema from './set-headers/schema.js';
 import * as setHeadersHandler from './set-headers/handler.js';
 import * as removeHeadersSchema from './remove-headers/schema.js';
 import * as removeHeadersHandler from './remove-headers/handler.js';
+import * as outboundOAuth2Schema from './outbound-oauth2/schema.js';
+import * as outboundOAuth2Handler from './outbound-oauth2/handler.js';
 
 export type * from './types.js';
 export { GATEWAY_OWNED_HEADERS, secretPaths, validateConfig } from './validate.js';
@@ -17,6 +19,7 @@ const definition = <C>(schema: PolicySchema, create: (config: C, ...rest: any[])
 const REGISTERED: PolicyDefinition[] = [
   definition(setHeadersSchema.schema, setHeadersHandler.create),
   definition(removeHeadersSchema.schema, removeHeadersHandler.create),
+  definition(outboundOAuth2Schema.schema, outboundOAuth2Handler.create),
 ];
 
 const BY_KEY = new Map<string, PolicyDefinition>();

@@ -100,8 +100,11 @@ export class TokenEntry {
   private failures = 0;
   private retryAt = 0;
   private lastForcedRefresh = Number.NEGATIVE_INFINITY;
+  private touchedAt: number;
 
-  constructor(readonly key: string, private spec: TokenSpec, private readonly manager: TokenManager) {}
+  constructor(readonly key: string, private spec: TokenSpec, private readonly manager: TokenManager) {
+    this.touchedAt = manager.clock.now();
+  }
 
   /**
    * The cached token when it is still usable (synchronous: the hot path), and
@@ -158,11 +161,13 @@ export class TokenEntry {
   /** Replaces the credentials an entry uses (same key, so the same secret hash: only the object changes). */
   update(spec: TokenSpec): void {
     this.spec = spec;
+    this.touchedAt = this.manager.clock.now();
   }
 
-  /** True when the entry holds nothing worth keeping (expired long ago, nothing in flight). */
+  /** True when nothing has used the entry for `idleMs` (a snapshot in use fetches at least once per token lifetime). */
   stale(now: number, idleMs: number): boolean {
-    return this.inflight === undefined && (this.token === undefined ? now - this.retryAt > idleMs : now - this.token.usableUntil > idleMs);
+    const last = Math.max(this.touchedAt, this.token?.usableUntil ?? 0, this.retryAt);
+    return this.inflight === undefined && now - last > idleMs;
   }
 
   private fetch(): Promise<Token> {
@@ -239,7 +244,7 @@ export class TokenManager {
     return this.entries.size;
   }
 
-  /** Entries of credentials no longer used (their token expired over a day ago) are forgotten. */
+  /** Entries of credentials no longer used (untouched, and their token expired, for over a day) are forgotten. */
   private sweep(): void {
     const now = this.clock.now();
     for (const [key, entry] of this.entries) if (entry.stale(now, 86_400_000)) this.entries.delete(key);
@@ -276,7 +281,8 @@ export class TokenManager {
     } catch (error) {
       const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name ?? 'unknown';
       const timeout = /TIMEOUT|TimeoutError|AbortError/i.test(code);
-      const failed = new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
+      const failed = code === 'RESPONSE_TOO_LARGE' ? new TokenRequestFailed('invalid_response', `token response larger than ${MAX_RESPONSE_BYTES} bytes`)
+        : new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
       this.metrics.tokenRequest(failed.outcome);
       throw failed;
     }

@@ -1,0 +1,143 @@
+/**
+ * Gateway benchmark: (a) the backend directly, (b) through the gateway with
+ * token validation + subscription check, (c) through a bare `node:http` +
+ * `undici` proxy with no checks. Backend, proxies and the load generator run
+ * in three processes, so the proxy under test has one core of its own as far
+ * as two cores allow. Loopback only, bounded in time.
+ *
+ *   node --import tsx bench/gateway.ts            (BENCH_SECONDS=10 by default)
+ */
+import { fork, type ChildProcess } from 'node:child_process';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { exportJWK, generateKeyPair, SignJWT } from 'jose';
+import { pino } from 'pino';
+import { Pool } from 'undici';
+import { systemClock } from '../src/shared/clock.js';
+import { createLogger } from '../src/shared/logger.js';
+import { startGateway } from '../src/gateway/server.js';
+import { gatewayAudience, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotJwk } from '../src/gateway/snapshot.js';
+
+const SELF = fileURLToPath(import.meta.url);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const PAYLOAD = JSON.stringify({ id: 42, name: 'widget', price: 9.99, tags: ['a', 'b', 'c'] });
+
+type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; token?: string };
+
+/** Process A: a small JSON backend. */
+async function backendRole(): Promise<void> {
+  const server = createServer((req, res) => {
+    req.resume();
+    req.on('end', () => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(PAYLOAD) });
+      res.end(PAYLOAD);
+    });
+  });
+  server.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  process.send!({ backendUrl: `http://127.0.0.1:${(server.address() as AddressInfo).port}` } satisfies Message);
+}
+
+/** Process B: the gateway (one API, one subscribed app) and the bare proxy. */
+async function proxiesRole(backendUrl: string): Promise<void> {
+  const issuer = 'http://127.0.0.1:9090';
+  const orgId = 'org-bench';
+  const { publicKey, privateKey } = await generateKeyPair('ES256');
+  const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256' } as SnapshotJwk;
+  const snapshot: GatewaySnapshot = {
+    format: SNAPSHOT_FORMAT, version: 1, generatedAt: new Date().toISOString(), environment: 'development', issuer, keys: [jwk],
+    apis: [{
+      id: 'api-1', orgId, orgHandle: 'bench', name: 'Items', contextPath: '/items', version: 'v1', backendUrl,
+      audience: gatewayAudience(orgId, 'development'), cors: null,
+      resources: [{ method: 'GET', path: '/things/{id}', security: { oauth2: true, scopes: ['items:read'] }, policies: [] }],
+    }],
+    subscriptions: { 'app-1': ['api-1'] },
+    clients: { builtin: { 'client-1': 'app-1' }, external: [] },
+    identityProviders: [], revokedTokens: [],
+  };
+  const now = Math.floor(Date.now() / 1000);
+  const token = await new SignJWT({
+    iss: issuer, sub: 'client-1', aud: gatewayAudience(orgId, 'development'), client_id: 'client-1', scope: 'items:read',
+    iat: now, exp: now + 3600, jti: 'bench-token', org_id: orgId, env: 'development', app_id: 'app-1',
+  }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench-1' }).sign(privateKey);
+  // Access logs on, as in production, written asynchronously to /dev/null.
+  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream);
+  const gateway = await startGateway({ environment: 'development', port: 0, host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } });
+
+  const pool = new Pool(backendUrl, { connections: 128, keepAliveTimeout: 4_000, pipelining: 1 });
+  const bare = createServer((req, res) => {
+    pool.request({ method: req.method as 'GET', path: req.url!, headers: { 'x-forwarded-for': req.socket.remoteAddress ?? '' }, body: req.method === 'GET' ? undefined : req })
+      .then((up) => {
+        res.writeHead(up.statusCode, up.headers as Record<string, string>);
+        up.body.once('error', () => res.destroy());
+        res.once('close', () => { if (!up.body.readableEnded) up.body.destroy(); });
+        up.body.pipe(res);
+      }, () => { res.statusCode = 502; res.end(); });
+  });
+  bare.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  process.send!({ gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, token } satisfies Message);
+}
+
+function child(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Message }> {
+  const proc = fork(SELF, ['--role', role], { execArgv: ['--import', 'tsx', ...(role === 'proxies' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  return new Promise((resolve, reject) => {
+    proc.once('message', (msg) => resolve({ proc, msg: msg as Message }));
+    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
+  });
+}
+
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+
+async function load(url: string, headers: Record<string, string>, seconds: number, overallRate?: number): Promise<Figures> {
+  const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<any>;
+  const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, overallRate, pipelining: 1 });
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+}
+
+export async function runGatewayBench(): Promise<void> {
+  const backend = await child('backend');
+  const proxies = await child('proxies', { BENCH_BACKEND_URL: backend.msg.backendUrl! });
+  const path = '/things/42';
+  const { backendUrl, gatewayUrl, proxyUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
+  const auth = { authorization: `Bearer ${token}` };
+  const targets = {
+    a: { name: '(a) backend direct', url: backendUrl + path, headers: {} },
+    b: { name: '(b) gateway: token + subscription', url: `${gatewayUrl}/bench/items/v1${path}`, headers: auth },
+    c: { name: '(c) bare node:http + undici proxy', url: proxyUrl + path, headers: {} },
+  };
+  try {
+    for (const t of Object.values(targets)) await load(t.url, t.headers, 2); // warm-up (JIT, pools, token cache)
+    const results: Record<string, Figures> = {};
+    for (const [key, t] of Object.entries(targets)) results[key] = await load(t.url, t.headers, SECONDS);
+    const rate = Math.floor(results.b!.rps * 0.8);
+    const atRateA = await load(targets.a.url, {}, SECONDS, rate);
+    const atRateB = await load(targets.b.url, auth, SECONDS, rate);
+
+    const row = (label: string, f: Figures) => `${label.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors} non-2xx ${f.non2xx}`;
+    console.log(`\nGateway benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, node ${process.version}`);
+    for (const [key, t] of Object.entries(targets)) console.log(row(t.name, results[key]!));
+    console.log(`b/a = ${(results.b!.rps / results.a!.rps).toFixed(3)}   b/c = ${(results.b!.rps / results.c!.rps).toFixed(3)} (target ≥ 0.85)`);
+    console.log(`At 80% of the gateway's maximum (${rate} req/s):`);
+    console.log(row('  (a) backend direct', atRateA));
+    console.log(row('  (b) gateway', atRateB));
+    console.log(`  p99 added by the gateway: ${atRateB.p99 - atRateA.p99} ms (target < 5 ms)`);
+  } finally {
+    backend.proc.kill();
+    proxies.proc.kill('SIGINT');
+  }
+}
+
+const roleIndex = process.argv.indexOf('--role');
+if (roleIndex !== -1) {
+  const role = process.argv[roleIndex + 1];
+  if (role === 'backend') await backendRole();
+  else if (role === 'proxies') {
+    process.on('SIGINT', () => process.exit(0)); // lets --cpu-prof write its profile
+    await proxiesRole(process.env.BENCH_BACKEND_URL!);
+  }
+} else if (process.argv[1] === SELF) {
+  await runGatewayBench();
+}
