@@ -5,9 +5,9 @@
  * in three processes, so the proxy under test has one core of its own as far
  * as two cores allow. Loopback only, bounded in time.
  *
- *   node --import tsx bench/gateway.ts            (BENCH_SECONDS=10 by default)
+ *   node --import tsx bench/gateway.ts      (BENCH_SECONDS=5, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
  */
-import { fork, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -20,11 +20,12 @@ import { startGateway } from '../src/gateway/server.js';
 import { gatewayAudience, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotJwk } from '../src/gateway/snapshot.js';
 
 const SELF = fileURLToPath(import.meta.url);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PAYLOAD = JSON.stringify({ id: 42, name: 'widget', price: 9.99, tags: ['a', 'b', 'c'] });
 
-type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; token?: string };
+type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; token?: string; cpu?: number };
 
 /** Process A: a small JSON backend. */
 async function backendRole(): Promise<void> {
@@ -51,7 +52,10 @@ async function proxiesRole(backendUrl: string): Promise<void> {
     apis: [{
       id: 'api-1', orgId, orgHandle: 'bench', name: 'Items', contextPath: '/items', version: 'v1', backendUrl,
       audience: gatewayAudience(orgId, 'development'), cors: null,
-      resources: [{ method: 'GET', path: '/things/{id}', security: { oauth2: true, scopes: ['items:read'] }, policies: [] }],
+      resources: [
+        { method: 'GET', path: '/things/{id}', security: { oauth2: true, scopes: ['items:read'] }, policies: [] },
+        { method: 'GET', path: '/open/{id}', security: { oauth2: false, scopes: [] }, policies: [] },
+      ],
     }],
     subscriptions: { 'app-1': ['api-1'] },
     clients: { builtin: { 'client-1': 'app-1' }, external: [] },
@@ -62,13 +66,18 @@ async function proxiesRole(backendUrl: string): Promise<void> {
     iss: issuer, sub: 'client-1', aud: gatewayAudience(orgId, 'development'), client_id: 'client-1', scope: 'items:read',
     iat: now, exp: now + 3600, jti: 'bench-token', org_id: orgId, env: 'development', app_id: 'app-1',
   }).setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench-1' }).sign(privateKey);
-  // Access logs on, as in production, written asynchronously to /dev/null.
-  const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream);
+  // Access logs on, written as a production deployment should: asynchronously, in 4 KiB batches.
+  const logger = createLogger(process.env.BENCH_ACCESS_LOG === '0' ? 'warn' : 'info', pino.destination({ dest: '/dev/null', sync: false, minLength: 4096 }) as unknown as NodeJS.WritableStream);
   const gateway = await startGateway({ environment: 'development', port: 0, host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } });
 
   const pool = new Pool(backendUrl, { connections: 128, keepAliveTimeout: 4_000, pipelining: 1 });
+  // The least a working proxy does: forward the request headers undici accepts, stream both ways.
+  const refused = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'expect']);
   const bare = createServer((req, res) => {
-    pool.request({ method: req.method as 'GET', path: req.url!, headers: { 'x-forwarded-for': req.socket.remoteAddress ?? '' }, body: req.method === 'GET' ? undefined : req })
+    const headers: Record<string, string | string[]> = {};
+    for (const name in req.headers) if (!refused.has(name)) headers[name] = req.headers[name]!;
+    const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
+    pool.request({ method: req.method as 'GET', path: req.url!, headers, body: hasBody ? req : undefined })
       .then((up) => {
         res.writeHead(up.statusCode, up.headers as Record<string, string>);
         up.body.once('error', () => res.destroy());
@@ -78,28 +87,52 @@ async function proxiesRole(backendUrl: string): Promise<void> {
   });
   bare.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  process.on('message', (m) => {
+    if (m === 'cpu') { const u = process.cpuUsage(); process.send!({ cpu: u.user + u.system }); }
+  });
   process.send!({ gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, token } satisfies Message);
 }
 
 function child(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Message }> {
-  const proc = fork(SELF, ['--role', role], { execArgv: ['--import', 'tsx', ...(role === 'proxies' && process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const proc = fork(SELF, ['--role', role], { execArgv: ['--import', 'tsx', ...(role === 'proxies' && process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   return new Promise((resolve, reject) => {
     proc.once('message', (msg) => resolve({ proc, msg: msg as Message }));
     proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
   });
 }
 
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number }
+interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number; cpuPerRequest?: number }
+
+/** CPU time (µs) the proxies process has used so far: the noise-robust cost figure. */
+function cpuOf(proc: ChildProcess): Promise<number> {
+  return new Promise((resolve) => {
+    const onMessage = (m: Message) => { if (m.cpu !== undefined) { proc.off('message', onMessage); resolve(m.cpu); } };
+    proc.on('message', onMessage);
+    proc.send('cpu');
+  });
+}
+
+/** Two cores: the proxy under test gets core 1 to itself; backend and load generator share core 0. */
+function pin(pid: number, core: number): boolean {
+  if (process.env.BENCH_PIN === '0') return false;
+  try {
+    execFileSync('taskset', ['-pc', String(core), String(pid)], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 async function load(url: string, headers: Record<string, string>, seconds: number, overallRate?: number): Promise<Figures> {
   const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<any>;
   const result = await autocannon({ url, connections: CONNECTIONS, duration: seconds, headers, overallRate, pipelining: 1 });
-  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx };
+  return { rps: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, errors: result.errors + result.timeouts, non2xx: result.non2xx, total: result.requests.total };
 }
 
 export async function runGatewayBench(): Promise<void> {
   const backend = await child('backend');
   const proxies = await child('proxies', { BENCH_BACKEND_URL: backend.msg.backendUrl! });
+  const pinned = pin(proxies.proc.pid!, 1) && pin(backend.proc.pid!, 0) && pin(process.pid, 0);
   const path = '/things/42';
   const { backendUrl, gatewayUrl, proxyUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
   const auth = { authorization: `Bearer ${token}` };
@@ -107,19 +140,44 @@ export async function runGatewayBench(): Promise<void> {
     a: { name: '(a) backend direct', url: backendUrl + path, headers: {} },
     b: { name: '(b) gateway: token + subscription', url: `${gatewayUrl}/bench/items/v1${path}`, headers: auth },
     c: { name: '(c) bare node:http + undici proxy', url: proxyUrl + path, headers: {} },
+    d: { name: '(d) gateway, resource without OAuth2', url: `${gatewayUrl}/bench/items/v1/open/42`, headers: {} },
   };
   try {
+    if (process.env.BENCH_ONLY) { // profiling aid: load one target only
+      const t = targets[process.env.BENCH_ONLY as keyof typeof targets];
+      const before = await cpuOf(proxies.proc);
+      const f = await load(t.url, t.headers, SECONDS);
+      console.log(t.name, f, 'cpu µs/req', ((await cpuOf(proxies.proc) - before) / f.total).toFixed(1));
+      return;
+    }
     for (const t of Object.values(targets)) await load(t.url, t.headers, 2); // warm-up (JIT, pools, token cache)
-    const results: Record<string, Figures> = {};
-    for (const [key, t] of Object.entries(targets)) results[key] = await load(t.url, t.headers, SECONDS);
+    // Rounds interleave the targets so a noisy neighbour on the machine hits them alike; medians are reported.
+    const runs: Record<string, Figures[]> = { a: [], b: [], c: [], d: [] };
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [key, t] of Object.entries(targets)) {
+        const before = await cpuOf(proxies.proc);
+        const figures = await load(t.url, t.headers, SECONDS);
+        if (key !== 'a') figures.cpuPerRequest = (await cpuOf(proxies.proc) - before) / figures.total;
+        runs[key]!.push(figures);
+      }
+    }
+    const cpuMedian = (key: string) => [...runs[key]!.map((f) => f.cpuPerRequest!)].sort((x, y) => x - y)[Math.floor(ROUNDS / 2)]!;
+    const median = (list: Figures[]): Figures => [...list].sort((x, y) => x.rps - y.rps)[Math.floor(list.length / 2)]!;
+    const results: Record<string, Figures> = { a: median(runs.a!), b: median(runs.b!), c: median(runs.c!), d: median(runs.d!) };
+    const ratios = runs.b!.map((b, i) => (b.rps / runs.c![i]!.rps).toFixed(3));
     const rate = Math.floor(results.b!.rps * 0.8);
     const atRateA = await load(targets.a.url, {}, SECONDS, rate);
     const atRateB = await load(targets.b.url, auth, SECONDS, rate);
 
     const row = (label: string, f: Figures) => `${label.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors} non-2xx ${f.non2xx}`;
-    console.log(`\nGateway benchmark: ${SECONDS}s per run, ${CONNECTIONS} connections, node ${process.version}`);
+    console.log(`\nGateway benchmark: ${ROUNDS} rounds x ${SECONDS}s per target, ${CONNECTIONS} connections, node ${process.version} (medians)${pinned ? ', proxy pinned to core 1' : ''}`);
     for (const [key, t] of Object.entries(targets)) console.log(row(t.name, results[key]!));
-    console.log(`b/a = ${(results.b!.rps / results.a!.rps).toFixed(3)}   b/c = ${(results.b!.rps / results.c!.rps).toFixed(3)} (target ≥ 0.85)`);
+    console.log(`b/a = ${(results.b!.rps / results.a!.rps).toFixed(3)}   b/c = ${(results.b!.rps / results.c!.rps).toFixed(3)} (target ≥ 0.85; per round: ${ratios.join(', ')})`);
+    const cpuB = cpuMedian('b');
+    const cpuC = cpuMedian('c');
+    const cpuD = cpuMedian('d');
+    console.log(`b/d = ${(results.b!.rps / results.d!.rps).toFixed(3)}: what token validation + subscription check cost inside the gateway`);
+    console.log(`proxy CPU per request: (b) ${cpuB.toFixed(1)} µs, (c) ${cpuC.toFixed(1)} µs, (d) ${cpuD.toFixed(1)} µs → c/b = ${(cpuC / cpuB).toFixed(3)}, d/b = ${(cpuD / cpuB).toFixed(3)} (throughput ratios of a saturated core)`);
     console.log(`At 80% of the gateway's maximum (${rate} req/s):`);
     console.log(row('  (a) backend direct', atRateA));
     console.log(row('  (b) gateway', atRateB));

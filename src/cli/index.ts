@@ -11,13 +11,19 @@ import { register as env } from './commands/env.js';
 import { register as project } from './commands/project.js';
 import { register as component } from './commands/component.js';
 import { register as member } from './commands/member.js';
+import { register as keys } from './commands/keys.js';
+import { register as token } from './commands/token.js';
+import { register as app } from './commands/app.js';
+import { register as portal } from './commands/portal.js';
+import { register as connection } from './commands/connection.js';
+import { register as idp } from './commands/idp.js';
 
 const program = new Command('drawbridge')
   .description('Drawbridge: token service, API gateway and control plane')
   .version('0.1.0')
   .exitOverride();
 
-for (const register of [start, login, org, env, project, component, member, api, subscription, gateway]) register(program);
+for (const register of [start, login, org, env, project, component, member, api, subscription, gateway, keys, token, app, portal, connection, idp]) register(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -1,3 +1,4 @@
+import type { Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -49,6 +50,8 @@ export interface CompiledApi {
   cors: CompiledCors | undefined;
   limits: { maxBodyBytes?: number; connectTimeoutMs?: number; headersTimeoutMs?: number; bodyTimeoutMs?: number };
   info: PolicyApiInfo;
+  /** The backend's connection pool, looked up on first use (pools outlive snapshots). */
+  dispatcher?: Dispatcher;
 }
 
 export interface CompiledPolicy {

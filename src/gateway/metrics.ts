@@ -13,11 +13,31 @@ export class GatewayMetrics {
   readonly tokenVerifications: Counter<'environment' | 'kind' | 'outcome'>;
   readonly snapshotVersion: Gauge<'environment'>;
   readonly retries: Counter<'environment' | 'api'>;
+  readonly cacheHit: { inc(): void };
+  readonly cacheMiss: { inc(): void };
   /** Outbound OAuth2 (policy `outbound-oauth2`): token requests to backends' IdPs, cache use, background refreshes, retries after a backend 401. */
   readonly outboundTokenRequests: Counter<'environment' | 'outcome'>;
   readonly outboundTokenCache: Counter<'environment' | 'result'>;
   readonly outboundTokenRefreshes: Counter<'environment'>;
   readonly outboundTokenRetries: Counter<'environment'>;
+
+  /** Label children cached per API and status: the hot path skips prom-client's label hashing. */
+  private readonly children = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
+
+  countRequest(api: string, status: number, seconds: number): void {
+    const key = `${status}${api}`;
+    let child = this.children.get(key);
+    if (!child) {
+      if (this.children.size > 10_000) this.children.clear();
+      child = {
+        count: this.requests.labels({ environment: this.environment, api, status }),
+        duration: this.duration.labels({ environment: this.environment, api }),
+      };
+      this.children.set(key, child);
+    }
+    child.count.inc();
+    child.duration.observe(seconds);
+  }
 
   constructor(readonly environment: string) {
     const registers = [this.registry];
@@ -30,6 +50,8 @@ export class GatewayMetrics {
     this.upstreamErrors = new Counter({ name: 'drawbridge_gateway_upstream_errors_total', help: 'Backend failures: timeout, refused, reset', labelNames: ['environment', 'api', 'kind'], registers });
     this.tokenCache = new Counter({ name: 'drawbridge_gateway_token_cache_total', help: 'Token verification cache lookups', labelNames: ['environment', 'result'], registers });
     this.tokenVerifications = new Counter({ name: 'drawbridge_gateway_token_verifications_total', help: 'Token signature verifications performed (cache misses)', labelNames: ['environment', 'kind', 'outcome'], registers });
+    this.cacheHit = this.tokenCache.labels({ environment, result: 'hit' });
+    this.cacheMiss = this.tokenCache.labels({ environment, result: 'miss' });
     this.snapshotVersion = new Gauge({ name: 'drawbridge_gateway_snapshot_version', help: 'Version of the snapshot being served', labelNames: ['environment'], registers });
     this.retries = new Counter({ name: 'drawbridge_gateway_backend_retries_total', help: 'Requests sent again after a backend 401 at a policy\'s request', labelNames: ['environment', 'api'], registers });
     this.outboundTokenRequests = new Counter({ name: 'drawbridge_gateway_outbound_token_requests_total', help: 'Outbound OAuth2 token requests to backends\' IdPs, by outcome', labelNames: ['environment', 'outcome'], registers });

@@ -17,7 +17,7 @@ const REQUEST_DROPPED: ReadonlySet<string> = new Set([
 ]);
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
-  if (value === undefined) return undefined;
+  if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
   const names = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s && s !== 'close' && s !== 'keep-alive');
   return names.length ? new Set(names) : undefined;
@@ -107,20 +107,17 @@ export function upstreamFailure(error: unknown): { error: GatewayError; kind: 't
   return { error: badGateway('The backend could not be reached', detail), kind: 'error' };
 }
 
-export interface PoolSettings {
-  connectTimeoutMs: number;
-  connections: number;
-}
-
 /** Keep-alive connection pools, one per backend origin (and connect timeout), kept across snapshots. */
 export class Pools {
   private readonly pools = new Map<string, Pool>();
 
-  get(origin: string, settings: PoolSettings): Dispatcher {
-    const key = `${origin}|${settings.connectTimeoutMs}`;
+  constructor(private readonly connections: number) {}
+
+  get(origin: string, connectTimeoutMs: number): Dispatcher {
+    const key = `${origin}|${connectTimeoutMs}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connections: settings.connections, connect: { timeout: settings.connectTimeoutMs }, keepAliveTimeout: 4_000, pipelining: 1 });
+      pool = new Pool(origin, { connections: this.connections, connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4_000, pipelining: 1 });
       this.pools.set(key, pool);
     }
     return pool;

@@ -35,18 +35,19 @@ export class Router<T> {
 
   /** Methods routed at a normalized path (`/a/b`), or undefined when nothing is routed there. */
   find(path: string): Map<string, T> | undefined {
-    const segments = path === '/' ? [] : path.slice(1).split('/');
-    return walk(this.root, segments, 0);
+    return walk(this.root, path, 1);
   }
 }
 
-function walk<T>(node: Node<T>, segments: string[], i: number): Map<string, T> | undefined {
-  if (i === segments.length) return node.methods;
-  const seg = segments[i]!;
-  const lit = node.literal.get(seg);
+/** `pos` is where the next segment starts; normalized paths have no empty segments. */
+function walk<T>(node: Node<T>, path: string, pos: number): Map<string, T> | undefined {
+  if (pos >= path.length) return node.methods;
+  let end = path.indexOf('/', pos);
+  if (end === -1) end = path.length;
+  const lit = node.literal.get(path.slice(pos, end));
   if (lit) {
-    const found = walk(lit, segments, i + 1);
+    const found = walk(lit, path, end + 1);
     if (found) return found;
   }
-  return node.param ? walk(node.param, segments, i + 1) : undefined;
+  return node.param ? walk(node.param, path, end + 1) : undefined;
 }

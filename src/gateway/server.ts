@@ -98,6 +98,9 @@ export const OPS_PREFIX = '/_drawbridge/';
 const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** Placeholder until `prepare`/`proxy` set the real maps (saves two allocations per request). */
+const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
+
 /** Shared by every request of one listener. */
 interface GatewayState {
   environment: string;
@@ -132,12 +135,12 @@ class Exchange implements PolicyResponseContext {
   upstreamPath = '';
   principal: Principal | undefined;
   appId: string | undefined;
-  upstreamHeaders: HeaderMap = {};
+  upstreamHeaders: HeaderMap = NO_HEADERS;
   replayable = false;
   body: Buffer | Readable | undefined;
   upstream: Dispatcher.ResponseData | undefined;
   status = 0;
-  responseHeaders: HeaderMap = {};
+  responseHeaders: HeaderMap = NO_HEADERS;
   /** Headers added to every answer, errors included (request ID, CORS). */
   extraHeaders: Record<string, string>;
   errorCode: string | undefined;
@@ -182,6 +185,8 @@ function checkRequest(ex: Exchange): void {
   if (authorizations > 1) throw new InvalidRequest('The request has more than one Authorization header');
   if (encodings > 0 && lengths > 0) throw new ApiError('bad_request', 'The request has both Transfer-Encoding and Content-Length');
   if (lengths > 1) throw new ApiError('bad_request', 'The request has more than one Content-Length');
+  // Node decodes only `chunked`; another coding would reach the backend undeclared.
+  if (encodings > 0 && ex.req.headers['transfer-encoding']!.toLowerCase() !== 'chunked') throw new ApiError('bad_request', 'Only the chunked transfer coding is accepted');
   const held = ex.gw.holder.current;
   if (!held) throw new ApiError('unavailable', `The gateway for ${ex.gw.environment} has no configuration yet`);
   ex.snap = held.compiled;
@@ -254,21 +259,30 @@ function authenticate(ex: Exchange): void | Promise<void> {
   if (!ex.resource.oauth2) return;
   const header = ex.req.headers.authorization;
   if (header === undefined) throw new MissingToken();
+  const gw = ex.gw;
+  // Fast path: a token seen before was checked for syntax when it was first verified.
+  if (header.length > 7 && header.startsWith('Bearer ')) {
+    const cached = gw.cache.get(tokenHash(header.slice(7)));
+    if (cached) {
+      gw.metrics.cacheHit.inc();
+      ex.principal = cached;
+      return;
+    }
+  }
   const match = BEARER.exec(header);
   if (!match) {
     if (/^bearer(\s|$)/i.test(header)) throw new InvalidRequest('The Authorization header does not carry a well-formed bearer token');
     throw new MissingToken();
   }
   const token = match[1]!;
-  const gw = ex.gw;
   const key = tokenHash(token);
   const cached = gw.cache.get(key);
   if (cached) {
-    gw.metrics.tokenCache.inc({ environment: gw.environment, result: 'hit' });
+    gw.metrics.cacheHit.inc();
     ex.principal = cached;
     return;
   }
-  gw.metrics.tokenCache.inc({ environment: gw.environment, result: 'miss' });
+  gw.metrics.cacheMiss.inc();
   let pending = gw.verifying.get(key);
   if (!pending) {
     pending = verify(ex, token).finally(() => gw.verifying.delete(key));
@@ -287,7 +301,7 @@ async function verify(ex: Exchange, token: string): Promise<Principal> {
   const kind = external ? 'external' : 'platform';
   try {
     let principal: Principal;
-    if (!external) principal = await verifyPlatformToken(token, snap.issuer, snap.keys, gw.clock);
+    if (!external) principal = await verifyPlatformToken(token, snap.keys, gw.clock);
     else {
       const idp = snap.idpByOrgIssuer.get(`${ex.apiRoute.orgId}\n${issuer}`);
       if (!idp || !gw.externalVerifier) throw new InvalidToken('The access token was not issued by a trusted issuer for this API', `issuer ${issuer}`);
@@ -368,51 +382,62 @@ async function runFrom(policies: CompiledResource['requestPolicies'], start: num
   for (let i = start; i < policies.length; i++) await policies[i]!.handler.onRequest?.(ex);
 }
 
-async function send(ex: Exchange): Promise<Dispatcher.ResponseData> {
+function send(ex: Exchange): Promise<Dispatcher.ResponseData> {
   const { gw } = ex;
   const api = ex.apiRoute;
   const limits = api.limits;
-  const pool = gw.pools.get(api.origin, { connectTimeoutMs: limits.connectTimeoutMs ?? gw.limits.connectTimeoutMs, connections: gw.limits.connectionsPerOrigin });
-  try {
-    return await pool.request({
+  const pool = (api.dispatcher ??= gw.pools.get(api.origin, limits.connectTimeoutMs ?? gw.limits.connectTimeoutMs));
+  // The callback form: one promise per backend call instead of a chain.
+  return new Promise((resolve, reject) => {
+    pool.request({
       method: ex.method as Dispatcher.HttpMethod,
       path: ex.upstreamPath + ex.query,
       headers: ex.upstreamHeaders as Record<string, string | string[]>,
       body: ex.body,
       headersTimeout: limits.headersTimeoutMs ?? gw.limits.headersTimeoutMs,
       bodyTimeout: limits.bodyTimeoutMs ?? gw.limits.bodyTimeoutMs,
+    }, (error, data) => {
+      if (!error) return resolve(data);
+      if (error instanceof ApiError) return reject(error); // the body limit tripped while streaming
+      if (ex.body instanceof BodyLimit && ex.body.exceeded) return reject(payloadTooLarge(api.limits.maxBodyBytes ?? gw.limits.maxBodyBytes));
+      const failure = upstreamFailure(error);
+      gw.metrics.upstreamErrors.inc({ environment: gw.environment, api: api.basePath, kind: failure.kind });
+      reject(failure.error);
     });
-  } catch (error) {
-    if (error instanceof ApiError) throw error; // the body limit tripped while streaming
-    if (ex.body instanceof BodyLimit && ex.body.exceeded) throw payloadTooLarge(ex.apiRoute.limits.maxBodyBytes ?? gw.limits.maxBodyBytes);
-    const failure = upstreamFailure(error);
-    gw.metrics.upstreamErrors.inc({ environment: gw.environment, api: api.basePath, kind: failure.kind });
-    throw failure.error;
-  }
+  });
 }
 
 /** Forwards the request; on a backend 401 a replayable request may be sent once more if a policy asks. */
-async function proxy(ex: Exchange): Promise<void> {
-  let upstream = await send(ex);
-  if (upstream.statusCode === 401 && ex.replayable) {
-    let retry = false;
-    for (const policy of ex.resource.requestPolicies) {
-      const hook = policy.handler.onBackendUnauthorized;
-      if (hook && (await hook(ex))) retry = true;
-    }
-    if (retry) {
-      await upstream.body.dump();
-      ex.gw.metrics.retries.inc({ environment: ex.gw.environment, api: ex.apiRoute.basePath });
-      upstream = await send(ex);
-    }
+function proxy(ex: Exchange): Promise<void> {
+  const sent = send(ex);
+  return ex.replayable ? sent.then((upstream) => retryOn401(ex, upstream)).then((upstream) => received(ex, upstream)) : sent.then((upstream) => received(ex, upstream));
+}
+
+async function retryOn401(ex: Exchange, upstream: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
+  if (upstream.statusCode !== 401) return upstream;
+  let retry = false;
+  for (const policy of ex.resource.requestPolicies) {
+    const hook = policy.handler.onBackendUnauthorized;
+    if (hook && (await hook(ex))) retry = true;
   }
+  if (!retry) return upstream;
+  await upstream.body.dump();
+  ex.gw.metrics.retries.inc({ environment: ex.gw.environment, api: ex.apiRoute.basePath });
+  return send(ex);
+}
+
+function received(ex: Exchange, upstream: Dispatcher.ResponseData): void {
   ex.upstream = upstream;
   ex.status = upstream.statusCode;
   ex.responseHeaders = downstreamHeaders(upstream.headers);
 }
 
-async function responsePolicies(ex: Exchange): Promise<void> {
-  for (const policy of ex.resource.responsePolicies) await policy.handler.onResponse?.(ex);
+function responsePolicies(ex: Exchange): void | Promise<void> {
+  const policies = ex.resource.responsePolicies;
+  if (policies.length === 0) return;
+  return (async () => {
+    for (const policy of policies) await policy.handler.onResponse?.(ex);
+  })();
 }
 
 /**
@@ -425,8 +450,13 @@ function relay(ex: Exchange): void {
   for (const name in ex.extraHeaders) headers[name] = ex.extraHeaders[name];
   const { res } = ex;
   const body = ex.upstream!.body;
+  if (res.destroyed) { // the consumer left while the backend was answering: free the backend connection
+    discard(body);
+    return;
+  }
   res.writeHead(ex.status, headers as Record<string, string | string[]>);
   body.once('error', (error) => {
+    if (res.destroyed) return; // the consumer left first: not a backend failure
     const failure = upstreamFailure(error);
     ex.gw.metrics.upstreamErrors.inc({ environment: ex.gw.environment, api: ex.apiRoute.basePath, kind: failure.kind });
     ex.errorCode = failure.error.code;
@@ -455,30 +485,50 @@ function fail(ex: Exchange, error: unknown): void {
   renderError(res, e, ex.extraHeaders, ex.method === 'HEAD');
 }
 
+/** Drops a backend body nobody will read; undici reports that as an error, which is expected here. */
+function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
+}
+
 function account(ex: Exchange): void {
   const { gw, res } = ex;
   const body = ex.upstream?.body;
-  if (body !== undefined && !body.readableEnded) body.destroy();
+  if (body !== undefined && !body.readableEnded) discard(body);
   const seconds = (performance.now() - ex.started) / 1000;
   const api = ex.route?.api.basePath ?? 'none';
   const status = res.writableFinished ? res.statusCode : 499;
-  gw.metrics.requests.inc({ environment: gw.environment, api, status });
-  gw.metrics.duration.observe({ environment: gw.environment, api }, seconds);
+  gw.metrics.countRequest(api, status, seconds);
   gw.accessLog.info({
-    reqId: ex.requestId, env: gw.environment, method: ex.req.method, path: ex.path || undefined, status,
+    reqId: ex.requestId, method: ex.req.method, path: ex.path || undefined, status,
     ms: Math.round(seconds * 100_000) / 100, api: ex.route?.api.basePath, app: ex.appId, error: ex.errorCode,
   }, 'request');
 }
 
-async function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): Promise<void> {
-  if (req.url !== undefined && req.url.startsWith(OPS_PREFIX)) return ops(gw, req, res);
+function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): void {
+  if (req.url !== undefined && req.url.startsWith(OPS_PREFIX)) {
+    ops(gw, req, res).catch((error: Error) => { gw.logger.error({ err: { message: error.message } }, 'operations endpoint failed'); res.destroy(); });
+    return;
+  }
   const ex = new Exchange(gw, req, res);
   res.once('close', () => account(ex));
+  run(ex, 0);
+}
+
+/**
+ * Runs the steps from `from` on. Synchronous steps run back to back; only a
+ * step that returns a promise costs a microtask (the cached-token path has one:
+ * the backend call).
+ */
+function run(ex: Exchange, from: number): void {
   try {
-    for (let i = 0; i < PIPELINE.length; i++) {
-      let result = PIPELINE[i]!(ex);
-      if (result !== undefined && typeof result === 'object') result = await result;
+    for (let i = from; i < PIPELINE.length; i++) {
+      const result = PIPELINE[i]!(ex);
       if (result === true) return;
+      if (result !== undefined && result !== false) {
+        result.then((answered) => { if (answered !== true) run(ex, i + 1); }, (error: unknown) => fail(ex, error));
+        return;
+      }
     }
   } catch (error) {
     fail(ex, error);
@@ -539,9 +589,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
   const gw: GatewayState = {
     environment, clock, logger, metrics,
-    accessLog: logger.child({}, { redact: [] }),
+    accessLog: logger.child({ env: environment }, { redact: [] }),
     holder: new SnapshotHolder(file, logger),
-    pools: new Pools(),
+    pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     externalVerifier: options.externalVerifier,
     proto: options.forwardedProto ?? 'http',
@@ -600,7 +650,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     retry.unref();
   }
 
-  const server: Server = createServer((req, res) => { void handle(gw, req, res); });
+  const server: Server = createServer((req, res) => handle(gw, req, res));
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

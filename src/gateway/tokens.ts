@@ -1,5 +1,6 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import { errors as joseErrors, jwtVerify, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { createPublicKey, hash } from 'node:crypto';
+import { errors as joseErrors, type JWK, type JWTPayload } from 'jose';
+import { AccessTokenInvalid, AccessTokenVerifier, type AccessTokenClaims } from '../shared/jwt/index.js';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { InvalidToken, OAuthError } from '../shared/oauth-errors.js';
@@ -37,36 +38,34 @@ const PRIVATE_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'k', 'oth'];
 const ASYMMETRIC_ALGS = new Set(['RS256', 'RS384', 'RS512', 'PS256', 'PS384', 'PS512', 'ES256', 'ES384', 'ES512', 'EdDSA', 'Ed25519']);
 
 export interface PlatformKeys {
-  byKid: Map<string, { key: KeyObject; alg: string }>;
-  algorithms: string[];
+  /** The verifier shared with the token service (`src/shared/jwt`): algorithm pinned per key. */
+  verifier: AccessTokenVerifier;
   /** Identifies issuer + key set: verification results are reusable while it is unchanged. */
   fingerprint: string;
 }
 
-/** Imports the snapshot's public keys once, synchronously; a private or symmetric key is a config error. */
+/** Checks the snapshot's public keys when it is loaded (each must import); a private or symmetric key is a config error. */
 export function importPlatformKeys(issuer: string, jwks: readonly SnapshotJwk[], path = 'keys'): PlatformKeys {
-  const byKid = new Map<string, { key: KeyObject; alg: string }>();
+  const kids = new Set<string>();
   jwks.forEach((jwk, i) => {
     const at = `${path}[${i}]`;
     if (typeof jwk !== 'object' || jwk === null) throw new ConfigError(at, 'must be a JWK object');
     if (typeof jwk.kid !== 'string' || jwk.kid === '') throw new ConfigError(`${at}.kid`, 'is required');
     if (typeof jwk.alg !== 'string' || !ASYMMETRIC_ALGS.has(jwk.alg)) throw new ConfigError(`${at}.alg`, 'must be an asymmetric JWS algorithm (RS*, PS*, ES*, EdDSA)');
     for (const m of PRIVATE_MEMBERS) if (m in jwk) throw new ConfigError(`${at}.${m}`, 'private or symmetric key material is not allowed in a snapshot');
-    if (byKid.has(jwk.kid)) throw new ConfigError(`${at}.kid`, `duplicate kid ${JSON.stringify(jwk.kid)}`);
-    let key: KeyObject;
+    if (kids.has(jwk.kid)) throw new ConfigError(`${at}.kid`, `duplicate kid ${JSON.stringify(jwk.kid)}`);
     try {
-      key = createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
+      createPublicKey({ key: jwk as unknown as import('node:crypto').JsonWebKey, format: 'jwk' });
     } catch (e) {
       throw new ConfigError(at, `not a usable public key: ${(e as Error).message}`);
     }
-    byKid.set(jwk.kid, { key, alg: jwk.alg });
+    kids.add(jwk.kid);
   });
-  const algorithms = [...new Set([...byKid.values()].map((k) => k.alg))];
-  const fingerprint = createHash('sha256').update(JSON.stringify([issuer, jwks])).digest('base64url');
-  return { byKid, algorithms, fingerprint };
+  const fingerprint = hash('sha256', JSON.stringify([issuer, jwks]), 'base64url');
+  return { verifier: new AccessTokenVerifier(issuer, jwks as unknown as JWK[]), fingerprint };
 }
 
-export const tokenHash = (token: string): string => createHash('sha256').update(token).digest('base64url');
+export const tokenHash = (token: string): string => hash('sha256', token, 'base64url');
 
 /** Reads `iss` without verifying anything: only to choose which verifier applies. */
 export function unverifiedIssuer(token: string): string | undefined {
@@ -100,36 +99,27 @@ function invalid(error: unknown): OAuthError {
   return new InvalidToken('The access token is malformed or not signed by a trusted key', (error as Error)?.message);
 }
 
-export async function verifyPlatformToken(token: string, issuer: string, keys: PlatformKeys, clock: Clock): Promise<Principal> {
-  let payload: JWTPayload;
+export async function verifyPlatformToken(token: string, keys: PlatformKeys, clock: Clock): Promise<Principal> {
+  let claims: AccessTokenClaims;
   try {
-    ({ payload } = await jwtVerify(token, (header: JWTHeaderParameters) => {
-      const entry = header.kid === undefined ? undefined : keys.byKid.get(header.kid);
-      if (!entry) throw new InvalidToken('The access token is not signed by a key this gateway knows', `unknown kid ${String(header.kid)}`);
-      if (entry.alg !== header.alg) throw new InvalidToken('The access token is not signed by a key this gateway knows', `alg ${header.alg} does not match key ${header.kid}`);
-      return entry.key;
-    }, {
-      issuer,
-      typ: 'at+jwt',
-      algorithms: keys.algorithms,
-      requiredClaims: ['exp', 'iat', 'jti', 'sub', 'client_id', 'aud'],
-      currentDate: new Date(clock.now()),
-    }));
+    claims = await keys.verifier.verify(token, { now: clock.now() });
   } catch (error) {
+    if (error instanceof AccessTokenInvalid) throw new InvalidToken(`The access token is not valid: ${error.reason}`);
     throw invalid(error);
   }
-  if (typeof payload.client_id !== 'string' || typeof payload.jti !== 'string' || typeof payload.sub !== 'string') {
-    throw new InvalidToken('The access token is missing required claims', 'client_id/jti/sub not strings');
+  if (typeof claims.client_id !== 'string' || typeof claims.jti !== 'string' || typeof claims.sub !== 'string') {
+    throw new InvalidToken('The access token is not valid: required claims are missing', 'client_id/jti/sub not strings');
   }
+  const payload = claims as unknown as JWTPayload;
   return {
     kind: 'platform',
-    subject: payload.sub,
-    clientId: payload.client_id,
-    appId: typeof payload.app_id === 'string' ? payload.app_id : undefined,
+    subject: claims.sub,
+    clientId: claims.client_id,
+    appId: typeof claims.app_id === 'string' ? claims.app_id : undefined,
     scopes: scopesOf(payload),
     audiences: audiencesOf(payload),
-    jti: payload.jti,
-    expMs: payload.exp! * 1000,
+    jti: claims.jti,
+    expMs: claims.exp * 1000,
     claims: payload,
   };
 }

@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import { digestEquals, randomToken, sha256 } from '../shared/crypto.js';
 import { InvalidClient, InvalidRequest } from '../shared/oauth-errors.js';
 import type { Store } from '../store/index.js';
-import type { CredentialSecrets } from '../store/repos/credentials.js';
+import { onCredentialChange, type ClientRecord, type CredentialSecrets } from '../store/repos/credentials.js';
 import { decodeFormComponent, type FormParams } from './form.js';
 import type { AuthenticatedClient } from './grants/grant.js';
 
@@ -67,12 +67,49 @@ function secretMatches(secrets: CredentialSecrets | undefined, presentedHash: st
   return secrets !== undefined && (current || previousValid);
 }
 
+/** How long a node reuses a client record it read (ms). Changes made through this node apply at once. */
+export const CLIENT_CACHE_MS = 1000;
+const MAX_CACHED_CLIENTS = 10_000;
+
+/**
+ * A short-lived cache of client records, so a busy client does not cost a
+ * database query per token. Entries live CLIENT_CACHE_MS of real (monotonic)
+ * time: a secret regenerated on another node stops working here within a
+ * second. Unknown clients are not cached (random IDs must not fill memory).
+ */
+export class ClientCache {
+  private readonly entries = new Map<string, { record: ClientRecord; at: number }>();
+  // Any secret or settings change made in this process empties the cache (changes are rare).
+  private readonly unsubscribe = onCredentialChange(() => this.entries.clear());
+
+  constructor(private readonly store: Store) {}
+
+  async lookup(clientId: string): Promise<ClientRecord | undefined> {
+    const now = performance.now();
+    const hit = this.entries.get(clientId);
+    if (hit && now - hit.at < CLIENT_CACHE_MS) return hit.record;
+    const record = await this.store.credentials.forClientAuth(clientId);
+    if (!record) {
+      this.entries.delete(clientId);
+      return undefined;
+    }
+    if (this.entries.size >= MAX_CACHED_CLIENTS) this.entries.clear();
+    this.entries.set(clientId, { record, at: now });
+    return record;
+  }
+
+  close(): void {
+    this.unsubscribe();
+    this.entries.clear();
+  }
+}
+
 /**
  * Resolves a presented client to its credential. Unknown client and wrong
  * secret fail the same way, after the same comparisons.
  */
-export async function authenticateClient(store: Store, clock: Clock, presented: PresentedClient): Promise<AuthenticatedClient> {
-  const record = presented.clientId.length <= 256 ? await store.credentials.forClientAuth(presented.clientId) : undefined;
+export async function authenticateClient(clients: ClientCache, clock: Clock, presented: PresentedClient): Promise<AuthenticatedClient> {
+  const record = presented.clientId.length <= 256 ? await clients.lookup(presented.clientId) : undefined;
   const hash = sha256(presented.secret);
   if (!secretMatches(record?.secrets, hash, new Date(clock.now()).toISOString()) || !record) {
     throw new InvalidClient('Client authentication failed', record ? `wrong secret for ${presented.clientId}` : 'unknown client');

@@ -5,7 +5,7 @@ import type { Logger } from '../shared/logger.js';
 import { AccessTokenInvalid, type AccessTokenClaims } from '../shared/jwt/index.js';
 import { UnauthorizedClient, UnsupportedGrantType } from '../shared/oauth-errors.js';
 import type { Store } from '../store/index.js';
-import { authenticateClient, presentedClient } from './client-auth.js';
+import { authenticateClient, presentedClient, type ClientCache } from './client-auth.js';
 import type { FormParams } from './form.js';
 import type { AuthenticatedClient, Grant, GrantContext, TokenResponse } from './grants/grant.js';
 import type { GrantRegistry } from './grants/index.js';
@@ -22,6 +22,7 @@ export interface EndpointDeps {
   keys: KeyRing;
   issuer: string;
   grants: GrantRegistry;
+  clients: ClientCache;
   /** Read at call time: the platform may attach it after the server is built. */
   runtimeChanged(orgId: string): void;
 }
@@ -29,7 +30,7 @@ export interface EndpointDeps {
 // --- steps -----------------------------------------------------------------
 
 async function authenticate(deps: EndpointDeps, request: FastifyRequest, params: FormParams): Promise<AuthenticatedClient> {
-  return authenticateClient(deps.store, deps.clock, presentedClient(request, params));
+  return authenticateClient(deps.clients, deps.clock, presentedClient(request, params));
 }
 
 function findGrant(deps: EndpointDeps, params: FormParams): Grant {

@@ -49,6 +49,7 @@ export function parseForm(body: string): FormParams {
 
 /** Decodes one form-urlencoded component (`+` is a space); malformed escapes are `invalid_request`. */
 export function decodeFormComponent(raw: string): string {
+  if (!raw.includes('%') && !raw.includes('+')) return raw;
   try {
     return decodeURIComponent(raw.replace(/\+/g, ' '));
   } catch {

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { ControlPlaneDeps } from '../control-plane/context.js';
 import { serverMetadata, PATHS } from './discovery.js';
 import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type EndpointDeps } from './endpoints.js';
+import { ClientCache } from './client-auth.js';
 import { FORM_BODY_LIMIT } from './form.js';
 import { GrantRegistry } from './grants/index.js';
 import { publishedJwks, type KeyRing } from './keys.js';
@@ -18,11 +19,12 @@ export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, publishedJwks, rotateSign
 export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPluginAsync {
   return async (app) => {
     const issuer = deps.config.publicUrl;
-    const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config });
+    const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config, idpKeys: deps.idpKeys });
     const endpointDeps: EndpointDeps = {
-      store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants,
+      store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants, clients: new ClientCache(deps.store),
       runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
     };
+    app.addHook('onClose', async () => endpointDeps.clients.close());
     const metadata = serverMetadata(issuer, grants.types(), deps.config.signingAlg);
     // JWKS caches must not outlive the publish-ahead delay, or a client could miss a key that already signs.
     const jwksMaxAge = Math.min(300, deps.config.signingKeyPublishAhead);

@@ -143,7 +143,8 @@ export class KeyRing {
     const live = records.filter((r) => r.retiredAt === null || r.retiredAt > nowIso);
     if (live.length === 0) {
       await createKey(deps, deps.store, deps.config.signingAlg, deps.clock.now());
-    } else if (!live.some((r) => r.alg === deps.config.signingAlg && r.retiredAt === null)) {
+    } else if (!live.some((r) => r.alg === deps.config.signingAlg && r.retiredAt === null) && !live.some((r) => r.activatesAt > nowIso)) {
+      // A pending key is left to activate; the next start rotates again if the algorithm still differs.
       await rotateSigningKey(deps);
     }
     await ring.reload();
@@ -184,11 +185,6 @@ export class KeyRing {
       this.verifierCache = { at: this.loadedAt, verifier: new AccessTokenVerifier(this.deps.config.publicUrl, keys) };
     }
     return this.verifierCache.verifier;
-  }
-
-  /** Forgets cached key rows (not imported keys); the next use re-reads the table. */
-  invalidate(): void {
-    this.loadedAt = Number.NEGATIVE_INFINITY;
   }
 
   private async refreshIfStale(): Promise<void> {

@@ -21,12 +21,14 @@ const environments = [
   { name: 'development', displayName: 'Development', position: 0 },
   { name: 'production', displayName: 'Production', position: 1 },
 ];
+/** External consumers' overviews also carry each environment's authentication (owned and tested by the token service). */
+const consumerEnvironments = environments.map((e) => ({ ...e, authentication: expect.objectContaining({ environment: e.name }) }));
 
 describe('components', () => {
   it('creating an external consumer answers with its overview across environments', async () => {
     const res = await dev.post(base(), { type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: 'iOS and Android' });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ ...component({ type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: 'iOS and Android' }), environments });
+    expect(res.body).toEqual({ ...component({ type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: 'iOS and Android' }), environments: consumerEnvironments });
   });
 
   it('creates an API proxy', async () => {
@@ -70,7 +72,7 @@ describe('components', () => {
   it('gets one component as its overview; 404 for unknown components and projects', async () => {
     const res = await dev.get(`${base()}/mobile-app`);
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ ...component({ type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: 'iOS and Android' }), environments });
+    expect(res.body).toEqual({ ...component({ type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: 'iOS and Android' }), environments: consumerEnvironments });
     expect((await dev.get(`${base()}/nope`)).body).toEqual({ code: 'not_found', message: 'Component not found' });
     expect((await dev.get(`${base('nope')}/mobile-app`)).body).toEqual({ code: 'not_found', message: 'Project not found' });
   });

@@ -88,6 +88,28 @@ describe('tenant isolation: org A\'s admin and org B', () => {
     }
   });
 
+  it('prevents any route under /orgs/{org}, including ones added later, from treating org B differently from a missing organization', async () => {
+    const doc = (await p.api.get('/api/v1/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
+    const known: Record<string, string> = { project: 'secret-project', component: 'secret-app', env: 'production', environment: 'production', userId: memberOfB, user: memberOfB };
+    // Real identifiers of org B where a route takes one, so a handler that looked them up outside the organization would show.
+    const application = await adminB.get(`/api/v1/orgs/${orgB}/projects/secret-project/components/secret-app/application`);
+    if (application.status === 200) known.app = application.body.id;
+    const swept: string[] = [];
+    for (const [template, operations] of Object.entries(doc.paths)) {
+      if (!template.startsWith('/api/v1/orgs/{org}')) continue;
+      for (const method of Object.keys(operations).map((m) => m.toUpperCase())) {
+        const path = (org: string) => template.replace('{org}', org).replace(/\{(\w+)\}/g, (_, name: string) => known[name] ?? 'x');
+        const body = ['POST', 'PUT', 'PATCH'].includes(method) ? {} : undefined;
+        const real = await adminA.request(method, path(orgB), body);
+        const missing = await adminA.request(method, path('no-such-org'), body);
+        expect(real.status, `${method} ${template}`).toBeGreaterThanOrEqual(400);
+        expect([real.status, real.text], `${method} ${template}`).toEqual([missing.status, missing.text]);
+        swept.push(`${method} ${template}`);
+      }
+    }
+    expect(swept.length).toBeGreaterThanOrEqual(cases.length - 1);
+  });
+
   it('prevents org B from appearing in org A\'s admin\'s organization list', async () => {
     const orgs = (await adminA.get('/api/v1/orgs')).body as { handle: string }[];
     expect(orgs.map((o) => o.handle)).toEqual([orgA]);

@@ -112,12 +112,12 @@ describe('gateway routing, authentication and authorization', () => {
   };
 
   it('garbage token → 401 invalid_token', async () => {
-    await invalidToken(await get('/items', 'not-a-jwt'), 'The access token is malformed or not signed by a trusted key');
+    await invalidToken(await get('/items', 'not-a-jwt'), 'The access token is not valid: the token is malformed');
   });
 
   it('expired token → 401 invalid_token "expired"', async () => {
     const now = Math.floor(clock.now() / 1000);
-    await invalidToken(await get('/items', await signer.sign({ iat: now - 7200, exp: now - 1 })), 'The access token expired');
+    await invalidToken(await get('/items', await signer.sign({ iat: now - 7200, exp: now - 1 })), 'The access token is not valid: the token has expired');
   });
 
   it('a cached token stops working when it expires', async () => {
@@ -125,22 +125,22 @@ describe('gateway routing, authentication and authorization', () => {
     expect((await get('/items', token)).status).toBe(200);
     clock.advance(61_000);
     try {
-      await invalidToken(await get('/items', token), 'The access token expired');
+      await invalidToken(await get('/items', token), 'The access token is not valid: the token has expired');
     } finally {
       clock.advance(-61_000);
     }
   });
 
   it('token signed by an unknown key with a known kid → 401 invalid_token', async () => {
-    await invalidToken(await get('/items', await otherSigner.sign()), 'The access token signature is not valid');
+    await invalidToken(await get('/items', await otherSigner.sign()), 'The access token is not valid: the signature is invalid');
   });
 
   it('token with an unknown kid → 401 invalid_token', async () => {
-    await invalidToken(await get('/items', await signer.sign({}, { kid: 'nope' })), 'The access token is not signed by a key this gateway knows');
+    await invalidToken(await get('/items', await signer.sign({}, { kid: 'nope' })), 'The access token is not valid: the token was not signed by a published key');
   });
 
   it('token of the wrong type (typ JWT, e.g. an ID token) → 401 invalid_token', async () => {
-    await invalidToken(await get('/items', await signer.sign({}, { typ: 'JWT' })), "The access token's typ claim is not valid");
+    await invalidToken(await get('/items', await signer.sign({}, { typ: 'JWT' })), 'The access token is not valid: claim check failed: typ (check_failed)');
   });
 
   it('rejects alg none and HS256 tokens (algorithm confusion)', async () => {

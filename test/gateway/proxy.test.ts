@@ -68,6 +68,14 @@ describe('gateway proxying', () => {
     expect(res.headers['keep-alive']).toBeUndefined();
   });
 
+  it('HEAD is served by the GET resource, without a body', async () => {
+    const res = await fetch(gw.url + BASE + '/items', { method: 'HEAD', headers: auth() });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-backend')).toBe('yes');
+    expect(await res.text()).toBe('');
+    expect(backend.requests.at(-1)!.method).toBe('HEAD');
+  });
+
   it('keeps a request ID the consumer sent', async () => {
     const res = await fetch(gw.url + BASE + '/items', { headers: { ...auth(), 'x-request-id': 'trace-abc.123' } });
     expect(res.headers.get('x-request-id')).toBe('trace-abc.123');
@@ -145,6 +153,25 @@ describe('gateway proxying', () => {
     await expect(res.text()).rejects.toThrow();
   });
 
+  it('a consumer leaving early is counted as 499 and frees the backend connection', async () => {
+    let answered!: () => void;
+    const backendDone = new Promise<void>((r) => { answered = r; });
+    let arrived!: () => void;
+    const atBackend = new Promise<void>((r) => { arrived = r; });
+    backend.routes.set('/base/x/slowpoke', (_req, res) => { arrived(); setTimeout(() => { res.end('late'); answered(); }, 100); });
+    const before = await metric(gw.url, 'drawbridge_gateway_requests_total', { environment: ENV, api: '/acme/based/v1', status: '499' });
+    const abort = new AbortController();
+    const call = fetch(gw.url + '/acme/based/v1/x/slowpoke', { signal: abort.signal });
+    await atBackend;
+    abort.abort();
+    await expect(call).rejects.toThrow();
+    await backendDone;
+    await new Promise((r) => setTimeout(r, 50));
+    expect(await metric(gw.url, 'drawbridge_gateway_requests_total', { environment: ENV, api: '/acme/based/v1', status: '499' })).toBe(before + 1);
+    const next = await fetch(gw.url + '/acme/based/v1/x/fine');
+    expect(next.status).toBe(200);
+  });
+
   it('backend refuses the connection → 502', async () => {
     const res = await fetch(gw.url + '/acme/dead/v1/x');
     expect(res.status).toBe(502);
@@ -212,10 +239,19 @@ describe('gateway proxying', () => {
       expect(JSON.parse(res.body).url).toBe('/items');
     });
 
+    // Node's parser answers these with a bare 400 before the gateway runs; the gateway checks again anyway.
     it('Transfer-Encoding with Content-Length never reaches the backend', async () => {
       const count = backend.requests.length;
       const res = await rawRequest(gw.url, `POST /acme/based/v1/count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /acme/based/v1/x/smuggled HTTP/1.1\r\nHost: x\r\n\r\n`);
       expect(res.status).toBe(400);
+      expect(backend.requests.length).toBe(count);
+    });
+
+    it('a transfer coding other than chunked is refused (it would reach the backend undeclared)', async () => {
+      const count = backend.requests.length;
+      const res = await rawRequest(gw.url, `POST /acme/based/v1/count HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: gzip, chunked\r\nConnection: close\r\n\r\n0\r\n\r\n`);
+      expect(res.status).toBe(400);
+      expect(JSON.parse(res.body)).toEqual({ code: 'bad_request', message: 'Only the chunked transfer coding is accepted' });
       expect(backend.requests.length).toBe(count);
     });
 

@@ -90,6 +90,16 @@ describe('gateway snapshots and operations endpoints', () => {
     }
   });
 
+  it('an organization handle cannot shadow the operations prefix', async () => {
+    const gw = await startTestGateway(undefined, { clock });
+    try {
+      const shadow = snapshot([signer.jwk], [api(backend.url, { orgHandle: '_drawbridge', contextPath: '/healthz' })]);
+      await expect(gw.setSnapshot(shadow)).rejects.toThrow('apis[0].orgHandle: must be an organization handle (lowercase slug)');
+    } finally {
+      await gw.close();
+    }
+  });
+
   it('refuses private key material in the snapshot keys (a leaked signing key would be written to disk)', async () => {
     const gw = await startTestGateway(undefined, { clock });
     try {

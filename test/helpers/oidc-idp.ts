@@ -19,6 +19,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { exportJWK, generateKeyPair, SignJWT, type JWK } from 'jose';
+// @ts-expect-error oidc-provider ships no type declarations
 import Provider from 'oidc-provider';
 
 export interface TestIdpOptions {
@@ -52,7 +53,7 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-interface SigningKey { kid: string; privateJwk: JWK; publicJwk: JWK; privateKey: CryptoKey | import('node:crypto').KeyObject }
+interface SigningKey { kid: string; privateJwk: JWK; publicJwk: JWK; privateKey: Parameters<SignJWT['sign']>[0] }
 
 let kidCounter = 0;
 

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { loadConfig } from '../../shared/config.js';
+import { loadConfig, type Config } from '../../shared/config.js';
+import { ConfigError } from '../../shared/errors.js';
 import { startPlatform } from '../../platform.js';
 
 export function register(program: Command): void {
@@ -9,7 +10,7 @@ export function register(program: Command): void {
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
     .action(async (opts: { dev?: boolean }) => {
       const config = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
-      const platform = await startPlatform(config);
+      const platform = await startPlatform(config).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
@@ -23,4 +24,14 @@ export function register(program: Command): void {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** A listener that cannot bind is a wrong setting: name the variable that chose the port instead of printing a stack. */
+function portInUse(config: Config, error: unknown): ConfigError | undefined {
+  const { code, port } = (error ?? {}) as { code?: string; port?: number };
+  if (code !== 'EADDRINUSE' && code !== 'EACCES') return undefined;
+  const reason = code === 'EADDRINUSE' ? `port ${port} is already in use` : `no permission to listen on port ${port}`;
+  if (port === config.port) return new ConfigError('DRAWBRIDGE_PORT', reason);
+  const i = config.gateways.findIndex((g) => g.port === port);
+  return i >= 0 ? new ConfigError(`DRAWBRIDGE_GATEWAYS[${i}]`, `${reason} (gateway ${config.gateways[i]!.environment})`) : undefined;
 }

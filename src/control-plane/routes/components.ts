@@ -8,6 +8,7 @@ import type { User } from '../../store/repos/users.js';
 import { actorOf, type ControlPlaneDeps } from '../context.js';
 import { Body, Description, DisplayName, Slug } from '../schemas.js';
 import { displayNameOf, ProjectParams, projectAccess } from './projects.js';
+import { AuthenticationView, componentAuthentication, createComponentApplication } from './credentials.js';
 
 export const ComponentTypeSchema = Type.Enum(['external-consumer', 'api-proxy']);
 
@@ -22,7 +23,7 @@ export const ComponentView = Type.Object({
  * consumers, backends of API proxies) add their properties here and in
  * `componentOverview`.
  */
-export const ComponentEnvironmentView = Type.Object({ name: Type.String(), displayName: Type.String(), position: Type.Integer() });
+export const ComponentEnvironmentView = Type.Object({ name: Type.String(), displayName: Type.String(), position: Type.Integer(), authentication: Type.Optional(AuthenticationView) });
 
 export const ComponentOverviewView = Type.Object({
   ...ComponentView.properties,
@@ -42,9 +43,10 @@ export const componentView = (c: Component, project: Project) => ({
  */
 export async function componentOverview(store: Store, org: Organization, project: Project, component: Component) {
   const environments = await store.orgs.environments(org.id);
+  const authentication = await componentAuthentication(store, org.id, component.id);
   return {
     ...componentView(component, project),
-    environments: environments.map((e) => ({ name: e.name, displayName: e.displayName, position: e.position })),
+    environments: environments.map((e) => ({ name: e.name, displayName: e.displayName, position: e.position, ...(authentication.has(e.name) && { authentication: authentication.get(e.name) }) })),
   };
 }
 
@@ -59,6 +61,7 @@ export async function createComponent(tx: Store, org: Organization, project: Pro
     throw conflict(`A component named "${input.name}" already exists in project "${project.name}"`, { name: 'is taken' });
   }
   const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, ...input });
+  if (component.type === 'external-consumer') await createComponentApplication(tx, component, actor.id);
   await tx.audit.record({
     orgId: org.id, ...actorOf(actor), action: 'component.created', targetType: 'component', targetId: component.id,
     details: { project: project.name, name: component.name, type: component.type },

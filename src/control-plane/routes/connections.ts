@@ -12,7 +12,9 @@ import { actorOf, type ControlPlaneDeps } from '../context.js';
 import { Body, Description, Slug } from '../schemas.js';
 import { endpointUrl } from './apis.js';
 import { visibleApi } from './portal-common.js';
-import { generateKeys, tokenEndpointUrl } from './portal-keys.js';
+import { generateKeys } from '../../token-service/credentials.js';
+import { tokenEndpointUrl } from './portal-keys.js';
+import { createComponentApplication } from '../../token-service/credentials.js';
 import { ProjectParams, projectAccess } from './projects.js';
 import { subscribe } from './subscriptions.js';
 
@@ -64,8 +66,7 @@ async function consumerComponent(store: Store, org: Organization, project: Proje
  */
 async function consumerApplication(tx: Store, org: Organization, project: Project, component: Component | undefined, actor: User): Promise<Application> {
   if (component) {
-    return (await tx.applications.byComponent(org.id, component.id))
-      ?? tx.applications.create({ orgId: org.id, componentId: component.id, name: component.name, description: component.description });
+    return (await tx.applications.byComponent(org.id, component.id)) ?? createComponentApplication(tx, component, actor.id);
   }
   const shared = await tx.connections.projectApplicationId(org.id, project.id);
   const existing = shared && (await tx.applications.byId(org.id, shared));
@@ -148,7 +149,7 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         if (body.generateKeys !== false) {
           for (const env of await tx.orgs.environments(org.id)) {
             if (await tx.credentials.forEnvironment(org.id, application.id, env.id)) continue;
-            secrets.set(env.id, (await generateKeys(tx, org, user, application, env)).consumerSecret);
+            secrets.set(env.id, (await generateKeys(tx, { org, application, environment: env, actor: actorOf(user), settings: {} })).clientSecret);
           }
         }
         await tx.audit.record({

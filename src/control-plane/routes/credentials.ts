@@ -27,7 +27,7 @@ export const AuthenticationView = Type.Object({
   previousSecretExpiresAt: Type.Union([Type.String(), Type.Null()], { description: 'While set and in the future, the secret replaced last still works' }),
   idpId: Type.Union([Type.String(), Type.Null()]),
   externalClientId: Type.Union([Type.String(), Type.Null()]),
-  tokenEndpoint: Type.String(),
+  tokenEndpoint: Type.Optional(Type.String({ description: 'Where the client gets tokens (builtin)' })),
 });
 
 const WithSecret = Type.Object({ ...AuthenticationView.properties, clientSecret: Type.String({ description: 'Shown once; only its SHA-256 is stored' }) });
@@ -47,7 +47,7 @@ const AppParams = Type.Object({ org: Type.String(), app: Type.String() });
 const EnvParams = Type.Object({ org: Type.String(), app: Type.String(), env: Type.String() });
 const ComponentParams = Type.Object({ org: Type.String(), project: Type.String(), component: Type.String() });
 
-export function authenticationView(tokenEndpoint: string, environment: Environment, credential: Credential | undefined) {
+export function authenticationView(tokenEndpoint: string | undefined, environment: Environment, credential: Credential | undefined) {
   return {
     environment: environment.name,
     kind: credential?.kind ?? 'builtin',
@@ -59,21 +59,21 @@ export function authenticationView(tokenEndpoint: string, environment: Environme
     previousSecretExpiresAt: credential?.previousSecretExpiresAt ?? null,
     idpId: credential?.idpId ?? null,
     externalClientId: credential?.externalClientId ?? null,
-    tokenEndpoint,
+    ...(tokenEndpoint !== undefined && { tokenEndpoint }),
   };
 }
 
 /** Per environment in promotion order: how the application authenticates there. */
-export async function authenticationByEnvironment(store: Store, issuer: string, orgId: string, applicationId: string) {
+export async function authenticationByEnvironment(store: Store, issuer: string | undefined, orgId: string, applicationId: string) {
   const [environments, credentials] = await Promise.all([store.orgs.environments(orgId), store.credentials.forApplication(orgId, applicationId)]);
-  return environments.map((e) => authenticationView(issuer + PATHS.token, e, credentials.find((c) => c.environmentId === e.id)));
+  return environments.map((e) => authenticationView(issuer === undefined ? undefined : issuer + PATHS.token, e, credentials.find((c) => c.environmentId === e.id)));
 }
 
 /** For a component overview: each environment's authentication configuration of the component's application (none for API proxies). */
-export async function componentAuthentication(store: Store, issuer: string, orgId: string, componentId: string) {
+export async function componentAuthentication(store: Store, orgId: string, componentId: string) {
   const application = await store.applications.byComponent(orgId, componentId);
   if (!application) return new Map<string, ReturnType<typeof authenticationView>>();
-  return new Map((await authenticationByEnvironment(store, issuer, orgId, application.id)).map((a) => [a.environment, a]));
+  return new Map((await authenticationByEnvironment(store, undefined, orgId, application.id)).map((a) => [a.environment, a]));
 }
 
 /**

@@ -29,7 +29,9 @@ const LAST_ADMIN = 'An organization needs at least one admin: make another membe
 /** "jane.doe@example.com" → "jane.doe", the name of an invited user until they choose one. */
 const nameFromEmail = (email: string): string => email.split('@')[0] || email;
 
-interface Invitee { existing?: User; create?: { email: string; name: string; passwordHash: string }; temporaryPassword?: string }
+type Invitee =
+  | { existing: User }
+  | { existing?: undefined; create: { email: string; name: string; passwordHash: string }; temporaryPassword: string };
 
 /**
  * Finds the user to add, or prepares a new one with a random temporary
@@ -75,8 +77,8 @@ export const memberRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
     const who = await invitee(store, email, request.body.name?.trim() || undefined);
     try {
       const added = await store.transaction(async (tx) => {
-        const user = who.existing ?? (await tx.users.create(who.create as NonNullable<Invitee['create']>));
-        const { temporaryPassword } = who;
+        const user = who.existing ?? (await tx.users.create(who.create));
+        const temporaryPassword = who.existing ? undefined : who.temporaryPassword;
         if (await tx.orgs.membership(org.id, user.id)) throw conflict(`${user.email} is already a member of this organization`, { email: 'is already a member' });
         await tx.orgs.addMember(org.id, user.id, role);
         await tx.audit.record({

@@ -53,12 +53,11 @@ async function findApiRef(store: Store, orgId: string, ref: string): Promise<Api
 
 /**
  * Every member reads the organization's applications. Changing one (keys,
- * subscriptions, settings) is for its owner and admins; an application that
- * belongs to an external-consumer component is managed by any member, like
- * the component itself.
+ * subscriptions, settings) is for its owner and the organization's admins,
+ * the same rule as the token service's credential routes.
  */
 export function mayManageApplication(access: OrgAccess, app: Application): boolean {
-  return access.role === 'admin' || app.componentId !== null || app.ownerUserId === access.user.id;
+  return access.role === 'admin' || app.ownerUserId === access.user.id;
 }
 
 export async function loadApplication(store: Store, access: OrgAccess, id: string, need: 'read' | 'manage'): Promise<Application> {

@@ -2,18 +2,16 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
 import { conflict, notFound } from '../../shared/errors.js';
-import { randomToken, sha256 } from '../../shared/crypto.js';
 import { gatewayAudience } from '../../shared/jwt/index.js';
 import type { IdpKind } from '../../shared/idp-keys/presets.js';
-import { isUniqueViolation, type Store } from '../../store/index.js';
+import type { Store } from '../../store/index.js';
 import type { Application } from '../../store/repos/applications.js';
 import type { Credential } from '../../store/repos/credentials.js';
 import type { IdentityProvider } from '../../store/repos/identity-providers.js';
 import type { Environment, Organization } from '../../store/repos/organizations.js';
-import type { User } from '../../store/repos/users.js';
 import { PATHS } from '../../token-service/discovery.js';
 import { CLIENT_CREDENTIALS, CREDENTIAL_GRANT_TYPES, TOKEN_EXCHANGE } from '../../token-service/grants/grant-types.js';
-import { DEFAULT_TOKEN_LIFETIME } from '../../token-service/issue.js';
+import { generateKeys, MAX_SECRET_GRACE_PERIOD, MIN_TOKEN_LIFETIME, regenerateSecret, updateCredentialSettings } from '../../token-service/credentials.js';
 import { MAX_TOKEN_LIFETIME } from '../../token-service/keys.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
 import { Body } from '../schemas.js';
@@ -27,45 +25,11 @@ import { environmentByName, keysLabel, loadApplication } from './portal-common.j
  * obtained from the real token endpoint.
  */
 
-/** Prefix of consumer secrets, so secret scanners can recognise a leaked one. */
-export const SECRET_PREFIX = 'dbs_';
 const SUBJECT_TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
-const MAX_GRACE_PERIOD = 7 * 86_400;
 
 export const tokenEndpointUrl = (issuer: string): string => issuer.replace(/\/+$/, '') + PATHS.token;
 
-// --- credential operations (shared with connections) -------------------------------
-
-export interface KeySettings { grantTypes?: string[]; tokenLifetime?: number; scopes?: string[] }
-
-export interface GeneratedKeys { credential: Credential; consumerSecret: string }
-
-/**
- * Generates built-in credentials for one environment on the caller's
- * transaction: a client ID and a 256-bit secret stored only as its SHA-256.
- * Keys that already exist are a 409 that says to regenerate instead.
- */
-export async function generateKeys(tx: Store, org: Organization, actor: User, app: Application, env: Environment, settings: KeySettings = {}): Promise<GeneratedKeys> {
-  if (await tx.credentials.forEnvironment(org.id, app.id, env.id)) {
-    throw conflict(`Keys for environment "${env.name}" already exist; regenerate the secret instead (POST …/keys/${env.name}/regenerate-secret)`, { environment: 'already has keys' });
-  }
-  const consumerSecret = randomToken(32, SECRET_PREFIX);
-  let credential: Credential;
-  try {
-    credential = await tx.credentials.createBuiltin({
-      orgId: org.id, applicationId: app.id, environmentId: env.id, clientId: randomToken(18), secretHash: sha256(consumerSecret),
-      grantTypes: settings.grantTypes ?? [CLIENT_CREDENTIALS], scopes: settings.scopes ?? [], tokenLifetime: settings.tokenLifetime ?? DEFAULT_TOKEN_LIFETIME,
-    });
-  } catch (error) {
-    if (isUniqueViolation(error)) throw conflict(`Keys for environment "${env.name}" already exist; regenerate the secret instead`, { environment: 'already has keys' });
-    throw error;
-  }
-  await tx.audit.record({
-    orgId: org.id, ...actorOf(actor), action: 'credentials.generated', targetType: 'application', targetId: app.id,
-    details: { environment: env.name, clientId: credential.clientId, grantTypes: credential.grantTypes, tokenLifetime: credential.tokenLifetime },
-  });
-  return { credential, consumerSecret };
-}
+// --- credential operations: the token service's own (same rules, secret shown once) -----------
 
 async function builtinKeys(store: Store, org: Organization, app: Application, env: Environment): Promise<Credential> {
   const credential = await store.credentials.forEnvironment(org.id, app.id, env.id);
@@ -74,31 +38,10 @@ async function builtinKeys(store: Store, org: Organization, app: Application, en
   return credential;
 }
 
-/** A new secret, returned once; the old one keeps working for `gracePeriod` seconds (0: stops at once). */
-export async function regenerateSecret(tx: Store, org: Organization, actor: User, app: Application, env: Environment, gracePeriod = 0): Promise<GeneratedKeys> {
-  const credential = await builtinKeys(tx, org, app, env);
-  const consumerSecret = randomToken(32, SECRET_PREFIX);
-  const oldHash = await tx.credentials.secretHash(org.id, credential.id);
-  const previous = gracePeriod > 0 && oldHash ? { hash: oldHash, expiresAt: new Date(tx.clock.now() + gracePeriod * 1000).toISOString() } : null;
-  await tx.credentials.replaceSecret(org.id, credential.id, sha256(consumerSecret), previous);
-  await tx.audit.record({
-    orgId: org.id, ...actorOf(actor), action: 'credentials.secret_regenerated', targetType: 'application', targetId: app.id,
-    details: { environment: env.name, clientId: credential.clientId, gracePeriod },
-  });
-  return { credential: { ...credential, previousSecretExpiresAt: previous?.expiresAt ?? null }, consumerSecret };
-}
-
-export async function updateKeySettings(tx: Store, org: Organization, actor: User, app: Application, env: Environment, settings: KeySettings): Promise<Credential> {
-  const credential = await builtinKeys(tx, org, app, env);
-  await tx.credentials.updateSettings(org.id, credential.id, settings);
-  await tx.audit.record({ orgId: org.id, ...actorOf(actor), action: 'credentials.updated', targetType: 'application', targetId: app.id, details: { environment: env.name, ...settings } });
-  return (await tx.credentials.forEnvironment(org.id, app.id, env.id))!;
-}
-
 // --- views -----------------------------------------------------------------------
 
 const GrantType = Type.Enum([...CREDENTIAL_GRANT_TYPES], { description: `${CLIENT_CREDENTIALS} or ${TOKEN_EXCHANGE}` });
-const Lifetime = Type.Integer({ minimum: 60, maximum: MAX_TOKEN_LIFETIME, description: 'access-token lifetime in seconds' });
+const Lifetime = Type.Integer({ minimum: MIN_TOKEN_LIFETIME, maximum: MAX_TOKEN_LIFETIME, description: 'access-token lifetime in seconds' });
 const ScopeList = Type.Array(Type.String({ pattern: '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,200}$' }), { maxItems: 100, description: 'scopes the client may be granted' });
 
 export const KeysView = Type.Object({
@@ -248,9 +191,9 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     const access = await orgAccess(store, request, request.params.org);
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const env = await environmentByName(store, access.org.id, request.params.env);
-    const generated = await store.transaction((tx) => generateKeys(tx, access.org, access.user, application, env, request.body));
+    const generated = await generateKeys(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
     deps.onRuntimeChange?.(access.org.id);
-    return reply.code(201).header('cache-control', 'no-store').send({ ...(await keysView(store, deps, access.org, env, generated.credential)), consumerSecret: generated.consumerSecret });
+    return reply.code(201).header('cache-control', 'no-store').send({ ...(await keysView(store, deps, access.org, env, generated.credential)), consumerSecret: generated.clientSecret });
   });
 
   app.patch(`${base}/:env`, {
@@ -264,7 +207,7 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     const access = await orgAccess(store, request, request.params.org);
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const env = await environmentByName(store, access.org.id, request.params.env);
-    const credential = await store.transaction((tx) => updateKeySettings(tx, access.org, access.user, application, env, request.body));
+    const credential = await updateCredentialSettings(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
     deps.onRuntimeChange?.(access.org.id);
     return keysView(store, deps, access.org, env, credential);
   });
@@ -273,15 +216,15 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     schema: {
       tags: ['portal'], summary: 'Regenerate the consumer secret (shown once); the old one stops working, optionally after a grace period',
       params: KeyParams,
-      body: Body({ gracePeriod: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_GRACE_PERIOD, description: 'seconds the old secret keeps working' })) }),
+      body: Body({ gracePeriod: Type.Optional(Type.Integer({ minimum: 0, maximum: MAX_SECRET_GRACE_PERIOD, description: 'seconds the old secret keeps working' })) }),
       response: { 200: KeysWithSecretView },
     },
   }, async (request, reply) => {
     const access = await orgAccess(store, request, request.params.org);
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const env = await environmentByName(store, access.org.id, request.params.env);
-    const regenerated = await store.transaction((tx) => regenerateSecret(tx, access.org, access.user, application, env, request.body.gracePeriod));
-    return reply.header('cache-control', 'no-store').send({ ...(await keysView(store, deps, access.org, env, regenerated.credential)), consumerSecret: regenerated.consumerSecret });
+    const regenerated = await regenerateSecret(store, { org: access.org, application, environment: env, actor: actorOf(access.user), gracePeriod: request.body.gracePeriod ?? 0 });
+    return reply.header('cache-control', 'no-store').send({ ...(await keysView(store, deps, access.org, env, regenerated.credential)), consumerSecret: regenerated.clientSecret });
   });
 
   app.get(`${base}/:env/user-keys/:idp`, {

@@ -31,8 +31,8 @@ const index = (def: PolicyDefinition) => {
 REGISTERED.forEach(index);
 
 /**
- * Adds a policy at run time (extensions, and tests that exercise hook
- * contracts no shipped policy uses yet). Built-in policies belong in the list above.
+ * Adds a policy at run time (extensions, and tests that exercise a hook
+ * contract in isolation). Built-in policies belong in the list above.
  */
 export function registerPolicy(def: PolicyDefinition): void {
   index(def);

@@ -95,7 +95,8 @@ export function decodeJwt(token: string): DecodedJwt | StepResult {
   if (!header) return fail('malformed', 'The JWT header is not valid base64url-encoded JSON');
   const payload = decodePart(p);
   if (!payload) return fail('malformed', 'The JWT payload is not valid base64url-encoded JSON');
-  if (!B64URL.test(s) || s.length % 4 === 1) return fail('malformed', 'The JWT signature is not valid base64url');
+  // An empty signature is well-formed here (alg none); the header step refuses it with the reason.
+  if ((s !== '' && !B64URL.test(s)) || s.length % 4 === 1) return fail('malformed', 'The JWT signature is not valid base64url');
   return { header, payload, signingInput: Buffer.from(`${h}.${p}`), signature: Buffer.from(s, 'base64url') };
 }
 

@@ -50,6 +50,22 @@ export interface ClientRecord {
 
 type Row = Database['credentials'];
 
+const changeListeners = new Set<() => void>();
+
+/**
+ * Registers `listener` to run after any change to a credential's secret or
+ * settings made through this process (caches of client records use it).
+ * Returns the unsubscribe function.
+ */
+export function onCredentialChange(listener: () => void): () => void {
+  changeListeners.add(listener);
+  return () => changeListeners.delete(listener);
+}
+
+const changed = (): void => {
+  for (const listener of changeListeners) listener();
+};
+
 export const toCredential = (r: Row): Credential => ({
   id: r.id, orgId: r.org_id, applicationId: r.application_id, environmentId: r.environment_id, kind: r.kind as CredentialKind,
   clientId: r.client_id, grantTypes: JSON.parse(r.grant_types) as string[], scopes: JSON.parse(r.scopes) as string[],
@@ -124,6 +140,7 @@ export class CredentialRepo {
     await this.db.updateTable('credentials').set({
       secret_hash: secretHash, previous_secret_hash: previous?.hash ?? null, previous_secret_expires_at: previous?.expiresAt ?? null, updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).where('kind', '=', 'builtin').execute();
+    changed();
   }
 
   /** The current secret hash, to carry it over as the previous one on regeneration. */
@@ -139,10 +156,12 @@ export class CredentialRepo {
       ...(patch.tokenLifetime !== undefined && { token_lifetime: patch.tokenLifetime }),
       updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).execute();
+    changed();
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('credentials').where('org_id', '=', orgId).where('id', '=', id).execute();
+    changed();
   }
 
   /**

@@ -39,6 +39,8 @@ export interface GrantDeps {
   issuer: string;
   /** Installation config, for grants that need a setting (e.g. `allowPrivateIdpUrls`). */
   config: Config;
+  /** The platform's shared external-IdP key cache (token exchange). */
+  idpKeys?: import('../../shared/idp-keys/cache.js').IdpKeyCache;
 }
 
 /** The client that authenticated at the token endpoint, resolved to its records. */

@@ -1,5 +1,6 @@
 import type { Grant, GrantDeps, GrantFactory } from './grant.js';
 import { clientCredentialsGrant } from './client-credentials.js';
+import { tokenExchangeGrant } from './token-exchange.js';
 
 export { CLIENT_CREDENTIALS, CREDENTIAL_GRANT_TYPES, TOKEN_EXCHANGE } from './grant-types.js';
 
@@ -9,6 +10,7 @@ export { CLIENT_CREDENTIALS, CREDENTIAL_GRANT_TYPES, TOKEN_EXCHANGE } from './gr
  */
 export const GRANT_FACTORIES: GrantFactory[] = [
   clientCredentialsGrant,
+  tokenExchangeGrant,
 ];
 
 export class GrantRegistry {

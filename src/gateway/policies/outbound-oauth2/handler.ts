@@ -10,11 +10,15 @@ function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
   // A listener always provides its metrics; the fallback keeps the policy usable where none is shared (counts are then discarded).
   const m = deps.shared(GATEWAY_METRICS_KEY, () => new GatewayMetrics(deps.environment));
   const environment = deps.environment;
+  // Label children bound once: a cache hit, counted per request, costs no label hashing.
+  const cache = { hit: m.outboundTokenCache.labels({ environment, result: 'hit' }), miss: m.outboundTokenCache.labels({ environment, result: 'miss' }), backoff: m.outboundTokenCache.labels({ environment, result: 'backoff' }) };
+  const refreshes = m.outboundTokenRefreshes.labels({ environment });
+  const retries = m.outboundTokenRetries.labels({ environment });
   return {
     tokenRequest: (outcome) => m.outboundTokenRequests.inc({ environment, outcome }),
-    cache: (result) => m.outboundTokenCache.inc({ environment, result }),
-    refresh: () => m.outboundTokenRefreshes.inc({ environment }),
-    retryAfterUnauthorized: () => m.outboundTokenRetries.inc({ environment }),
+    cache: (result) => cache[result].inc(),
+    refresh: () => refreshes.inc(),
+    retryAfterUnauthorized: () => retries.inc(),
   };
 }
 

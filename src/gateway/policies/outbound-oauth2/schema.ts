@@ -19,8 +19,6 @@ export interface OutboundOAuth2Config {
 const SCOPE = '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$';
 /** Visible ASCII only: these values go into a form body and must not carry control characters. */
 const VISIBLE = '^[\\x20-\\x7e]+$';
-/** An absolute URI (scheme, colon, no spaces): `https://api.example.com`, `api://orders`, `urn:example:orders`. */
-const ABSOLUTE_URI = '^[A-Za-z][A-Za-z0-9+.-]*:[\\x21-\\x7e]+$';
 
 export const schema: PolicySchema = {
   name: 'outbound-oauth2',
@@ -41,7 +39,7 @@ export const schema: PolicySchema = {
     },
     { name: 'scope', type: 'string', description: 'Space-separated scopes to request (optional).', maxLength: 2048, pattern: SCOPE },
     { name: 'audience', type: 'string', description: 'Value of the `audience` parameter some identity providers (Auth0, Okta custom servers) require (optional).', maxLength: 2048, pattern: VISIBLE },
-    { name: 'resource', type: 'string', description: 'RFC 8707 resource indicator: absolute URI of the backend the token is for (optional).', maxLength: 2048, pattern: ABSOLUTE_URI },
+    { name: 'resource', type: 'string', description: 'Value of the `resource` parameter: an RFC 8707 resource indicator such as https://orders.example.com, or what an older IdP expects there (optional).', maxLength: 2048, pattern: VISIBLE },
     {
       name: 'authMethod', type: 'string', enum: ['client_secret_basic', 'client_secret_post'], default: 'client_secret_basic',
       description: 'How the gateway authenticates to the token endpoint: HTTP Basic (`client_secret_basic`, the default) or client_id/client_secret in the form body (`client_secret_post`).',

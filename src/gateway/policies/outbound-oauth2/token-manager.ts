@@ -138,14 +138,14 @@ export class TokenEntry {
   /**
    * The backend refused `used`: drops it and returns a fresh token, or
    * undefined when no retry should happen (the fresh token was refused too,
-   * forced refreshes are rate limited, or the IdP failed).
+   * forced refreshes are rate limited, the IdP is in back-off, or it failed).
    */
   async replace(used: string | undefined): Promise<string | undefined> {
     const current = this.token;
     if (current !== undefined && current.value !== used && this.manager.clock.now() < current.usableUntil) return current.value;
     if (this.inflight === undefined) {
       const now = this.manager.clock.now();
-      if (now - this.lastForcedRefresh < this.manager.minForcedRefreshIntervalMs) return undefined;
+      if (now - this.lastForcedRefresh < this.manager.minForcedRefreshIntervalMs || now < this.retryAt) return undefined;
       this.lastForcedRefresh = now;
       if (current?.value === used) this.token = undefined;
       this.fetch().catch(() => {});
@@ -279,8 +279,9 @@ export class TokenManager {
       status = res.statusCode;
       text = await readLimited(res.body, MAX_RESPONSE_BYTES);
     } catch (error) {
-      const code = (error as { code?: string; name?: string }).code ?? (error as { name?: string }).name ?? 'unknown';
-      const timeout = /TIMEOUT|TimeoutError|AbortError/i.test(code);
+      const e = error as { code?: unknown; name?: unknown };
+      const code = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'unknown';
+      const timeout = /TIMEOUT/i.test(code) || e.name === 'TimeoutError' || e.name === 'AbortError';
       const failed = code === 'RESPONSE_TOO_LARGE' ? new TokenRequestFailed('invalid_response', `token response larger than ${MAX_RESPONSE_BYTES} bytes`)
         : new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
       this.metrics.tokenRequest(failed.outcome);

@@ -1,0 +1,63 @@
+import { execFile } from 'node:child_process';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+
+const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
+
+describe('drawbridge idp', () => {
+  let platform: TestPlatform;
+  let idp: TestIdp;
+  let org: string;
+
+  /** Runs the real executable asynchronously (the platform lives in this process). */
+  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
+    Object.assign(env, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: org, DRAWBRIDGE_CLI_CONFIG: '/nonexistent/cli.json' });
+    return new Promise((done) => {
+      execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
+        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
+      });
+    });
+  }
+
+  beforeAll(async () => {
+    idp = await startTestIdp();
+    platform = await startTestPlatform({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
+    org = (await platform.admin.post('/api/v1/orgs', { name: 'Cli Idp' })).body.handle;
+  }, 30_000);
+  afterAll(async () => {
+    await platform?.close();
+    await idp?.close();
+  });
+
+  it('discovers, creates, lists, gets, tests, updates and deletes', async () => {
+    const discovered = await cli(['idp', 'discover', idp.wellKnownUrl, '--json']);
+    expect(discovered.code).toBe(0);
+    expect(JSON.parse(discovered.stdout)).toMatchObject({ issuer: idp.issuer, jwksUri: idp.jwksUri, issuerMatches: true });
+
+    const created = await cli(['idp', 'create', 'corp', '--kind', 'keycloak', '--well-known-url', idp.wellKnownUrl, '--audience', 'api://a', '--audience', 'api://b', '--json']);
+    expect(created.stderr).toBe('');
+    expect(JSON.parse(created.stdout)).toMatchObject({ name: 'corp', kind: 'keycloak', audiences: ['api://a', 'api://b'], clientIdClaims: ['azp'], tokenTyping: 'claim' });
+
+    const listed = await cli(['idp', 'list']);
+    expect(listed.stdout.split('\n')[1]).toMatch(/^corp\s+keycloak\s+http:\/\/127\.0\.0\.1:\d+\s+api:\/\/a,api:\/\/b$/);
+
+    const tested = await cli(['idp', 'test', 'corp', '--json']);
+    expect(JSON.parse(tested.stdout)).toMatchObject({ ok: true, keys: [{ kid: idp.kid, kty: 'RSA' }] });
+
+    const renamed = await cli(['idp', 'update', 'corp', '--clock-skew', '120', '--json']);
+    expect(JSON.parse(renamed.stdout).clockSkew).toBe(120);
+
+    const bad = await cli(['idp', 'create', 'other', '--kind', 'okta', '--issuer', 'https://x.example', '--jwks-uri', 'https://x.example/k']);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toBe('Error: At least one --audience is required\n');
+
+    expect((await cli(['idp', 'delete', 'corp'])).stdout).toBe('Deleted identity provider corp\n');
+    const gone = await cli(['idp', 'get', 'corp']);
+    expect(gone.code).toBe(1);
+    expect(gone.stderr).toBe('Error: Identity provider not found\n');
+  }, 60_000);
+});

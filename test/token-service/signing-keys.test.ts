@@ -1,0 +1,153 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock.js';
+import { loadConfig } from '../../src/shared/config.js';
+import { ConfigError } from '../../src/shared/errors.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { startPlatform, type Platform } from '../../src/platform.js';
+import { basic, FORM, newConsumer, postForm, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
+
+const T0 = Date.UTC(2026, 2, 1, 12, 0, 0);
+const iso = (ms: number) => new Date(ms).toISOString();
+
+const kidsOf = async (p: { url: string }) => ((await (await fetch(p.url + '/oauth2/jwks')).json()) as { keys: { kid: string }[] }).keys.map((k) => k.kid);
+
+describe('signing key rotation', () => {
+  let p: TestPlatform;
+  let c: Consumer;
+  const clock = new ManualClock(T0);
+  const token = async () => {
+    const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { ...FORM, authorization: basic(c.clientId, c.clientSecret) });
+    expect(res.status).toBe(200);
+    return res.body.access_token as string;
+  };
+
+  beforeAll(async () => {
+    p = await startTestPlatform({ clock });
+    c = await newConsumer(p);
+  });
+  afterAll(() => p.close());
+
+  it('only the platform administrator may rotate or list keys', async () => {
+    const dev = await p.newUser('dev@example.com');
+    const rotate = await dev.post('/api/v1/admin/signing-keys/rotate', {});
+    expect(rotate.status).toBe(403);
+    expect(rotate.body).toEqual({ code: 'forbidden', message: 'Only the platform administrator can manage signing keys' });
+    expect((await dev.get('/api/v1/admin/signing-keys')).status).toBe(403);
+    expect((await p.api.post('/api/v1/admin/signing-keys/rotate', {})).status).toBe(401);
+  });
+
+  it('publishes the new key before it signs and keeps the old one until its tokens have expired', async () => {
+    const [k1] = await kidsOf(p);
+    const before = await token();
+    expect(decodeProtectedHeader(before).kid).toBe(k1);
+
+    const rotated = await p.admin.post('/api/v1/admin/signing-keys/rotate', {});
+    expect(rotated.status).toBe(201);
+    const k2 = rotated.body.key.kid as string;
+    const activatesAt = T0 + 600_000;
+    const publishUntil = activatesAt + (86_400 + 30 + 60) * 1000;
+    expect(rotated.body).toEqual({
+      key: { kid: k2, alg: 'ES256', state: 'pending', createdAt: iso(T0), activatesAt: iso(activatesAt), retiredAt: null, publishUntil: null },
+      retiring: [{ kid: k1, alg: 'ES256', state: 'active', createdAt: iso(T0), activatesAt: iso(T0), retiredAt: iso(activatesAt), publishUntil: iso(publishUntil) }],
+    });
+
+    // Published at once, not yet signing.
+    expect(await kidsOf(p)).toEqual([k1, k2]);
+    expect(decodeProtectedHeader(await token()).kid).toBe(k1);
+
+    // A second rotation while one is pending is refused.
+    const again = await p.admin.post('/api/v1/admin/signing-keys/rotate', {});
+    expect(again.status).toBe(409);
+
+    // After the publish-ahead delay the new key signs; the old one is still published.
+    clock.set(activatesAt);
+    const after = await token();
+    expect(decodeProtectedHeader(after).kid).toBe(k2);
+    expect(await kidsOf(p)).toEqual([k1, k2]);
+    const list = await p.admin.get('/api/v1/admin/signing-keys');
+    expect(list.body.map((k: { kid: string; state: string }) => [k.kid, k.state])).toEqual([[k1, 'retired'], [k2, 'active']]);
+
+    // Tokens of both keys verify against the published JWKS.
+    const jwks = createLocalJWKSet((await p.api.get('/oauth2/jwks')).body);
+    await jwtVerify(before, jwks, { currentDate: new Date(T0) });
+    await jwtVerify(after, jwks, { currentDate: new Date(activatesAt) });
+
+    // The old key leaves the JWKS only once the longest-lived token it could have signed has expired.
+    clock.set(publishUntil - 1000);
+    expect(await kidsOf(p)).toEqual([k1, k2]);
+    clock.set(publishUntil);
+    expect(await kidsOf(p)).toEqual([k2]);
+  });
+});
+
+describe('signing keys across restarts and algorithms', () => {
+  const started: Platform[] = [];
+  const dirs: string[] = [];
+  const clock = new ManualClock(T0);
+
+  async function start(dataDir: string, env: Record<string, string> = {}): Promise<Platform> {
+    const config = loadConfig({ DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_ADMIN_PASSWORD: 'pw-for-tests', DRAWBRIDGE_GATEWAYS: '', DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_HOST: '127.0.0.1', ...env }, { port: 0 });
+    const platform = await startPlatform(config, { clock, logger: createLogger('silent'), print: () => {} });
+    started.push(platform);
+    return platform;
+  }
+  const newDir = () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drawbridge-keys-'));
+    dirs.push(dir);
+    return dir;
+  };
+
+  afterAll(async () => {
+    for (const p of started) await p.close();
+    for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  });
+
+  it('the same keys come back after a restart', async () => {
+    const dir = newDir();
+    const first = await start(dir);
+    const kids = await kidsOf(first);
+    await first.close();
+    const second = await start(dir);
+    expect(await kidsOf(second)).toEqual(kids);
+    expect((await second.store.signingKeys.all()).length).toBe(1);
+    await second.close();
+  });
+
+  it('changing DRAWBRIDGE_SIGNING_ALG schedules a rotation to the new algorithm', async () => {
+    const dir = newDir();
+    const first = await start(dir);
+    const [k1] = await kidsOf(first);
+    await first.close();
+    const second = await start(dir, { DRAWBRIDGE_SIGNING_ALG: 'EdDSA' });
+    const keys = await second.store.signingKeys.all();
+    expect(keys.map((k) => [k.kid === k1, k.alg])).toEqual([[true, 'ES256'], [false, 'EdDSA']]);
+    expect(keys[1]!.activatesAt).toBe(iso(clock.now() + 600_000));
+    await second.close();
+  });
+
+  for (const [alg, kty] of [['RS256', 'RSA'], ['PS256', 'RSA'], ['EdDSA', 'OKP'], ['ES256', 'EC']] as const) {
+    it(`issues ${alg} tokens when configured, verifiable against the JWKS`, async () => {
+      const p = await startTestPlatform({ clock, env: { DRAWBRIDGE_SIGNING_ALG: alg } });
+      try {
+        const c = await newConsumer(p);
+        const jwks = (await p.api.get('/oauth2/jwks')).body as { keys: { alg: string; kty: string }[] };
+        expect(jwks.keys.map((k) => [k.alg, k.kty])).toEqual([[alg, kty]]);
+        const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { ...FORM, authorization: basic(c.clientId, c.clientSecret) });
+        const { protectedHeader } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks as never), { currentDate: new Date(clock.now()), typ: 'at+jwt' });
+        expect(protectedHeader.alg).toBe(alg);
+      } finally {
+        await p.close();
+      }
+    });
+  }
+
+  it('an unknown algorithm is a configuration error naming the variable', () => {
+    expect(() => loadConfig({ DRAWBRIDGE_SIGNING_ALG: 'HS256' })).toThrow(ConfigError);
+    expect(() => loadConfig({ DRAWBRIDGE_SIGNING_ALG: 'HS256' })).toThrow('DRAWBRIDGE_SIGNING_ALG: must be one of ES256, RS256, PS256, EdDSA, got "HS256"');
+    expect(() => loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: '-5' })).toThrow('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD');
+  });
+});
