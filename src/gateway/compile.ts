@@ -1,6 +1,7 @@
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
+import { TENANT_PLACEHOLDER } from '../shared/idp-keys/presets.js';
 import type { Logger } from '../shared/logger.js';
 import { parsePathTemplate, type TemplateSegment } from './path.js';
 import { findPolicy, validatePolicyInstance } from './policies/index.js';
@@ -9,6 +10,7 @@ import type { SecretOpener } from './policies/validate.js';
 import { Router } from './router.js';
 import { apiBasePath, HTTP_METHODS, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
 import { importPlatformKeys, type PlatformKeys } from './tokens.js';
+import { IdpIssuerIndex } from './idp-index.js';
 
 /** Indexes built once per snapshot so a request does only Map lookups. */
 export interface CompiledSnapshot {
@@ -23,8 +25,8 @@ export interface CompiledSnapshot {
   builtinClients: Map<string, string>;
   /** `<idpId>\n<externalClientId>` → application id. */
   externalClients: Map<string, string>;
-  /** `<orgId>\n<issuer>` → IdP. */
-  idpByOrgIssuer: Map<string, SnapshotIdentityProvider>;
+  /** `<orgId>\n<issuer>` → IdP (exact issuers, then the organization's issuer templates). */
+  idpByOrgIssuer: IdpIssuerIndex;
   revoked: Set<string>;
 }
 
@@ -249,7 +251,7 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
     if (!isObject(c)) throw new ConfigError(at, 'must be an object');
     externalClients.set(`${str(c, 'idpId', at)}\n${str(c, 'externalClientId', at)}`, str(c, 'appId', at));
   });
-  const idpByOrgIssuer = new Map<string, SnapshotIdentityProvider>();
+  const idpByOrgIssuer = new IdpIssuerIndex();
   arr(s, 'identityProviders', 'snapshot').forEach((p, i) => {
     const at = `identityProviders[${i}]`;
     if (!isObject(p)) throw new ConfigError(at, 'must be an object');
@@ -259,9 +261,16 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
       clockSkewSeconds: p.clockSkewSeconds,
     };
     if (!Number.isInteger(idp.clockSkewSeconds) || idp.clockSkewSeconds < 0) throw new ConfigError(`${at}.clockSkewSeconds`, 'must be a non-negative integer');
-    const key = `${idp.orgId}\n${idp.issuer}`;
-    if (idpByOrgIssuer.has(key)) throw new ConfigError(`${at}.issuer`, 'another identity provider of this organization has the same issuer');
-    idpByOrgIssuer.set(key, idp);
+    if (p.clientIdClaims !== undefined) {
+      idp.clientIdClaims = strArray(p, 'clientIdClaims', at);
+      if (idp.clientIdClaims.length === 0) throw new ConfigError(`${at}.clientIdClaims`, 'must list at least one claim');
+    }
+    if (p.issuerTemplate !== undefined) {
+      idp.issuerTemplate = str(p, 'issuerTemplate', at);
+      if (!idp.issuerTemplate.includes(TENANT_PLACEHOLDER)) throw new ConfigError(`${at}.issuerTemplate`, `must contain ${TENANT_PLACEHOLDER}`);
+      idp.allowedTenantIds = p.allowedTenantIds === undefined ? [] : strArray(p, 'allowedTenantIds', at);
+    }
+    idpByOrgIssuer.add(idp, at);
   });
   const revoked = new Set<string>();
   arr(s, 'revokedTokens', 'snapshot').forEach((r, i) => {

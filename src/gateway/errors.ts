@@ -2,22 +2,13 @@ import type { ServerResponse } from 'node:http';
 import { ApiError } from '../shared/errors.js';
 import { InsufficientScope, OAuthError, quoteAuthParam } from '../shared/oauth-errors.js';
 
-/** Failures only a gateway has (the management API's closed code set has no 504). */
-export class GatewayError extends Error {
-  constructor(readonly status: number, readonly code: string, message: string, readonly detail?: string) {
-    super(message);
-    this.name = 'GatewayError';
-  }
+/** Failures only a gateway has (the backend or its IdP failed): `ApiError`s with a 502/504 code. */
+export type GatewayError = ApiError;
 
-  toJSON(): { code: string; message: string } {
-    return { code: this.code, message: this.message };
-  }
-}
-
-export const gatewayTimeout = (detail?: string) => new GatewayError(504, 'gateway_timeout', 'The backend did not answer in time', detail);
-export const badGateway = (message = 'The backend could not be reached', detail?: string) => new GatewayError(502, 'bad_gateway', message, detail);
+export const gatewayTimeout = (detail?: string): GatewayError => new ApiError('gateway_timeout', 'The backend did not answer in time', undefined, detail);
+export const badGateway = (message = 'The backend could not be reached', detail?: string): GatewayError => new ApiError('bad_gateway', message, undefined, detail);
 /** Outbound OAuth2: no token could be obtained from the backend's IdP (the IdP's answer stays in `detail`, for logs only). */
-export const backendTokenUnavailable = (detail?: string) => new GatewayError(502, 'bad_gateway', 'The gateway could not obtain an access token for the backend', detail);
+export const backendTokenUnavailable = (detail?: string): GatewayError => new ApiError('bad_gateway', 'The gateway could not obtain an access token for the backend', undefined, detail);
 
 export const REALM = 'drawbridge';
 
@@ -28,7 +19,7 @@ export class MissingToken extends ApiError {
   }
 }
 
-export type RenderableError = OAuthError | ApiError | GatewayError;
+export type RenderableError = OAuthError | ApiError;
 
 /** Headers and body for an error; the single place gateway errors become HTTP. */
 export function renderError(res: ServerResponse, error: RenderableError, extraHeaders: Record<string, string> | undefined, head: boolean): void {
@@ -50,5 +41,5 @@ export function renderError(res: ServerResponse, error: RenderableError, extraHe
 }
 
 export function isRenderable(error: unknown): error is RenderableError {
-  return error instanceof OAuthError || error instanceof ApiError || error instanceof GatewayError;
+  return error instanceof OAuthError || error instanceof ApiError;
 }

@@ -410,11 +410,19 @@ function send(ex: Exchange): Promise<Dispatcher.ResponseData> {
 /** Forwards the request; on a backend 401 a replayable request may be sent once more if a policy asks. */
 function proxy(ex: Exchange): Promise<void> {
   const sent = send(ex);
-  return ex.replayable ? sent.then((upstream) => retryOn401(ex, upstream)).then((upstream) => received(ex, upstream)) : sent.then((upstream) => received(ex, upstream));
+  if (!ex.replayable) return sent.then((upstream) => received(ex, upstream));
+  return sent.then((upstream) => {
+    const checked = retryOn401(ex, upstream);
+    return checked instanceof Promise ? checked.then((again) => received(ex, again)) : received(ex, checked);
+  });
 }
 
-async function retryOn401(ex: Exchange, upstream: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
-  if (upstream.statusCode !== 401) return upstream;
+/** Synchronous unless the backend answered 401 (then the async path asks the policies). */
+function retryOn401(ex: Exchange, upstream: Dispatcher.ResponseData): Dispatcher.ResponseData | Promise<Dispatcher.ResponseData> {
+  return upstream.statusCode === 401 ? retryAfter401(ex, upstream) : upstream;
+}
+
+async function retryAfter401(ex: Exchange, upstream: Dispatcher.ResponseData): Promise<Dispatcher.ResponseData> {
   let retry = false;
   for (const policy of ex.resource.requestPolicies) {
     const hook = policy.handler.onBackendUnauthorized;

@@ -126,7 +126,7 @@ export interface SnapshotPolicyInstance {
 
 export interface SnapshotExternalClient {
   idpId: string;
-  /** The client id as the IdP puts it in its `clientIdClaim`. */
+  /** The client id as the IdP puts it in the first present of its `clientIdClaims`. */
   externalClientId: string;
   appId: string;
 }
@@ -135,12 +135,19 @@ export interface SnapshotIdentityProvider {
   id: string;
   orgId: string;
   name: string;
+  /** The exact issuer, or the template when `issuerTemplate` is set. */
   issuer: string;
+  /** Multi-tenant issuer with `{tenantid}` (Microsoft): tokens' `iss` matches it for a tenant in `allowedTenantIds`. */
+  issuerTemplate?: string;
+  /** Tenants accepted by `issuerTemplate`. */
+  allowedTenantIds?: string[];
   jwksUri: string;
   /** The token's `aud` must contain one of these. */
   audiences: string[];
-  /** Claim carrying the client id (`cid` for Okta, `azp`/`appid` for Entra, `client_id`, …). */
+  /** First of `clientIdClaims` (kept for snapshots written before that list existed). */
   clientIdClaim: string;
+  /** Claims carrying the client id, first present wins (`cid` for Okta, `azp` then `appid` for Entra, `client_id`, …). */
+  clientIdClaims?: string[];
   /** Allowed clock skew for `exp`/`nbf`/`iat`. */
   clockSkewSeconds: number;
 }

@@ -26,7 +26,8 @@ export interface Principal {
 /**
  * Verifies tokens issued by an organization's own IdP (implemented by the
  * external-IdP key cache). Must check the signature against the IdP's JWKS
- * (algorithm pinned per key), `iss` = `idp.issuer`, `exp`/`nbf`/`iat` within
+ * (algorithm pinned per key), `iss` = `idp.issuer` (or, with `idp.issuerTemplate`,
+ * an allowed tenant's issuer agreeing with `tid`), `exp`/`nbf`/`iat` within
  * `idp.clockSkewSeconds`, and `aud` ∈ `idp.audiences`; throws `InvalidToken`
  * (or another `OAuthError`, e.g. `TemporarilyUnavailable`) when it does not hold.
  */
@@ -124,6 +125,9 @@ export async function verifyPlatformToken(token: string, keys: PlatformKeys, clo
   };
 }
 
+/** The IdP's client-ID claims in order; snapshots written before the list existed carry only the first. */
+export const clientIdClaimsOf = (idp: SnapshotIdentityProvider): string[] => idp.clientIdClaims ?? [idp.clientIdClaim];
+
 export async function verifyExternalToken(token: string, idp: SnapshotIdentityProvider, verifier: ExternalTokenVerifier): Promise<Principal> {
   let payload: JWTPayload;
   try {
@@ -131,10 +135,13 @@ export async function verifyExternalToken(token: string, idp: SnapshotIdentityPr
   } catch (error) {
     throw invalid(error);
   }
-  const clientId = payload[idp.clientIdClaim];
-  if (typeof clientId !== 'string' || clientId === '') {
-    throw new InvalidToken(`The access token has no ${idp.clientIdClaim} claim identifying the client`);
+  const claimNames = clientIdClaimsOf(idp);
+  // First present wins, as in the shared IdP verifier (Entra: `azp`, else `appid`).
+  const claimName = claimNames.find((c) => typeof payload[c] === 'string' && payload[c] !== '');
+  if (claimName === undefined) {
+    throw new InvalidToken(`The access token has no ${claimNames.join(' or ')} claim identifying the client`);
   }
+  const clientId = payload[claimName] as string;
   if (typeof payload.exp !== 'number') throw new InvalidToken('The access token has no expiry');
   return {
     kind: 'external',

@@ -1,4 +1,5 @@
 import { pino, type Logger } from 'pino';
+import { BufferedDestination } from './log-destination.js';
 
 export type { Logger };
 
@@ -17,6 +18,14 @@ const REDACT = [
   '*.subject_token',
 ];
 
+let stdout: BufferedDestination | undefined;
+
+/**
+ * Without a destination, lines go to stdout through one shared buffered
+ * asynchronous writer (batches of 16 KiB or 250 ms, flushed at process exit),
+ * so the gateway's per-request access line costs no synchronous write.
+ */
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, destination as pino.DestinationStream | undefined);
+  const target = destination ?? (level === 'silent' ? undefined : (stdout ??= new BufferedDestination(1)));
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, target as pino.DestinationStream | undefined);
 }

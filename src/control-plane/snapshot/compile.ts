@@ -136,7 +136,8 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
       idpConfigs.set(idp.id, idp);
       identityProviders.push({
         id: idp.id, orgId: org.id, name: idp.name, issuer, jwksUri: idp.jwksUri, audiences: idp.audiences,
-        clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clockSkewSeconds: idp.clockSkew,
+        clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'], clockSkewSeconds: idp.clockSkew,
+        ...(idp.issuerTemplate !== null && { issuerTemplate: idp.issuerTemplate, allowedTenantIds: idp.allowedTenantIds }),
       });
     }
     for (const r of await store.revocations.active(org.id, environment)) {

@@ -1,5 +1,6 @@
 import type { JWTPayload } from 'jose';
 import type { ExternalTokenVerifier, SnapshotIdentityProvider } from '../../gateway/index.js';
+import { clientIdClaimsOf } from '../../gateway/tokens.js';
 import type { Clock } from '../../shared/clock.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import { MAX_TOKEN_AGE } from '../../shared/idp-keys/presets.js';
@@ -28,7 +29,8 @@ export function externalTokenVerifier(keys: IdpKeyCache, clock: Clock, lookup: (
 }
 
 const fromSnapshot = (idp: SnapshotIdentityProvider): IdpVerificationConfig => ({
-  id: idp.id, orgId: idp.orgId, name: idp.name, issuer: idp.issuer, issuerTemplate: null, allowedTenantIds: [], jwksUri: idp.jwksUri,
-  audiences: idp.audiences, clientIdClaims: [idp.clientIdClaim], subjectClaim: 'sub', clockSkew: idp.clockSkewSeconds,
+  id: idp.id, orgId: idp.orgId, name: idp.name,
+  issuer: idp.issuerTemplate === undefined ? idp.issuer : null, issuerTemplate: idp.issuerTemplate ?? null, allowedTenantIds: idp.allowedTenantIds ?? [],
+  jwksUri: idp.jwksUri, audiences: idp.audiences, clientIdClaims: clientIdClaimsOf(idp), subjectClaim: 'sub', clockSkew: idp.clockSkewSeconds,
   maxTokenAge: MAX_TOKEN_AGE.default, tokenTyping: 'none',
 });

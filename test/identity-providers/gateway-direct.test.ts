@@ -1,0 +1,132 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { runStandaloneGateway } from '../../src/cli/commands/gateway.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+
+/**
+ * Direct external tokens at the gateway (DESIGN flow 3) from a Microsoft-kind
+ * IdP: a multi-tenant issuer template, and the client ID taken from the first
+ * present of the IdP's client-ID claims (`azp`, then `appid`), exactly as the
+ * shared IdP verifier determines it. An IdP only ever vouches for its own
+ * organization's APIs.
+ */
+describe('direct IdP tokens at the gateway', () => {
+  let platform: TestPlatform;
+  let idp: TestIdp;
+  let backend: Server;
+  let backendUrl: string;
+  let gatewayUrl: string;
+  const orgs: Record<'a' | 'b', { id: string; handle: string }> = {} as never;
+
+  const template = () => `${idp.issuer}/{tenantid}/v2.0`;
+  const entraToken = (tenant: string, claims: Record<string, unknown>) =>
+    idp.sign({ iss: `${idp.issuer}/${tenant}/v2.0`, tid: tenant, sub: 'daemon', aud: 'api://entra', ...claims });
+  const call = (org: 'a' | 'b', token: string) =>
+    fetch(`${gatewayUrl}/${orgs[org].handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
+
+  async function orgWithApi(name: string): Promise<{ id: string; handle: string }> {
+    const admin = platform.admin;
+    const org = (await admin.post('/api/v1/orgs', { name })).body as { id: string; handle: string };
+    const base = `/api/v1/orgs/${org.handle}/projects/default/components/orders/api`;
+    expect((await admin.post(`/api/v1/orgs/${org.handle}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' })).status).toBe(201);
+    expect((await admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items/{id}' }], backendUrls: { development: backendUrl } })).status).toBe(201);
+    expect((await admin.post(`${base}/deployments`, { environment: 'development' })).status).toBe(201);
+    expect((await admin.post(`${base}/lifecycle`, { state: 'published' })).status).toBe(200);
+    return org;
+  }
+
+  /** Registers an IdP and links a new subscribed application to `externalClientId` in development. */
+  async function linkedConsumer(org: { id: string; handle: string }, idpBody: Record<string, unknown>, externalClientId: string): Promise<void> {
+    const registered = await platform.admin.post(`/api/v1/orgs/${org.handle}/identity-providers`, idpBody);
+    expect(registered.status).toBe(201);
+    const application = await platform.store.applications.create({ orgId: org.id, name: `${String(idpBody.name)}-consumer` });
+    const [devEnv] = await platform.store.orgs.environments(org.id);
+    await platform.store.credentials.createExternal({ orgId: org.id, applicationId: application.id, environmentId: devEnv!.id, idpId: registered.body.id, externalClientId });
+    expect((await platform.admin.post(`/api/v1/orgs/${org.handle}/subscriptions`, { applicationId: application.id, api: 'default/orders' })).status).toBe(201);
+  }
+
+  beforeAll(async () => {
+    backend = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url }));
+    });
+    await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
+    backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
+    idp = await startTestIdp({ audience: 'api://entra' });
+    platform = await startTestPlatform({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
+
+    orgs.a = await orgWithApi('Tenant A Corp');
+    await linkedConsumer(orgs.a, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'] }, 'entra-app');
+    // Another organization trusting the same IdP keys: a different tenant, and the IdP's plain issuer.
+    orgs.b = await orgWithApi('Tenant B Corp');
+    await linkedConsumer(orgs.b, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-b'] }, 'entra-app');
+    await linkedConsumer(orgs.b, { name: 'corp', kind: 'generic-oidc', issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['api://entra'] }, 'entra-app');
+
+    await platform.runtime.publisher.refresh();
+    gatewayUrl = platform.runtime.gateway('development')!.url;
+  }, 30_000);
+  afterAll(async () => {
+    await platform?.close();
+    await idp?.close();
+    await new Promise((resolve) => backend?.close(resolve));
+  });
+
+  it('accepts a multi-tenant token carrying only appid for the linked consumer', async () => {
+    const res = await call('a', await entraToken('tenant-a', { appid: 'entra-app' }));
+    expect(res.status).toBe(200);
+    expect(await res.json()).toEqual({ url: '/items/7' });
+  });
+
+  it('takes the client ID from azp before appid', async () => {
+    const res = await call('a', await entraToken('tenant-a', { azp: 'someone-else', appid: 'entra-app' }));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'The client someone-else is not linked to an application in this environment' });
+  });
+
+  it('refuses a token without any client-ID claim, naming the claims', async () => {
+    const res = await call('a', await entraToken('tenant-a', {}));
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'None of the client-ID claims (azp, appid) is present' });
+  });
+
+  it('prevents another organization\'s tenant from reaching this organization\'s API', async () => {
+    const token = await entraToken('tenant-b', { appid: 'entra-app' });
+    const refused = await call('a', token);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'Tenant "tenant-b" is not among the allowed tenant IDs of identity provider "entra"' });
+    expect((await call('b', token)).status).toBe(200);
+    // Now verified (and cached) for organization b's IdP: still refused here.
+    const again = await call('a', token);
+    expect(again.status).toBe(401);
+    expect(await again.json()).toEqual({ error: 'invalid_token', error_description: 'The access token was not issued by a trusted issuer for this API' });
+  });
+
+  it('verifies from the saved snapshot alone (database gone) with the template, tenants and claim list it carries', async () => {
+    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+    try {
+      const at = (token: string) => fetch(`${alone.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
+      const ok = await at(await entraToken('tenant-a', { appid: 'entra-app' }));
+      expect(ok.status).toBe(200);
+      expect(await ok.json()).toEqual({ url: '/items/7' });
+      const refused = await at(await entraToken('tenant-b', { appid: 'entra-app', jti: 'fresh' }));
+      expect(refused.status).toBe(401);
+      expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'Tenant "tenant-b" is not among the allowed tenant IDs of identity provider "entra"' });
+    } finally {
+      await alone.close();
+    }
+  });
+
+  it('prevents another organization\'s IdP issuer from matching this organization\'s API', async () => {
+    const token = await idp.sign({ sub: 'daemon', aud: 'api://entra', client_id: 'entra-app' });
+    const refused = await call('a', token);
+    expect(refused.status).toBe(401);
+    expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'The access token was not issued by a trusted issuer for this API' });
+    expect((await call('b', token)).status).toBe(200);
+    const again = await call('a', token);
+    expect(again.status).toBe(401);
+    expect(await again.json()).toEqual({ error: 'invalid_token', error_description: 'The access token was not issued by a trusted issuer for this API' });
+  });
+});
