@@ -26,6 +26,15 @@ export async function resolveApp(client: ApiClient, org: string, ref: string): P
 
 const KEY_COLUMNS = ['environment', 'label', 'kind', 'consumerKey', 'grantTypes', 'tokenLifetime', 'tokenEndpoint'];
 
+/** The key-settings body shared by generate-keys and update-keys. */
+function keySettings(opts: { grant: string[]; lifetime?: string; scope: string[] }): Record<string, unknown> {
+  return {
+    ...(opts.grant.length && { grantTypes: opts.grant.map(grantType) }),
+    ...(opts.lifetime !== undefined && { tokenLifetime: Number(opts.lifetime) }),
+    ...(opts.scope.length && { scopes: opts.scope }),
+  };
+}
+
 export function register(program: Command): void {
   const app = program.command('app').description('Applications in the developer portal (external consumers\' included) and their keys');
   const common = (cmd: Command) => cmd.option('--org <handle>', 'organization (default: the profile\'s)').option('--json', 'JSON output');
@@ -88,11 +97,7 @@ export function register(program: Command): void {
     .action(async (ref: string, opts: Opts & { env: string; grant: string[]; lifetime?: string; scope: string[] }) => {
       const { client, org } = ctx(opts);
       const { id } = await resolveApp(client, org, ref);
-      const body = {
-        ...(opts.grant.length && { grantTypes: opts.grant.map(grantType) }),
-        ...(opts.lifetime !== undefined && { tokenLifetime: Number(opts.lifetime) }),
-        ...(opts.scope.length && { scopes: opts.scope }),
-      };
+      const body = keySettings(opts);
       printObject(await client.post(portalPath(org, 'applications', id, 'keys', opts.env), body), !!opts.json);
       if (!opts.json) process.stderr.write('Save the consumer secret now: it is not shown again.\n');
     });
@@ -106,11 +111,7 @@ export function register(program: Command): void {
     .action(async (ref: string, opts: Opts & { env: string; grant: string[]; lifetime?: string; scope: string[] }) => {
       const { client, org } = ctx(opts);
       const { id } = await resolveApp(client, org, ref);
-      const body = {
-        ...(opts.grant.length && { grantTypes: opts.grant.map(grantType) }),
-        ...(opts.lifetime !== undefined && { tokenLifetime: Number(opts.lifetime) }),
-        ...(opts.scope.length && { scopes: opts.scope }),
-      };
+      const body = keySettings(opts);
       if (!Object.keys(body).length) throw new CliError('Nothing to change: pass --grant, --lifetime or --scope');
       printObject(await client.patch(portalPath(org, 'applications', id, 'keys', opts.env), body), !!opts.json);
     });
