@@ -7,7 +7,7 @@
  *
  *   node --import tsx bench/gateway.ts      (BENCH_SECONDS=5, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { cpuOf, forkRole, pin, serveCpuUsage } from './_process.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -87,41 +87,16 @@ async function proxiesRole(backendUrl: string): Promise<void> {
   });
   bare.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
-  process.on('message', (m) => {
-    if (m === 'cpu') { const u = process.cpuUsage(); process.send!({ cpu: u.user + u.system }); }
-  });
+  serveCpuUsage();
   process.send!({ gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, token } satisfies Message);
 }
 
-function child(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Message }> {
-  const proc = fork(SELF, ['--role', role], { execArgv: ['--import', 'tsx', ...(role === 'proxies' && process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : [])], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (msg) => resolve({ proc, msg: msg as Message }));
-    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
+const child = (role: string, env: Record<string, string> = {}) =>
+  forkRole<Message>(SELF, role, env, role === 'proxies' && process.env.BENCH_PROFILE ? ['--cpu-prof', '--cpu-prof-interval', '200', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []);
 
 interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number; cpuPerRequest?: number }
 
-/** CPU time (µs) the proxies process has used so far: the noise-robust cost figure. */
-function cpuOf(proc: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (m: Message) => { if (m.cpu !== undefined) { proc.off('message', onMessage); resolve(m.cpu); } };
-    proc.on('message', onMessage);
-    proc.send('cpu');
-  });
-}
 
-/** Two cores: the proxy under test gets core 1 to itself; backend and load generator share core 0. */
-function pin(pid: number, core: number): boolean {
-  if (process.env.BENCH_PIN === '0') return false;
-  try {
-    execFileSync('taskset', ['-pc', String(core), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 async function load(url: string, headers: Record<string, string>, seconds: number, overallRate?: number): Promise<Figures> {
   const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<any>;

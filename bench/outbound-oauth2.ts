@@ -13,7 +13,7 @@
  *   node --import tsx bench/outbound-oauth2.ts
  *   BENCH_SECONDS=10 (per route per round is half of it) BENCH_ROUNDS=4 BENCH_CONNECTIONS=50 BENCH_TOKEN_LIFETIME=4 (defaults)
  */
-import { execFileSync, fork, type ChildProcess } from 'node:child_process';
+import { cpuOf, forkRole, pin, serveCpuUsage } from './_process.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -87,39 +87,14 @@ async function gatewayRole(backendUrl: string, idpUrl: string): Promise<void> {
   // Access logs on, as in production, written asynchronously to /dev/null.
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream);
   const gateway = await startGateway({ environment: 'development', port: 0, host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } });
-  process.on('message', (m) => {
-    if (m === 'cpu') { const u = process.cpuUsage(); process.send!({ cpu: u.user + u.system } satisfies Message); }
-  });
+  serveCpuUsage();
   process.send!({ gatewayUrl: gateway.url } satisfies Message);
 }
 
-/** CPU time (µs) the gateway process has used so far: the cost figure least sensitive to other load on the machine. */
-function cpuOf(proc: ChildProcess): Promise<number> {
-  return new Promise((resolve) => {
-    const onMessage = (m: Message) => { if (m.cpu !== undefined) { proc.off('message', onMessage); resolve(m.cpu); } };
-    proc.on('message', onMessage);
-    proc.send('cpu');
-  });
-}
 
-/** Two cores: the gateway gets core 1; backend, IdP and load generator share core 0 (`BENCH_PIN=0` to skip). */
-function pin(pid: number, core: number): boolean {
-  if (process.env.BENCH_PIN === '0') return false;
-  try {
-    execFileSync('taskset', ['-pc', String(core), String(pid)], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
-function child(role: string, env: Record<string, string> = {}): Promise<{ proc: ChildProcess; msg: Message }> {
-  const proc = fork(SELF, ['--role', role], { execArgv: ['--import', 'tsx'], env: { ...process.env, ...env }, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
-  return new Promise((resolve, reject) => {
-    proc.once('message', (msg) => resolve({ proc, msg: msg as Message }));
-    proc.once('exit', (code) => reject(new Error(`${role} exited with ${code}`)));
-  });
-}
+const child = (role: string, env: Record<string, string> = {}) =>
+  forkRole<Message>(SELF, role, env);
 
 interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number; cpu: number }
 
