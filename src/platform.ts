@@ -52,7 +52,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
   mkdirSync(config.dataDir, { recursive: true });
   const masterKey = MasterKey.load(config.masterKey, config.masterKeyFile);
-  const opened: OpenStore = await openStore(config.databaseUrl, clock);
+  const opened: OpenStore = await openStore(config.databaseUrl, clock, { logger });
   const { store } = opened;
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {

@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteAdapter, SqliteDialect } from 'kysely';
 import pg from 'pg';
+import type { Logger } from '../shared/logger.js';
 import type { Database } from './schema.js';
 
 export type Dialect = 'sqlite' | 'postgres';
@@ -30,14 +31,23 @@ class DrawbridgeSqliteDialect extends SqliteDialect {
   }
 }
 
+export interface DatabaseOptions {
+  /** Where errors of idle pooled connections (PostgreSQL only) are logged; they never throw. */
+  logger?: Logger;
+}
+
 /**
  * Opens the database named by `url`: `sqlite:<file>` (`sqlite::memory:` for
  * a throwaway one) or `postgres://…`. SQLite runs in WAL mode with full
  * synchronous commits so a crash never leaves a half-written transaction.
  */
-export function openDatabase(url: string): Db {
+export function openDatabase(url: string, options: DatabaseOptions = {}): Db {
   if (url.startsWith('postgres://') || url.startsWith('postgresql://')) {
     const pool = new pg.Pool({ connectionString: url, max: 10 });
+    // An idle connection the server ends (restart, failover, pg_terminate_backend) is
+    // reported here; without a listener the pool's 'error' event would crash the process.
+    // The pool drops that connection and opens a new one on the next query.
+    pool.on('error', (error) => options.logger?.warn({ err: error.message }, 'database connection lost; the pool reconnects on the next query'));
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }

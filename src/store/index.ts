@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import { systemClock, type Clock } from '../shared/clock.js';
-import { openDatabase, type Db, type Dialect } from './db.js';
+import { openDatabase, type DatabaseOptions, type Db, type Dialect } from './db.js';
 import { migrate } from './migrator.js';
 import { ApiRepo } from './repos/apis.js';
 import { AuditRepo } from './repos/audit.js';
@@ -69,8 +69,8 @@ export interface OpenStore {
 }
 
 /** Opens the database, applies pending migrations and returns the store. */
-export async function openStore(databaseUrl: string, clock: Clock = systemClock): Promise<OpenStore> {
-  const db = openDatabase(databaseUrl);
+export async function openStore(databaseUrl: string, clock: Clock = systemClock, options: DatabaseOptions = {}): Promise<OpenStore> {
+  const db = openDatabase(databaseUrl, options);
   try {
     await migrate(db);
   } catch (error) {

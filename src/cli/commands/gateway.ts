@@ -34,7 +34,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   // The database is opened on first use and again after a failure, so a gateway started while it is down comes up from disk.
   const compile = async (): Promise<GatewaySnapshot> => {
     if (!publisher) {
-      opened = await openStore(config.databaseUrl, clock);
+      opened = await openStore(config.databaseUrl, clock, { logger });
       publisher = new RuntimePublisher({ store: opened.store, masterKey, issuer: config.publicUrl, clock, logger, pollMs: options.pollMs ?? 2000 });
       if (gateway) publisher.attach(environment, gateway);
     }
