@@ -14,7 +14,7 @@ describe.skipIf(postgres.length === 0).each(postgres)('connection loss on $name'
   const lines: string[] = [];
   beforeAll(async () => {
     database = await backend.createDatabase();
-    const logger = createLogger('warn', { write: (line: string) => lines.push(line) } as NodeJS.WritableStream);
+    const logger = createLogger('warn', { write: (line: string) => lines.push(line) } as unknown as NodeJS.WritableStream);
     opened = await openStore(database.url, new ManualClock(), { logger });
   });
   afterAll(async () => {
