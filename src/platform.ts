@@ -6,7 +6,7 @@ import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { buildServer, type App } from './control-plane/app.js';
 import type { ControlPlaneDeps } from './control-plane/context.js';
-import { openStore, type OpenStore, type Store } from './store/index.js';
+import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
@@ -34,14 +34,25 @@ export interface Platform {
 
 export const ADMIN_USERNAME = 'admin';
 
-/** Creates the first user on an empty database. Returns the password when it was generated. */
-async function bootstrapAdmin(store: Store, config: Config): Promise<{ created: boolean; password?: string }> {
+/**
+ * Creates the first user on an empty database. Returns the password when it was generated.
+ * Another node starting on the same database at the same moment may win the race: its
+ * admin then stands and this call reports `created: false` (the unique email refuses ours).
+ */
+export async function bootstrapAdmin(store: Store, config: Config): Promise<{ created: boolean; password?: string }> {
   if ((await store.users.count()) > 0) return { created: false };
   const password = config.adminPassword ?? randomToken(18);
-  await store.transaction(async (tx) => {
-    const user = await tx.users.create({ email: ADMIN_USERNAME, name: 'Administrator', passwordHash: await hashPassword(password) });
-    await tx.audit.record({ orgId: null, actorId: null, actor: 'system', action: 'user.created', targetType: 'user', targetId: user.id, details: { email: user.email, bootstrap: true } });
-  });
+  const passwordHash = await hashPassword(password);
+  try {
+    await store.transaction(async (tx) => {
+      const user = await tx.users.create({ email: ADMIN_USERNAME, name: 'Administrator', passwordHash });
+      await tx.audit.record({ orgId: null, actorId: null, actor: 'system', action: 'user.created', targetType: 'user', targetId: user.id, details: { email: user.email, bootstrap: true } });
+    });
+  } catch (error) {
+    // Caught outside the transaction: PostgreSQL aborts a transaction on a violation.
+    if (isUniqueViolation(error)) return { created: false };
+    throw error;
+  }
   return { created: true, password: config.adminPassword ? undefined : password };
 }
 
@@ -56,7 +67,6 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const { store } = opened;
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {
-    const admin = await bootstrapAdmin(store, config);
     const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
     closers.unshift(async () => idpKeys.stop());
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
@@ -69,6 +79,10 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     closers.unshift(() => app.close());
     const { port } = app.server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
+    // Only now, with every listener bound, is the first admin created: a start that fails
+    // earlier (a port in use) leaves the database without users, so the next start creates
+    // the admin and prints its password instead of having created one nobody saw.
+    const admin = await bootstrapAdmin(store, config);
 
     print(`Drawbridge is running (${config.mode} mode)`);
     print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url})`);

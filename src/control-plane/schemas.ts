@@ -1,6 +1,6 @@
 import { Type, type TSchema } from 'typebox';
 
-/** Lowercase slug: letters, digits and single hyphens, 2-63 characters. */
+/** Lowercase slug: letters, digits and single hyphens, 1-63 characters, not starting or ending with a hyphen. */
 export const Slug = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$', minLength: 1, maxLength: 63, description: 'lowercase letters, digits and hyphens' });
 export const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 export const Description = Type.String({ maxLength: 2000 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ADMIN_PASSWORD, ManualClock, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { ADMIN_PASSWORD, ManualClock, signIn, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 
 let p: TestPlatform;
 const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -54,6 +54,64 @@ describe('login brute-force slowing', () => {
   });
 });
 
+describe('parallel password guesses', () => {
+  const LOCKED = { code: 'rate_limited', message: 'Too many failed sign-in attempts; try again later' };
+
+  it('are limited like sequential ones: of 20 wrong logins sent at once only 6 are checked (401), the rest answer 429 with Retry-After', async () => {
+    const guesses = await Promise.all(Array.from({ length: 20 }, (_, i) => login('admin', `parallel-${i}`)));
+    const checked = guesses.filter((r) => r.status === 401);
+    const refused = guesses.filter((r) => r.status === 429);
+    expect([checked.length, refused.length]).toEqual([6, 14]);
+    for (const r of checked) expect(r.body).toEqual({ code: 'unauthenticated', message: 'Wrong username or password' });
+    for (const r of refused) {
+      expect(r.body).toEqual(LOCKED);
+      expect(r.headers.get('retry-after')).toBe('1');
+      expect(r.headers.get('set-cookie')).toBeNull();
+    }
+    const locked = await login('admin', ADMIN_PASSWORD);
+    expect([locked.status, locked.body, locked.headers.get('retry-after')]).toEqual([429, LOCKED, '1']);
+
+    clock.advance(1_000);
+    // Once unlocked, a second parallel attempt waits for the first one's outcome.
+    const pair = await Promise.all([login('admin', 'parallel-again-1'), login('admin', 'parallel-again-2')]);
+    const byStatus = pair.map((r) => [r.status, r.body, r.headers.get('retry-after')]).sort((a, b) => (a[0] as number) - (b[0] as number));
+    expect(byStatus).toEqual([[401, { code: 'unauthenticated', message: 'Wrong username or password' }, null], [429, LOCKED, '2']]);
+    clock.advance(2_000);
+    expect((await login('admin', ADMIN_PASSWORD)).status).toBe(200);
+  });
+
+  it('on POST /me/password are throttled too, with the same counts as sign-in', async () => {
+    const scratch = await p.admin.post('/api/v1/orgs', { name: 'Password Org' });
+    const invite = await p.admin.post(`/api/v1/orgs/${scratch.body.handle}/members`, { email: 'changer@example.com', role: 'developer' });
+    const current = invite.body.temporaryPassword as string;
+    const changer = await signIn(p.api, 'changer@example.com', current);
+    const change = (currentPassword: string) => changer.post('/api/v1/me/password', { currentPassword, newPassword: 'a brand new password' });
+    const WRONG = { code: 'forbidden', message: 'The current password is wrong' };
+    const TOO_MANY = { code: 'rate_limited', message: 'Too many wrong passwords; try again later' };
+
+    const guesses = await Promise.all(Array.from({ length: 10 }, (_, i) => change(`guess-${i}`)));
+    const checked = guesses.filter((r) => r.status === 403);
+    const refused = guesses.filter((r) => r.status === 429);
+    expect([checked.length, refused.length]).toEqual([6, 4]);
+    for (const r of checked) expect(r.body).toEqual(WRONG);
+    for (const r of refused) {
+      expect(r.body).toEqual(TOO_MANY);
+      expect(r.headers.get('retry-after')).toBe('1');
+    }
+    const locked = await change(current);
+    expect([locked.status, locked.body, locked.headers.get('retry-after')]).toEqual([429, TOO_MANY, '1']);
+    // The same throttle: the account cannot sign in either while it is locked.
+    const signInLocked = await login('changer@example.com', current);
+    expect([signInLocked.status, signInLocked.body]).toEqual([429, LOCKED]);
+
+    clock.advance(1_000);
+    const changed = await change(current);
+    expect([changed.status, changed.text]).toEqual([204, '']);
+    expect((await login('changer@example.com', current)).status).toBe(401);
+    expect((await login('changer@example.com', 'a brand new password')).status).toBe(200);
+  });
+});
+
 describe('personal API tokens', () => {
   it('are shown once, listed without the secret, and stop working when revoked', async () => {
     const created = await p.admin.post('/api/v1/me/tokens', { name: 'ci' });
@@ -71,6 +129,19 @@ describe('personal API tokens', () => {
     expect(after.body).toEqual({ code: 'unauthenticated', message: 'The API token is invalid or revoked' });
     const again = await p.admin.delete(`/api/v1/me/tokens/${created.body.id}`);
     expect([again.status, again.body]).toEqual([404, { code: 'not_found', message: 'API token not found' }]);
+  });
+
+  it('accept the Bearer scheme in any letter case (RFC 7235), and nothing else', async () => {
+    const created = await p.admin.post('/api/v1/me/tokens', { name: 'any-case' });
+    expect(created.status).toBe(201);
+    for (const scheme of ['Bearer', 'bearer', 'BEARER', 'bEaReR']) {
+      const res = await p.api.get('/api/v1/me', { authorization: `${scheme} ${created.body.token}` });
+      expect([scheme, res.status, res.body]).toEqual([scheme, 200, { id: expect.any(String), email: 'admin', name: 'Administrator', createdAt: expect.any(String) }]);
+    }
+    for (const header of [`Basic ${created.body.token}`, `Bearer`, `Bearer${created.body.token}`, `Token ${created.body.token}`]) {
+      const res = await p.api.get('/api/v1/me', { authorization: header });
+      expect([header, res.status, res.body]).toEqual([header, 401, { code: 'unauthenticated', message: 'The API token is invalid or revoked' }]);
+    }
   });
 
   it('prevents revoking another user\'s token', async () => {

@@ -270,21 +270,34 @@ describe('drawbridge start', () => {
     expect(existsSync(dataDir)).toBe(false);
   }, TEST_TIMEOUT_MS);
 
-  it('names the variable whose port is taken instead of crashing with a stack trace', async () => {
+  it('names the variable whose port is taken instead of crashing with a stack trace, and a later start on the same data folder still prints the one-time password', async () => {
     const taken = await holdPort();
+    const controlPlaneDir = tempDir();
+    const gatewayDir = tempDir();
     try {
       const ports = await freePorts();
-      const controlPlane = startDrawbridge(tempDir(), { ...ports, controlPlane: taken.port });
+      const controlPlane = startDrawbridge(controlPlaneDir, { ...ports, controlPlane: taken.port });
       expect(await exitWithin(controlPlane, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
       expect(controlPlane.stderr()).toBe(`Error: DRAWBRIDGE_PORT: port ${taken.port} is already in use\n`);
       expect(controlPlane.stdout()).toBe('');
 
-      const gateway = startDrawbridge(tempDir(), { ...ports, gateways: { ...ports.gateways, production: taken.port } });
+      const gateway = startDrawbridge(gatewayDir, { ...ports, gateways: { ...ports.gateways, production: taken.port } });
       expect(await exitWithin(gateway, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
       expect(gateway.stderr()).toBe(`Error: DRAWBRIDGE_GATEWAYS[1]: port ${taken.port} is already in use (gateway production)\n`);
       expect(gateway.stdout()).toBe('');
     } finally {
       await taken.close();
+    }
+
+    // The failed starts created no admin: starting again with free ports creates it and shows its password.
+    for (const dataDir of [controlPlaneDir, gatewayDir]) {
+      const ports = await freePorts();
+      const again = startDrawbridge(dataDir, ports);
+      const [, password] = await again.waitForStdout(ONE_TIME_PASSWORD);
+      await waitUntilServing(again, ports);
+      await expectSignIn(ports, password!);
+      await stop(again);
+      expect(again.stderr()).toBe('');
     }
   }, TEST_TIMEOUT_MS);
 });

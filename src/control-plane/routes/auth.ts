@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { dummyPasswordHash, hashPassword, randomToken, verifyPassword } from '../../shared/crypto.js';
 import { ApiError, notFound } from '../../shared/errors.js';
@@ -14,6 +15,28 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
   const throttle = new LoginThrottle(deps.clock);
   const secureCookie = deps.config.publicUrl.startsWith('https://');
 
+  /**
+   * Runs one password check under the throttle, keyed by the account and the client address.
+   * The attempt is reserved before `check` starts, so parallel guesses count like sequential
+   * ones; `check` answers what it verified, or undefined for a wrong password (a failure).
+   */
+  async function checkPassword<T>(request: FastifyRequest, reply: FastifyReply, account: string, lockedMessage: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
+    const begun = throttle.begin([`user:${account.toLowerCase()}`, `ip:${request.ip}`]);
+    if ('retryAfterMs' in begun) {
+      reply.header('retry-after', Math.ceil(begun.retryAfterMs / 1000));
+      throw new ApiError('rate_limited', lockedMessage);
+    }
+    const { attempt } = begun;
+    try {
+      const result = await check();
+      if (result === undefined) attempt.fail();
+      else attempt.succeed();
+      return result;
+    } finally {
+      attempt.release(); // an error before settling: give the reservation back uncounted
+    }
+  }
+
   app.post('/auth/login', {
     config: { public: true },
     schema: {
@@ -24,19 +47,12 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
-    const keys = [`user:${username.toLowerCase()}`, `ip:${request.ip}`];
-    const wait = throttle.retryAfter(keys);
-    if (wait > 0) {
-      reply.header('retry-after', Math.ceil(wait / 1000));
-      throw new ApiError('rate_limited', 'Too many failed sign-in attempts; try again later');
-    }
-    const found = await store.users.credentialsByEmail(username);
-    const ok = await verifyPassword(password, found?.passwordHash ?? (await dummyPasswordHash()));
-    if (!found || !ok) {
-      throttle.fail(keys);
-      throw new ApiError('unauthenticated', 'Wrong username or password');
-    }
-    throttle.succeed(keys);
+    const found = await checkPassword(request, reply, username, 'Too many failed sign-in attempts; try again later', async () => {
+      const credentials = await store.users.credentialsByEmail(username);
+      const ok = await verifyPassword(password, credentials?.passwordHash ?? (await dummyPasswordHash()));
+      return ok ? credentials : undefined;
+    });
+    if (!found) throw new ApiError('unauthenticated', 'Wrong username or password');
     const token = randomToken(32);
     await store.users.createSession(found.user.id, token, SESSION_TTL_MS);
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: secureCookie, path: '/', maxAge: SESSION_TTL_MS / 1000 });
@@ -56,8 +72,11 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
     schema: { tags: ['auth'], body: Body({ currentPassword: Type.String({ minLength: 1 }), newPassword: Type.String({ minLength: 12, maxLength: 1024 }) }), response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const user = requireUser(request);
-    const found = await store.users.credentialsByEmail(user.email);
-    if (!found || !(await verifyPassword(request.body.currentPassword, found.passwordHash))) throw new ApiError('forbidden', 'The current password is wrong');
+    const verified = await checkPassword(request, reply, user.email, 'Too many wrong passwords; try again later', async () => {
+      const found = await store.users.credentialsByEmail(user.email);
+      return found && (await verifyPassword(request.body.currentPassword, found.passwordHash)) ? found : undefined;
+    });
+    if (!verified) throw new ApiError('forbidden', 'The current password is wrong');
     await store.transaction(async (tx) => {
       await tx.users.setPassword(user.id, await hashPassword(request.body.newPassword));
       await tx.audit.record({ orgId: null, actorId: user.id, actor: user.email, action: 'user.password.changed', targetType: 'user', targetId: user.id });

@@ -53,13 +53,16 @@ export const organizationRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
     const handle = request.body.handle ?? slugify(name);
     if (!name) throw invalid('The name must not be blank', { name: 'must not be blank' });
     if (!handle) throw invalid('Choose a handle: the name has no letters or digits to derive one from', { handle: 'is required' });
-    if (await store.orgs.nameTaken(name)) throw conflict(`An organization named "${name}" already exists`, { name: 'is taken' });
-    if (await store.orgs.handleTaken(handle)) throw conflict(`The handle "${handle}" is taken; choose another`, { handle: 'is taken' });
+    const nameTaken = () => conflict(`An organization named "${name}" already exists`, { name: 'is taken' });
+    const handleTaken = () => conflict(`The handle "${handle}" is taken; choose another`, { handle: 'is taken' });
+    if (await store.orgs.nameTaken(name)) throw nameTaken();
+    if (await store.orgs.handleTaken(handle)) throw handleTaken();
     try {
       const org = await createOrganization(store, config, user, { name, handle });
       return reply.code(201).send({ ...org, role: 'admin' });
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict('An organization with that name or handle already exists');
+      // A concurrent request took the name or handle between the checks above and the insert.
+      if (isUniqueViolation(error)) throw (await store.orgs.nameTaken(name)) ? nameTaken() : handleTaken();
       throw error;
     }
   });
