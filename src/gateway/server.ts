@@ -490,7 +490,13 @@ function fail(ex: Exchange, error: unknown): void {
     res.destroy();
     return;
   }
-  renderError(res, e, ex.extraHeaders, ex.method === 'HEAD');
+  try {
+    renderError(res, e, ex.extraHeaders, ex.method === 'HEAD');
+  } catch (renderFailure) {
+    // This runs in promise callbacks: a throw here would be an unhandled rejection, i.e. a process exit.
+    ex.gw.logger.error({ reqId: ex.requestId, err: { message: (renderFailure as Error)?.message } }, 'gateway error response could not be written');
+    res.destroy();
+  }
 }
 
 /** Drops a backend body nobody will read; undici reports that as an error, which is expected here. */

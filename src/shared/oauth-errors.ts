@@ -52,9 +52,12 @@ export class InsufficientScope extends OAuthError {
 }
 
 /**
- * Quotes a value for an auth-param of `WWW-Authenticate` (RFC 9110 §11.2,
- * quoted-string): backslash-escape `"` and `\`, drop control characters.
+ * Quotes a value for an auth-param of `WWW-Authenticate` (RFC 9110 §11.2).
+ * RFC 6750 §3 allows only %x20-21 / %x23-5B / %x5D-7E in these values, so
+ * `"` becomes `'`, `\` becomes `/` and anything else outside that set is
+ * dropped: a description that quotes a token's header (say a non-Latin-1
+ * `alg`) can never make the header invalid. The JSON body keeps the full text.
  */
 export function quoteAuthParam(value: string): string {
-  return `"${value.replace(/[\u0000-\u001f\u007f]/g, '').replace(/["\\]/g, '\\$&')}"`;
+  return `"${value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
 }

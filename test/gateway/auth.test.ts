@@ -207,6 +207,16 @@ describe('gateway routing, authentication and authorization', () => {
     expect(JSON.parse(res.body)).toEqual({ error: 'invalid_request', error_description: 'The request has more than one Authorization header' });
   });
 
+  it('a token header with characters no HTTP header may carry gets a 401, not a crashed process', async () => {
+    const part = (o: object) => Buffer.from(JSON.stringify(o)).toString('base64url');
+    const forged = `${part({ alg: 'X€"\\\u0001', kid: 'key-1', typ: 'at+jwt' })}.${part({ iss: ISSUER, sub: 'x' })}.c2ln`;
+    const res = await get('/items', forged);
+    expect(res.status).toBe(401);
+    expect(res.headers.get('www-authenticate')).toBe(`Bearer realm="drawbridge", error="invalid_token", error_description="The access token is not valid: the key key-1 signs with ES256, not X'/"`);
+    expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'The access token is not valid: the key key-1 signs with ES256, not X€"\\\u0001' });
+    expect((await get('/items', await signer.sign())).status).toBe(200);
+  });
+
   it('verifies a token signature once, then serves it from the cache', async () => {
     const labels = { environment: ENV, kind: 'platform', outcome: 'valid' };
     const before = await metric(gw.url, 'drawbridge_gateway_token_verifications_total', labels);
