@@ -60,14 +60,15 @@ describe('subscriptions', () => {
     expect((await platform.admin.post(subs, { applicationId: app.id, api: 'default/orders', extra: 1 })).status).toBe(400);
   });
 
-  it('lets a developer member subscribe but not a stranger', async () => {
+  it('lets a developer member subscribe their own application but not a stranger', async () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, ordersApi());
     await platform.admin.post(`${f.base}/lifecycle`, { state: 'published' });
-    const app = await newApplication(f, 'Dev app');
     const email = `dev-${Date.now()}@example.com`;
     const stranger = await platform.newUser(email);
     const subs = `/api/v1/orgs/${f.org}/subscriptions`;
+    const me = await stranger.get('/api/v1/me');
+    const app = await platform.store.applications.create({ orgId: f.orgId, name: 'Dev app', ownerUserId: me.body.id });
     expect((await stranger.post(subs, { applicationId: app.id, api: 'default/orders' })).status).toBe(404);
     const invite = await platform.admin.post(`/api/v1/orgs/${f.org}/members`, { email, role: 'developer' });
     expect(invite.status).toBeLessThan(300);

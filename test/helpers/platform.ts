@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManualClock, type Clock } from '../../src/shared/clock.js';
 import { loadConfig, type Config } from '../../src/shared/config.js';
-import { createLogger } from '../../src/shared/logger.js';
+import { createLogger, type Logger } from '../../src/shared/logger.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
 
 export const ADMIN_PASSWORD = 'correct horse battery staple';
@@ -71,6 +71,8 @@ export interface TestPlatformOptions {
   clock?: Clock;
   config?: Partial<Config>;
   env?: Record<string, string>;
+  /** Where the platform logs; silent by default. */
+  logger?: Logger;
 }
 
 /**
@@ -90,7 +92,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   }, { port: 0, ...options.config });
   const platform = await startPlatform(config, {
     clock: options.clock,
-    logger: createLogger('silent'),
+    logger: options.logger ?? createLogger('silent'),
     print: () => {},
   });
   const api = new Api(platform.url);

@@ -1,6 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger } from '../../src/shared/logger.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, type ApiFixture } from '../apis/setup.js';
 import { startCountingIdp, startTokenBackend, type CountingIdp, type TokenBackend } from './helpers.js';
@@ -21,6 +23,9 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
   let prodBackend: TokenBackend;
   let f: ApiFixture;
   const responses: string[] = [];
+  /** Every line the platform logged (control plane, publisher, gateways), at the most verbose level. */
+  const logLines: string[] = [];
+  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString()); done(); } });
   const record = <T extends { text: string }>(res: T): T => { responses.push(res.text); return res; };
 
   beforeAll(async () => {
@@ -29,7 +34,7 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
       startTokenBackend({ header: 'authorization', issuer: devIdp.issuer, audience: 'orders', jwks: devIdp.jwks }),
       startTokenBackend({ header: 'authorization', issuer: prodIdp.issuer, audience: 'orders', jwks: prodIdp.jwks }),
     ]);
-    platform = await startTestPlatform();
+    platform = await startTestPlatform({ logger: createLogger('trace', sink) });
     f = await apiProxyFixture(platform);
   });
   afterAll(async () => {
@@ -117,6 +122,20 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
       expect(file).toContain('"$sealed"');
       expect(file).not.toContain(DEV.secret);
       expect(file).not.toContain(PROD.secret);
+    }
+  });
+
+  it('the secrets never appear in the platform\'s log output during deploy and promote', async () => {
+    const log = logLines.join('');
+    // The sink did capture the control plane's work: its requests, deploy and promote included.
+    expect(log).toContain('/deployments');
+    expect(log).toContain('/promote');
+    expect(logLines.length).toBeGreaterThan(10);
+    for (const secret of [DEV.secret, PROD.secret]) {
+      expect(log).not.toContain(secret);
+      expect(log).not.toContain(Buffer.from(secret).toString('base64'));
+      expect(log).not.toContain(Buffer.from(`${DEV.id}:${secret}`).toString('base64'));
+      expect(log).not.toContain(Buffer.from(`${PROD.id}:${secret}`).toString('base64'));
     }
   });
 

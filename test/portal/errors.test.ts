@@ -46,6 +46,35 @@ describe('user keys', () => {
     expect((await org.developer.get(`${app}/keys/production/user-keys/${foreign.body.id}`)).status).toBe(404);
   });
 
+  it('lists every allowed audience and builds the steps for the one asked for with ?audience=; another is 400', async () => {
+    const second = 'https://second-audience.test';
+    const idpPath = `${org.path}/identity-providers/corp-idp`;
+    expect((await platform.admin.patch(idpPath, { audiences: [idp.audience, second] })).status).toBe(200);
+    const byDefault = await org.developer.get(`${app}/keys/production/user-keys/corp-idp`);
+    expect(byDefault.status).toBe(200);
+    expect(byDefault.body.identityProvider.audiences).toEqual([idp.audience, second]);
+    expect(byDefault.body.audiences).toEqual([
+      { audience: idp.audience, parameter: 'resource', value: idp.audience, hint: `Ask for the resource (RFC 8707) or audience ${idp.audience}` },
+      { audience: second, parameter: 'resource', value: second, hint: `Ask for the resource (RFC 8707) or audience ${second}` },
+    ]);
+    expect(byDefault.body.idpTokenRequest).toMatchObject({ audience: idp.audience, parameter: 'resource', value: idp.audience });
+
+    const chosen = await org.developer.get(`${app}/keys/production/user-keys/corp-idp?audience=${encodeURIComponent(second)}`);
+    expect(chosen.status).toBe(200);
+    expect(chosen.body.idpTokenRequest).toEqual({ tokenEndpoint: byDefault.body.idpTokenRequest.tokenEndpoint, audience: second, parameter: 'resource', value: second, hint: `Ask for the resource (RFC 8707) or audience ${second}` });
+    expect(chosen.body.steps[0].detail).toContain(`with resource=${second}.`);
+    expect(chosen.body.curl).toBe(byDefault.body.curl);
+
+    const refused = await org.developer.get(`${app}/keys/production/user-keys/corp-idp?audience=${encodeURIComponent('https://elsewhere.test')}`);
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      code: 'validation_failed',
+      message: `"https://elsewhere.test" is not an allowed audience of identity provider "corp-idp" (allowed: ${idp.audience}, ${second})`,
+      fields: { audience: 'is not an allowed audience of the identity provider' },
+    });
+    expect((await platform.admin.patch(idpPath, { audiences: [idp.audience] })).status).toBe(200);
+  });
+
   it('answers 404 when the environment has no keys, 409 when its keys do not allow token exchange', async () => {
     const dev = await org.developer.get(`${app}/keys/development/user-keys/corp-idp`);
     expect(dev.status).toBe(404);
@@ -65,11 +94,32 @@ describe('keys', () => {
   });
 
   it('regenerates the secret once; the old one stops working', async () => {
-    const regenerated = await org.developer.post(`${app}/keys/development/regenerate-secret`, {});
+    const generated = await org.developer.post(`${org.path}/portal/applications`, { name: 'Rotating App' });
+    const rotating = `${org.path}/portal/applications/${generated.body.id}`;
+    const keys = await org.developer.post(`${rotating}/keys/development`, {});
+    expect(keys.status).toBe(201);
+    const oldSecret: string = keys.body.consumerSecret;
+    expect((await org.developer.post(`${rotating}/keys/development/test-token`, { consumerSecret: oldSecret })).status).toBe(200);
+
+    const regenerated = await org.developer.post(`${rotating}/keys/development/regenerate-secret`, {});
     expect(regenerated.status).toBe(200);
     expect(regenerated.body.consumerSecret).toMatch(/^dbs_/);
-    const cc = await org.developer.post(`${app}/keys/development/test-token`, { grantType: 'client_credentials', consumerSecret: regenerated.body.consumerSecret });
+    expect(regenerated.body.consumerSecret).not.toBe(oldSecret);
+    expect(regenerated.body.previousSecretExpiresAt).toBeNull();
+    const cc = await org.developer.post(`${rotating}/keys/development/test-token`, { grantType: 'client_credentials', consumerSecret: regenerated.body.consumerSecret });
     expect(cc.status).toBe(200);
+
+    // The old secret is refused, by the portal's test token and by the token endpoint itself.
+    const old = await org.developer.post(`${rotating}/keys/development/test-token`, { grantType: 'client_credentials', consumerSecret: oldSecret });
+    expect(old.status).toBe(401);
+    expect(old.body).toEqual({ error: 'invalid_client', error_description: 'Client authentication failed' });
+    const direct = await fetch(`${platform.config.publicUrl}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: `Basic ${Buffer.from(`${keys.body.consumerKey}:${oldSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+    expect(direct.status).toBe(401);
+    expect(await direct.json()).toEqual({ error: 'invalid_client', error_description: 'Client authentication failed' });
   });
 
   it('lets only the owner or an admin change an application, while every member reads it', async () => {

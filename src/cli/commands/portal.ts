@@ -56,19 +56,24 @@ export function register(program: Command): void {
     .action(async (appRef: string, apiRef: string, opts: Opts) => {
       const { client, org } = ctx(opts);
       const app = await resolveApp(client, org, appRef);
-      const api = await resolveApi(client, org, apiRef);
-      await client.delete(portalPath(org, 'applications', app.id, 'subscriptions', api.id));
-      process.stdout.write(`${app.name} unsubscribed from ${api.ref}\n`);
+      // By the application's own subscriptions, not the APIs the portal lists: one to an API made
+      // private or retired since is still there to remove. Else the server is given the name as is.
+      const subscriptions = await client.get<{ id: string; apiId: string; api: string }[]>(portalPath(org, 'applications', app.id, 'subscriptions'));
+      const found = subscriptions.find((s) => s.apiId === apiRef || s.api === apiRef || s.id === apiRef);
+      await client.delete(portalPath(org, 'applications', app.id, 'subscriptions', found?.id ?? apiRef));
+      process.stdout.write(`${app.name} unsubscribed from ${found?.api ?? apiRef}\n`);
     });
 
   common(portal.command('user-keys <app>')
     .description('How to exchange a token of one of the organization\'s IdPs: steps and a curl command')
     .requiredOption('--env <name>', 'environment, e.g. production')
-    .requiredOption('--idp <name>', 'identity provider'))
-    .action(async (appRef: string, opts: Opts & { env: string; idp: string }) => {
+    .requiredOption('--idp <name>', 'identity provider')
+    .option('--audience <aud>', 'one of the IdP\'s allowed audiences (default: its first)'))
+    .action(async (appRef: string, opts: Opts & { env: string; idp: string; audience?: string }) => {
       const { client, org } = ctx(opts);
       const { id } = await resolveApp(client, org, appRef);
-      const keys = await client.get<{ steps: { title: string; detail: string }[]; curl: string }>(portalPath(org, 'applications', id, 'keys', opts.env, 'user-keys', opts.idp));
+      const query = opts.audience !== undefined ? `?audience=${encodeURIComponent(opts.audience)}` : '';
+      const keys = await client.get<{ steps: { title: string; detail: string }[]; curl: string }>(portalPath(org, 'applications', id, 'keys', opts.env, 'user-keys', opts.idp) + query);
       if (opts.json) {
         printObject(keys, true);
         return;

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { conflict, notFound, unprocessable } from '../../shared/errors.js';
+import { conflict, forbidden, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import type { Api } from '../../store/repos/apis.js';
 import type { Application } from '../../store/repos/applications.js';
@@ -8,10 +8,10 @@ import type { Connection } from '../../store/repos/connections.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import type { Component, Project } from '../../store/repos/projects.js';
 import type { User } from '../../store/repos/users.js';
-import { actorOf, type ControlPlaneDeps } from '../context.js';
+import { actorOf, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, Slug } from '../schemas.js';
 import { endpointUrl } from './apis.js';
-import { visibleApi } from './portal-common.js';
+import { mayManageApplication, visibleApi } from './portal-common.js';
 import { generateKeys } from '../../token-service/credentials.js';
 import { tokenEndpointUrl } from './portal-keys.js';
 import { createComponentApplication } from '../../token-service/credentials.js';
@@ -62,15 +62,30 @@ async function consumerComponent(store: Store, org: Organization, project: Proje
 
 /**
  * The consumer's application: the component's own (every external consumer
- * has one), or the project's shared one for project-level connections.
+ * has one), or the project's shared one for project-level connections (made
+ * by the first of them and recorded on the project, so it outlives its
+ * connections: the same application and keys come back with the next one).
+ * Connecting it subscribes it, and may make its keys, so only its owner or an
+ * organization admin may (403 otherwise, as in the portal); a new one is the
+ * caller's.
  */
-async function consumerApplication(tx: Store, org: Organization, project: Project, component: Component | undefined, actor: User): Promise<Application> {
+async function consumerApplication(tx: Store, access: OrgAccess, project: Project, component: Component | undefined): Promise<Application> {
+  const { org, user } = access;
+  let application: Application | undefined;
   if (component) {
-    return (await tx.applications.byComponent(org.id, component.id)) ?? createComponentApplication(tx, component, actor.id);
+    application = await tx.applications.byComponent(org.id, component.id);
+    if (!application) return createComponentApplication(tx, component, user.id);
+  } else {
+    const shared = await tx.connections.projectApplicationId(org.id, project.id);
+    application = shared ? await tx.applications.byId(org.id, shared) : undefined;
+    if (!application) {
+      application = await tx.applications.create({ orgId: org.id, name: `${project.name} (project connections)`, description: `Shared by the project-level connections of ${project.name}`, ownerUserId: user.id });
+      await tx.connections.setProjectApplication(org.id, project.id, application.id);
+      return application;
+    }
   }
-  const shared = await tx.connections.projectApplicationId(org.id, project.id);
-  const existing = shared && (await tx.applications.byId(org.id, shared));
-  return existing || tx.applications.create({ orgId: org.id, name: `${project.name} (project connections)`, description: `Shared by the project-level connections of ${project.name}`, ownerUserId: actor.id });
+  if (!mayManageApplication(access, application)) throw forbidden(`Only the owner of application "${application.name}" or an organization admin can connect it or remove its connections`);
+  return application;
 }
 
 async function apiRef(store: Store, orgId: string, api: Api) {
@@ -136,31 +151,42 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const component = body.component === undefined ? undefined : await consumerComponent(store, org, project, body.component);
     const api = await visibleApi(store, access, body.api);
     const secrets = new Map<string, string>();
+    const nameTaken = () => conflict(`A connection named "${body.name}" already exists in project "${project.name}"`, { name: 'is taken' });
+    const attempt = () => store.transaction(async (tx) => {
+      secrets.clear();
+      if (await tx.connections.byName(org.id, project.id, body.name)) throw nameTaken();
+      const application = await consumerApplication(tx, access, project, component);
+      const { created: createdSubscription } = await subscribe(tx, org, user, application.id, api);
+      const created = await tx.connections.create({
+        orgId: org.id, projectId: project.id, componentId: component?.id ?? null, applicationId: application.id, apiId: api.id,
+        name: body.name, description: body.description ?? '', createdSubscription, createdBy: user.email,
+      });
+      if (body.generateKeys !== false) {
+        for (const env of await tx.orgs.environments(org.id)) {
+          if (await tx.credentials.forEnvironment(org.id, application.id, env.id)) continue;
+          secrets.set(env.id, (await generateKeys(tx, { org, application, environment: env, actor: actorOf(user), settings: {} })).clientSecret);
+        }
+      }
+      await tx.audit.record({
+        orgId: org.id, ...actorOf(user), action: 'connection.created', targetType: 'connection', targetId: created.id,
+        details: { project: project.name, name: created.name, component: component?.name ?? null, apiId: api.id, applicationId: application.id },
+      });
+      return created;
+    });
     let connection: Connection;
     try {
-      connection = await store.transaction(async (tx) => {
-        if (await tx.connections.byName(org.id, project.id, body.name)) throw conflict(`A connection named "${body.name}" already exists in project "${project.name}"`, { name: 'is taken' });
-        const application = await consumerApplication(tx, org, project, component, user);
-        await subscribe(tx, org, user, application.id, api);
-        const created = await tx.connections.create({
-          orgId: org.id, projectId: project.id, componentId: component?.id ?? null, applicationId: application.id, apiId: api.id,
-          name: body.name, description: body.description ?? '', createdBy: user.email,
-        });
-        if (body.generateKeys !== false) {
-          for (const env of await tx.orgs.environments(org.id)) {
-            if (await tx.credentials.forEnvironment(org.id, application.id, env.id)) continue;
-            secrets.set(env.id, (await generateKeys(tx, { org, application, environment: env, actor: actorOf(user), settings: {} })).clientSecret);
-          }
-        }
-        await tx.audit.record({
-          orgId: org.id, ...actorOf(user), action: 'connection.created', targetType: 'connection', targetId: created.id,
-          details: { project: project.name, name: created.name, component: component?.name ?? null, apiId: api.id, applicationId: application.id },
-        });
-        return created;
-      });
+      connection = await attempt();
     } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`A connection named "${body.name}" already exists in project "${project.name}"`, { name: 'is taken' });
-      throw error;
+      if (!isUniqueViolation(error)) throw error;
+      if (await store.connections.byName(org.id, project.id, body.name)) throw nameTaken();
+      // A concurrent request made the same subscription, component application or shared application: its row is there now.
+      try {
+        connection = await attempt();
+      } catch (again) {
+        if (!isUniqueViolation(again)) throw again;
+        if (await store.connections.byName(org.id, project.id, body.name)) throw nameTaken();
+        throw conflict('A concurrent change got in the way; try again');
+      }
     }
     deps.onRuntimeChange?.(org.id);
     return reply.code(201).header('cache-control', 'no-store').send(await connectionView(store, deps, org, project, connection, secrets));
@@ -193,12 +219,18 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
   app.delete(`${base}/:connection`, {
     schema: { tags: ['connections'], summary: 'Delete a connection and its subscription, unless another connection needs that subscription', params: ConnectionParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
+    const access = await projectAccess(store, request, request.params.org, request.params.project);
+    const { org, user, project } = access;
     const connection = await loadConnection(store, org.id, project, request.params.connection);
+    const application = await store.applications.byId(org.id, connection.applicationId);
+    if (application && !mayManageApplication(access, application)) throw forbidden(`Only the owner of application "${application.name}" or an organization admin can connect it or remove its connections`);
     await store.transaction(async (tx) => {
       if (!(await tx.connections.delete(org.id, connection.id))) throw notFound('Connection');
       const others = await tx.connections.forSubscription(org.id, connection.applicationId, connection.apiId);
-      const subscription = others.length ? undefined : await tx.subscriptions.find(org.id, connection.applicationId, connection.apiId);
+      // The subscription goes with the last connection, and only when a connection made it: while
+      // others remain, the one that made it hands that on, so the last of them still removes it.
+      if (connection.createdSubscription && others.length && !others.some((o) => o.createdSubscription)) await tx.connections.takeOverSubscription(org.id, others[0]!.id);
+      const subscription = others.length || !connection.createdSubscription ? undefined : await tx.subscriptions.find(org.id, connection.applicationId, connection.apiId);
       if (subscription) await tx.subscriptions.delete(org.id, subscription.id);
       await tx.audit.record({
         orgId: org.id, ...actorOf(user), action: 'connection.deleted', targetType: 'connection', targetId: connection.id,

@@ -41,7 +41,8 @@ export async function visibleApi(store: Store, access: OrgAccess, ref: string): 
   return api;
 }
 
-async function findApiRef(store: Store, orgId: string, ref: string): Promise<Api | undefined> {
+/** An API by id or `project/component`, whatever its visibility or lifecycle. */
+export async function findApiRef(store: Store, orgId: string, ref: string): Promise<Api | undefined> {
   const slash = ref.indexOf('/');
   if (slash < 0) return store.apis.get(orgId, ref);
   const project = await store.projects.byName(orgId, ref.slice(0, slash));

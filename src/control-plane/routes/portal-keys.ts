@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import { Type } from 'typebox';
-import { conflict, notFound } from '../../shared/errors.js';
+import { conflict, invalid, notFound } from '../../shared/errors.js';
 import { gatewayAudience } from '../../shared/jwt/index.js';
 import type { IdpKind } from '../../shared/idp-keys/presets.js';
 import type { Store } from '../../store/index.js';
@@ -97,9 +97,13 @@ const UserKeysView = Type.Object({
   environment: Type.String(),
   identityProvider: Type.Object({ name: Type.String(), kind: Type.String(), issuer: Type.String(), tokenEndpoint: Type.Union([Type.String(), Type.Null()]), audiences: Type.Array(Type.String()) }),
   idpTokenRequest: Type.Object({
-    tokenEndpoint: Type.Union([Type.String(), Type.Null()]), audience: Type.String(),
+    tokenEndpoint: Type.Union([Type.String(), Type.Null()]),
+    audience: Type.String({ description: 'the audience the steps and this request use: `?audience=`, else the IdP\'s first allowed one' }),
     parameter: Type.String({ description: 'the request parameter that carries the audience at this kind of IdP' }), value: Type.String(), hint: Type.String(),
   }),
+  audiences: Type.Array(Type.Object({
+    audience: Type.String(), parameter: Type.String(), value: Type.String(), hint: Type.String(),
+  }), { description: 'every audience the IdP allows, each with how to ask for it (pick one with `?audience=`)' }),
   tokenExchange: Type.Object({
     tokenEndpoint: Type.String(), consumerKey: Type.String(), grantType: Type.String(), subjectTokenType: Type.String(),
     audience: Type.String({ description: 'the platform audience of tokens issued for this environment' }),
@@ -109,8 +113,15 @@ const UserKeysView = Type.Object({
   curl: Type.String({ description: 'the token exchange; set CONSUMER_SECRET and IDP_TOKEN in the shell first' }),
 });
 
-export function userKeys(deps: ControlPlaneDeps, org: Organization, env: Environment, credential: Credential, idp: IdentityProvider) {
-  const audience = idp.audiences[0] ?? '';
+/**
+ * The User Keys answer for one IdP. `audience` (one of the IdP's allowed
+ * audiences, else 400) picks the one the steps use; by default the first.
+ */
+export function userKeys(deps: ControlPlaneDeps, org: Organization, env: Environment, credential: Credential, idp: IdentityProvider, chosen?: string) {
+  if (chosen !== undefined && !idp.audiences.includes(chosen)) {
+    throw invalid(`"${chosen}" is not an allowed audience of identity provider "${idp.name}" (allowed: ${idp.audiences.join(', ') || 'none'})`, { audience: 'is not an allowed audience of the identity provider' });
+  }
+  const audience = chosen ?? idp.audiences[0] ?? '';
   const request = AUDIENCE_REQUEST[idp.kind](audience);
   const tokenEndpoint = tokenEndpointUrl(deps.config.publicUrl);
   const consumerKey = credential.clientId!;
@@ -118,6 +129,7 @@ export function userKeys(deps: ControlPlaneDeps, org: Organization, env: Environ
     environment: env.name,
     identityProvider: { name: idp.name, kind: idp.kind, issuer: idp.issuer ?? idp.issuerTemplate ?? '', tokenEndpoint: idp.tokenEndpoint, audiences: idp.audiences },
     idpTokenRequest: { tokenEndpoint: idp.tokenEndpoint, audience, ...request },
+    audiences: idp.audiences.map((aud) => ({ audience: aud, ...AUDIENCE_REQUEST[idp.kind](aud) })),
     tokenExchange: { tokenEndpoint, consumerKey, grantType: TOKEN_EXCHANGE, subjectTokenType: SUBJECT_TOKEN_TYPE_JWT, audience: gatewayAudience(org.id, env.name) },
     steps: [
       { title: `Get a token from ${idp.name}`, detail: `Request an access token from ${idp.tokenEndpoint ?? 'the identity provider\'s token endpoint'} with ${request.parameter}=${request.value}. ${request.hint}. Put it in IDP_TOKEN.` },
@@ -231,6 +243,7 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     schema: {
       tags: ['portal'], summary: 'User Keys: how to exchange a token of one of the organization\'s IdPs (steps and a curl command; nothing secret)',
       params: Type.Object({ ...KeyParams.properties, idp: Type.String() }),
+      querystring: Type.Object({ audience: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'one of the IdP\'s allowed audiences (400 otherwise); default the first' })) }, { additionalProperties: false }),
       response: { 200: UserKeysView },
     },
   }, async (request) => {
@@ -243,7 +256,7 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     if (!credential.grantTypes.includes(TOKEN_EXCHANGE)) {
       throw conflict(`The ${keysLabel(env)} do not allow token exchange; enable the grant type ${TOKEN_EXCHANGE} (PATCH …/keys/${env.name})`, { grantTypes: `lacks ${TOKEN_EXCHANGE}` });
     }
-    return userKeys(deps, access.org, env, credential, idp);
+    return userKeys(deps, access.org, env, credential, idp, request.query.audience);
   });
 
   app.post(`${base}/:env/test-token`, {

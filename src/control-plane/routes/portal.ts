@@ -7,10 +7,10 @@ import type { Subscription } from '../../store/repos/subscriptions.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, OrgParams } from '../schemas.js';
 import {
-  checkApplicationName, loadApplication, mayManageApplication, portalApiView, PortalApiView, visibleApi, visibleApis,
+  checkApplicationName, findApiRef, loadApplication, mayManageApplication, portalApiView, PortalApiView, visibleApi, visibleApis,
 } from './portal-common.js';
 import { portalKeyRoutes } from './portal-keys.js';
-import { subscribe } from './subscriptions.js';
+import { subscribe, unsubscribe } from './subscriptions.js';
 
 /**
  * The developer portal's API (`/orgs/:org/portal/...`): browse the APIs a
@@ -261,21 +261,18 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
   app.delete('/orgs/:org/portal/applications/:app/subscriptions/:subscription', {
     schema: {
       tags: ['portal'], summary: 'Unsubscribe (409 while a connection relies on it: delete the connection instead)',
-      params: Type.Object({ org: Type.String(), app: Type.String(), subscription: Type.String({ description: 'subscription id, or the API id' }) }),
+      params: Type.Object({ org: Type.String(), app: Type.String(), subscription: Type.String({ description: 'subscription id, or the API (id or `project/component`, URL-encoded), whatever its visibility now' }) }),
       response: { 204: Type.Null() },
     },
   }, async (request, reply) => {
     const access = await orgAccess(store, request, request.params.org);
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const ref = request.params.subscription;
-    const subscription = (await store.subscriptions.byId(access.org.id, ref)) ?? (await store.subscriptions.find(access.org.id, application.id, ref));
+    // Any subscription of the application, also to an API since made private, deprecated or retired.
+    const apiId = ref.includes('/') ? (await findApiRef(store, access.org.id, ref))?.id : ref;
+    const subscription = (await store.subscriptions.byId(access.org.id, ref)) ?? (apiId ? await store.subscriptions.find(access.org.id, application.id, apiId) : undefined);
     if (!subscription || subscription.applicationId !== application.id) throw notFound('Subscription');
-    await store.transaction(async (tx) => {
-      const connections = await tx.connections.forSubscription(access.org.id, application.id, subscription.apiId);
-      if (connections.length) throw conflict(`Connection(s) ${connections.map((c) => `"${c.name}"`).join(', ')} rely on this subscription; delete them instead`, { subscription: 'is used by a connection' });
-      if (!(await tx.subscriptions.delete(access.org.id, subscription.id))) throw notFound('Subscription');
-      await tx.audit.record({ orgId: access.org.id, ...actorOf(access.user), action: 'subscription.deleted', targetType: 'subscription', targetId: subscription.id, details: { applicationId: application.id, apiId: subscription.apiId } });
-    });
+    await store.transaction((tx) => unsubscribe(tx, access, subscription));
     deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });

@@ -6,8 +6,9 @@ import type { Api } from '../../store/repos/apis.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import type { Subscription } from '../../store/repos/subscriptions.js';
 import type { User } from '../../store/repos/users.js';
-import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
+import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, OrgParams } from '../schemas.js';
+import { findApiRef, loadApplication, visibleApi } from './portal-common.js';
 
 export const SubscriptionView = Type.Object({
   id: Type.String(), applicationId: Type.String(), applicationName: Type.String(),
@@ -26,13 +27,18 @@ async function subscriptionView(store: Store, orgId: string, s: Subscription) {
   };
 }
 
-/** The API named by id or by `project/component`. */
-async function findApi(store: Store, orgId: string, ref: string): Promise<Api | undefined> {
-  const slash = ref.indexOf('/');
-  if (slash < 0) return store.apis.get(orgId, ref);
-  const project = await store.projects.byName(orgId, ref.slice(0, slash));
-  const component = project && (await store.projects.component(orgId, project.id, ref.slice(slash + 1)));
-  return component ? store.apis.get(orgId, component.id) : undefined;
+/**
+ * The API a member may subscribe an application to, by the portal's rules: a
+ * developer names only APIs they see in the portal (public published or
+ * deprecated ones, private ones they are allowed), anything else is 404 as if
+ * it did not exist. Admins see every API of the organization, so they get
+ * `subscribe`'s 409 for one that is not published.
+ */
+async function subscribableApi(store: Store, access: OrgAccess, ref: string): Promise<Api> {
+  if (access.role !== 'admin') return visibleApi(store, access, ref);
+  const api = await findApiRef(store, access.org.id, ref);
+  if (!api) throw notFound('API');
+  return api;
 }
 
 /**
@@ -49,6 +55,20 @@ export async function subscribe(store: Store, org: Organization, user: User, app
   const subscription = await store.subscriptions.create({ orgId: org.id, applicationId, apiId: api.id, createdBy: user.email });
   await store.audit.record({ orgId: org.id, ...actorOf(user), action: 'subscription.created', targetType: 'subscription', targetId: subscription.id, details: { applicationId, apiId: api.id } });
   return { subscription, created: true };
+}
+
+/**
+ * Removes a subscription, on the caller's transaction; the caller has checked
+ * that they may manage its application. Refused (409) while a connection
+ * relies on it: deleting the connection removes it instead. Shared with the
+ * developer portal.
+ */
+export async function unsubscribe(tx: Store, access: OrgAccess, subscription: Subscription): Promise<void> {
+  const { org, user } = access;
+  const connections = await tx.connections.forSubscription(org.id, subscription.applicationId, subscription.apiId);
+  if (connections.length) throw conflict(`Connection(s) ${connections.map((c) => `"${c.name}"`).join(', ')} rely on this subscription; delete them instead`, { subscription: 'is used by a connection' });
+  if (!(await tx.subscriptions.delete(org.id, subscription.id))) throw notFound('Subscription');
+  await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'subscription.deleted', targetType: 'subscription', targetId: subscription.id, details: { applicationId: subscription.applicationId, apiId: subscription.apiId } });
 }
 
 export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
@@ -69,17 +89,17 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
 
   app.post('/orgs/:org/subscriptions', {
     schema: {
-      tags: ['subscriptions'], summary: 'Subscribe an application to a published API (idempotent: 200 with the existing one)',
+      tags: ['subscriptions'],
+      summary: 'Subscribe an application to a published API (idempotent: 200 with the existing one). Only the application\'s owner or an admin (403); an API the caller does not see in the portal is 404',
       params: OrgParams,
       body: Body({ applicationId: Type.String({ minLength: 1 }), api: Type.String({ minLength: 1, description: 'API id, or `project/component`' }) }),
       response: { 200: SubscriptionView, 201: SubscriptionView },
     },
   }, async (request, reply) => {
-    const { org, user } = await orgAccess(store, request, request.params.org);
-    const application = await store.applications.byId(org.id, request.body.applicationId);
-    if (!application) throw notFound('Application');
-    const api = await findApi(store, org.id, request.body.api);
-    if (!api) throw notFound('API');
+    const access = await orgAccess(store, request, request.params.org);
+    const { org, user } = access;
+    const application = await loadApplication(store, access, request.body.applicationId, 'manage');
+    const api = await subscribableApi(store, access, request.body.api);
     let result;
     try {
       result = await store.transaction((tx) => subscribe(tx, org, user, application.id, api));
@@ -92,15 +112,18 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
   });
 
   app.delete('/orgs/:org/subscriptions/:id', {
-    schema: { tags: ['subscriptions'], summary: 'Unsubscribe; the gateway refuses the application\'s calls from its next snapshot', params: Type.Object({ org: Type.String(), id: Type.String() }), response: { 204: Type.Null() } },
+    schema: {
+      tags: ['subscriptions'],
+      summary: 'Unsubscribe (only the application\'s owner or an admin; 409 while a connection relies on it); the gateway refuses the application\'s calls from its next snapshot',
+      params: Type.Object({ org: Type.String(), id: Type.String() }), response: { 204: Type.Null() },
+    },
   }, async (request, reply) => {
-    const { org, user } = await orgAccess(store, request, request.params.org);
+    const access = await orgAccess(store, request, request.params.org);
+    const { org } = access;
     const subscription = await store.subscriptions.byId(org.id, request.params.id);
     if (!subscription) throw notFound('Subscription');
-    await store.transaction(async (tx) => {
-      if (!(await tx.subscriptions.delete(org.id, subscription.id))) throw notFound('Subscription');
-      await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'subscription.deleted', targetType: 'subscription', targetId: subscription.id, details: { applicationId: subscription.applicationId, apiId: subscription.apiId } });
-    });
+    await loadApplication(store, access, subscription.applicationId, 'manage');
+    await store.transaction((tx) => unsubscribe(tx, access, subscription));
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });

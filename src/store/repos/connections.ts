@@ -3,13 +3,17 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 
-/** Row types of migration 0005-connections. */
+/** Row types of migrations 0005-connections and 0006-connection-ownership. */
 export interface ConnectionTables {
   portal_api_access: { org_id: string; api_id: string; user_id: string; created_by: string; created_at: string };
   connections: {
     id: string; org_id: string; project_id: string; component_id: string | null; application_id: string; api_id: string;
     name: string; description: string; created_by: string; created_at: string;
+    /** 0/1: the connection created its subscription (0006). */
+    created_subscription: number;
   };
+  /** The shared application of a project's project-level connections (0006). */
+  project_applications: { project_id: string; org_id: string; application_id: string; created_at: string };
 }
 
 /** A consumer's connection to an API. The consumer is a component, or (componentId null) the whole project. */
@@ -23,13 +27,19 @@ export interface Connection {
   apiId: string;
   name: string;
   description: string;
+  /**
+   * Whether the subscription belongs to the connections: made by this
+   * connection (or handed on to it by the one that made it). Only then does
+   * deleting the last connection remove the subscription.
+   */
+  createdSubscription: boolean;
   createdBy: string;
   createdAt: string;
 }
 
 const toConnection = (r: Database['connections']): Connection => ({
   id: r.id, orgId: r.org_id, projectId: r.project_id, componentId: r.component_id, applicationId: r.application_id, apiId: r.api_id,
-  name: r.name, description: r.description, createdBy: r.created_by, createdAt: r.created_at,
+  name: r.name, description: r.description, createdSubscription: Number(r.created_subscription) === 1, createdBy: r.created_by, createdAt: r.created_at,
 });
 
 /** Connections. Every query is scoped by organization. */
@@ -39,7 +49,8 @@ export class ConnectionRepo {
   async create(input: Omit<Connection, 'id' | 'createdAt'>): Promise<Connection> {
     const row: Database['connections'] = {
       id: newId(), org_id: input.orgId, project_id: input.projectId, component_id: input.componentId, application_id: input.applicationId,
-      api_id: input.apiId, name: input.name, description: input.description, created_by: input.createdBy, created_at: isoNow(this.clock),
+      api_id: input.apiId, name: input.name, description: input.description, created_subscription: input.createdSubscription ? 1 : 0,
+      created_by: input.createdBy, created_at: isoNow(this.clock),
     };
     await this.db.insertInto('connections').values(row).execute();
     return toConnection(row);
@@ -65,11 +76,24 @@ export class ConnectionRepo {
     return rows.map(toConnection);
   }
 
-  /** The application project-level connections of a project use (the first one created it). */
+  /** Hands the ownership of the subscription on to another connection (when the one that made it is deleted). */
+  async takeOverSubscription(orgId: string, id: string): Promise<void> {
+    await this.db.updateTable('connections').set({ created_subscription: 1 }).where('org_id', '=', orgId).where('id', '=', id).execute();
+  }
+
+  /**
+   * The shared application of a project's project-level connections. Kept
+   * apart from the connections, so it outlives the last of them; gone when
+   * the project or the application is deleted.
+   */
   async projectApplicationId(orgId: string, projectId: string): Promise<string | undefined> {
-    const r = await this.db.selectFrom('connections').select('application_id').where('org_id', '=', orgId).where('project_id', '=', projectId)
-      .where('component_id', 'is', null).orderBy('created_at').limit(1).executeTakeFirst();
+    const r = await this.db.selectFrom('project_applications').select('application_id').where('org_id', '=', orgId).where('project_id', '=', projectId).executeTakeFirst();
     return r?.application_id;
+  }
+
+  /** Records the project's shared application (a unique violation when the project has one already). */
+  async setProjectApplication(orgId: string, projectId: string, applicationId: string): Promise<void> {
+    await this.db.insertInto('project_applications').values({ project_id: projectId, org_id: orgId, application_id: applicationId, created_at: isoNow(this.clock) }).execute();
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
