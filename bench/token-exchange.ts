@@ -1,8 +1,9 @@
 /**
  * Token exchange benchmark (RFC 8693): exchanges per second through the real
- * HTTP endpoint (`POST /oauth2/token`, Basic auth, client lookup, IdP lookup
- * by (organization, issuer), external-token verification against the cached
- * JWKS, platform token signing, JSON), printed beside the raw cost of one
+ * HTTP endpoint (`POST /oauth2/token`, Basic auth, client lookup, IdP match
+ * by issuer in the organization's cached IdP list, external-token
+ * verification against the cached JWKS, platform token signing, JSON),
+ * printed beside the raw cost of one
  * verify + one sign in the same process. The ratio is the share of the raw
  * rate the endpoint keeps.
  *

@@ -150,6 +150,19 @@ export interface SnapshotIdentityProvider {
   clientIdClaims?: string[];
   /** Allowed clock skew for `exp`/`nbf`/`iat`. */
   clockSkewSeconds: number;
+  /** Claim carrying the end user (default `sub`). Optional only for snapshots written before it was added. */
+  subjectClaim?: string;
+  /** Seconds: oldest `iat` and furthest `exp` accepted (default 86400). */
+  maxTokenAge?: number;
+  /** How the IdP marks access vs ID tokens (default `none`). */
+  tokenTyping?: 'at+jwt' | 'claim' | 'none';
+  /**
+   * The IdP's last good public keys (public members only, as the key cache
+   * saved them) and when they were fetched, so a gateway started from this
+   * snapshot on disk verifies without reaching the IdP. Absent when no fetch
+   * has succeeded yet.
+   */
+  jwks?: { keys: Record<string, unknown>[]; fetchedAt: string };
 }
 
 /** The audience platform tokens carry for an organization's environment. */

@@ -211,6 +211,40 @@ function parseTarget(raw: string, options: SafeFetchOptions): { url: URL; policy
   return { url, policy };
 }
 
+/**
+ * Checks a URL under the same rules as a fetch (scheme, credentials in the
+ * URL, every address its host resolves to) without fetching it, so a URL an
+ * admin typed can be refused before it is saved. Resolves to the refusal, or
+ * undefined when the URL is allowed. A host that does not resolve right now
+ * is not a refusal here (the fetch reports it).
+ */
+export async function checkFetchTarget(raw: string, options: Pick<SafeFetchOptions, 'allowPrivate' | 'trustedOrigins' | 'timeoutMs'> = {}): Promise<SafeFetchError | undefined> {
+  let target: { url: URL; policy: HopPolicy };
+  try {
+    target = parseTarget(raw, options);
+  } catch (error) {
+    if (error instanceof SafeFetchError) return error;
+    throw error;
+  }
+  const { url, policy } = target;
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  if (policy.trusted || isIP(host)) return undefined;
+  const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
+  const addresses = await new Promise<LookupAddress[]>((resolve) => {
+    const timer = setTimeout(() => resolve([]), timeoutMs);
+    timer.unref();
+    dnsLookup(host, { all: true }, (err, found) => {
+      clearTimeout(timer);
+      resolve(err ? [] : found);
+    });
+  });
+  for (const a of addresses) {
+    const refused = checkAddress(a.address, policy, host);
+    if (refused) return new SafeFetchError(refused.code, refused.message, url.href);
+  }
+  return undefined;
+}
+
 // ---------------------------------------------------------------------------
 // Fetching
 

@@ -79,6 +79,16 @@ describe('token exchange refuses bad subject tokens', () => {
     expect((await exchange(w, { subject_token: token, subject_token_type: TT.access }, client2)).status).toBe(200);
   });
 
+  it('refuses PS256 against a key pinned to RS256 (no_matching_key), before any signature check', async () => {
+    // The JWKS key declares alg RS256, so no other RSA algorithm may use it, whatever the signature.
+    const header = b64({ alg: 'PS256', typ: 'at+jwt', kid: w.idp.kid });
+    const payload = b64({ iss: w.idp.issuer, ...claims(), iat: now(), exp: now() + 300 });
+    const token = `${header}.${payload}.${Buffer.alloc(256, 7).toString('base64url')}`;
+    expect(await refused(token)).toBe(`The subject token was refused (signature): The key ${JSON.stringify(w.idp.kid)} is an RSA key (allowed: RS256) and may not verify PS256`);
+    const explained = await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/corp/explain`, { token });
+    expect(explained.body.steps.find((step: { step: string }) => step.step === 'signature')).toEqual({ step: 'signature', ok: false, code: 'no_matching_key', message: `The key ${JSON.stringify(w.idp.kid)} is an RSA key (allowed: RS256) and may not verify PS256` });
+  });
+
   it('refuses an expired token (beyond the clock skew)', async () => {
     const exp = now() - 61;
     expect(await refused(await w.idp.sign({ ...claims(), iat: exp - 300, exp }, at))).toBe(`The subject token was refused (expiry): The token expired at ${new Date(exp * 1000).toISOString()} (allowed clock skew 60 s)`);
@@ -144,5 +154,32 @@ describe('token exchange refuses bad subject tokens', () => {
     const accessToken = await w.idp.clientCredentialsToken();
     expect(await refused(accessToken, TT.id)).toBe('The subject token was refused (token-type): An access token was presented where an ID token was declared');
     expect((await exchange(w, { subject_token: idToken, subject_token_type: TT.id })).status).toBe(200);
+  });
+});
+
+/** A token without kid costs at most a few signature checks, however many keys the IdP publishes. */
+describe('token exchange with tokens that name no kid', () => {
+  let w: World;
+  const claims = () => ({ sub: 'dave', aud: w.idp.audience, client_id: 'mobile' });
+  const kidless = { header: { typ: 'at+jwt', kid: undefined } };
+  beforeAll(async () => { w = await startWorld(); }, 30_000);
+  afterAll(async () => { await w?.close(); });
+
+  it('tries a kid-less token against the keys while there are at most 3 candidates', async () => {
+    await w.idp.rotateKeys();
+    await w.idp.rotateKeys();
+    expect((await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/corp/test`)).body.keys).toHaveLength(3);
+    const token = await w.idp.sign(claims(), kidless);
+    expect(JSON.parse(Buffer.from(token.split('.')[0]!, 'base64url').toString())).not.toHaveProperty('kid');
+    expect((await exchange(w, { subject_token: token, subject_token_type: TT.access })).status).toBe(200);
+  });
+
+  it('refuses a kid-less token when more than 3 keys may verify its alg (kid_required), and still accepts one with its kid', async () => {
+    await w.idp.rotateKeys();
+    expect((await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/corp/test`)).body.keys).toHaveLength(4);
+    const res = await exchange(w, { subject_token: await w.idp.sign(claims(), kidless), subject_token_type: TT.access });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (signature): The token has no "kid" and identity provider "corp" publishes 4 keys that may verify RS256; a token without kid is checked against at most 3, so it must name its key' });
+    expect((await exchange(w, { subject_token: await w.idp.sign(claims(), { header: { typ: 'at+jwt' } }), subject_token_type: TT.access })).status).toBe(200);
   });
 });

@@ -60,4 +60,31 @@ describe('drawbridge idp', () => {
     expect(gone.code).toBe(1);
     expect(gone.stderr).toBe('Error: Identity provider not found\n');
   }, 60_000);
+
+  it('adds, lists and removes external client IDs ("Add Keys") with idp keys add|list|remove', async () => {
+    expect((await platform.admin.post(`/api/v1/orgs/${org}/identity-providers`, { name: 'corp-keys', kind: 'okta', wellKnownUrl: idp.wellKnownUrl, audiences: ['api://keys'] })).status).toBe(201);
+    expect((await platform.admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
+
+    expect((await cli(['idp', 'keys', 'list', 'mobile'])).stdout).toBe('(none)\n');
+    const added = await cli(['idp', 'keys', 'add', 'mobile', '--env', 'development', '--idp', 'corp-keys', '--client-id', '0oa-mobile']);
+    expect(added.stderr).toBe('');
+    expect(added.stdout).toBe('Application mobile uses client ID 0oa-mobile of identity provider corp-keys in development\n');
+
+    const listed = await cli(['idp', 'keys', 'list', 'mobile']);
+    expect(listed.stdout).toBe('ENVIRONMENT  IDENTITYPROVIDER  CLIENTID\ndevelopment  corp-keys         0oa-mobile\n');
+    expect(JSON.parse((await cli(['idp', 'keys', 'list', 'mobile', '--json'])).stdout)).toEqual([{ environment: 'development', identityProvider: 'corp-keys', clientId: '0oa-mobile' }]);
+
+    const unknown = await cli(['idp', 'keys', 'add', 'mobile', '--env', 'development', '--idp', 'nope', '--client-id', 'x']);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toBe('Error: Identity provider "nope" not found\n');
+    const missing = await cli(['idp', 'keys', 'add', 'mobile', '--env', 'development', '--idp', 'corp-keys']);
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toBe("error: required option '--client-id <id>' not specified\n");
+
+    expect((await cli(['idp', 'keys', 'remove', 'mobile', '--env', 'development'])).stdout).toBe('Removed the external keys of mobile in development\n');
+    expect((await cli(['idp', 'keys', 'list', 'mobile'])).stdout).toBe('(none)\n');
+    const again = await cli(['idp', 'keys', 'remove', 'mobile', '--env', 'development']);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toBe('Error: External keys not found\n');
+  }, 60_000);
 });

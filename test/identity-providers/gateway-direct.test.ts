@@ -23,7 +23,7 @@ describe('direct IdP tokens at the gateway', () => {
 
   const template = () => `${idp.issuer}/{tenantid}/v2.0`;
   const entraToken = (tenant: string, claims: Record<string, unknown>) =>
-    idp.sign({ iss: `${idp.issuer}/${tenant}/v2.0`, tid: tenant, sub: 'daemon', aud: 'api://entra', ...claims });
+    idp.sign({ iss: `${idp.issuer}/${tenant}/v2.0`, tid: tenant, sub: 'daemon', oid: 'daemon-oid', aud: 'api://entra', ...claims });
   const call = (org: 'a' | 'b', token: string) =>
     fetch(`${gatewayUrl}/${orgs[org].handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
 
@@ -59,12 +59,15 @@ describe('direct IdP tokens at the gateway', () => {
     platform = await startTestPlatform({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
 
     orgs.a = await orgWithApi('Tenant A Corp');
-    await linkedConsumer(orgs.a, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'] }, 'entra-app');
+    // Organization a's IdP sets a subject claim and a maximum token age the defaults would not apply.
+    await linkedConsumer(orgs.a, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'], subjectClaim: 'oid', maxTokenAge: 600 }, 'entra-app');
     // Another organization trusting the same IdP keys: a different tenant, and the IdP's plain issuer.
     orgs.b = await orgWithApi('Tenant B Corp');
     await linkedConsumer(orgs.b, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-b'] }, 'entra-app');
     await linkedConsumer(orgs.b, { name: 'corp', kind: 'generic-oidc', issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: ['api://entra'] }, 'entra-app');
 
+    // The keys fetched at registration are saved in the background; the snapshot carries the saved ones.
+    await platform.deps.idpKeys!.flush();
     await platform.runtime.publisher.refresh();
     gatewayUrl = platform.runtime.gateway('development')!.url;
   }, 30_000);
@@ -116,6 +119,56 @@ describe('direct IdP tokens at the gateway', () => {
       expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'Tenant "tenant-b" is not among the allowed tenant IDs of identity provider "entra"' });
     } finally {
       await alone.close();
+    }
+  });
+
+  it('carries every verification setting and the last good public keys in the snapshot entry', async () => {
+    const snapshot = await platform.runtime.publisher.compile('development');
+    const entry = snapshot.identityProviders.find((p) => p.orgId === orgs.a.id && p.name === 'entra');
+    expect(entry).toEqual({
+      id: expect.any(String), orgId: orgs.a.id, name: 'entra', issuer: template(), issuerTemplate: template(), allowedTenantIds: ['tenant-a'],
+      jwksUri: idp.jwksUri, audiences: ['api://entra'], clientIdClaim: 'azp', clientIdClaims: ['azp', 'appid'], clockSkewSeconds: 60,
+      subjectClaim: 'oid', maxTokenAge: 600, tokenTyping: 'none',
+      jwks: { keys: [{ kty: 'RSA', n: expect.any(String), e: 'AQAB', kid: idp.kid, alg: 'RS256', use: 'sig' }], fetchedAt: expect.any(String) },
+    });
+  });
+
+  it('from the disk snapshot alone (database and IdP both down) verifies with the keys it carries and applies the configured subject claim and maximum age', async () => {
+    idp.setJwksFailing(true);
+    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+    try {
+      expect(alone.gateway.status().snapshot?.source).toBe('disk');
+      const at = (token: string) => fetch(`${alone.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
+      const before = idp.jwksRequests;
+      const ok = await at(await entraToken('tenant-a', { appid: 'entra-app', jti: 'disk-ok' }));
+      expect(ok.status).toBe(200);
+      expect(idp.jwksRequests).toBe(before);
+
+      const now = Math.floor(Date.now() / 1000);
+      const old = await at(await entraToken('tenant-a', { appid: 'entra-app', iat: now - 1200 }));
+      expect(old.status).toBe(401);
+      expect(await old.json()).toEqual({ error: 'invalid_token', error_description: `The token was issued at ${new Date((now - 1200) * 1000).toISOString()}, longer ago than the maximum token age of 600 s` });
+      const noOid = await at(await entraToken('tenant-a', { appid: 'entra-app', oid: undefined }));
+      expect(noOid.status).toBe(401);
+      expect(await noOid.json()).toEqual({ error: 'invalid_token', error_description: 'The subject claim "oid" is missing or not a usable string' });
+    } finally {
+      await alone.close();
+      idp.setJwksFailing(false);
+    }
+  });
+
+  it('with the database reachable, starts from the keys saved there (no fetch while the IdP is down)', async () => {
+    idp.setJwksFailing(true);
+    const withStore = await runStandaloneGateway(platform.config, 'development', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+    try {
+      expect(withStore.gateway.status().snapshot?.source).toBe('live');
+      const before = idp.jwksRequests;
+      const res = await fetch(`${withStore.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${await entraToken('tenant-a', { appid: 'entra-app', jti: 'db-ok' })}` } });
+      expect(res.status).toBe(200);
+      expect(idp.jwksRequests).toBe(before);
+    } finally {
+      await withStore.close();
+      idp.setJwksFailing(false);
     }
   });
 

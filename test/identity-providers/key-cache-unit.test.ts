@@ -24,6 +24,7 @@ describe('IdpKeyCache', () => {
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => cache.refresh(source)));
     expect(idp.jwksRequests - before).toBe(1);
     expect(outcomes.every((o) => o.ok)).toBe(true);
+    await cache.flush();
     expect(saved.get('idp-1')?.jwks.keys).toEqual([{ kty: 'EC', crv: 'P-256', x: expect.any(String), y: expect.any(String), kid: idp.kid, alg: 'ES256', use: 'sig' }]);
   });
 
@@ -44,13 +45,71 @@ describe('IdpKeyCache', () => {
   it('starts from saved keys without fetching', async () => {
     const saved = new Map<string, PersistedKeys>();
     const clock = new ManualClock(Date.now());
-    await make(clock, saved).refresh({ id: 'idp-3', jwksUri: idp.jwksUri });
+    const first = make(clock, saved);
+    await first.refresh({ id: 'idp-3', jwksUri: idp.jwksUri });
+    await first.flush();
     const restarted = make(clock, new Map());
     restarted.prime({ id: 'idp-3', jwksUri: idp.jwksUri }, saved.get('idp-3')!);
     const before = idp.jwksRequests;
     const lookup = await restarted.keysFor({ id: 'idp-3', jwksUri: idp.jwksUri }, idp.kid);
     expect(lookup.ok).toBe(true);
     expect(idp.jwksRequests).toBe(before);
+  });
+
+  it('saves in the background (a fetch does not wait for the database), and only when the key set changed or the saved copy is an hour old', async () => {
+    const clock = new ManualClock(Date.now());
+    const saves: PersistedKeys[] = [];
+    let release: () => void = () => {};
+    let blocked = true;
+    const cache = new IdpKeyCache({
+      clock, fetchJwks: jwksFetcher({ allowPrivate: true }),
+      persist: async (_id, keys) => {
+        if (blocked) await new Promise<void>((r) => { release = r; });
+        saves.push(keys);
+      },
+    });
+    const source = { id: 'idp-4', jwksUri: idp.jwksUri };
+    // The database write hangs: the fetch (and so the request behind it) completes anyway.
+    const outcome = await cache.refresh(source);
+    expect(outcome.ok).toBe(true);
+    expect(saves).toHaveLength(0);
+    blocked = false;
+    release();
+    await cache.flush();
+    expect(saves.map((k) => k.fetchedAt)).toEqual([outcome.fetchedAt]);
+
+    // Same keys ten minutes later: nothing rewritten.
+    clock.advance(10 * 60_000);
+    await cache.refresh(source);
+    await cache.flush();
+    expect(saves).toHaveLength(1);
+    // An hour after the saved copy: saved again, so its fetchedAt keeps bounding staleness after a restart.
+    clock.advance(50 * 60_000);
+    const touched = await cache.refresh(source);
+    await cache.flush();
+    expect(saves.map((k) => k.fetchedAt)).toEqual([outcome.fetchedAt, touched.fetchedAt]);
+    // A rotation changes the set: saved at once.
+    await idp.rotateKeys();
+    clock.advance(60_000);
+    await cache.refresh(source);
+    await cache.stop();
+    expect(saves).toHaveLength(3);
+    expect(saves[2]!.jwks.keys.map((k) => k.kid)).toEqual(expect.arrayContaining([idp.kid]));
+  });
+
+  it('does not save keys loaded from the saved copy again when a fetch finds them unchanged', async () => {
+    const clock = new ManualClock(Date.now());
+    const saved = new Map<string, PersistedKeys>();
+    const first = make(clock, saved);
+    await first.refresh({ id: 'idp-5', jwksUri: idp.jwksUri });
+    await first.stop();
+    const writes: string[] = [];
+    const counting = new IdpKeyCache({ clock, fetchJwks: jwksFetcher({ allowPrivate: true }), persist: async (id) => { writes.push(id); } });
+    counting.prime({ id: 'idp-5', jwksUri: idp.jwksUri }, saved.get('idp-5')!);
+    clock.advance(10 * 60_000);
+    await counting.refresh({ id: 'idp-5', jwksUri: idp.jwksUri });
+    await counting.flush();
+    expect(writes).toEqual([]);
   });
 
   it('pins algorithms from the key and drops symmetric, private and encryption keys', () => {

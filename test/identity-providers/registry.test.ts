@@ -98,6 +98,36 @@ describe('identity provider registry', () => {
     expect((await admin.delete(`${base()}/okta-copy`)).status).toBe(204);
   });
 
+  it('refuses an exact issuer that another IdP\'s {tenantid} template accepts with an allowed tenant, and the reverse (409)', async () => {
+    const conflictBody = (other: string, issuer: string, audience: string) => ({
+      code: 'conflict',
+      message: `Identity provider "${other}" already accepts issuer ${JSON.stringify(issuer)} for audience ${JSON.stringify(audience)}; use distinct audiences or edit that provider`,
+      fields: { audiences: 'overlap with another provider of the same issuer' },
+    });
+    // Template first, then an exact issuer of one of its tenants.
+    const template = 'https://login.example/{tenantid}/v2.0';
+    expect((await admin.post(base(), { name: 'mt', kind: 'microsoft', issuer: template, jwksUri: idp.jwksUri, audiences: ['api://mt'], allowedTenantIds: ['Tenant-A'] })).status).toBe(201);
+    const exact = await admin.post(base(), { name: 'single', kind: 'generic-oidc', issuer: 'https://login.example/tenant-a/v2.0', jwksUri: idp.jwksUri, audiences: ['api://mt'] });
+    expect(exact.status).toBe(409);
+    expect(exact.body).toEqual(conflictBody('mt', 'https://login.example/tenant-a/v2.0', 'api://mt'));
+    // A tenant the template does not allow, or a distinct audience, is no overlap.
+    expect((await admin.post(base(), { name: 'other-tenant', kind: 'generic-oidc', issuer: 'https://login.example/tenant-z/v2.0', jwksUri: idp.jwksUri, audiences: ['api://mt'] })).status).toBe(201);
+    expect((await admin.post(base(), { name: 'single', kind: 'generic-oidc', issuer: 'https://login.example/tenant-a/v2.0', jwksUri: idp.jwksUri, audiences: ['api://single'] })).status).toBe(201);
+    // Allowing tenant-z on the template now overlaps "other-tenant".
+    const widened = await admin.patch(`${base()}/mt`, { allowedTenantIds: ['Tenant-A', 'tenant-z'] });
+    expect(widened.status).toBe(409);
+    expect(widened.body).toEqual(conflictBody('other-tenant', 'https://login.example/tenant-z/v2.0', 'api://mt'));
+
+    // Exact issuer first, then a template allowing its tenant.
+    expect((await admin.post(base(), { name: 'exact-b', kind: 'generic-oidc', issuer: 'https://login2.example/tenant-b/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'] })).status).toBe(201);
+    const covering = await admin.post(base(), { name: 'mt-b', kind: 'microsoft', issuer: 'https://login2.example/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'], allowedTenantIds: ['tenant-c', 'tenant-b'] });
+    expect(covering.status).toBe(409);
+    expect(covering.body).toEqual(conflictBody('exact-b', 'https://login2.example/tenant-b/v2.0', 'api://b'));
+    expect((await admin.post(base(), { name: 'mt-b', kind: 'microsoft', issuer: 'https://login2.example/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'], allowedTenantIds: ['tenant-c'] })).status).toBe(201);
+
+    for (const name of ['mt', 'single', 'other-tenant', 'exact-b', 'mt-b']) expect((await admin.delete(`${base()}/${name}`)).status).toBe(204);
+  });
+
   it('refuses a duplicate name with 409', async () => {
     const res = await admin.post(base(), { name: 'okta-prod', kind: 'okta', issuer: 'https://x.example', jwksUri: 'https://x.example/jwks', audiences: ['a'] });
     expect(res.status).toBe(409);
@@ -239,6 +269,18 @@ describe('discovery refuses private URLs when they are not allowed (SSRF)', () =
       expect(res.status).toBe(422);
       expect(res.body.message).toMatch(/\[address_not_allowed\]: .* is a loopback( \(IPv4-mapped\))? address/);
     }
+  });
+
+  it('refuses a typed JWKS URI on a private or link-local address with 422 naming the field, and saves nothing', async () => {
+    const message = '169.254.169.254 is a link-local address; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)';
+    const res = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, { name: 'meta', kind: 'okta', issuer: 'https://idp.example', jwksUri: 'https://169.254.169.254/latest/meta-data/jwks', audiences: ['a'] });
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({ code: 'unprocessable', message: `The JWKS URI check failed [address_not_allowed]: ${message}`, fields: { jwksUri: message } });
+    const local = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, { name: 'meta', kind: 'okta', issuer: 'https://idp.example', jwksUri: `https://localhost:${origin.split(':')[1]}/jwks`, audiences: ['a'] });
+    expect(local.status).toBe(422);
+    expect(local.body.message).toMatch(/^The JWKS URI check failed \[address_not_allowed\]: localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
+    expect(Object.keys(local.body.fields)).toEqual(['jwksUri']);
+    expect((await platform.admin.get(`/api/v1/orgs/${handle}/identity-providers`)).body).toEqual([]);
   });
 
   it('refuses to create an IdP whose JWKS URI is not https', async () => {

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressRestriction, SAFE_FETCH_DEFAULTS, safeFetchJson, SafeFetchError } from '../../src/shared/safe-fetch.js';
+import { addressRestriction, checkFetchTarget, SAFE_FETCH_DEFAULTS, safeFetchJson, SafeFetchError } from '../../src/shared/safe-fetch.js';
 
 /** The fetcher for discovery and JWKS: every refusal has a stable code and says why. */
 describe('safe fetch (SSRF guard for IdP URLs)', () => {
@@ -95,5 +95,17 @@ describe('safe fetch (SSRF guard for IdP URLs)', () => {
     expect((await refusal(safeFetchJson('https://user:pw@idp.example/'))).code).toBe('credentials_in_url');
     expect((await refusal(safeFetchJson('file:///etc/passwd'))).code).toBe('scheme_not_allowed');
     expect((await refusal(safeFetchJson('not a url'))).code).toBe('invalid_url');
+  });
+
+  it('checks a URL under the fetch rules without fetching it (for URLs an admin saves)', async () => {
+    const code = async (url: string, allowPrivate = false) => (await checkFetchTarget(url, { allowPrivate }))?.code ?? 'allowed';
+    expect(await code('https://169.254.169.254/latest/meta-data/')).toBe('address_not_allowed');
+    expect(await code('https://localhost:1/jwks')).toBe('address_not_allowed');
+    expect(await code(`${base}/jwks`)).toBe('scheme_not_allowed');
+    expect(await code('https://user:pw@8.8.8.8/')).toBe('credentials_in_url');
+    expect(await code('https://8.8.8.8/jwks')).toBe('allowed');
+    expect(await code(`${base}/jwks`, true)).toBe('allowed');
+    expect(await code('http://10.0.0.1/jwks', true)).toBe('scheme_not_allowed');
+    expect((await checkFetchTarget('https://[fd00::1]/k'))?.message).toBe('fd00::1 is a unique-local address; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)');
   });
 });

@@ -1,5 +1,5 @@
 import { createLocalJWKSet, decodeJwt, jwtVerify } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exchange, startWorld, TT, type World } from './setup.js';
 
 describe('token exchange with a real external IdP (oidc-provider)', () => {
@@ -31,6 +31,41 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
     expect(res.body.scope).toBe('read write');
     const claims = decodeJwt(res.body.access_token);
     expect(claims.exp! - claims.iat!).toBe(res.body.expires_in);
+  });
+
+  it('refuses a subject token that has expired by our clock even within the allowed skew (the issued token may not outlive it)', async () => {
+    const exp = Math.floor(w.clock.now() / 1000) - 30;
+    const subjectToken = await w.idp.sign({ sub: 'late', aud: w.idp.audience, iat: exp - 300, exp }, { header: { typ: 'at+jwt' } });
+    const res = await exchange(w, { subject_token: subjectToken, subject_token_type: TT.access });
+    expect(res.status).toBe(400);
+    expect(res.body).toEqual({ error: 'invalid_request', error_description: `The subject token was refused (expiry): it expired at ${new Date(exp * 1000).toISOString()}; a token can only be exchanged while it is still valid` });
+  });
+
+  it('finds the IdP without a database query per exchange, and sees an IdP change made here at once', async () => {
+    const token = await w.idp.clientCredentialsToken();
+    const repo = w.platform.store.identityProviders;
+    const original = repo.list.bind(repo);
+    let reads = 0;
+    // Only reads made for the grant count (the snapshot publisher lists IdPs on its own schedule).
+    const list = vi.spyOn(repo, 'list').mockImplementation((orgId) => {
+      if (new Error().stack?.includes('IdpListCache')) reads++;
+      return original(orgId);
+    });
+    try {
+      // Past the cache's lifetime (1 s of real time) of the list earlier tests read.
+      await new Promise((resolve) => setTimeout(resolve, 1100));
+      for (let i = 0; i < 10; i++) expect((await exchange(w, { subject_token: token, subject_token_type: TT.access })).status).toBe(200);
+      // One read for ten exchanges (ten within one second would still be one).
+      expect(reads).toBe(1);
+      const changed = await w.platform.admin.patch(`/api/v1/orgs/${w.org.handle}/identity-providers/corp`, { audiences: ['https://not-this-one.test'] });
+      expect(changed.status).toBe(200);
+      const refused = await exchange(w, { subject_token: token, subject_token_type: TT.access });
+      expect(refused.body).toEqual({ error: 'invalid_request', error_description: `The subject token was refused (audience): None of the token's audiences (${JSON.stringify(w.idp.audience)}) is allowed for identity provider "corp"` });
+    } finally {
+      list.mockRestore();
+      expect((await w.platform.admin.patch(`/api/v1/orgs/${w.org.handle}/identity-providers/corp`, { audiences: [w.idp.audience] })).status).toBe(200);
+    }
+    expect((await exchange(w, { subject_token: token, subject_token_type: TT.access })).status).toBe(200);
   });
 
   it('accepts the generic JWT token type', async () => {
@@ -94,5 +129,35 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
     expect(res.status).toBe(400);
     expect(res.text).not.toContain(token);
     expect(res.text).not.toContain(token.split('.')[1]);
+  });
+});
+
+/** Keycloak marks token types with a payload claim: `typ: Bearer` (access token) or `typ: ID` (ID token). */
+describe('token exchange with Keycloak-style claim token typing', () => {
+  let w: World;
+  beforeAll(async () => { w = await startWorld({ idpBody: { name: 'kc', kind: 'keycloak', tokenTyping: undefined } }); }, 30_000);
+  afterAll(async () => { await w?.close(); });
+
+  const token = (typ: string | undefined) => w.idp.sign({ sub: 'carol', aud: w.idp.audience, azp: 'kc-app', ...(typ !== undefined && { typ }) });
+
+  it('uses the keycloak preset: claim typing', async () => {
+    expect((await w.platform.admin.get(`/api/v1/orgs/${w.org.handle}/identity-providers/kc`)).body.tokenTyping).toBe('claim');
+  });
+
+  it('accepts typ Bearer as an access token and typ ID as an ID token', async () => {
+    expect((await exchange(w, { subject_token: await token('Bearer'), subject_token_type: TT.access })).status).toBe(200);
+    expect((await exchange(w, { subject_token: await token('ID'), subject_token_type: TT.id })).status).toBe(200);
+  });
+
+  it('refuses typ ID declared as an access token, and typ Bearer declared as an ID token', async () => {
+    expect((await exchange(w, { subject_token: await token('ID'), subject_token_type: TT.access })).body)
+      .toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (token-type): An ID token was presented where an access token was declared' });
+    expect((await exchange(w, { subject_token: await token('Bearer'), subject_token_type: TT.id })).body)
+      .toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (token-type): An access token was presented where an ID token was declared' });
+  });
+
+  it('treats a token without the typ claim as unmarked (accepted for either declaration)', async () => {
+    expect((await exchange(w, { subject_token: await token(undefined), subject_token_type: TT.access })).status).toBe(200);
+    expect((await exchange(w, { subject_token: await token(undefined), subject_token_type: TT.id })).status).toBe(200);
   });
 });

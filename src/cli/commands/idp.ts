@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { ApiClient, CliError, loadProfile } from '../client.js';
 import { printObject, printRows } from '../output.js';
+import { resolveApp } from './app.js';
 import { orgOf, orgPath } from './project.js';
 
 /** `drawbridge idp …`: the organization's external identity providers. */
@@ -135,5 +136,58 @@ export function register(program: Command): void {
       if (opts.json) return printObject(result, true);
       for (const s of result.steps) process.stdout.write(`${s.ok ? 'ok  ' : 'FAIL'}  ${s.step.padEnd(11)} ${s.message}\n`);
       process.stdout.write(result.valid ? 'The token is valid for this provider.\n' : 'The token is NOT valid for this provider.\n');
+    });
+
+  registerKeys(idp);
+}
+
+/**
+ * `drawbridge idp keys add|list|remove`: "Add Keys" for an external identity
+ * provider (`routes/external-keys.ts`): an application's credentials in one
+ * environment become (IdP, client ID registered there), and the gateway then
+ * accepts that IdP's tokens carrying the client ID as the application's.
+ */
+function registerKeys(idp: Command): void {
+  const keys = idp.command('keys').description('External client IDs ("Add Keys"): link an application to the client ID of its app at an identity provider');
+  const common = (cmd: Command) => cmd.option('--org <handle>', 'organization (default: the profile\'s)').option('--json', 'JSON output');
+  const ctx = (opts: Opts) => {
+    const profile = loadProfile();
+    return { client: new ApiClient(profile), org: orgOf(profile, opts.org) };
+  };
+
+  common(keys.command('add <app>')
+    .description('Use an identity provider\'s client ID as the application\'s keys in one environment (admin or the application\'s owner)')
+    .requiredOption('--env <name>', 'environment, e.g. development')
+    .requiredOption('--idp <name>', 'identity provider of the organization')
+    .requiredOption('--client-id <id>', 'client ID of the app registered at the identity provider'))
+    .action(async (ref: string, opts: Opts & { env: string; idp: string; clientId: string }) => {
+      const { client, org } = ctx(opts);
+      const app = await resolveApp(client, org, ref);
+      const linked = await client.put<Record<string, unknown>>(orgPath(org, 'applications', app.id, 'credentials', opts.env, 'external'), { idpName: opts.idp, clientId: opts.clientId });
+      if (opts.json) return printObject(linked, true);
+      process.stdout.write(`Application ${app.name} uses client ID ${String(linked.externalClientId)} of identity provider ${String(linked.identityProvider)} in ${String(linked.environment)}\n`);
+    });
+
+  common(keys.command('list <app>').description('External client IDs of an application, per environment'))
+    .action(async (ref: string, opts: Opts) => {
+      const { client, org } = ctx(opts);
+      const app = await resolveApp(client, org, ref);
+      const [auth, idps] = await Promise.all([
+        client.get<{ environment: string; kind: string; idpId: string | null; externalClientId: string | null }[]>(orgPath(org, 'applications', app.id, 'credentials')),
+        client.get<{ id: string; name: string }[]>(orgPath(org, 'identity-providers')),
+      ]);
+      const names = new Map(idps.map((i) => [i.id, i.name]));
+      const rows = auth.filter((a) => a.kind === 'external').map((a) => ({ environment: a.environment, identityProvider: (a.idpId && names.get(a.idpId)) ?? a.idpId, clientId: a.externalClientId }));
+      printRows(rows, ['environment', 'identityProvider', 'clientId'], !!opts.json);
+    });
+
+  common(keys.command('remove <app>')
+    .description('Remove the external client ID of an application in one environment (admin or the application\'s owner)')
+    .requiredOption('--env <name>', 'environment'))
+    .action(async (ref: string, opts: Opts & { env: string }) => {
+      const { client, org } = ctx(opts);
+      const app = await resolveApp(client, org, ref);
+      await client.delete(orgPath(org, 'applications', app.id, 'credentials', opts.env, 'external'));
+      process.stdout.write(`Removed the external keys of ${app.name} in ${opts.env}\n`);
     });
 }

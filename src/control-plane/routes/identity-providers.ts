@@ -6,9 +6,9 @@ import { discoverProvider, type DiscoveredProvider } from '../../shared/idp-keys
 import { CLOCK_SKEW, IDP_KINDS, IDP_PRESETS, MAX_TOKEN_AGE, TENANT_PLACEHOLDER, TOKEN_TYPINGS, type IdpKind, type TokenTyping } from '../../shared/idp-keys/presets.js';
 import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
 import { verifyIdpToken, type ExpectedTokenType } from '../../shared/idp-keys/verify.js';
-import { SafeFetchError, type SafeFetchErrorCode } from '../../shared/safe-fetch.js';
+import { checkFetchTarget, SafeFetchError, type SafeFetchErrorCode } from '../../shared/safe-fetch.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
-import type { IdentityProvider, IdentityProviderPatch } from '../../store/repos/identity-providers.js';
+import { identityProvidersChanged, type IdentityProvider, type IdentityProviderPatch } from '../../store/repos/identity-providers.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
 import { Body, Description, HttpUrl, OrgParams, Slug } from '../schemas.js';
@@ -131,6 +131,17 @@ function checkUrlSchemes(deps: ControlPlaneDeps, urls: Record<string, string | n
   if (Object.keys(fields).length) throw unprocessable(`Identity provider URLs must use https:// (${Object.keys(fields).join(', ')})`, fields);
 }
 
+/**
+ * The JWKS URI is fetched by the server, so it is held to the fetch rules
+ * before it is saved: a URL that could never be fetched (private or
+ * link-local address, http:// where not allowed) is the admin's input, a 422
+ * naming the field, whether it was typed or came from discovery.
+ */
+async function checkJwksUri(deps: ControlPlaneDeps, jwksUri: string): Promise<void> {
+  const refused = await checkFetchTarget(jwksUri, { allowPrivate: deps.config.allowPrivateIdpUrls });
+  if (refused && INPUT_REFUSALS.includes(refused.code)) fetchRefusal(refused, 'jwksUri', 'The JWKS URI check');
+}
+
 /** `{tenantid}` issuers are templates and need their allowed tenants; exact issuers take none. */
 function issuerShape(issuer: string, allowedTenantIds: string[]): { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] } {
   if (issuer.includes(TENANT_PLACEHOLDER)) {
@@ -142,13 +153,18 @@ function issuerShape(issuer: string, allowedTenantIds: string[]): { issuer: stri
   return { issuer, issuerTemplate: null, allowedTenantIds: [] };
 }
 
-/** Two IdPs of one organization may not claim the same issuer for overlapping audiences. */
-async function checkIssuerConflict(store: Store, orgId: string, shape: { issuer: string | null; issuerTemplate: string | null }, audiences: string[], selfId?: string): Promise<void> {
-  const others = (await store.identityProviders.sameIssuer(orgId, shape.issuer, shape.issuerTemplate)).filter((o) => o.id !== selfId);
-  for (const other of others) {
+/**
+ * Two IdPs of one organization may not accept the same token issuer for
+ * overlapping audiences: the same exact issuer or template, or an exact
+ * issuer that another's `{tenantid}` template accepts with one of its
+ * allowed tenants (checked both ways).
+ */
+async function checkIssuerConflict(store: Store, orgId: string, shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] }, audiences: string[], selfId?: string): Promise<void> {
+  const others = (await store.identityProviders.sameIssuer(orgId, shape)).filter((o) => o.idp.id !== selfId);
+  for (const { idp: other, issuer } of others) {
     const shared = other.audiences.filter((a) => audiences.includes(a));
     if (shared.length) {
-      throw conflict(`Identity provider "${other.name}" already accepts issuer ${JSON.stringify(shape.issuer ?? shape.issuerTemplate)} for audience ${shared.map((a) => JSON.stringify(a)).join(', ')}; use distinct audiences or edit that provider`, { audiences: 'overlap with another provider of the same issuer' });
+      throw conflict(`Identity provider "${other.name}" already accepts issuer ${JSON.stringify(issuer)} for audience ${shared.map((a) => JSON.stringify(a)).join(', ')}; use distinct audiences or edit that provider`, { audiences: 'overlap with another provider of the same issuer' });
     }
   }
 }
@@ -224,6 +240,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
     const discovered = body.wellKnownUrl ? await discover(deps, body.wellKnownUrl) : undefined;
     const endpoints = mergeEndpoints(body, discovered);
     checkUrlSchemes(deps, { jwksUri: endpoints.jwksUri, tokenEndpoint: endpoints.tokenEndpoint, issuer: endpoints.issuer });
+    await checkJwksUri(deps, endpoints.jwksUri);
     const shape = issuerShape(endpoints.issuer, body.allowedTenantIds ?? []);
     const preset = IDP_PRESETS[body.kind as IdpKind];
     try {
@@ -238,6 +255,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
         await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.created', targetType: 'identity-provider', targetId: created.id, details: auditDetails(created) });
         return created;
       });
+      identityProvidersChanged();
       await keys.refresh(idp);
       deps.onRuntimeChange?.(org.id);
       return reply.code(201).send(view(idp, keys));
@@ -264,6 +282,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
     const discovered = body.wellKnownUrl ? await discover(deps, body.wellKnownUrl) : undefined;
     const endpoints = mergeEndpoints(body, discovered, { issuer: (current.issuerTemplate ?? current.issuer)!, tokenEndpoint: current.tokenEndpoint, jwksUri: current.jwksUri });
     checkUrlSchemes(deps, { jwksUri: endpoints.jwksUri, tokenEndpoint: endpoints.tokenEndpoint, issuer: endpoints.issuer });
+    if (endpoints.jwksUri !== current.jwksUri) await checkJwksUri(deps, endpoints.jwksUri);
     const shape = issuerShape(endpoints.issuer, body.allowedTenantIds ?? current.allowedTenantIds);
     const audiences = body.audiences ? [...new Set(body.audiences)] : current.audiences;
     const patch: IdentityProviderPatch = {
@@ -284,6 +303,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.updated', targetType: 'identity-provider', targetId: current.id, details: { ...auditDetails(after), changed: Object.keys(body).filter((k) => k !== 'name') } });
       return after;
     });
+    identityProvidersChanged();
     if (updated.jwksUri !== current.jwksUri || keys.status(updated.id) === undefined) await keys.refresh(updated);
     deps.onRuntimeChange?.(org.id);
     return view(updated, keys);
@@ -300,6 +320,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       await tx.identityProviders.delete(org.id, idp.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.deleted', targetType: 'identity-provider', targetId: idp.id, details: auditDetails(idp) });
     });
+    identityProvidersChanged();
     keys.forget(idp.id);
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);

@@ -4,7 +4,7 @@ import {
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
 } from '../../gateway/snapshot.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
-import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
+import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';
 import { sha256, type MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
@@ -96,6 +96,13 @@ const secretPathsOf = (p: SnapshotPolicyInstance): string[] => {
   return def ? secretPaths(def.schema) : [];
 };
 
+/** Keys per IdP carried in the snapshot (a JWKS rarely has more than a handful). */
+const MAX_SNAPSHOT_IDP_KEYS = 20;
+
+/** The IdP's last good keys for the snapshot entry, so a disk snapshot verifies without the IdP. */
+const snapshotJwks = (saved: PersistedKeys | undefined): Pick<SnapshotIdentityProvider, 'jwks'> =>
+  saved && saved.jwks.keys.length > 0 ? { jwks: { keys: saved.jwks.keys.slice(0, MAX_SNAPSHOT_IDP_KEYS), fetchedAt: new Date(saved.fetchedAt).toISOString() } } : {};
+
 export async function compileRuntimeSnapshot(options: CompileOptions): Promise<CompiledRuntime> {
   const { store, masterKey, environment, clock } = options;
   const nowIso = isoNow(clock);
@@ -123,6 +130,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
   const identityProviders: SnapshotIdentityProvider[] = [];
   const revokedTokens: GatewaySnapshot['revokedTokens'] = [];
   const idpConfigs = new Map<string, IdpVerificationConfig>();
+  const idpKeys = await store.identityProviders.allKeys();
   for (const org of await store.orgs.all()) {
     const env = await store.orgs.environment(org.id, environment);
     if (!env) continue;
@@ -137,7 +145,9 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
       identityProviders.push({
         id: idp.id, orgId: org.id, name: idp.name, issuer, jwksUri: idp.jwksUri, audiences: idp.audiences,
         clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'], clockSkewSeconds: idp.clockSkew,
+        subjectClaim: idp.subjectClaim, maxTokenAge: idp.maxTokenAge, tokenTyping: idp.tokenTyping,
         ...(idp.issuerTemplate !== null && { issuerTemplate: idp.issuerTemplate, allowedTenantIds: idp.allowedTenantIds }),
+        ...snapshotJwks(idpKeys.get(idp.id)),
       });
     }
     for (const r of await store.revocations.active(org.id, environment)) {

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { sha256 } from '../crypto.js';
 import { parseKeySet, type PinnedKey } from './keys.js';
 import type { PersistedKeys } from './types.js';
 
@@ -17,19 +18,26 @@ import type { PersistedKeys } from './types.js';
  * - when the JWKS endpoint fails, the last good keys keep working for
  *   `maxStaleMs` (24 h) after their fetch; after that tokens are refused with
  *   a message that says the keys are stale;
- * - a failed fetch is retried at most once per `failureRetryMs` (30 s).
+ * - a failed fetch is retried at most once per `failureRetryMs` (30 s);
+ * - new keys are saved in the background (a fetch never waits for the
+ *   database), and only when the key set changed or the saved copy is older
+ *   than `persistTouchMs` (1 h), so an unchanged JWKS does not rewrite its
+ *   row every 10 minutes while the saved `fetchedAt` still bounds how stale
+ *   restarted keys may be.
  */
 export interface IdpKeyCacheOptions {
   clock: Clock;
   /** Fetches a JWKS document (use `safeFetchJson` with the installation's private-URL policy). */
   fetchJwks: (jwksUri: string) => Promise<unknown>;
-  /** Stores the last good keys (e.g. `store.identityProviders.saveKeys`). Errors are logged, not thrown. */
+  /** Stores the last good keys (e.g. `store.identityProviders.saveKeys`); called in the background. Errors are logged, not thrown. */
   persist?: (idpId: string, keys: PersistedKeys) => Promise<void>;
   logger?: { warn(obj: object, msg: string): void };
   refreshIntervalMs?: number;
   unknownKidCooldownMs?: number;
   maxStaleMs?: number;
   failureRetryMs?: number;
+  /** An unchanged key set is saved again (to move its `fetchedAt`) at most this often. */
+  persistTouchMs?: number;
 }
 
 export const KEY_CACHE_DEFAULTS = {
@@ -37,6 +45,7 @@ export const KEY_CACHE_DEFAULTS = {
   unknownKidCooldownMs: 30_000,
   maxStaleMs: 24 * 60 * 60_000,
   failureRetryMs: 30_000,
+  persistTouchMs: 60 * 60_000,
 } as const;
 
 export interface IdpKeySource {
@@ -78,12 +87,20 @@ interface Entry {
   lastUnknownKidFetchAt?: number;
   inflight?: Promise<RefreshOutcome>;
   fetches: number;
+  /** SHA-256 of the key set last saved (or loaded), and that copy's `fetchedAt`. */
+  savedDigest?: string;
+  savedAt?: number;
+  /** The entry's saves run one after the other, so an older set never overwrites a newer one. */
+  saving?: Promise<void>;
 }
+
+const keySetDigest = (keys: PinnedKey[]): string => sha256(JSON.stringify(keys.map((k) => k.jwk)));
 
 export class IdpKeyCache {
   private readonly entries = new Map<string, Entry>();
   private readonly o: Required<Omit<IdpKeyCacheOptions, 'persist' | 'logger'>> & Pick<IdpKeyCacheOptions, 'persist' | 'logger'>;
   private timer: NodeJS.Timeout | undefined;
+  private readonly pendingSaves = new Set<Promise<void>>();
 
   constructor(options: IdpKeyCacheOptions) {
     this.o = { ...KEY_CACHE_DEFAULTS, ...options };
@@ -95,7 +112,11 @@ export class IdpKeyCache {
     if (e.fetchedAt !== undefined && e.fetchedAt >= persisted.fetchedAt) return;
     try {
       const parsed = parseKeySet(persisted.jwks);
-      if (parsed.keys.length) this.install(e, parsed.keys, parsed.skipped, persisted.fetchedAt);
+      if (parsed.keys.length) {
+        this.install(e, parsed.keys, parsed.skipped, persisted.fetchedAt);
+        e.savedDigest = keySetDigest(parsed.keys);
+        e.savedAt = persisted.fetchedAt;
+      }
     } catch { /* a corrupt saved set is as good as none */ }
   }
 
@@ -158,9 +179,16 @@ export class IdpKeyCache {
     this.timer.unref();
   }
 
-  stop(): void {
+  /** Stops the background refresh; resolves once the saves already started are done. */
+  stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    return this.flush();
+  }
+
+  /** Resolves when every background save started so far has finished (or failed and been logged). */
+  async flush(): Promise<void> {
+    while (this.pendingSaves.size) await Promise.all([...this.pendingSaves]);
   }
 
   /** Refreshes every IdP whose keys are older than the refresh interval (the background timer's work). */
@@ -189,6 +217,30 @@ export class IdpKeyCache {
     e.fetchedAt = fetchedAt;
   }
 
+  /** Saves a fetched key set off the request path, only when it changed or the saved copy is old. */
+  private saveInBackground(e: Entry, keys: PinnedKey[], fetchedAt: number): void {
+    const persist = this.o.persist;
+    if (!persist || this.entries.get(e.source.id) !== e) return;
+    const digest = keySetDigest(keys);
+    if (digest === e.savedDigest && e.savedAt !== undefined && fetchedAt - e.savedAt < this.o.persistTouchMs) return;
+    e.savedDigest = digest;
+    e.savedAt = fetchedAt;
+    const id = e.source.id;
+    const save: Promise<void> = (e.saving ?? Promise.resolve())
+      .then(() => persist(id, { jwks: { keys: keys.map((k) => k.jwk) }, fetchedAt }))
+      .catch((error: unknown) => {
+        // Try again after the next fetch.
+        if (e.savedDigest === digest) e.savedDigest = undefined;
+        this.o.logger?.warn({ idpId: id, err: error }, 'could not save identity provider keys');
+      })
+      .finally(() => {
+        this.pendingSaves.delete(save);
+        if (e.saving === save) e.saving = undefined;
+      });
+    e.saving = save;
+    this.pendingSaves.add(save);
+  }
+
   private async fetchIfAllowed(e: Entry): Promise<void> {
     if (e.inflight) {
       await e.inflight;
@@ -214,10 +266,7 @@ export class IdpKeyCache {
       const fetchedAt = this.o.clock.now();
       if (this.entries.get(e.source.id) === e) this.install(e, parsed.keys, parsed.skipped, fetchedAt);
       e.lastError = undefined;
-      if (this.o.persist) {
-        await this.o.persist(e.source.id, { jwks: { keys: parsed.keys.map((k) => k.jwk) }, fetchedAt })
-          .catch((error: unknown) => this.o.logger?.warn({ idpId: e.source.id, err: error }, 'could not save identity provider keys'));
-      }
+      this.saveInBackground(e, parsed.keys, fetchedAt);
       return { ok: true, keys: parsed.keys, skipped: parsed.skipped, fetchedAt };
     } catch (error) {
       e.lastError = (error as Error).message;

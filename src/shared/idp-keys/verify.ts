@@ -18,6 +18,13 @@ import type { IdpVerificationConfig } from './types.js';
 /** Largest token accepted (bytes of the compact serialization). */
 export const MAX_TOKEN_BYTES = 16 * 1024;
 
+/**
+ * A token without `kid` is tried against at most this many of the IdP's keys
+ * for its algorithm; with more candidates it is refused (`kid_required`), so
+ * one token can never cost a signature check per published key.
+ */
+export const MAX_KIDLESS_CANDIDATES = 3;
+
 export type ExpectedTokenType = 'access_token' | 'id_token' | 'jwt';
 export type TokenKind = 'access_token' | 'id_token' | 'unmarked';
 
@@ -27,7 +34,7 @@ export type VerifyFailureCode =
   | 'too_large' | 'malformed'
   | 'alg_none' | 'alg_hmac' | 'alg_unsupported' | 'crit_unsupported'
   | 'issuer_mismatch' | 'tenant_not_allowed'
-  | 'keys_unavailable' | 'keys_stale' | 'unknown_kid' | 'no_matching_key' | 'bad_signature'
+  | 'keys_unavailable' | 'keys_stale' | 'unknown_kid' | 'no_matching_key' | 'kid_required' | 'bad_signature'
   | 'exp_missing' | 'expired' | 'exp_too_far' | 'not_yet_valid' | 'iat_future' | 'too_old'
   | 'audience_mismatch' | 'token_type_mismatch' | 'subject_missing' | 'client_id_missing';
 
@@ -119,6 +126,33 @@ export function matchIssuerTemplate(template: string, issuer: string): string | 
   if (after === undefined) return undefined;
   const m = new RegExp(`^${escapeRegExp(before)}([A-Za-z0-9._-]{1,64})${escapeRegExp(after)}$`).exec(issuer);
   return m?.[1];
+}
+
+type IssuerShape = Pick<IdpVerificationConfig, 'issuer' | 'issuerTemplate' | 'allowedTenantIds'>;
+
+/** The IdP accepts tokens with this `iss`: its exact issuer, or its template with one of its allowed tenants. */
+export function acceptsIssuer(idp: IssuerShape, issuer: string): boolean {
+  if (idp.issuerTemplate) {
+    const tenant = matchIssuerTemplate(idp.issuerTemplate, issuer)?.toLowerCase();
+    return tenant !== undefined && idp.allowedTenantIds.some((t) => t.toLowerCase() === tenant);
+  }
+  return idp.issuer === issuer;
+}
+
+/** The concrete issuers an IdP accepts: its exact issuer, or its template filled with each allowed tenant. */
+function concreteIssuers(idp: IssuerShape): string[] {
+  if (idp.issuerTemplate) return idp.allowedTenantIds.map((t) => idp.issuerTemplate!.replace(TENANT_PLACEHOLDER, t));
+  return idp.issuer === null ? [] : [idp.issuer];
+}
+
+/**
+ * An issuer both IdPs would accept, or undefined: the same exact issuer, the
+ * same template, or an exact issuer (or a template's allowed tenant) that
+ * the other's template accepts with one of its tenants. Checked both ways.
+ */
+export function sharedIssuer(a: IssuerShape, b: IssuerShape): string | undefined {
+  if (a.issuerTemplate && a.issuerTemplate === b.issuerTemplate) return a.issuerTemplate;
+  return concreteIssuers(a).find((iss) => acceptsIssuer(b, iss)) ?? concreteIssuers(b).find((iss) => acceptsIssuer(a, iss));
 }
 
 const iso = (seconds: number) => {
@@ -213,6 +247,8 @@ export async function verifyIdpToken(idp: IdpVerificationConfig, token: string |
         record('signature', false, kid !== undefined && lookup.keys[0]
           ? `The key ${JSON.stringify(kid)} is an ${describeKey(lookup.keys[0])} and may not verify ${String(alg)}`
           : `No published key may verify ${String(alg)}`, 'no_matching_key');
+      } else if (kid === undefined && candidates.length > MAX_KIDLESS_CANDIDATES) {
+        record('signature', false, `The token has no "kid" and identity provider "${idp.name}" publishes ${candidates.length} keys that may verify ${String(alg)}; a token without kid is checked against at most ${MAX_KIDLESS_CANDIDATES}, so it must name its key`, 'kid_required');
       } else if (candidates.some((k) => verifySignature(alg as string, k, decoded.signingInput, decoded.signature))) {
         record('signature', true, `Signature valid (${String(alg)}, key ${kid !== undefined ? JSON.stringify(kid) : 'without kid'})`);
       } else {

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
-import { matchIssuerTemplate } from '../../shared/idp-keys/verify.js';
+import { matchIssuerTemplate, sharedIssuer } from '../../shared/idp-keys/verify.js';
 import type { IdpKind, TokenTyping } from '../../shared/idp-keys/presets.js';
 import type { IdpVerificationConfig, JsonWebKeySet, PersistedKeys } from '../../shared/idp-keys/types.js';
 import type { Database } from '../schema.js';
@@ -59,6 +59,18 @@ function toColumns(p: IdentityProviderPatch): Partial<Row> {
   return c;
 }
 
+let generation = 0;
+
+/**
+ * Moves forward on every identity-provider change made through this process
+ * (create, update, delete; routes call it again after their transaction
+ * commits). Caches of IdP lists compare it to drop what they hold at once.
+ */
+export const identityProviderGeneration = (): number => generation;
+export function identityProvidersChanged(): void {
+  generation++;
+}
+
 /**
  * Identity providers, always scoped by organization: an issuer is looked up
  * within one organization, never across them.
@@ -70,6 +82,7 @@ export class IdentityProviderRepo {
     const now = isoNow(this.clock);
     const row = { id: newId(), org_id: input.orgId, name: input.name, created_at: now, updated_at: now, ...toColumns(input) } as Row;
     await this.db.insertInto('identity_providers').values(row).execute();
+    identityProvidersChanged();
     return toIdp(row);
   }
 
@@ -99,20 +112,30 @@ export class IdentityProviderRepo {
     return rows.map(toIdp).filter((idp) => idp.issuer === issuer || (idp.issuerTemplate !== null && matchIssuerTemplate(idp.issuerTemplate, issuer) !== undefined));
   }
 
-  /** IdPs of `orgId` declaring the same issuer (or the same template), to refuse overlapping claims. */
-  async sameIssuer(orgId: string, issuer: string | null, issuerTemplate: string | null): Promise<IdentityProvider[]> {
-    let q = this.db.selectFrom('identity_providers').selectAll().where('org_id', '=', orgId);
-    q = issuerTemplate !== null ? q.where('issuer_template', '=', issuerTemplate) : q.where('issuer', '=', issuer ?? '');
-    return (await q.execute()).map(toIdp);
+  /**
+   * IdPs of `orgId` that would accept a token issuer this one accepts too, with
+   * that issuer: the same exact issuer or template, an exact issuer matching
+   * the other's `{tenantid}` template with one of its allowed tenants, or the
+   * reverse (to refuse overlapping claims).
+   */
+  async sameIssuer(orgId: string, shape: Pick<IdentityProvider, 'issuer' | 'issuerTemplate' | 'allowedTenantIds'>): Promise<{ idp: IdentityProvider; issuer: string }[]> {
+    const out: { idp: IdentityProvider; issuer: string }[] = [];
+    for (const idp of await this.list(orgId)) {
+      const issuer = sharedIssuer(shape, idp);
+      if (issuer !== undefined) out.push({ idp, issuer });
+    }
+    return out;
   }
 
   async update(orgId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
     await this.db.updateTable('identity_providers').set({ ...toColumns(patch), updated_at: isoNow(this.clock) })
       .where('org_id', '=', orgId).where('id', '=', id).execute();
+    identityProvidersChanged();
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('identity_providers').where('org_id', '=', orgId).where('id', '=', id).execute();
+    identityProvidersChanged();
   }
 
   /** Saves the last good public keys of an IdP (replacing earlier ones). */

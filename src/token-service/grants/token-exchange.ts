@@ -1,12 +1,13 @@
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
 import {
-  decodeJwt, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
+  acceptsIssuer, decodeJwt, matchIssuerTemplate, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
   type DecodedJwt, type ExpectedTokenType, type StepResult, type VerifiedIdpToken,
 } from '../../shared/idp-keys/verify.js';
 import { gatewayAudience } from '../../shared/jwt/index.js';
 import { InvalidRequest, InvalidTarget, TemporarilyUnavailable } from '../../shared/oauth-errors.js';
-import type { IdentityProvider } from '../../store/repos/identity-providers.js';
+import type { Store } from '../../store/index.js';
+import { identityProviderGeneration, type IdentityProvider } from '../../store/repos/identity-providers.js';
 import type { AuthenticatedClient, GrantContext, GrantDeps, GrantFactory } from './grant.js';
 import { TOKEN_EXCHANGE } from './grant-types.js';
 
@@ -83,16 +84,65 @@ function decodeSubject(ctx: GrantContext): DecodedJwt {
   return decoded;
 }
 
-/** The IdP of the CLIENT's organization with the token's issuer; among several with that issuer, the one whose audiences match. */
-async function findIdp(deps: GrantDeps, client: AuthenticatedClient, decoded: DecodedJwt): Promise<IdentityProvider> {
+/** How long a node reuses an organization's IdP list (ms). Changes made through this node apply at once. */
+export const IDP_LIST_CACHE_MS = 1000;
+const MAX_CACHED_ORGS = 10_000;
+
+/**
+ * Each organization's identity providers, held for IDP_LIST_CACHE_MS of real
+ * (monotonic) time like the client cache, so the exchange path does no
+ * database query per request: a busy organization costs one IdP list read
+ * per second per node. Any IdP change made in this process (the repository
+ * moves `identityProviderGeneration`) drops every list at once; a change
+ * made on another node applies here within a second. Concurrent misses of
+ * one organization share one read.
+ */
+export class IdpListCache {
+  private readonly entries = new Map<string, { idps: Promise<IdentityProvider[]>; at: number; generation: number }>();
+
+  constructor(private readonly store: Store) {}
+
+  list(orgId: string): Promise<IdentityProvider[]> {
+    const now = performance.now();
+    const generation = identityProviderGeneration();
+    const hit = this.entries.get(orgId);
+    if (hit && hit.generation === generation && now - hit.at < IDP_LIST_CACHE_MS) return hit.idps;
+    if (this.entries.size >= MAX_CACHED_ORGS) this.entries.clear();
+    const idps = this.store.identityProviders.list(orgId);
+    const entry = { idps, at: now, generation };
+    this.entries.set(orgId, entry);
+    // A failed read is not kept.
+    idps.catch(() => { if (this.entries.get(orgId) === entry) this.entries.delete(orgId); });
+    return idps;
+  }
+}
+
+/**
+ * The IdPs of `idps` a token with this `iss` may come from: the exact issuer
+ * or a tenant template it matches (the template's tenant list is checked by
+ * the verifier, which then says which tenant was refused).
+ */
+function candidatesFor(idps: IdentityProvider[], iss: string): IdentityProvider[] {
+  return idps.filter((idp) => idp.issuerTemplate !== null ? matchIssuerTemplate(idp.issuerTemplate, iss) !== undefined : idp.issuer === iss);
+}
+
+/**
+ * The IdP of the CLIENT's organization with the token's issuer, matched in
+ * memory against the cached list. Among several, the one that accepts this
+ * exact issuer (a template only with an allowed tenant) and one of the
+ * token's audiences, then any with a matching audience, then the first.
+ */
+async function findIdp(idpLists: IdpListCache, client: AuthenticatedClient, decoded: DecodedJwt): Promise<IdentityProvider> {
   const iss = unverifiedIssuer(decoded);
   if (iss === undefined) throw new InvalidRequest('The subject token was refused (issuer): it has no "iss" claim');
-  const candidates = await deps.store.identityProviders.forIssuer(client.org.id, iss);
+  const candidates = candidatesFor(await idpLists.list(client.org.id), iss);
   if (candidates.length === 0) {
     throw new InvalidRequest(`The subject token was refused (issuer): ${JSON.stringify(iss.slice(0, 200))} is not the issuer of any identity provider of this organization`);
   }
+  if (candidates.length === 1) return candidates[0]!;
   const auds = unverifiedAudiences(decoded);
-  return candidates.find((idp) => idp.audiences.some((a) => auds.includes(a))) ?? candidates[0]!;
+  const audienceMatch = (idp: IdentityProvider) => idp.audiences.some((a) => auds.includes(a));
+  return candidates.find((idp) => acceptsIssuer(idp, iss) && audienceMatch(idp)) ?? candidates.find(audienceMatch) ?? candidates[0]!;
 }
 
 function refusal(failure: StepResult): Error {
@@ -106,6 +156,19 @@ async function verifySubject(keys: IdpKeyCache, deps: GrantDeps, idp: IdentityPr
   return result.token;
 }
 
+/**
+ * Seconds the subject token has left. Verification tolerates `exp` up to the
+ * IdP's clock skew in the past; a token that has expired by our clock is
+ * still refused here, since the issued token may never outlive it.
+ */
+function remainingLife(subject: VerifiedIdpToken, nowMs: number): number {
+  const remaining = Math.floor(subject.expiresAt - nowMs / 1000);
+  if (remaining <= 0) {
+    throw new InvalidRequest(`The subject token was refused (expiry): it expired at ${new Date(subject.expiresAt * 1000).toISOString()}; a token can only be exchanged while it is still valid`, 'expired');
+  }
+  return remaining;
+}
+
 // --- the grant: a flat list of the steps above ------------------------------
 
 export const tokenExchangeGrant: GrantFactory = (grantDeps) => {
@@ -113,6 +176,7 @@ export const tokenExchangeGrant: GrantFactory = (grantDeps) => {
   const keys = deps.idpKeys ?? createIdpKeyCache({
     allowPrivate: deps.config.allowPrivateIdpUrls, clock: deps.clock, persistence: deps.store.identityProviders, logger: deps.logger,
   });
+  const idpLists = new IdpListCache(deps.store);
   return {
     type: TOKEN_EXCHANGE,
     async handle(ctx) {
@@ -121,11 +185,11 @@ export const tokenExchangeGrant: GrantFactory = (grantDeps) => {
       const expected = subjectTokenType(ctx);
       checkTarget(ctx);
       const decoded = decodeSubject(ctx);
-      const idp = await findIdp(deps, ctx.client, decoded);
+      const idp = await findIdp(idpLists, ctx.client, decoded);
       const subject = await verifySubject(keys, deps, idp, decoded, expected);
+      const remaining = remainingLife(subject, deps.clock.now());
       const scope = ctx.resolveScope(ctx.params.get('scope'));
-      const remaining = subject.expiresAt - Math.floor(deps.clock.now() / 1000);
-      const issued = await ctx.issueAccessToken({ subject: subject.subject, scope, maxLifetime: Math.max(1, remaining), idp: idp.name });
+      const issued = await ctx.issueAccessToken({ subject: subject.subject, scope, maxLifetime: remaining, idp: idp.name });
       return { access_token: issued.token, issued_token_type: TOKEN_TYPE.accessToken, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
     },
   };
