@@ -15,8 +15,11 @@ export interface ControlPlaneDeps {
   clock: Clock;
   logger: Logger;
   masterKey: MasterKey;
-  /** Called after a change that gateways must see (subscriptions, deployments, revocations, keys). */
-  onRuntimeChange?: (orgId: string) => void;
+  /**
+   * Called after a change that gateways must see (subscriptions, deployments, revocations, keys).
+   * Without an organization: an installation-wide change (signing keys) that every environment's snapshot carries.
+   */
+  onRuntimeChange?: (orgId?: string) => void;
   /** External identity providers' key cache, shared with the token service and the gateway (created by the platform). */
   idpKeys?: import('../shared/idp-keys/cache.js').IdpKeyCache;
 }

@@ -35,6 +35,16 @@ export interface Config {
   signingKeyPublishAhead: number;
 }
 
+/**
+ * Shortest publish-ahead delay (seconds). Verifiers learn new keys by polling:
+ * other token-service nodes re-read the key table every 30 s, gateways get
+ * them in their snapshot (2 s poll), JWKS clients through their cache. A key
+ * must be in all of those before it signs, so it cannot sign the moment it is published.
+ */
+export const MIN_SIGNING_KEY_PUBLISH_AHEAD = 60;
+/** Longest publish-ahead delay (seconds): 7 days. */
+export const MAX_SIGNING_KEY_PUBLISH_AHEAD = 7 * 24 * 3600;
+
 type Env = Record<string, string | undefined>;
 
 function port(env: Env, name: string, fallback: number): number {
@@ -70,11 +80,11 @@ function signingAlg(env: Env, name: string): SigningAlg {
   return raw;
 }
 
-function seconds(env: Env, name: string, fallback: number, max: number): number {
+function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value > max) throw new ConfigError(name, `must be a whole number of seconds between 0 and ${max}, got ${JSON.stringify(raw)}`);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new ConfigError(name, `must be a whole number of seconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -122,9 +132,14 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
     gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
-    signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, 7 * 24 * 3600),
+    signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, MIN_SIGNING_KEY_PUBLISH_AHEAD, MAX_SIGNING_KEY_PUBLISH_AHEAD),
     ...overrides,
   };
+  // Overrides (tests, embedding) get the same floor as the variable.
+  const ahead = config.signingKeyPublishAhead;
+  if (!Number.isInteger(ahead) || ahead < MIN_SIGNING_KEY_PUBLISH_AHEAD || ahead > MAX_SIGNING_KEY_PUBLISH_AHEAD) {
+    throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`);
+  }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError('DRAWBRIDGE_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');
   }

@@ -42,6 +42,9 @@ export async function verifyPassword(password: string, encoded: string): Promise
 let dummyHash: Promise<string> | undefined;
 export const dummyPasswordHash = (): Promise<string> => (dummyHash ??= hashPassword(randomToken(16)));
 
+/** How long a node waits for a key file that another process created but has not written yet (ms). */
+const KEY_FILE_WAIT_MS = 2000;
+
 /**
  * Encrypts secrets the platform must replay (signing keys, outbound client
  * secrets) with AES-256-GCM. Ciphertext format: `v1.<iv>.<ciphertext>.<tag>`
@@ -49,28 +52,55 @@ export const dummyPasswordHash = (): Promise<string> => (dummyHash ??= hashPassw
  * copied to another row does not decrypt there.
  */
 export class MasterKey {
-  private constructor(private readonly key: Buffer) {}
+  /**
+   * @param source where the key came from, for error messages: `DRAWBRIDGE_MASTER_KEY`
+   * or the key file's path (never the key itself).
+   */
+  private constructor(private readonly key: Buffer, readonly source: string = 'DRAWBRIDGE_MASTER_KEY') {}
 
-  static fromBytes(key: Buffer): MasterKey {
-    if (key.length !== 32) throw new ConfigError('DRAWBRIDGE_MASTER_KEY', 'must be 32 bytes (64 hex characters or 43/44 base64 characters)');
-    return new MasterKey(key);
+  static fromBytes(key: Buffer, source?: string): MasterKey {
+    if (key.length !== 32) throw new ConfigError(source ?? 'DRAWBRIDGE_MASTER_KEY', 'must be 32 bytes (64 hex characters or 43/44 base64 characters)');
+    return new MasterKey(key, source);
   }
 
-  static parse(text: string): MasterKey {
+  static parse(text: string, source?: string): MasterKey {
     const trimmed = text.trim();
     const bytes = /^[0-9a-fA-F]{64}$/.test(trimmed) ? Buffer.from(trimmed, 'hex') : Buffer.from(trimmed, 'base64');
-    return MasterKey.fromBytes(bytes);
+    return MasterKey.fromBytes(bytes, source);
   }
 
-  /** Takes the key from the environment, or from `file`, creating that file (mode 0600) on first use. */
+  /**
+   * Takes the key from the environment, or from `file`, creating that file
+   * (mode 0600) on first use. Two nodes starting together on one data folder
+   * may both find no file: the one that loses the exclusive create (EEXIST)
+   * reads the winner's key instead of crashing or writing its own.
+   */
   static load(fromEnv: string | undefined, file: string): MasterKey {
     if (fromEnv) return MasterKey.parse(fromEnv);
-    if (existsSync(file)) return MasterKey.parse(readFileSync(file, 'utf8'));
+    if (existsSync(file)) return MasterKey.readFile(file);
     mkdirSync(dirname(file), { recursive: true });
     const key = randomBytes(32);
-    writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    try {
+      writeFileSync(file, key.toString('hex') + '\n', { mode: 0o600, flag: 'wx' });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return MasterKey.readFile(file);
+      throw error;
+    }
     chmodSync(file, 0o600);
-    return new MasterKey(key);
+    return new MasterKey(key, file);
+  }
+
+  /**
+   * Reads a key file. A file another process has just created may still be
+   * empty (created, not yet written): wait briefly for its content.
+   */
+  private static readFile(file: string): MasterKey {
+    const deadline = Date.now() + KEY_FILE_WAIT_MS;
+    for (;;) {
+      const text = readFileSync(file, 'utf8');
+      if (text.trim() !== '' || Date.now() >= deadline) return MasterKey.parse(text, file);
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 10);
+    }
   }
 
   encrypt(plaintext: string, context = ''): string {

@@ -33,7 +33,11 @@ export function parseBasic(header: string): { clientId: string; secret: string }
   const text = decoded.toString('utf8');
   const colon = text.indexOf(':');
   if (colon <= 0) throw new InvalidRequest('The Basic credentials must be "client_id:client_secret"');
-  return { clientId: decodeFormComponent(text.slice(0, colon)), secret: decodeFormComponent(text.slice(colon + 1)) };
+  try {
+    return { clientId: decodeFormComponent(text.slice(0, colon)), secret: decodeFormComponent(text.slice(colon + 1)) };
+  } catch {
+    throw new InvalidRequest('The Basic credentials are not valid form-urlencoded (RFC 6749 §2.3.1)');
+  }
 }
 
 /**
@@ -44,8 +48,9 @@ export function presentedClient(request: FastifyRequest, params: FormParams): Pr
   const header = request.headers.authorization;
   const inBody = params.has('client_secret');
   if (header !== undefined) {
-    if (!/^Basic(?: |$)/i.test(header)) throw new InvalidClient('Authenticate the client with HTTP Basic (client_secret_basic) or client_secret_post');
+    // Two methods is a malformed request whatever the header's scheme (400 before 401).
     if (inBody) throw new InvalidRequest('Use one client authentication method: both an Authorization header and client_secret were sent');
+    if (!/^Basic(?: |$)/i.test(header)) throw new InvalidClient('Authenticate the client with HTTP Basic (client_secret_basic) or client_secret_post');
     const basic = parseBasic(header);
     const bodyId = params.get('client_id');
     if (bodyId !== undefined && bodyId !== basic.clientId) throw new InvalidRequest('client_id in the body does not match the Authorization header');
@@ -79,8 +84,13 @@ const MAX_CACHED_CLIENTS = 10_000;
  */
 export class ClientCache {
   private readonly entries = new Map<string, { record: ClientRecord; at: number }>();
+  /** Moves on every change notice; a record read before a notice is used once but not cached. */
+  private generation = 0;
   // Any secret or settings change made in this process empties the cache (changes are rare).
-  private readonly unsubscribe = onCredentialChange(() => this.entries.clear());
+  private readonly unsubscribe = onCredentialChange(() => {
+    this.generation++;
+    this.entries.clear();
+  });
 
   constructor(private readonly store: Store) {}
 
@@ -88,11 +98,14 @@ export class ClientCache {
     const now = performance.now();
     const hit = this.entries.get(clientId);
     if (hit && now - hit.at < CLIENT_CACHE_MS) return hit.record;
+    const generation = this.generation;
     const record = await this.store.credentials.forClientAuth(clientId);
     if (!record) {
       this.entries.delete(clientId);
       return undefined;
     }
+    // A change noticed while the query ran may postdate what it read: do not keep that.
+    if (generation !== this.generation) return record;
     if (this.entries.size >= MAX_CACHED_CLIENTS) this.entries.clear();
     this.entries.set(clientId, { record, at: now });
     return record;

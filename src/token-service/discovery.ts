@@ -13,7 +13,7 @@ export const PATHS = {
  * The token service is an OAuth server for machine clients: no authorization
  * endpoint, no ID tokens.
  */
-export function serverMetadata(issuer: string, grantTypes: string[], signingAlg: string) {
+export function serverMetadata(issuer: string, grantTypes: string[], signingAlgs: readonly string[]) {
   return {
     issuer,
     token_endpoint: issuer + PATHS.token,
@@ -25,7 +25,7 @@ export function serverMetadata(issuer: string, grantTypes: string[], signingAlg:
     token_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     introspection_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
     revocation_endpoint_auth_methods_supported: [...CLIENT_AUTH_METHODS],
-    // Algorithm of new keys; each token names its own key's algorithm in its header.
-    access_token_signing_alg_values_supported: [signingAlg],
+    // Every algorithm a published key signs with (a rotation to another algorithm publishes both).
+    access_token_signing_alg_values_supported: [...signingAlgs],
   };
 }

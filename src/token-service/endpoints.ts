@@ -55,8 +55,11 @@ function grantContext(deps: EndpointDeps, client: AuthenticatedClient, params: F
   };
 }
 
+/** Renders a grant's answer; an empty or absent `scope` is left out (RFC 6749 §3.3), whatever the grant returned. */
 function sendToken(reply: FastifyReply, body: TokenResponse): FastifyReply {
-  return noStore(reply).code(200).type('application/json; charset=utf-8').send(body);
+  const { scope, ...rest } = body;
+  const rendered: TokenResponse = scope === undefined || scope === '' ? rest : { ...rest, scope };
+  return noStore(reply).code(200).type('application/json; charset=utf-8').send(rendered);
 }
 
 /**

@@ -25,9 +25,10 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
       runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());
-    const metadata = serverMetadata(issuer, grants.types(), deps.config.signingAlg);
-    // JWKS caches must not outlive the publish-ahead delay, or a client could miss a key that already signs.
-    const jwksMaxAge = Math.min(300, deps.config.signingKeyPublishAhead);
+    // JWKS and metadata caches must not outlive the publish-ahead delay, or a client could miss a key
+    // (or its algorithm) that already signs.
+    const maxAge = Math.min(300, deps.config.signingKeyPublishAhead);
+    const publicCache = `public, max-age=${maxAge}`;
 
     // The OAuth endpoints read the raw body themselves (strict form parsing); any media type reaches them.
     app.removeAllContentTypeParsers();
@@ -35,10 +36,13 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
     app.setErrorHandler((error, request, reply) => sendOAuthError(error, request, reply));
 
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
-      app.get(path, async (_request, reply) => reply.header('cache-control', 'public, max-age=300').send(metadata));
+      app.get(path, async (_request, reply) => {
+        const algs = [...new Set((await publishedJwks(deps.store, deps.clock)).keys.map((k) => k.alg).filter((a): a is string => a !== undefined))];
+        return reply.header('cache-control', publicCache).send(serverMetadata(issuer, grants.types(), algs));
+      });
     }
     app.get(PATHS.jwks, async (_request, reply) =>
-      reply.header('cache-control', `public, max-age=${jwksMaxAge}`).type('application/jwk-set+json').send(await publishedJwks(deps.store, deps.clock)));
+      reply.header('cache-control', publicCache).type('application/jwk-set+json').send(await publishedJwks(deps.store, deps.clock)));
     app.post(PATHS.token, tokenEndpoint(endpointDeps));
     app.post(PATHS.introspect, introspectionEndpoint(endpointDeps));
     app.post(PATHS.revoke, revocationEndpoint(endpointDeps));

@@ -29,7 +29,8 @@ export async function issueAccessToken(deps: IssueDeps, client: AuthenticatedCli
     sub: input.subject,
     aud: gatewayAudience(client.org.id, client.environment.name),
     client_id: client.clientId,
-    scope: input.scope,
+    // RFC 6749 §3.3 / RFC 9068 §2.2.3: no scope granted, no scope claim (never `scope: ""`).
+    ...(input.scope !== '' && { scope: input.scope }),
     iat,
     exp: iat + expiresIn,
     jti: randomUUID(),
@@ -38,5 +39,5 @@ export async function issueAccessToken(deps: IssueDeps, client: AuthenticatedCli
     app_id: client.application.id,
     ...(input.idp !== undefined && { idp: input.idp }),
   };
-  return { token: await signer.sign(claims), jti: claims.jti, expiresIn, expiresAt: claims.exp, scope: input.scope };
+  return { token: await signer.sign(claims), jti: claims.jti, expiresIn, expiresAt: claims.exp, ...(claims.scope !== undefined && { scope: claims.scope }) };
 }

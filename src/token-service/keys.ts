@@ -1,8 +1,8 @@
 import type { JWK } from 'jose';
 import type { Clock } from '../shared/clock.js';
-import type { Config } from '../shared/config.js';
+import { MIN_SIGNING_KEY_PUBLISH_AHEAD, type Config } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto.js';
-import { conflict } from '../shared/errors.js';
+import { ConfigError, conflict } from '../shared/errors.js';
 import { AccessTokenSigner, AccessTokenVerifier, generateSigningKey, publicPart, type SigningAlg } from '../shared/jwt/index.js';
 import { ServerError } from '../shared/oauth-errors.js';
 import type { Store } from '../store/index.js';
@@ -76,11 +76,18 @@ export interface RotationResult {
  * published until every token they signed has expired (plus the key refresh
  * interval of other nodes and a skew margin). One rotation at a time: a
  * pending key is a 409.
+ *
+ * The caller tells the gateways (`onRuntimeChange`), so the new public key
+ * reaches every environment's snapshot long before it signs: the delay is at
+ * least MIN_SIGNING_KEY_PUBLISH_AHEAD seconds.
  */
-export async function rotateSigningKey(deps: KeyDeps, options: { publishAhead?: number; alg?: SigningAlg } = {}): Promise<RotationResult> {
+export async function rotateSigningKey(deps: KeyDeps, options: { alg?: SigningAlg } = {}): Promise<RotationResult> {
   const now = deps.clock.now();
   const nowIso = new Date(now).toISOString();
-  const publishAhead = options.publishAhead ?? deps.config.signingKeyPublishAhead;
+  const publishAhead = deps.config.signingKeyPublishAhead;
+  if (!(publishAhead >= MIN_SIGNING_KEY_PUBLISH_AHEAD)) {
+    throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be at least ${MIN_SIGNING_KEY_PUBLISH_AHEAD} seconds, got ${publishAhead}`);
+  }
   return deps.store.transaction(async (tx) => {
     const records = await tx.signingKeys.all();
     const pending = records.find((r) => r.retiredAt === null && r.activatesAt > nowIso);
@@ -93,7 +100,7 @@ export async function rotateSigningKey(deps: KeyDeps, options: { publishAhead?: 
     await tx.signingKeys.retireAll(key.kid, retiredAt, publishUntil);
     await tx.signingKeys.deleteUnpublished(new Date(now - 7 * 86_400_000).toISOString());
     return {
-      key: { ...view(key, undefined, nowIso), state: publishAhead === 0 ? 'active' : 'pending' },
+      key: { ...view(key, undefined, nowIso), state: 'pending' },
       retiring: retiring.map((r) => ({ ...view(r, r, nowIso), retiredAt, publishUntil })),
     };
   });
@@ -117,6 +124,19 @@ export async function publishedJwks(store: Store, clock: Clock): Promise<{ keys:
   return { keys: records.map((r) => publicPart(r.publicJwk as JWK)) };
 }
 
+/** A key's private JWK; a master key that cannot open it is a configuration error naming the master key. */
+function openPrivateJwk(masterKey: MasterKey, record: SigningKeyRecord): JWK {
+  let plain: string;
+  try {
+    plain = masterKey.decrypt(record.sealedPrivateJwk, record.kid);
+  } catch {
+    const from = masterKey.source === 'DRAWBRIDGE_MASTER_KEY' ? '' : ` (read from ${masterKey.source})`;
+    throw new ConfigError('DRAWBRIDGE_MASTER_KEY', `the master key${from} cannot decrypt signing key ${record.kid} stored in the database; `
+      + 'start with the master key the database was created with (set DRAWBRIDGE_MASTER_KEY, or restore the key file of the data folder)');
+  }
+  return JSON.parse(plain) as JWK;
+}
+
 /**
  * The signing keys of this node, cached: private keys are decrypted and
  * imported once per kid, the key table re-read every KEY_REFRESH_MS (so a
@@ -135,12 +155,17 @@ export class KeyRing {
   /**
    * Loads the keys, creating the first one on a fresh installation. When the
    * configured algorithm changed since the last start, schedules a rotation to it.
+   *
+   * Every key that signs now or will (the current one, a pending one) is
+   * decrypted here, before anything is written: a wrong master key stops the
+   * start with a ConfigError naming it, instead of failing the first token with a 500.
    */
   static async open(deps: KeyDeps): Promise<KeyRing> {
     const ring = new KeyRing(deps);
     const nowIso = new Date(deps.clock.now()).toISOString();
     const records = await deps.store.signingKeys.all();
     const live = records.filter((r) => r.retiredAt === null || r.retiredAt > nowIso);
+    for (const r of live) await ring.signerFor(r);
     if (live.length === 0) {
       await createKey(deps, deps.store, deps.config.signingAlg, deps.clock.now());
     } else if (!live.some((r) => r.alg === deps.config.signingAlg && r.retiredAt === null) && !live.some((r) => r.activatesAt > nowIso)) {
@@ -157,10 +182,14 @@ export class KeyRing {
     const now = this.deps.clock.now();
     const record = currentKey(this.records, new Date(now).toISOString());
     if (!record) throw new ServerError('The token service has no active signing key', 'no signing key is active; check the signing_keys table');
+    return this.signerFor(record);
+  }
+
+  /** Decrypts and imports a key's private half once per kid. */
+  private signerFor(record: SigningKeyRecord): Promise<AccessTokenSigner> {
     let signer = this.signers.get(record.kid);
     if (!signer) {
-      const jwk = JSON.parse(this.deps.masterKey.decrypt(record.sealedPrivateJwk, record.kid)) as JWK;
-      signer = AccessTokenSigner.fromJwk(jwk, record.kid, record.alg);
+      signer = AccessTokenSigner.fromJwk(openPrivateJwk(this.deps.masterKey, record), record.kid, record.alg);
       this.signers.set(record.kid, signer);
       signer.catch(() => this.signers.delete(record.kid));
     }

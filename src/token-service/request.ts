@@ -13,8 +13,25 @@ export function refuseQuery(request: FastifyRequest): void {
   throw new InvalidRequest('Send the parameters in the form body, not in the URL query');
 }
 
-/** The body as strict form parameters: right content type (UTF-8), no repeats, no query. */
+/** Headers Node would silently reduce to one copy (it keeps the first), which would hide an ambiguous request. */
+const SINGLE_HEADERS: Readonly<Record<string, string>> = { authorization: 'Authorization', 'content-type': 'Content-Type' };
+
+/** A repeated `Authorization` or `Content-Type` header is `invalid_request`, like a repeated parameter. */
+export function refuseRepeatedHeaders(request: FastifyRequest): void {
+  const raw = request.raw.rawHeaders;
+  const seen = new Set<string>();
+  for (let i = 0; i < raw.length; i += 2) {
+    const name = raw[i]!.toLowerCase();
+    const display = SINGLE_HEADERS[name];
+    if (display === undefined) continue;
+    if (seen.has(name)) throw new InvalidRequest(`The ${display} header is repeated`);
+    seen.add(name);
+  }
+}
+
+/** The body as strict form parameters: one Authorization and Content-Type header, right content type (UTF-8), no repeats, no query. */
 export function readForm(request: FastifyRequest): FormParams {
+  refuseRepeatedHeaders(request);
   refuseQuery(request);
   const type = request.headers['content-type'];
   if (type === undefined || !FORM_TYPE.test(type)) throw new InvalidRequest('Send the body as application/x-www-form-urlencoded');

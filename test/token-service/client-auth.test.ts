@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { sha256 } from '../../src/shared/crypto.js';
-import { basic, FORM, newConsumer, postForm, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
+import { basic, expectOAuthError, FORM, newConsumer, postForm, postRawHeaders, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
 
 const GRANT = 'grant_type=client_credentials';
 
@@ -16,13 +16,8 @@ describe('client authentication at the token endpoint', () => {
   });
   afterAll(() => p.close());
 
-  const expectInvalidClient = (res: Awaited<ReturnType<typeof postForm>>, description = 'Client authentication failed') => {
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Basic realm="drawbridge"');
-    expect(res.headers.get('cache-control')).toBe('no-store');
-    expect(res.headers.get('pragma')).toBe('no-cache');
-    expect(res.body).toEqual({ error: 'invalid_client', error_description: description });
-  };
+  const expectInvalidClient = (res: Awaited<ReturnType<typeof postForm>>, description = 'Client authentication failed') =>
+    expectOAuthError(res, 401, 'invalid_client', description);
 
   it('a wrong secret is 401 invalid_client with WWW-Authenticate: Basic', async () => {
     expectInvalidClient(await postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(c.clientId, c.clientSecret + 'x') }));
@@ -47,27 +42,55 @@ describe('client authentication at the token endpoint', () => {
 
   it('using two authentication methods at once is refused', async () => {
     const res = await postForm(p, '/oauth2/token', `${GRANT}&client_secret=${c.clientSecret}`, { ...FORM, authorization: basic(c.clientId, c.clientSecret) });
-    expect(res.status).toBe(400);
-    expect(res.headers.get('www-authenticate')).toBeNull();
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Use one client authentication method: both an Authorization header and client_secret were sent' });
+    expectOAuthError(res, 400, 'invalid_request', 'Use one client authentication method: both an Authorization header and client_secret were sent');
+  });
+
+  it('a Bearer header plus client_secret in the body is two methods too: 400, not 401', async () => {
+    for (const path of ['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']) {
+      const res = await postForm(p, path, `${GRANT}&token=x&client_id=${c.clientId}&client_secret=${c.clientSecret}`, { ...FORM, authorization: 'Bearer abc' });
+      expectOAuthError(res, 400, 'invalid_request', 'Use one client authentication method: both an Authorization header and client_secret were sent');
+    }
+  });
+
+  for (const path of ['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']) {
+    it(`a repeated Authorization header at ${path} is 400 invalid_request, not whichever copy Node keeps`, async () => {
+      const res = await postRawHeaders(p, path, `${GRANT}&token=x`, [
+        ['content-type', 'application/x-www-form-urlencoded'], ['authorization', basic(c.clientId, c.clientSecret)], ['authorization', basic('dbc_other', 'x')],
+      ]);
+      expectOAuthError(res, 400, 'invalid_request', 'The Authorization header is repeated');
+      // Repeated with the same value, still refused; the header name's case does not matter.
+      const same = await postRawHeaders(p, path, `${GRANT}&token=x`, [
+        ['Content-Type', 'application/x-www-form-urlencoded'], ['Authorization', basic(c.clientId, c.clientSecret)], ['AUTHORIZATION', basic(c.clientId, c.clientSecret)],
+      ]);
+      expectOAuthError(same, 400, 'invalid_request', 'The Authorization header is repeated');
+    });
+
+    it(`a repeated Content-Type header at ${path} is 400 invalid_request`, async () => {
+      const res = await postRawHeaders(p, path, `${GRANT}&token=x`, [
+        ['content-type', 'application/x-www-form-urlencoded'], ['content-type', 'application/json'], ['authorization', basic(c.clientId, c.clientSecret)],
+      ]);
+      expectOAuthError(res, 400, 'invalid_request', 'The Content-Type header is repeated');
+    });
+  }
+
+  it('one Authorization and one Content-Type header through the raw client works (the control for the cases above)', async () => {
+    const res = await postRawHeaders(p, '/oauth2/token', GRANT, [['content-type', 'application/x-www-form-urlencoded'], ['authorization', basic(c.clientId, c.clientSecret)]]);
+    expect(res.status).toBe(200);
   });
 
   it('a secret in the query string is refused', async () => {
     const res = await postForm(p, `/oauth2/token?client_secret=${c.clientSecret}`, `${GRANT}&client_id=${c.clientId}`);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'Client secrets must not be sent in the URL query' });
+    expectOAuthError(res, 400, 'invalid_request', 'Client secrets must not be sent in the URL query');
   });
 
   it('a repeated client_secret is refused rather than picking one', async () => {
     const res = await postForm(p, '/oauth2/token', `${GRANT}&client_id=${c.clientId}&client_secret=wrong&client_secret=${c.clientSecret}`);
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The client_secret parameter is repeated' });
+    expectOAuthError(res, 400, 'invalid_request', 'The client_secret parameter is repeated');
   });
 
   it('a client_id in the body that differs from the Basic one is refused', async () => {
     const res = await postForm(p, '/oauth2/token', `${GRANT}&client_id=dbc_someone_else`, { ...FORM, authorization: basic(c.clientId, c.clientSecret) });
-    expect(res.status).toBe(400);
-    expect(res.body.error).toBe('invalid_request');
+    expectOAuthError(res, 400, 'invalid_request', 'client_id in the body does not match the Authorization header');
   });
 
   it('the same client_id in the body and the Basic header is fine', async () => {
@@ -75,17 +98,20 @@ describe('client authentication at the token endpoint', () => {
     expect(res.status).toBe(200);
   });
 
-  for (const [name, header] of [
-    ['not base64', 'Basic !!!'],
-    ['no colon', 'Basic ' + Buffer.from('just-an-id').toString('base64')],
-    ['an empty client id', 'Basic ' + Buffer.from(':secret').toString('base64')],
-    ['nothing after the scheme', 'Basic'],
-    ['bad percent-encoding', 'Basic ' + Buffer.from('id%zz:secret').toString('base64')],
+  const NOT_BASIC = 'The Authorization header is not valid Basic credentials';
+  const NO_PAIR = 'The Basic credentials must be "client_id:client_secret"';
+  for (const [name, header, description] of [
+    ['not base64', 'Basic !!!', NOT_BASIC],
+    ['non-canonical base64 (stray bits)', 'Basic YR==', NOT_BASIC],
+    ['no colon', 'Basic ' + Buffer.from('just-an-id').toString('base64'), NO_PAIR],
+    ['an empty client id', 'Basic ' + Buffer.from(':secret').toString('base64'), NO_PAIR],
+    ['nothing after the scheme', 'Basic', NOT_BASIC],
+    ['bad percent-encoding in the id', 'Basic ' + Buffer.from('id%zz:secret').toString('base64'), 'The Basic credentials are not valid form-urlencoded (RFC 6749 §2.3.1)'],
+    ['bad percent-encoding in the secret', 'Basic ' + Buffer.from('id:sec%E0%A4%Aret').toString('base64'), 'The Basic credentials are not valid form-urlencoded (RFC 6749 §2.3.1)'],
   ] as const) {
     it(`a malformed Basic header (${name}) is 400 invalid_request`, async () => {
       const res = await postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: header });
-      expect(res.status).toBe(400);
-      expect(res.body.error).toBe('invalid_request');
+      expectOAuthError(res, 400, 'invalid_request', description);
     });
   }
 

@@ -30,6 +30,9 @@ describe('discovery and JWKS', () => {
     it(`${path} describes the token service with the configured issuer`, async () => {
       const res = await p.api.get(path);
       expect(res.status).toBe(200);
+      // Cacheable, but never longer than the publish-ahead delay (600 s by default) allows: min(300, 600).
+      expect(res.headers.get('cache-control')).toBe('public, max-age=300');
+      expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
       expect(res.body).toEqual({
         issuer,
         token_endpoint: `${issuer}/oauth2/token`,
@@ -50,10 +53,23 @@ describe('discovery and JWKS', () => {
     const res = await p.api.get('/oauth2/jwks');
     expect(res.status).toBe(200);
     expect(res.headers.get('content-type')).toBe('application/jwk-set+json; charset=utf-8');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=300');
     expect(res.body.keys).toHaveLength(1);
     const [key] = res.body.keys;
     expect(Object.keys(key).sort()).toEqual(['alg', 'crv', 'kid', 'kty', 'use', 'x', 'y']);
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
+  });
+
+  it('a publish-ahead delay under 300 s caps how long discovery and JWKS may be cached', async () => {
+    const short = await startTestPlatform({ env: { DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: '90' } });
+    try {
+      for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth2/jwks']) {
+        const res = await short.api.get(path);
+        expect([path, res.status, res.headers.get('cache-control')]).toEqual([path, 200, 'public, max-age=90']);
+      }
+    } finally {
+      await short.close();
+    }
   });
 
   it('private keys are encrypted at rest', async () => {

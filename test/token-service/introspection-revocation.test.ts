@@ -1,7 +1,7 @@
 import { SignJWT, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
-import { basic, FORM, newConsumer, postForm, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
+import { basic, expectOAuthError, FORM, newConsumer, postForm, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
 
 const NOW = Date.UTC(2026, 2, 1, 12, 0, 0);
 
@@ -10,7 +10,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   let a: Consumer;
   let b: Consumer;
   const clock = new ManualClock(NOW);
-  const runtimeChanges: string[] = [];
+  const runtimeChanges: (string | undefined)[] = [];
 
   const tokenFor = async (c: Consumer) => {
     const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { ...FORM, authorization: basic(c.clientId, c.clientSecret) });
@@ -33,6 +33,8 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const res = await introspect(a, token);
     expect(res.status).toBe(200);
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('pragma')).toBe('no-cache');
+    expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.body).toEqual({
       active: true, token_type: 'Bearer', iss: p.config.publicUrl, sub: a.clientId, aud: `urn:drawbridge:${a.org.id}:development`,
       client_id: a.clientId, scope: 'read', iat: NOW / 1000, exp: NOW / 1000 + 600, jti: expect.any(String),
@@ -43,7 +45,9 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   it('a token of another organization is just inactive', async () => {
     const res = await introspect(b, await tokenFor(a));
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ active: false });
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('pragma')).toBe('no-cache');
+    expect(res.text).toBe('{"active":false}');
   });
 
   it('garbage, a forged signature and an expired token are inactive', async () => {
@@ -87,16 +91,14 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   });
 
   it('introspection requires client authentication', async () => {
-    const res = await postForm(p, '/oauth2/introspect', `token=${await tokenFor(a)}`);
-    expect(res.status).toBe(401);
-    expect(res.headers.get('www-authenticate')).toBe('Basic realm="drawbridge"');
-    expect(res.body.error).toBe('invalid_client');
+    const token = await tokenFor(a);
+    expectOAuthError(await postForm(p, '/oauth2/introspect', `token=${token}`), 401, 'invalid_client', 'Client authentication is required (client_secret_basic or client_secret_post)');
+    expectOAuthError(await postForm(p, '/oauth2/introspect', `token=${token}`, { ...FORM, authorization: basic(a.clientId, 'dbs_wrong') }), 401, 'invalid_client', 'Client authentication failed');
   });
 
   it('introspection requires the token parameter', async () => {
     const res = await postForm(p, '/oauth2/introspect', '', { ...FORM, authorization: basic(a.clientId, a.clientSecret) });
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The token parameter is required' });
+    expectOAuthError(res, 400, 'invalid_request', 'The token parameter is required');
   });
 
   it('a revoked token is inactive, and the gateways are told', async () => {
@@ -106,6 +108,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     expect(res.status).toBe(200);
     expect(res.text).toBe('');
     expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('pragma')).toBe('no-cache');
     expect(runtimeChanges).toEqual([a.org.id]);
     expect((await introspect(a, token)).body).toEqual({ active: false });
     const active = await p.store.revocations.active(a.org.id, 'development');
@@ -132,17 +135,24 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   });
 
   it('revocation requires client authentication and the token parameter', async () => {
-    const unauth = await postForm(p, '/oauth2/revoke', 'token=x');
-    expect(unauth.status).toBe(401);
-    expect(unauth.body.error).toBe('invalid_client');
+    const token = await tokenFor(a);
+    expectOAuthError(await postForm(p, '/oauth2/revoke', `token=${token}`), 401, 'invalid_client', 'Client authentication is required (client_secret_basic or client_secret_post)');
+    expectOAuthError(await postForm(p, '/oauth2/revoke', `token=${token}`, { ...FORM, authorization: basic(a.clientId, 'dbs_wrong') }), 401, 'invalid_client', 'Client authentication failed');
+    // Refused requests revoked nothing.
+    expect((await introspect(a, token)).body.active).toBe(true);
     const missing = await revoke(a, 'token_type_hint=access_token');
-    expect(missing.status).toBe(400);
-    expect(missing.body).toEqual({ error: 'invalid_request', error_description: 'The token parameter is required' });
+    expectOAuthError(missing, 400, 'invalid_request', 'The token parameter is required');
   });
 
   it('a repeated token parameter is refused', async () => {
     const res = await revoke(a, 'token=a&token=b');
-    expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The token parameter is repeated' });
+    expectOAuthError(res, 400, 'invalid_request', 'The token parameter is repeated');
+  });
+
+  it('introspection and revocation refuse a JSON body like the token endpoint', async () => {
+    for (const path of ['/oauth2/introspect', '/oauth2/revoke']) {
+      const res = await postForm(p, path, JSON.stringify({ token: 'x' }), { 'content-type': 'application/json', authorization: basic(a.clientId, a.clientSecret) });
+      expectOAuthError(res, 400, 'invalid_request', 'Send the body as application/x-www-form-urlencoded');
+    }
   });
 });

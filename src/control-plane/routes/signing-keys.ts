@@ -46,6 +46,9 @@ export const signingKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
       orgId: null, actorId: user.id, actor: user.email, action: 'signing_key.rotated', targetType: 'signing_key', targetId: result.key.kid,
       details: { alg: result.key.alg, activatesAt: result.key.activatesAt, retiring: result.retiring.map((k) => k.kid) },
     });
+    // Keys are installation-wide: no organization, so every environment's snapshot is recompiled
+    // now rather than at the next poll, well inside the publish-ahead delay.
+    deps.onRuntimeChange?.();
     return reply.code(201).send(result);
   });
 };

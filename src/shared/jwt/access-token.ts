@@ -13,8 +13,8 @@ export interface AccessTokenClaims {
   sub: string;
   aud: string;
   client_id: string;
-  /** Space-separated; may be ''. */
-  scope: string;
+  /** Space-separated; absent when no scope was granted (RFC 9068 §2.2.3 with RFC 6749 §3.3). */
+  scope?: string;
   iat: number;
   exp: number;
   jti: string;

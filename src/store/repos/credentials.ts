@@ -62,9 +62,18 @@ export function onCredentialChange(listener: () => void): () => void {
   return () => changeListeners.delete(listener);
 }
 
-const changed = (): void => {
+/**
+ * Tells the listeners that credentials changed. The repository calls it after
+ * each change; a change made inside a transaction is not visible to other
+ * connections until the commit, so whoever owns the transaction calls this
+ * again once it committed (see `src/token-service/credentials.ts`). Otherwise a
+ * cache could re-read the old row between the first call and the commit.
+ */
+export function notifyCredentialChange(): void {
   for (const listener of changeListeners) listener();
-};
+}
+
+const changed = notifyCredentialChange;
 
 export const toCredential = (r: Row): Credential => ({
   id: r.id, orgId: r.org_id, applicationId: r.application_id, environmentId: r.environment_id, kind: r.kind as CredentialKind,

@@ -7,6 +7,6 @@ export const clientCredentialsGrant: GrantFactory = () => ({
   async handle(ctx) {
     const scope = ctx.resolveScope(ctx.params.get('scope'));
     const issued = await ctx.issueAccessToken({ subject: ctx.client.clientId, scope });
-    return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope };
+    return { access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, ...(issued.scope !== undefined && { scope: issued.scope }) };
   },
 });

@@ -69,7 +69,7 @@ export interface GrantContext {
 export interface IssueAccessTokenInput {
   /** `sub`: the client ID for client credentials, the end user for token exchange. */
   subject: string;
-  /** Space-separated, already resolved with `resolveScope`. */
+  /** Space-separated, already resolved with `resolveScope`; `''` (nothing granted) leaves the `scope` claim out. */
   scope: string;
   /**
    * Upper bound in seconds (e.g. the subject token's remaining life). The
@@ -87,7 +87,8 @@ export interface IssuedAccessToken {
   expiresIn: number;
   /** Epoch seconds. */
   expiresAt: number;
-  scope: string;
+  /** The granted scope; absent when nothing was granted (then the token has no `scope` claim). */
+  scope?: string;
 }
 
 /** The success body of the token endpoint (RFC 6749 §5.1, RFC 8693 §2.2.1). */
@@ -95,6 +96,7 @@ export interface TokenResponse {
   access_token: string;
   token_type: 'Bearer';
   expires_in: number;
+  /** Omitted when no scope was granted (RFC 6749 §3.3); the endpoint drops an empty one. */
   scope?: string;
   issued_token_type?: string;
 }
