@@ -1,4 +1,5 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Registry } from 'prom-client';
+import { RequestSeries } from './request-metrics.js';
 
 /** Key under which a listener's `GatewayMetrics` is found through `PolicyDeps.shared`, so policies can count into the listener's registry. */
 export const GATEWAY_METRICS_KEY = 'gateway:metrics';
@@ -6,8 +7,8 @@ export const GATEWAY_METRICS_KEY = 'gateway:metrics';
 /** One registry per gateway listener, so several environments can run in one process. */
 export class GatewayMetrics {
   readonly registry = new Registry();
-  readonly requests: Counter<'environment' | 'api' | 'status'>;
-  readonly duration: Histogram<'environment' | 'api'>;
+  /** `drawbridge_gateway_requests_total` and `drawbridge_gateway_request_duration_seconds`. */
+  readonly requests: RequestSeries;
   readonly upstreamErrors: Counter<'environment' | 'api' | 'kind'>;
   readonly tokenCache: Counter<'environment' | 'result'>;
   readonly tokenVerifications: Counter<'environment' | 'kind' | 'outcome'>;
@@ -21,32 +22,9 @@ export class GatewayMetrics {
   readonly outboundTokenRefreshes: Counter<'environment'>;
   readonly outboundTokenRetries: Counter<'environment'>;
 
-  /** Label children cached per API and status: the hot path skips prom-client's label hashing. */
-  private readonly children = new Map<string, { count: { inc(): void }; duration: { observe(v: number): void } }>();
-
-  countRequest(api: string, status: number, seconds: number): void {
-    const key = `${status}${api}`;
-    let child = this.children.get(key);
-    if (!child) {
-      if (this.children.size > 10_000) this.children.clear();
-      child = {
-        count: this.requests.labels({ environment: this.environment, api, status }),
-        duration: this.duration.labels({ environment: this.environment, api }),
-      };
-      this.children.set(key, child);
-    }
-    child.count.inc();
-    child.duration.observe(seconds);
-  }
-
   constructor(readonly environment: string) {
     const registers = [this.registry];
-    this.requests = new Counter({ name: 'drawbridge_gateway_requests_total', help: 'Requests answered, by API base path and status', labelNames: ['environment', 'api', 'status'], registers });
-    this.duration = new Histogram({
-      name: 'drawbridge_gateway_request_duration_seconds', help: 'Time from request to the end of the response',
-      labelNames: ['environment', 'api'], registers,
-      buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
-    });
+    this.requests = new RequestSeries(environment, [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30], this.registry);
     this.upstreamErrors = new Counter({ name: 'drawbridge_gateway_upstream_errors_total', help: 'Backend failures: timeout, refused, reset', labelNames: ['environment', 'api', 'kind'], registers });
     this.tokenCache = new Counter({ name: 'drawbridge_gateway_token_cache_total', help: 'Token verification cache lookups', labelNames: ['environment', 'result'], registers });
     this.tokenVerifications = new Counter({ name: 'drawbridge_gateway_token_verifications_total', help: 'Token signature verifications performed (cache misses)', labelNames: ['environment', 'kind', 'outcome'], registers });

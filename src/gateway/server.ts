@@ -10,6 +10,7 @@ import { ApiError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../shared/oauth-errors.js';
 import { compileSnapshot, type CompiledApi, type CompiledResource, type CompiledSnapshot, type RouteEntry } from './compile.js';
+import { AccessLog } from './access-log.js';
 import { isRenderable, MissingToken, renderError, type RenderableError } from './errors.js';
 import { readSnapshotFile, snapshotFile, SnapshotHolder, type SnapshotOrigin } from './holder.js';
 import { GATEWAY_METRICS_KEY, GatewayMetrics } from './metrics.js';
@@ -113,7 +114,7 @@ interface GatewayState {
   externalVerifier: ExternalTokenVerifier | undefined;
   proto: 'http' | 'https';
   /** Access-log lines carry only fields chosen here (no headers, no query), so pino's redaction is skipped. */
-  accessLog: Logger;
+  accessLog: AccessLog;
   cache: TokenCache;
   cacheFingerprint: string;
   /** Verifications in progress, so concurrent first uses of a token verify it once. */
@@ -512,11 +513,11 @@ function account(ex: Exchange): void {
   const seconds = (performance.now() - ex.started) / 1000;
   const api = ex.route?.api.basePath ?? 'none';
   const status = res.writableFinished ? res.statusCode : 499;
-  gw.metrics.countRequest(api, status, seconds);
-  gw.accessLog.info({
+  gw.metrics.requests.record(api, status, seconds);
+  gw.accessLog.write({
     reqId: ex.requestId, method: ex.req.method, path: ex.path || undefined, status,
     ms: Math.round(seconds * 100_000) / 100, api: ex.route?.api.basePath, app: ex.appId, error: ex.errorCode,
-  }, 'request');
+  });
 }
 
 function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): void {
@@ -603,7 +604,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
   const gw: GatewayState = {
     environment, clock, logger, metrics,
-    accessLog: logger.child({ env: environment }, { redact: [] }),
+    accessLog: new AccessLog(logger.child({ env: environment }, { redact: [] })),
     holder: new SnapshotHolder(file, logger),
     pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
