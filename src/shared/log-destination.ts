@@ -5,6 +5,12 @@ export interface BufferedDestinationOptions {
   minLength?: number;
   /** Longest time a line waits in memory when traffic is low (default 250 ms). */
   maxDelayMs?: number;
+  /**
+   * Most UTF-16 units kept while the destination is slower than the lines
+   * come (default 8 MiB); lines past it are dropped and counted, and a
+   * warning line with the count is written once the destination catches up.
+   */
+  maxPending?: number;
 }
 
 /**
@@ -22,10 +28,12 @@ export class BufferedDestination {
   private writing = false;
   private timer: NodeJS.Timeout | undefined;
   private closed = false;
+  private dropped = 0;
   private readonly fd: number;
   private readonly ownsFd: boolean;
   private readonly minLength: number;
   private readonly maxDelayMs: number;
+  private readonly maxPending: number;
   private readonly onExit = () => this.flushSync();
 
   /** `target`: a file descriptor (1 = stdout) or a path opened for appending. */
@@ -34,11 +42,17 @@ export class BufferedDestination {
     this.fd = typeof target === 'string' ? openSync(target, 'a') : target;
     this.minLength = options.minLength ?? 16 * 1024;
     this.maxDelayMs = options.maxDelayMs ?? 250;
+    this.maxPending = options.maxPending ?? 8 * 1024 * 1024;
     process.on('exit', this.onExit);
   }
 
   write(line: string): boolean {
     if (this.closed) return false;
+    // A stalled stdout (a full pipe, a slow disk) must cost bounded memory, never the process.
+    if (this.pending + line.length > this.maxPending) {
+      this.dropped++;
+      return true;
+    }
     this.parts.push(line);
     this.pending += line.length;
     if (this.writing) return true;
@@ -51,6 +65,10 @@ export class BufferedDestination {
   }
 
   private take(): Buffer | undefined {
+    if (this.dropped > 0) {
+      this.parts.push(`{"level":40,"time":${Date.now()},"dropped":${this.dropped},"msg":"log lines dropped: the log destination could not keep up"}\n`);
+      this.dropped = 0;
+    }
     if (this.parts.length === 0) return undefined;
     const data = Buffer.from(this.parts.length === 1 ? this.parts[0]! : this.parts.join(''));
     this.parts = [];

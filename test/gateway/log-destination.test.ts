@@ -73,3 +73,20 @@ describe('buffered log destination', () => {
     expect(line).toMatchObject({ level: 30, reqId: 'r-1', status: 200, client: { secret: '[redacted]' }, msg: 'request' });
   });
 });
+
+describe('buffered log destination under a stalled writer', () => {
+  it('keeps memory bounded while a write is in flight: drops lines past maxPending and reports how many', async () => {
+    const file = tempFile();
+    const dest = new BufferedDestination(file, { minLength: 100, maxPending: 1000, maxDelayMs: 5 });
+    const line = (i: number) => `{"n":${i},"pad":"${'x'.repeat(34 - String(i).length)}"}\n`; // 50 units each
+    // One synchronous burst: the first batch goes to fs.write, the rest waits in memory until it completes.
+    for (let i = 0; i < 100; i++) dest.write(line(i));
+    await until(() => readFileSync(file, 'utf8').includes('"dropped"'));
+    dest.end();
+    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { n?: number; dropped?: number; level?: number; msg?: string });
+    const kept = lines.filter((l) => l.n !== undefined).map((l) => l.n);
+    const notice = lines.find((l) => l.dropped !== undefined)!;
+    expect(kept).toEqual([...Array(22).keys()]);
+    expect(notice).toMatchObject({ level: 40, dropped: 78, msg: 'log lines dropped: the log destination could not keep up' });
+  });
+});
