@@ -28,6 +28,8 @@ export interface CompiledSnapshot {
   /** `<orgId>\n<issuer>` → IdP (exact issuers, then the organization's issuer templates). */
   idpByOrgIssuer: IdpIssuerIndex;
   revoked: Set<string>;
+  /** APIs and identity providers left out because they do not compile (each logged with its path). */
+  skipped: SkippedEntry[];
 }
 
 export interface CompiledCors {
@@ -152,10 +154,160 @@ function compileLimits(raw: unknown, path: string): CompiledApi['limits'] {
   return out;
 }
 
+/** One identity provider entry of the snapshot (optional settings passed through for the external-token verifier, which checks them). */
+function compileIdp(p: unknown, at: string): SnapshotIdentityProvider {
+  if (!isObject(p)) throw new ConfigError(at, 'must be an object');
+  const idp: SnapshotIdentityProvider = {
+    id: str(p, 'id', at), orgId: str(p, 'orgId', at), name: str(p, 'name', at), issuer: str(p, 'issuer', at),
+    jwksUri: str(p, 'jwksUri', at), audiences: strArray(p, 'audiences', at), clientIdClaim: str(p, 'clientIdClaim', at),
+    clockSkewSeconds: p.clockSkewSeconds,
+  };
+  if (!Number.isInteger(idp.clockSkewSeconds) || idp.clockSkewSeconds < 0) throw new ConfigError(`${at}.clockSkewSeconds`, 'must be a non-negative integer');
+  if (p.clientIdClaims !== undefined) {
+    idp.clientIdClaims = strArray(p, 'clientIdClaims', at);
+    if (idp.clientIdClaims.length === 0) throw new ConfigError(`${at}.clientIdClaims`, 'must list at least one claim');
+  }
+  if (p.issuerTemplate !== undefined) {
+    idp.issuerTemplate = str(p, 'issuerTemplate', at);
+    if (!idp.issuerTemplate.includes(TENANT_PLACEHOLDER)) throw new ConfigError(`${at}.issuerTemplate`, `must contain ${TENANT_PLACEHOLDER}`);
+    idp.allowedTenantIds = p.allowedTenantIds === undefined ? [] : strArray(p, 'allowedTenantIds', at);
+  }
+  for (const key of ['subjectClaim', 'maxTokenAge', 'tokenTyping', 'jwks'] as const) if (p[key] !== undefined) (idp as unknown as Record<string, unknown>)[key] = p[key];
+  return idp;
+}
+
 /**
- * Validates a snapshot and builds its indexes and policy handlers. Throws a
- * `ConfigError` naming the exact path on the first problem; nothing is
- * half-applied because the caller swaps only a fully compiled result.
+ * The rule for backend URLs, shared with the control plane (which checks it
+ * at definition and deploy time): absolute http(s) with a host, no
+ * credentials, no query string or fragment (the gateway appends the request's
+ * own path and query), no spaces or control characters. Returns the problem,
+ * or undefined when the URL is acceptable.
+ */
+export const BACKEND_URL_RULE = 'must be an absolute http(s) URL without credentials, query or fragment';
+export function backendUrlProblem(value: string): string | undefined {
+  // WHATWG parsing forgives `https:///host`, `http:\\host` and stray tabs or newlines; an address must be written plainly.
+  if (!/^https?:\/\/[^/\\\s?#@]/i.test(value) || /[\x00-\x20\x7f?#]/.test(value)) return BACKEND_URL_RULE;
+  let url: URL;
+  try { url = new URL(value); } catch { return BACKEND_URL_RULE; }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) return BACKEND_URL_RULE;
+  return undefined;
+}
+
+/** A part of the snapshot the gateway left out (logged with its path); the rest is served. */
+export interface SkippedEntry {
+  kind: 'api' | 'identityProvider';
+  /** Index in the snapshot's list, e.g. `apis[3]`. */
+  at: string;
+  id: string | undefined;
+  /** The full problem, starting with its exact path (`apis[3].resources[0]: …`). */
+  reason: string;
+  /** For a route conflict: the API that keeps the route. */
+  conflictsWith?: string;
+}
+
+const isSealed = (v: unknown): v is { $sealed: string } => isObject(v) && typeof v.$sealed === 'string' && Object.keys(v).length === 1;
+
+/**
+ * Opens every `{"$sealed": …}` value of a policy config, wherever it sits: the
+ * control plane seals settings a policy marks secret and any string a secret
+ * parameter was substituted into. Without an opener the config is returned
+ * as is (sealed secret settings stay sealed; validation refuses the rest).
+ */
+function openSealed(value: unknown, path: string, open: SecretOpener | undefined): unknown {
+  if (!open) return value;
+  if (isSealed(value)) {
+    try {
+      return open(value.$sealed);
+    } catch {
+      throw new ConfigError(path, 'sealed secret cannot be opened with this master key');
+    }
+  }
+  if (Array.isArray(value)) return value.map((v, i) => openSealed(v, `${path}[${i}]`, open));
+  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openSealed(v, `${path}.${k}`, open)]));
+  return value;
+}
+
+function backendOf(rawApi: Record<string, any>, at: string, open: SecretOpener | undefined): URL {
+  let backend: unknown = rawApi.backendUrl;
+  if (isSealed(backend)) {
+    if (!open) throw new ConfigError(`${at}.backendUrl`, 'is sealed and this gateway has no master key to open it');
+    try { backend = open(backend.$sealed); } catch { throw new ConfigError(`${at}.backendUrl`, 'sealed secret cannot be opened with this master key'); }
+  }
+  if (typeof backend !== 'string' || backend === '') throw new ConfigError(`${at}.backendUrl`, 'must be a non-empty string');
+  const problem = backendUrlProblem(backend);
+  if (problem) throw new ConfigError(`${at}.backendUrl`, problem);
+  return new URL(backend);
+}
+
+interface PlannedRoute { segments: TemplateSegment[]; key: string; method: string; path: string; at: string; resource: CompiledResource }
+interface PlannedPolicy { at: string; resource: CompiledResource; phase: unknown; name: string; version: string; config: Record<string, unknown> }
+interface PlannedApi { api: CompiledApi; routes: PlannedRoute[]; policies: PlannedPolicy[] }
+
+/** `GET /acme/orders/v1/items/{}`: two templates with this key are the same route for the router. */
+const routeKey = (method: string, segments: readonly TemplateSegment[]): string =>
+  `${method} /${segments.map((s) => (s.kind === 'param' ? '{}' : s.value)).join('/')}`;
+
+/** Validates one API of the snapshot (throws a `ConfigError` naming the exact path); creates nothing yet. */
+function planApi(rawApi: unknown, at: string, deps: CompileDeps): PlannedApi {
+  if (!isObject(rawApi)) throw new ConfigError(at, 'must be an object');
+  const id = str(rawApi, 'id', at);
+  const orgId = str(rawApi, 'orgId', at);
+  const orgHandle = str(rawApi, 'orgHandle', at, SLUG, 'an organization handle (lowercase slug)');
+  const name = str(rawApi, 'name', at);
+  const contextPath = str(rawApi, 'contextPath', at, CONTEXT, 'a path like /orders (unreserved characters, no trailing slash)');
+  const version = str(rawApi, 'version', at, VERSION, 'one path segment like v1');
+  const audience = str(rawApi, 'audience', at);
+  const url = backendOf(rawApi, at, deps.openSecret);
+  const basePath = apiBasePath({ orgHandle, contextPath, version });
+  const info: PolicyApiInfo = Object.freeze({ id, orgId, name, version });
+  const api: CompiledApi = {
+    id, orgId, basePath, audience, info,
+    origin: url.origin,
+    backendPath: url.pathname.replace(/\/+$/, ''),
+    cors: compileCors(rawApi.cors, `${at}.cors`),
+    limits: compileLimits(rawApi.limits, `${at}.limits`),
+  };
+  const baseSegments: TemplateSegment[] = basePath.slice(1).split('/').map((value) => ({ kind: 'static', value }));
+  const routes: PlannedRoute[] = [];
+  const policies: PlannedPolicy[] = [];
+  const own = new Set<string>();
+  arr(rawApi, 'resources', at).forEach((rawRes, j) => {
+    const rat = `${at}.resources[${j}]`;
+    if (!isObject(rawRes)) throw new ConfigError(rat, 'must be an object');
+    const method = str(rawRes, 'method', rat);
+    if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new ConfigError(`${rat}.method`, `must be one of ${HTTP_METHODS.join(', ')}`);
+    const path = str(rawRes, 'path', rat);
+    let segments: TemplateSegment[];
+    try { segments = parsePathTemplate(path); } catch (e) { throw new ConfigError(`${rat}.path`, (e as Error).message); }
+    const security = obj(rawRes, 'security', rat);
+    if (typeof security.oauth2 !== 'boolean') throw new ConfigError(`${rat}.security.oauth2`, 'must be true or false');
+    const scopes = strArray(security, 'scopes', `${rat}.security`);
+    const resource: CompiledResource = { method, path, oauth2: security.oauth2, scopes, requestPolicies: [], responsePolicies: [], retryOn401: false };
+    arr(rawRes, 'policies', rat).forEach((rawPol, k) => {
+      const pat = `${rat}.policies[${k}]`;
+      if (!isObject(rawPol)) throw new ConfigError(pat, 'must be an object');
+      const instance = { name: str(rawPol, 'name', pat), version: str(rawPol, 'version', pat), phase: rawPol.phase, config: openSealed(rawPol.config, `${pat}.config`, deps.openSecret) as Record<string, unknown> };
+      const config = validatePolicyInstance(instance, pat, { openSecret: deps.openSecret });
+      policies.push({ at: pat, resource, phase: instance.phase, name: instance.name, version: instance.version, config });
+    });
+    const full = [...baseSegments, ...segments];
+    const key = routeKey(method, full);
+    if (own.has(key)) throw new ConfigError(rat, `${method} ${path} is defined twice`);
+    own.add(key);
+    routes.push({ segments: full, key, method, path, at: rat, resource });
+  });
+  return { api, routes, policies };
+}
+
+/**
+ * Validates a snapshot and builds its indexes and policy handlers. The
+ * snapshot as a whole (format, environment, keys, subscriptions, clients,
+ * revocations) must be valid, or a `ConfigError` naming the exact path is
+ * thrown and nothing is applied. APIs and identity providers are compiled one
+ * by one: a bad one is left out (logged with its path, listed in `skipped`)
+ * and the rest is served, so one organization's mistake never freezes the
+ * environment. Between two APIs claiming the same route or base path, the one
+ * listed first (the control plane lists them by first deployment) keeps it.
  */
 export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): CompiledSnapshot {
   const s = snapshot as unknown;
@@ -168,68 +320,62 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   const issuer = str(s, 'issuer', 'snapshot');
   const keys = importPlatformKeys(issuer, arr(s, 'keys', 'snapshot') as GatewaySnapshot['keys']);
 
+  const skipped: SkippedEntry[] = [];
+  const skip = (kind: SkippedEntry['kind'], at: string, raw: unknown, thrown: unknown, conflictsWith?: string) => {
+    let error = thrown;
+    if (!(error instanceof ConfigError)) error = new ConfigError(at, `cannot be compiled: ${(error as Error)?.message ?? String(error)}`);
+    const { path, message } = error as ConfigError;
+    const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
+    skipped.push({ kind, at, id, reason: message, ...(conflictsWith !== undefined && { conflictsWith }) });
+    deps.logger.error({ env: environment, path, [kind === 'api' ? 'apiId' : 'idpId']: id, reason: message },
+      kind === 'api' ? 'API left out of the gateway snapshot' : 'identity provider left out of the gateway snapshot');
+  };
+
   const router = new Router<RouteEntry>();
   const apis: CompiledApi[] = [];
   const bases = new Map<string, string>();
+  const routes = new Map<string, string>();
   arr(s, 'apis', 'snapshot').forEach((rawApi, i) => {
     const at = `apis[${i}]`;
-    if (!isObject(rawApi)) throw new ConfigError(at, 'must be an object');
-    const id = str(rawApi, 'id', at);
-    const orgId = str(rawApi, 'orgId', at);
-    const orgHandle = str(rawApi, 'orgHandle', at, SLUG, 'an organization handle (lowercase slug)');
-    const name = str(rawApi, 'name', at);
-    const contextPath = str(rawApi, 'contextPath', at, CONTEXT, 'a path like /orders (unreserved characters, no trailing slash)');
-    const version = str(rawApi, 'version', at, VERSION, 'one path segment like v1');
-    const audience = str(rawApi, 'audience', at);
-    const backend = str(rawApi, 'backendUrl', at);
-    let url: URL;
-    try { url = new URL(backend); } catch { throw new ConfigError(`${at}.backendUrl`, 'must be an absolute http(s) URL'); }
-    if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.search || url.hash || url.username || url.password) {
-      throw new ConfigError(`${at}.backendUrl`, 'must be an absolute http(s) URL without query, fragment or credentials');
-    }
-    const basePath = apiBasePath({ orgHandle, contextPath, version });
-    const clash = bases.get(basePath);
-    if (clash) throw new ConfigError(`${at}.contextPath`, `${basePath} is already served by API ${clash}`);
-    bases.set(basePath, id);
-    const info: PolicyApiInfo = Object.freeze({ id, orgId, name, version });
-    const api: CompiledApi = {
-      id, orgId, basePath, audience, info,
-      origin: url.origin,
-      backendPath: url.pathname.replace(/\/+$/, ''),
-      cors: compileCors(rawApi.cors, `${at}.cors`),
-      limits: compileLimits(rawApi.limits, `${at}.limits`),
-    };
-    apis.push(api);
-    const baseSegments: TemplateSegment[] = basePath.slice(1).split('/').map((value) => ({ kind: 'static', value }));
-    arr(rawApi, 'resources', at).forEach((rawRes, j) => {
-      const rat = `${at}.resources[${j}]`;
-      if (!isObject(rawRes)) throw new ConfigError(rat, 'must be an object');
-      const method = str(rawRes, 'method', rat);
-      if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new ConfigError(`${rat}.method`, `must be one of ${HTTP_METHODS.join(', ')}`);
-      const path = str(rawRes, 'path', rat);
-      let segments: TemplateSegment[];
-      try { segments = parsePathTemplate(path); } catch (e) { throw new ConfigError(`${rat}.path`, (e as Error).message); }
-      const security = obj(rawRes, 'security', rat);
-      if (typeof security.oauth2 !== 'boolean') throw new ConfigError(`${rat}.security.oauth2`, 'must be true or false');
-      const scopes = strArray(security, 'scopes', `${rat}.security`);
-      const resource: CompiledResource = { method, path, oauth2: security.oauth2, scopes, requestPolicies: [], responsePolicies: [], retryOn401: false };
-      arr(rawRes, 'policies', rat).forEach((rawPol, k) => {
-        const pat = `${rat}.policies[${k}]`;
-        if (!isObject(rawPol)) throw new ConfigError(pat, 'must be an object');
-        const instance = { name: str(rawPol, 'name', pat), version: str(rawPol, 'version', pat), phase: rawPol.phase, config: rawPol.config };
-        const config = validatePolicyInstance(instance, pat, { openSecret: deps.openSecret });
-        const def = findPolicy(instance.name, instance.version)!;
-        const handler = def.create(config, { environment: deps.environment, api: info, clock: deps.clock, logger: deps.logger, shared: deps.shared });
-        const compiled = { key: `${instance.name}@${instance.version}`, handler };
-        if (instance.phase === 'request') {
-          resource.requestPolicies.push(compiled);
-          if (handler.onBackendUnauthorized) resource.retryOn401 = true;
-        } else resource.responsePolicies.push(compiled);
-      });
-      if (!router.add([...baseSegments, ...segments], method, { api, resource })) {
-        throw new ConfigError(`${rat}`, `${method} ${path} is defined twice`);
+    let conflictsWith: string | undefined;
+    try {
+      const plan = planApi(rawApi, at, deps);
+      const { api } = plan;
+      const clash = bases.get(api.basePath);
+      if (clash) {
+        conflictsWith = clash;
+        throw new ConfigError(`${at}.contextPath`, `${api.basePath} is already served by API ${clash}`);
       }
-    });
+      for (const r of plan.routes) {
+        const holder = routes.get(r.key);
+        if (holder) {
+          conflictsWith = holder;
+          throw new ConfigError(r.at, `${r.method} ${api.basePath}${r.path === '/' ? '' : r.path} is already served by API ${holder}`);
+        }
+      }
+      for (const p of plan.policies) {
+        const def = findPolicy(p.name, p.version)!;
+        let handler: PolicyHandler;
+        try {
+          handler = def.create(p.config, { environment: deps.environment, api: api.info, clock: deps.clock, logger: deps.logger, shared: deps.shared });
+        } catch (error) {
+          throw error instanceof ConfigError ? error : new ConfigError(p.at, `cannot be set up: ${error instanceof Error ? error.message : String(error)}`);
+        }
+        const compiled = { key: `${p.name}@${p.version}`, handler };
+        if (p.phase === 'request') {
+          p.resource.requestPolicies.push(compiled);
+          if (handler.onBackendUnauthorized) p.resource.retryOn401 = true;
+        } else p.resource.responsePolicies.push(compiled);
+      }
+      bases.set(api.basePath, api.id);
+      for (const r of plan.routes) {
+        routes.set(r.key, api.id);
+        router.add(r.segments, r.method, { api, resource: r.resource });
+      }
+      apis.push(api);
+    } catch (error) {
+      skip('api', at, rawApi, error, conflictsWith);
+    }
   });
 
   const subscriptions = new Map<string, Set<string>>();
@@ -254,23 +400,11 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   const idpByOrgIssuer = new IdpIssuerIndex();
   arr(s, 'identityProviders', 'snapshot').forEach((p, i) => {
     const at = `identityProviders[${i}]`;
-    if (!isObject(p)) throw new ConfigError(at, 'must be an object');
-    const idp: SnapshotIdentityProvider = {
-      id: str(p, 'id', at), orgId: str(p, 'orgId', at), name: str(p, 'name', at), issuer: str(p, 'issuer', at),
-      jwksUri: str(p, 'jwksUri', at), audiences: strArray(p, 'audiences', at), clientIdClaim: str(p, 'clientIdClaim', at),
-      clockSkewSeconds: p.clockSkewSeconds,
-    };
-    if (!Number.isInteger(idp.clockSkewSeconds) || idp.clockSkewSeconds < 0) throw new ConfigError(`${at}.clockSkewSeconds`, 'must be a non-negative integer');
-    if (p.clientIdClaims !== undefined) {
-      idp.clientIdClaims = strArray(p, 'clientIdClaims', at);
-      if (idp.clientIdClaims.length === 0) throw new ConfigError(`${at}.clientIdClaims`, 'must list at least one claim');
+    try {
+      idpByOrgIssuer.add(compileIdp(p, at), at);
+    } catch (error) {
+      skip('identityProvider', at, p, error);
     }
-    if (p.issuerTemplate !== undefined) {
-      idp.issuerTemplate = str(p, 'issuerTemplate', at);
-      if (!idp.issuerTemplate.includes(TENANT_PLACEHOLDER)) throw new ConfigError(`${at}.issuerTemplate`, `must contain ${TENANT_PLACEHOLDER}`);
-      idp.allowedTenantIds = p.allowedTenantIds === undefined ? [] : strArray(p, 'allowedTenantIds', at);
-    }
-    idpByOrgIssuer.add(idp, at);
   });
   const revoked = new Set<string>();
   arr(s, 'revokedTokens', 'snapshot').forEach((r, i) => {
@@ -278,5 +412,5 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
     revoked.add(r.jti);
   });
 
-  return { raw: snapshot, version: s.version, environment, issuer, keys, router, apis, subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked };
+  return { raw: snapshot, version: s.version, environment, issuer, keys, router, apis, subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped };
 }

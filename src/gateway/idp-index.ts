@@ -15,7 +15,11 @@ export class IdpIssuerIndex {
   private readonly exact = new Map<string, SnapshotIdentityProvider>();
   private readonly templates = new Map<string, SnapshotIdentityProvider[]>();
 
-  /** Throws `ConfigError` at `at` when the organization already has an IdP with the same exact issuer. */
+  /**
+   * Throws `ConfigError` at `at` when the organization already has an IdP with
+   * the same exact issuer: the snapshot compiler then leaves this one out (and
+   * logs it) and the first keeps the issuer; the rest of the snapshot loads.
+   */
   add(idp: SnapshotIdentityProvider, at: string): void {
     if (idp.issuerTemplate !== undefined) {
       const list = this.templates.get(idp.orgId) ?? [];
@@ -24,7 +28,8 @@ export class IdpIssuerIndex {
       return;
     }
     const key = `${idp.orgId}\n${idp.issuer}`;
-    if (this.exact.has(key)) throw new ConfigError(`${at}.issuer`, 'another identity provider of this organization has the same issuer');
+    const holder = this.exact.get(key);
+    if (holder) throw new ConfigError(`${at}.issuer`, `identity provider ${holder.name} (${holder.id}) of this organization already has this issuer; tokens of this issuer are verified with that one`);
     this.exact.set(key, idp);
   }
 

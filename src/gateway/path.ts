@@ -13,7 +13,8 @@ const NEEDS_WORK = /[%\\\x00-\x20\x7f]|\/\/|\/\.|\/$/;
 /**
  * - refused: not origin-form (`*`, absolute-form), backslashes raw or encoded,
  *   encoded slashes, NUL (raw or `%00`), other control characters, bad percent
- *   escapes, `.`/`..` segments (raw or encoded);
+ *   escapes, `.`/`..` segments (raw or encoded), also with `;` parameters
+ *   (`..;x`, which Tomcat and Spring resolve as `..`);
  * - rewritten: encoded unreserved characters are decoded (`%61` → `a`), other
  *   escapes upper-cased, repeated slashes collapsed, a trailing slash dropped.
  */
@@ -45,6 +46,8 @@ export function normalizeTarget(target: string): NormalizedTarget {
   const segments = decoded.split('/').filter((s) => s !== '');
   for (const s of segments) {
     if (s === '.' || s === '..') return { ok: false, reason: 'dot segment in path' };
+    // `..;jsessionid=x` is `..` to Tomcat/Spring, which drop `;` path parameters before resolving dot segments.
+    if (s.charCodeAt(0) === 46 /* . */ && /^\.\.?(?:;|%3B)/.test(s)) return { ok: false, reason: 'dot segment with parameters in path' };
   }
   return { ok: true, path: '/' + segments.join('/'), query };
 }

@@ -22,13 +22,19 @@
  * given either in clear (in-memory snapshots only) or sealed as
  * `{ "$sealed": "<MasterKey.encrypt(value, SEALED_SECRET_CONTEXT)>" }`; the
  * gateway opens sealed values when the snapshot is loaded. The compiler should
- * always seal, so the file written to disk holds no secret in clear.
+ * always seal, so the file written to disk holds no secret in clear. It also
+ * seals every string a secret deployment parameter was substituted into (any
+ * policy config value, and `backendUrl`); the gateway opens sealed values
+ * wherever they appear in a policy config and in `backendUrl`.
  */
 
 export const SNAPSHOT_FORMAT = 1 as const;
 
 /** Associated data used when sealing policy secrets for the snapshot. */
 export const SEALED_SECRET_CONTEXT = 'drawbridge:gateway-snapshot';
+
+/** A secret sealed with the master key (`SEALED_SECRET_CONTEXT`). */
+export interface SealedValue { $sealed: string }
 
 export interface GatewaySnapshot {
   format: typeof SNAPSHOT_FORMAT;
@@ -74,8 +80,8 @@ export interface SnapshotApi {
   contextPath: string;
   /** One path segment, e.g. `v1`. */
   version: string;
-  /** Absolute http(s) URL of this environment's backend; its path is a prefix of every forwarded path. */
-  backendUrl: string;
+  /** Absolute http(s) URL of this environment's backend; its path is a prefix of every forwarded path. Sealed when a secret parameter is part of it. */
+  backendUrl: string | SealedValue;
   /** `urn:drawbridge:<orgId>:<environmentName>`: platform tokens must carry it in `aud`. */
   audience: string;
   /** null: no CORS handling (preflights are routed like any OPTIONS request). */

@@ -65,7 +65,7 @@ it('defines, imports, publishes, deploys, promotes, rolls back and lists deploym
 
   const bad = await cli(f.org, 'api', 'deploy', 'orders', '--env', 'production', '--param', 'host=bad host');
   expect(bad.code).toBe(1);
-  expect(bad.stderr).toBe('Error: The backend URL must be an absolute http(s) URL without credentials\n  backendUrl: must be an absolute http(s) URL\n');
+  expect(bad.stderr).toBe('Error: The backend URL must be an absolute http(s) URL without credentials, query or fragment\n  backendUrl: must be an absolute http(s) URL without credentials, query or fragment\n');
 });
 
 it('subscribes an application from the command line', async () => {

@@ -92,7 +92,7 @@ describe('defining an API', () => {
     const badBackend = await platform.admin.put(f.base, { ...ordersApi(), backendUrls: { development: 'ftp://x', staging: 'http://x', production: 'http://${host' } });
     expect(badBackend.status).toBe(400);
     expect(badBackend.body.fields).toEqual({
-      'backendUrls.development': 'must be an absolute http(s) URL',
+      'backendUrls.development': 'must be an absolute http(s) URL without credentials, query or fragment',
       'backendUrls.staging': 'is not an environment of this organization (development, production)',
       'backendUrls.production': 'has a malformed ${parameter} reference',
     });

@@ -100,16 +100,38 @@ describe('deploy', () => {
     expect((await platform.admin.get(`${f.base}/revisions`)).body).toHaveLength(1);
   });
 
+  it('refuses a parameter value with CR/LF (a header value set-headers would split) with a clear message', async () => {
+    const f = await parameterizedApi();
+    expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: devParams })).status).toBe(201);
+    for (const tenant of ['acme\r\nX-Injected: 1', 'acme\nX-Injected: 1', 'acme\r']) {
+      const res = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, tenant } });
+      expect(res.status).toBe(400);
+      expect(res.body).toEqual({
+        code: 'validation_failed',
+        message: 'Parameter values must not contain line breaks (CR, LF) or other control characters: tenant',
+        fields: { 'params.tenant': 'must not contain line breaks (CR, LF) or other control characters' },
+      });
+    }
+    const secret = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, apiKey: { value: 'k\r\nX-Injected: 1', secret: true } } });
+    expect(secret.status).toBe(400);
+    expect(secret.body.fields).toEqual({ 'params.apiKey': 'must not contain line breaks (CR, LF) or other control characters' });
+    expect(secret.text).not.toContain('X-Injected');
+    // A tab is a valid header value character.
+    expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, tenant: 'acme\tdev' } })).status).toBe(201);
+    const history = await platform.admin.get(`${f.base}/deployments?environment=development`);
+    expect(history.body.map((d: { params: { tenant: { value: string } } }) => d.params.tenant.value)).toEqual(['acme\tdev', 'acme-dev']);
+  });
+
   it('refuses a backend URL that is not absolute http(s) once resolved, or is missing', async () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, { ...ordersApi(), backendUrls: { development: '${backend}' } });
     const res = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend: 'file:///etc/passwd' } });
     expect(res.status).toBe(422);
-    expect(res.body).toEqual({ code: 'unprocessable', message: 'The backend URL must be an absolute http(s) URL without credentials', fields: { backendUrl: 'must be an absolute http(s) URL' } });
-    for (const backend of ['https:///no-host', 'http:\\\\evil.example', 'http://user:pw@host.example']) {
+    expect(res.body).toEqual({ code: 'unprocessable', message: 'The backend URL must be an absolute http(s) URL without credentials, query or fragment', fields: { backendUrl: 'must be an absolute http(s) URL without credentials, query or fragment' } });
+    for (const backend of ['https:///no-host', 'http:\\\\evil.example', 'http://user:pw@host.example', 'http://127.0.0.1:9/x?a=1', 'http://127.0.0.1:9/x#f', 'http://127.0.0.1:9/x y']) {
       const r = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend } });
       expect(r.status).toBe(422);
-      expect(r.body.fields).toEqual({ backendUrl: 'must be an absolute http(s) URL' });
+      expect(r.body.fields).toEqual({ backendUrl: 'must be an absolute http(s) URL without credentials, query or fragment' });
     }
     const none = await platform.admin.post(`${f.base}/deployments`, { environment: 'production' });
     expect(none.status).toBe(400);
@@ -133,7 +155,8 @@ describe('promote and roll back', () => {
     expect(needs.status).toBe(200);
     expect(needs.body).toEqual({
       from: 'development', to: 'production', revision: 1, backendUrl: 'https://orders.example.com',
-      parameters: [{ name: 'tenant', secret: false }, { name: 'apiKey', secret: false }],
+      // apiKey is secret in development: asked for (and stored) as a secret in production too.
+      parameters: [{ name: 'tenant', secret: false }, { name: 'apiKey', secret: true }],
     });
     const missing = await platform.admin.post(`${f.base}/promote`, { params: { tenant: 'acme' } });
     expect(missing.status).toBe(400);
@@ -150,10 +173,39 @@ describe('promote and roll back', () => {
 
     const again = await platform.admin.get(`${f.base}/promotion?from=development`);
     expect(again.body.parameters).toEqual([{ name: 'tenant', secret: false, value: 'acme' }, { name: 'apiKey', secret: true }]);
+    // Secret in the source environment: stored sealed even when the promotion sends it as a plain value.
+    const plain = await platform.admin.post(`${f.base}/promote`, { from: 'development', params: { tenant: 'acme', apiKey: 'prod-key-2' } });
+    expect(plain.status).toBe(201);
+    expect(plain.body.params).toEqual({ tenant: { secret: false, value: 'acme' }, apiKey: { secret: true } });
+    const production = (await platform.store.orgs.environment(f.orgId, 'production'))!;
+    const [stored] = await platform.store.deployments.history(f.orgId, f.componentId, production.id);
+    expect(stored!.params.apiKey).toEqual({ sealed: expect.stringMatching(/^v1\./) });
 
     const last = await platform.admin.post(`${f.base}/promote`, { from: 'production' });
     expect(last.status).toBe(409);
     expect(last.body).toEqual({ code: 'conflict', message: '"production" is the last environment of the promotion chain (development → production)', fields: { from: 'has no next environment' } });
+  });
+
+  it('rolling back twice goes two steps back, not back to the version just left', async () => {
+    const f = await parameterizedApi();
+    for (const tenant of ['one', 'two', 'three']) {
+      await platform.admin.patch(f.base, { resources: [{ method: 'GET', path: `/${tenant}` }] });
+      expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, tenant } })).status).toBe(201);
+    }
+    const first = await platform.admin.post(`${f.base}/rollback`, { environment: 'development' });
+    expect(first.status).toBe(201);
+    expect(first.body).toMatchObject({ revision: 2, params: { tenant: { secret: false, value: 'two' }, apiKey: { secret: true } } });
+    const second = await platform.admin.post(`${f.base}/rollback`, { environment: 'development' });
+    expect(second.status).toBe(201);
+    expect(second.body).toMatchObject({ revision: 1, params: { tenant: { secret: false, value: 'one' } } });
+    const none = await platform.admin.post(`${f.base}/rollback`, { environment: 'development' });
+    expect(none.status).toBe(409);
+    expect(none.body).toEqual({ code: 'conflict', message: '"development" has no earlier deployment to roll back to', fields: { revision: 'has no earlier deployment here' } });
+    // A new deploy starts a new step: rolling back from it returns to what ran before it.
+    await platform.admin.post(`${f.base}/deployments`, { environment: 'development', revision: 3, params: { ...devParams, tenant: 'three' } });
+    expect((await platform.admin.post(`${f.base}/rollback`, { environment: 'development' })).body).toMatchObject({ revision: 1, params: { tenant: { value: 'one' } } });
+    const history = await platform.admin.get(`${f.base}/deployments?environment=development`);
+    expect(history.body.map((d: { revision: number; status: string }) => [d.revision, d.status])).toEqual([[1, 'active'], [3, 'superseded'], [1, 'superseded'], [2, 'superseded'], [3, 'superseded'], [2, 'superseded'], [1, 'superseded']]);
   });
 
   it('rolls back to the previous revision with the values it had, and keeps the history per environment', async () => {

@@ -63,7 +63,8 @@ describe('compiling the runtime snapshot', () => {
         {
           method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: [] },
           policies: [
-            { name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'x-tenant', value: 'acme' }] } },
+            // tenant is a secret parameter: the header value it went into is sealed.
+            { name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'x-tenant', value: { $sealed: expect.stringMatching(/^v1\./) } }] } },
             { name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } },
           ],
         },
@@ -94,8 +95,10 @@ describe('compiling the runtime snapshot', () => {
     expect(promoted.status).toBe(201);
     const after = (await compile('production')).snapshot;
     expect(mine(after, w.f.orgId).map((a) => [a.backendUrl, a.audience, a.resources[1]!.policies[0]!.config])).toEqual([
-      ['https://prod.internal:8443/v2', `urn:drawbridge:${w.f.orgId}:production`, { headers: [{ name: 'x-tenant', value: 'acme-prod' }] }],
+      // tenant was secret in development, so promotion keeps it secret: its header value is sealed.
+      ['https://prod.internal:8443/v2', `urn:drawbridge:${w.f.orgId}:production`, { headers: [{ name: 'x-tenant', value: { $sealed: expect.stringMatching(/^v1\./) } }] }],
     ]);
+    expect(promoted.body.params.tenant).toEqual({ secret: true });
   });
 
   it('drops expired revocations and unsubscribed applications', async () => {

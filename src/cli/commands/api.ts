@@ -160,7 +160,10 @@ export function register(program: Command): void {
       const needs = await client.get<{ to: string; revision: number; parameters: { name: string; secret: boolean; value?: string }[] }>(`${base}/promotion${opts.from ? `?from=${encodeURIComponent(opts.from)}` : ''}`);
       const params = paramsOf(opts);
       for (const p of needs.parameters) {
-        if (params[p.name] !== undefined) continue;
+        const given = params[p.name];
+        // Secret here (a policy forces it, or it was secret where it is promoted from): sent as secret even when given with --param.
+        if (typeof given === 'string' && p.secret) params[p.name] = { value: given, secret: true };
+        if (given !== undefined) continue;
         const question = `${p.name} for ${needs.to}${p.value !== undefined ? ` [${p.value}]` : ''}: `;
         const answer = p.secret ? await promptSecret(question) : await prompt(question);
         params[p.name] = p.secret ? { value: answer, secret: true } : answer === '' && p.value !== undefined ? p.value : answer;

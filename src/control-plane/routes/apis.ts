@@ -6,7 +6,7 @@ import { apiBasePath } from '../../gateway/snapshot.js';
 import { ApiError, conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import {
-  HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
+  basePathOf, HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
 } from '../../store/repos/apis.js';
 import type { Environment, Organization } from '../../store/repos/organizations.js';
 import type { Component, Project } from '../../store/repos/projects.js';
@@ -14,7 +14,7 @@ import { newId } from '../../shared/crypto.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body } from '../schemas.js';
 import { holdsReference, malformedReferences } from '../snapshot/params.js';
-import { isHttpUrlValue } from '../snapshot/url.js';
+import { BACKEND_URL_RULE, isBackendUrl, isHttpUrlValue } from '../snapshot/url.js';
 import { checkPolicyConfig, defaultPhase, parsePolicyRef } from '../snapshot/policies.js';
 import { projectAccess } from './projects.js';
 
@@ -177,7 +177,7 @@ function normalizeBackendUrls(input: Record<string, string>, environments: Envir
     const key = `backendUrls.${env}`;
     if (!environments.some((e) => e.name === env)) fields[key] = `is not an environment of this organization (${environments.map((e) => e.name).join(', ')})`;
     else if (malformedReferences(url).length) fields[key] = 'has a malformed ${parameter} reference';
-    else if (!holdsReference(url) && !isHttpUrlValue(url)) fields[key] = 'must be an absolute http(s) URL';
+    else if (holdsReference(url) ? /[?#\s]/.test(url.replace(/\$\{[^}]*\}/g, '')) : !isBackendUrl(url.replace(/\/+$/, ''))) fields[key] = BACKEND_URL_RULE;
   }
   if (Object.keys(fields).length) throw invalid(`Invalid backend URLs: ${describe(fields)}`, fields);
   return Object.fromEntries(Object.entries(input).map(([k, v]) => [k, v.replace(/\/+$/, '')]));
@@ -245,8 +245,16 @@ async function buildApi(store: Store, access: ApiAccess, current: Api | undefine
     cors: body.cors !== undefined ? normalizeCors(body.cors) : current?.cors ?? null,
     policies: normalizePolicies(body.policies ?? current?.policies ?? [], resources, current?.policies),
   };
-  if (await store.apis.contextPathTaken(access.org.id, contextPath, version, access.component.id)) {
-    throw conflict(`Another API of this organization already serves ${contextPath} version ${version}`, { contextPath: 'is taken for this version' });
+  const other = await store.apis.overlapping(access.org.id, contextPath, version, access.component.id);
+  if (other) {
+    if (other.contextPath === contextPath && other.version === version) {
+      throw conflict(`Another API of this organization already serves ${contextPath} version ${version}`, { contextPath: 'is taken for this version' });
+    }
+    const component = await store.projects.componentById(access.org.id, other.id);
+    throw conflict(
+      `${basePathOf({ contextPath, version })} overlaps ${basePathOf(other)} (API ${component?.name ?? other.id}): one API's context path and version may not lie inside another's`,
+      { contextPath: `overlaps ${basePathOf(other)}` },
+    );
   }
   return {
     id: access.component.id, orgId: access.org.id, contextPath, version, visibility: def.visibility!, lifecycle: current?.lifecycle ?? 'created',

@@ -1,12 +1,14 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
-import { conflict, invalid, notFound } from '../../shared/errors.js';
-import type { Api, ApiRevision, RevisionDefinition } from '../../store/repos/apis.js';
-import type { Deployment } from '../../store/repos/deployments.js';
+import { isoNow } from '../../shared/clock.js';
+import { conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
+import { basePathOf, basePathsOverlap, type Api, type ApiRevision, type RevisionDefinition } from '../../store/repos/apis.js';
+import type { Deployment, StoredParam } from '../../store/repos/deployments.js';
 import type { Environment } from '../../store/repos/organizations.js';
 import { actorOf, type ControlPlaneDeps } from '../context.js';
 import { Body } from '../schemas.js';
 import { describeParams, openParams, PARAM_NAME, plainValues, sealParams, type ParamValue } from '../snapshot/params.js';
+import { trialDeployment } from '../snapshot/compile.js';
 import { checkParams, forcedSecretParams, requiredParams, resolveDeployment } from '../snapshot/resolve.js';
 import { ApiParams, apiComponentAccess, endpointUrl, loadApi, type ApiAccess } from './apis.js';
 
@@ -73,18 +75,63 @@ interface DeployRequest {
   revision: ApiRevision | RevisionDefinition;
   backendUrl: string;
   params: Record<string, ParamValue>;
+  /** Parameters stored sealed whatever the request says (secret in the environment promoted from). */
+  secretParams?: Iterable<string>;
   action: 'deployed' | 'promoted' | 'rolled_back';
 }
 
+/** Names of the stored parameters that are sealed (secret). */
+const sealedNames = (params: Record<string, StoredParam> | undefined): string[] => Object.keys(params ?? {}).filter((n) => 'sealed' in params![n]!);
+
 /**
- * Checks everything first (parameters, backend URL, policy configs resolved),
- * then in one transaction freezes the revision and makes the deployment the
- * active one. Any failure leaves the running deployment as it was.
+ * The gateway must serve what a deploy accepts. Refuses (the running
+ * deployment untouched) a base path overlapping another API of the
+ * organization deployed to this environment, and anything the gateway's own
+ * compiler would leave out of the environment's snapshot: this deployment,
+ * or an API it serves now whose routes this one would take.
+ */
+async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: DeployRequest, definition: RevisionDefinition, params: Record<string, ParamValue>): Promise<void> {
+  const active = await deps.store.deployments.activeInEnvironment(req.env.name);
+  for (const other of active) {
+    if (other.orgId !== access.org.id || other.apiId === api.id || !basePathsOverlap(other.definition, definition)) continue;
+    throw conflict(
+      `${basePathOf(definition)} overlaps ${basePathOf(other.definition)}, which API ${other.componentName} serves in "${req.env.name}": one API's context path and version may not lie inside another's`,
+      { contextPath: `overlaps ${basePathOf(other.definition)} (API ${other.componentName})` },
+    );
+  }
+  const now = isoNow(deps.clock);
+  const trial = await trialDeployment({
+    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock,
+    candidate: {
+      id: 'trial', orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name,
+      revisionId: 'trial', revisionNumber: 0, backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params),
+      status: 'active', deployedBy: access.user.email, createdAt: now, orgHandle: access.org.handle, componentName: access.component.name,
+      gatewayUrl: req.env.gatewayUrl, definition, firstDeployedAt: now,
+    },
+  });
+  if (trial.refused) {
+    const { path, message, conflictsWith } = trial.refused;
+    const text = `The gateway would not serve this deployment: ${path ? `${path}: ` : ''}${message}`;
+    const fields = path ? { [path]: message } : undefined;
+    throw conflictsWith ? conflict(text, fields) : unprocessable(text, fields);
+  }
+  const [displaced] = trial.displaced;
+  if (displaced) {
+    throw conflict(`This deployment would take routes from API ${displaced.name}, which the gateway serves in "${req.env.name}" now (${displaced.reason})`, { resources: `conflict with API ${displaced.name}` });
+  }
+}
+
+/**
+ * Checks everything first (parameters, backend URL, policy configs resolved,
+ * and that the gateway would serve it), then in one transaction freezes the
+ * revision and makes the deployment the active one. Any failure leaves the
+ * running deployment as it was.
  */
 async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: DeployRequest): Promise<Deployment> {
   const definition = 'definition' in req.revision ? req.revision.definition : req.revision;
-  const params = checkParams(definition, req.backendUrl, req.params);
+  const params = checkParams(definition, req.backendUrl, req.params, req.secretParams);
   resolveDeployment(definition, req.backendUrl, plainValues(params));
+  await checkServed(deps, access, api, req, definition, params);
   const deployment = await deps.store.transaction(async (tx) => {
     const revision = 'definition' in req.revision ? req.revision : (await tx.apis.ensureRevision(access.org.id, api.id, definition, access.user.email)).revision;
     const d = await tx.deployments.activate({
@@ -99,6 +146,26 @@ async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: 
   });
   deps.onRuntimeChange?.(access.org.id);
   return deployment;
+}
+
+/**
+ * The deployment that was active before the current one, walking the history
+ * oldest first as a stack: a deployment that runs what an earlier one on the
+ * stack ran (same revision, backend URL and values; a rollback, or the same
+ * deploy again) returns to it, dropping what came after; anything else is
+ * pushed. The entry under the top is the target, so rolling back twice goes
+ * two steps back instead of returning to the version just left.
+ */
+function previouslyActive(history: Deployment[], open: (d: Deployment) => Record<string, ParamValue>): Deployment | undefined {
+  const stateOf = (d: Deployment) => JSON.stringify([d.revisionId, d.backendUrl, Object.entries(open(d)).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))]);
+  const stack: { state: string; deployment: Deployment }[] = [];
+  for (const d of [...history].reverse()) {
+    const state = stateOf(d);
+    const seen = stack.findIndex((e) => e.state === state);
+    if (seen >= 0) stack.length = seen + 1;
+    else stack.push({ state, deployment: d });
+  }
+  return stack.at(-2)?.deployment;
 }
 
 /** The environment after `from` in the promotion chain. */
@@ -191,7 +258,9 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const { source, target } = await nextEnvironment(deps, access, request.query.from);
     const revision = await activeRevision(deps, access, api, source);
     const backendUrl = api.backendUrls[target.name] ?? null;
+    // Secret: forced by a policy setting, secret in the source environment, or stored sealed in the target already.
     const forced = forcedSecretParams(revision.definition);
+    for (const name of sealedNames((await store.deployments.active(access.org.id, api.id, source.id))?.params)) forced.add(name);
     const current = await store.deployments.active(access.org.id, api.id, target.id);
     return {
       from: source.name, to: target.name, revision: revision.number, backendUrl,
@@ -219,14 +288,15 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const api = await loadApi(store, access);
     const { source, target } = await nextEnvironment(deps, access, request.body.from);
     const revision = await activeRevision(deps, access, api, source);
-    const d = await deploy(deps, access, api, { env: target, revision, backendUrl: backendUrlFor(api, target, request.body.backendUrl), params: toParamValues(request.body.params), action: 'promoted' });
+    const secretParams = sealedNames((await store.deployments.active(access.org.id, api.id, source.id))?.params);
+    const d = await deploy(deps, access, api, { env: target, revision, backendUrl: backendUrlFor(api, target, request.body.backendUrl), params: toParamValues(request.body.params), secretParams, action: 'promoted' });
     return reply.code(201).send(deploymentView(access, api, target, d));
   });
 
   app.post(`${base}/rollback`, {
     schema: {
       tags: ['deployments'],
-      summary: 'Redeploy an earlier deployment of an environment, with the values it had there (default: the one before the active one; `revision`: the latest with that revision)',
+      summary: 'Redeploy an earlier deployment of an environment, with the values it had there (default: the one that was active before what runs now, so repeated rollbacks keep going back; `revision`: the latest with that revision)',
       params: ApiParams,
       body: Body({ environment: Type.String(), revision: Type.Optional(Type.Integer({ minimum: 1 })) }),
       response: { 201: DeploymentView },
@@ -237,7 +307,9 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const env = await environmentOf(deps, access, request.body.environment);
     const history = await store.deployments.history(access.org.id, api.id, env.id);
     const wanted = request.body.revision;
-    const earlier = history.find((d) => d.status !== 'active' && (wanted === undefined || d.revisionNumber === wanted));
+    const earlier = wanted === undefined
+      ? previouslyActive(history, (d) => openParams(deps.masterKey, api.id, env.id, d.params))
+      : history.find((d) => d.status !== 'active' && d.revisionNumber === wanted);
     if (!earlier) {
       throw conflict(wanted === undefined
         ? `"${env.name}" has no earlier deployment to roll back to`

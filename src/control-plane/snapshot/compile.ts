@@ -1,16 +1,17 @@
-import { findPolicy, secretPaths } from '../../gateway/policies/index.js';
+import { compileSnapshot, type SkippedEntry } from '../../gateway/compile.js';
+import { secretPaths } from '../../gateway/policies/index.js';
 import {
-  gatewayAudience, SEALED_SECRET_CONTEXT, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient,
+  emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient,
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
 } from '../../gateway/snapshot.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';
 import { sha256, type MasterKey } from '../../shared/crypto.js';
-import type { Logger } from '../../shared/logger.js';
+import { createLogger, type Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
 import { canonicalJson, resourceKey } from '../../store/repos/apis.js';
 import type { ActiveDeployment } from '../../store/repos/deployments.js';
-import { openParams, plainValues } from './params.js';
+import { openParams, plainValues, referencedParams } from './params.js';
 import { resolveDeployment, type ResolvedPolicy } from './resolve.js';
 
 /**
@@ -42,19 +43,49 @@ export interface CompiledRuntime {
   idpConfigs: Map<string, IdpVerificationConfig>;
 }
 
+/**
+ * A string a secret went into: a setting the policy marks secret, or any
+ * string a secret parameter was substituted into (a header value, the backend
+ * URL, …). Sealed for the snapshot by `sealSecrets`; in the digest it counts
+ * as its value.
+ */
+class SecretText {
+  constructor(readonly value: string) {}
+}
+
+/**
+ * Wraps in `SecretText` every string of a resolved config (`resolved`, with
+ * defaults applied) whose template (`template`, the config as attached, at
+ * the same place) references a secret parameter, or that sits at a path the
+ * policy marks secret.
+ */
+function markSecrets(resolved: unknown, template: unknown, isSecretTemplate: (t: unknown) => boolean, secretAt: ReadonlySet<string>, path: string): unknown {
+  if (typeof resolved === 'string') return secretAt.has(path) || isSecretTemplate(template) ? new SecretText(resolved) : resolved;
+  if (Array.isArray(resolved)) return resolved.map((v, i) => markSecrets(v, Array.isArray(template) ? template[i] : undefined, isSecretTemplate, secretAt, `${path}[]`));
+  if (resolved !== null && typeof resolved === 'object') {
+    const t = template !== null && typeof template === 'object' && !Array.isArray(template) ? (template as Record<string, unknown>) : {};
+    return Object.fromEntries(Object.entries(resolved).map(([k, v]) => [k, markSecrets(v, t[k], isSecretTemplate, secretAt, path ? `${path}.${k}` : k)]));
+  }
+  return resolved;
+}
+
 function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
-  const values = plainValues(openParams(masterKey, d.apiId, d.environmentId, d.params));
-  const resolved = resolveDeployment(d.definition, d.backendUrl, values);
+  const params = openParams(masterKey, d.apiId, d.environmentId, d.params);
+  const resolved = resolveDeployment(d.definition, d.backendUrl, plainValues(params));
+  const secretNames = new Set(Object.keys(params).filter((n) => params[n]!.secret));
+  const isSecretTemplate = (t: unknown): boolean => typeof t === 'string' && [...referencedParams(t)].some((n) => secretNames.has(n));
   const { definition } = d;
+  const configs = new Map(resolved.policies.map((p) => [p, markSecrets(p.config, p.attachment.config, isSecretTemplate, new Set(secretPaths(p.ref.schema)), '') as Record<string, unknown>]));
   const policiesFor = (key: string): SnapshotPolicyInstance[] => resolved.policies
     .filter((p) => p.attachment.resources === 'all' || p.attachment.resources.includes(key))
-    .map((p: ResolvedPolicy) => ({ name: p.ref.name, version: p.ref.version, phase: p.attachment.phase, config: p.config }));
+    .map((p: ResolvedPolicy) => ({ name: p.ref.name, version: p.ref.version, phase: p.attachment.phase, config: configs.get(p)! }));
   const resources: SnapshotResource[] = definition.resources.map((r) => ({
     method: r.method, path: r.path, security: { oauth2: r.security.oauth2, scopes: [...r.security.scopes] }, policies: policiesFor(resourceKey(r)),
   }));
   return {
     id: d.apiId, orgId: d.orgId, orgHandle: d.orgHandle, name: d.componentName,
-    contextPath: definition.contextPath, version: definition.version, backendUrl: resolved.backendUrl,
+    contextPath: definition.contextPath, version: definition.version,
+    backendUrl: isSecretTemplate(d.backendUrl) ? (new SecretText(resolved.backendUrl) as unknown as string) : resolved.backendUrl,
     audience: gatewayAudience(d.orgId, d.environment),
     cors: definition.cors && {
       allowOrigins: definition.cors.allowOrigins, allowMethods: definition.cors.allowMethods, allowHeaders: definition.cors.allowHeaders,
@@ -64,37 +95,45 @@ function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
   };
 }
 
-/** Replaces every value the policy marks secret with `{"$sealed": …}` so the snapshot (and its file on disk) holds no secret in clear. */
+/**
+ * Replaces every `SecretText` with `{"$sealed": …}` so the snapshot (and its
+ * file on disk) holds no secret in clear; the gateway opens them when it
+ * loads the snapshot.
+ */
 function sealSecrets(apis: SnapshotApi[], masterKey: MasterKey): SnapshotApi[] {
-  const sealed = new Map<unknown, unknown>();
-  const seal = (config: Record<string, unknown>, paths: string[]): Record<string, unknown> => {
-    if (!paths.length) return config;
-    const out = structuredClone(config);
-    for (const path of paths) {
-      const keys = path.split('.');
-      const last = keys.pop()!;
-      const parent = keys.reduce<Record<string, unknown> | undefined>((o, k) => (o && typeof o[k] === 'object' ? (o[k] as Record<string, unknown>) : undefined), out);
-      const value = parent?.[last];
-      if (typeof value !== 'string') continue;
-      // One ciphertext per distinct value and compile, so resources sharing a policy share its sealed value.
-      if (!sealed.has(value)) sealed.set(value, { $sealed: masterKey.encrypt(value, SEALED_SECRET_CONTEXT) });
-      parent![last] = sealed.get(value);
+  // One ciphertext per distinct value and compile, so resources sharing a policy share its sealed value.
+  const sealed = new Map<string, { $sealed: string }>();
+  const seal = (value: unknown): unknown => {
+    if (value instanceof SecretText) {
+      let out = sealed.get(value.value);
+      if (!out) sealed.set(value.value, (out = { $sealed: masterKey.encrypt(value.value, SEALED_SECRET_CONTEXT) }));
+      return out;
     }
-    return out;
+    if (Array.isArray(value)) return value.map(seal);
+    if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, seal(v)]));
+    return value;
   };
-  return apis.map((api) => ({
-    ...api,
-    resources: api.resources.map((r) => ({
-      ...r,
-      policies: r.policies.map((p) => ({ ...p, config: seal(p.config, secretPathsOf(p)) })),
-    })),
-  }));
+  return apis.map((api) => seal(api) as SnapshotApi);
 }
 
-const secretPathsOf = (p: SnapshotPolicyInstance): string[] => {
-  const def = findPolicy(p.name, p.version);
-  return def ? secretPaths(def.schema) : [];
-};
+/** Snapshot order: by the API's first deployment to the environment, so between two APIs claiming one route the earlier keeps it. */
+const byFirstDeployment = (a: ActiveDeployment, b: ActiveDeployment): number =>
+  a.firstDeployedAt < b.firstDeployedAt ? -1 : a.firstDeployedAt > b.firstDeployedAt ? 1 : a.apiId < b.apiId ? -1 : a.apiId > b.apiId ? 1 : 0;
+
+/** Compiles deployments in snapshot order; one that no longer compiles is listed in `skipped` and left out. */
+function compileDeployments(deployments: ActiveDeployment[], masterKey: MasterKey): { apis: SnapshotApi[]; skipped: CompiledRuntime['skipped'] } {
+  const apis: SnapshotApi[] = [];
+  const skipped: CompiledRuntime['skipped'] = [];
+  for (const d of [...deployments].sort(byFirstDeployment)) {
+    try {
+      apis.push(compileApi(d, masterKey));
+    } catch (error) {
+      const reason = error instanceof Error ? error.message : String(error);
+      skipped.push({ apiId: d.apiId, orgId: d.orgId, reason });
+    }
+  }
+  return { apis, skipped };
+}
 
 /** Keys per IdP carried in the snapshot (a JWKS rarely has more than a handful). */
 const MAX_SNAPSHOT_IDP_KEYS = 20;
@@ -106,17 +145,7 @@ const snapshotJwks = (saved: PersistedKeys | undefined): Pick<SnapshotIdentityPr
 export async function compileRuntimeSnapshot(options: CompileOptions): Promise<CompiledRuntime> {
   const { store, masterKey, environment, clock } = options;
   const nowIso = isoNow(clock);
-  const skipped: CompiledRuntime['skipped'] = [];
-
-  const apis: SnapshotApi[] = [];
-  for (const d of await store.deployments.activeInEnvironment(environment)) {
-    try {
-      apis.push(compileApi(d, masterKey));
-    } catch (error) {
-      const reason = error instanceof Error ? error.message : String(error);
-      skipped.push({ apiId: d.apiId, orgId: d.orgId, reason });
-    }
-  }
+  const { apis, skipped } = compileDeployments(await store.deployments.activeInEnvironment(environment), masterKey);
   const served = new Set(apis.map((a) => a.id));
 
   const subscriptions: Record<string, string[]> = {};
@@ -168,4 +197,65 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
     get snapshot() { return (sealed ??= { ...content, version: 0, generatedAt: nowIso, apis: sealSecrets(apis, masterKey) }); },
     digest, skipped, idpConfigs,
   };
+}
+
+// ---------------------------------------------------------------------------
+// Deploy-time trial: would the gateway serve it?
+
+export interface TrialOptions {
+  store: Store;
+  masterKey: MasterKey;
+  issuer: string;
+  /** Environment name. */
+  environment: string;
+  clock: Clock;
+  /** The deployment about to be made active (params sealed as they will be stored). */
+  candidate: ActiveDeployment;
+}
+
+export interface TrialOutcome {
+  /** Why the gateway would leave the candidate out: the path inside the API (`resources[0].policies[1]`, absent for the whole API) and the problem. */
+  refused?: { path?: string; message: string; conflictsWith?: { apiId: string; name: string } };
+  /** APIs the gateway would leave out because the candidate takes their routes (only possible for APIs it lists after the candidate). */
+  displaced: { apiId: string; name: string; reason: string }[];
+}
+
+const quiet = createLogger('silent');
+
+/**
+ * Compiles the environment's APIs as the snapshot would hold them, with
+ * `candidate` in place of its API's active deployment, and loads them with
+ * the gateway's own compiler. Nothing is published: this only tells whether
+ * the gateway would serve the candidate, and whether it would push another
+ * API out.
+ */
+export async function trialDeployment(options: TrialOptions): Promise<TrialOutcome> {
+  const { store, masterKey, environment, candidate: given } = options;
+  const active = await store.deployments.activeInEnvironment(environment);
+  const same = (d: ActiveDeployment) => d.apiId === given.apiId && d.environmentId === given.environmentId;
+  const candidate = { ...given, firstDeployedAt: active.find(same)?.firstDeployedAt ?? given.firstDeployedAt };
+  const { apis, skipped } = compileDeployments([...active.filter((d) => !same(d)), candidate], masterKey);
+  const own = skipped.find((s) => s.apiId === candidate.apiId);
+  if (own) return { refused: { message: own.reason }, displaced: [] };
+  const objects = new Map<string, unknown>();
+  const gateway = compileSnapshot({ ...emptySnapshot(environment, options.issuer, 0, isoNow(options.clock)), apis: sealSecrets(apis, masterKey) }, {
+    environment, clock: options.clock, logger: quiet,
+    shared: <T>(key: string, create: () => T): T => (objects.has(key) ? objects.get(key) : (objects.set(key, create()), objects.get(key))) as T,
+    openSecret: (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT),
+  });
+  const nameOf = (id: string) => apis.find((a) => a.id === id)?.name ?? id;
+  /** `apis[3].resources[0]: problem` → path `resources[0]` and the problem, with API ids named. */
+  const split = (s: SkippedEntry): { path?: string; message: string } => {
+    const colon = s.reason.indexOf(': ');
+    const full = colon < 0 ? s.at : s.reason.slice(0, colon);
+    const message = (colon < 0 ? s.reason : s.reason.slice(colon + 2)).replace(/\bAPI (\S+)$/, (_, id: string) => `API ${nameOf(id)}`);
+    return { ...(full.startsWith(`${s.at}.`) && { path: full.slice(s.at.length + 1) }), message };
+  };
+  const displaced = gateway.skipped
+    .filter((s) => s.kind === 'api' && s.conflictsWith === candidate.apiId && s.id !== undefined)
+    .map((s) => { const { path, message } = split(s); return { apiId: s.id!, name: nameOf(s.id!), reason: path ? `${path}: ${message}` : message }; });
+  const mine = gateway.skipped.find((s) => s.kind === 'api' && s.id === candidate.apiId);
+  if (!mine) return { displaced };
+  const conflictsWith = mine.conflictsWith === undefined ? undefined : { apiId: mine.conflictsWith, name: nameOf(mine.conflictsWith) };
+  return { refused: { ...split(mine), ...(conflictsWith && { conflictsWith }) }, displaced };
 }

@@ -1,6 +1,6 @@
 import { ConfigError, invalid, unprocessable } from '../../shared/errors.js';
 import type { PolicyAttachment, RevisionDefinition } from '../../store/repos/apis.js';
-import { isHttpUrlValue } from './url.js';
+import { BACKEND_URL_RULE, isBackendUrl } from './url.js';
 import { referencedParams, type ParamValue } from './params.js';
 import { parsePolicyRef, resolvePolicyConfig, secretParamsOf, validateResolved, type PolicyRef } from './policies.js';
 
@@ -30,12 +30,16 @@ export function forcedSecretParams(definition: RevisionDefinition): Set<string> 
   return names;
 }
 
+/** Control characters other than tab (which header values allow). */
+const CONTROL = /[\x00-\x08\x0a-\x1f\x7f]/;
+
 /**
- * Checks the values given for a deploy: exactly the referenced parameters.
- * Returns them with the secret flag forced on where a policy setting marked
- * secret uses them.
+ * Checks the values given for a deploy: exactly the referenced parameters,
+ * none holding a line break or another control character. Returns them with
+ * the secret flag forced on where a policy setting marked secret uses them,
+ * and for the names in `alsoSecret` (secret in the environment promoted from).
  */
-export function checkParams(definition: RevisionDefinition, backendUrl: string, given: Record<string, ParamValue>): Record<string, ParamValue> {
+export function checkParams(definition: RevisionDefinition, backendUrl: string, given: Record<string, ParamValue>, alsoSecret: Iterable<string> = []): Record<string, ParamValue> {
   const required = requiredParams(definition, backendUrl);
   const missing = required.filter((n) => given[n] === undefined);
   if (missing.length) {
@@ -45,7 +49,14 @@ export function checkParams(definition: RevisionDefinition, backendUrl: string, 
   if (unknown.length) {
     throw invalid(`Parameters not used by this revision: ${unknown.join(', ')}`, Object.fromEntries(unknown.map((n) => [`params.${n}`, 'is not referenced by this revision'])));
   }
+  // A line break in a value would split a header (or a URL) the gateway builds from it: refused before anything else.
+  const broken = Object.keys(given).filter((n) => CONTROL.test(given[n]!.value));
+  if (broken.length) {
+    throw invalid(`Parameter values must not contain line breaks (CR, LF) or other control characters: ${broken.join(', ')}`,
+      Object.fromEntries(broken.map((n) => [`params.${n}`, 'must not contain line breaks (CR, LF) or other control characters'])));
+  }
   const forced = forcedSecretParams(definition);
+  for (const n of alsoSecret) forced.add(n);
   return Object.fromEntries(Object.entries(given).map(([n, p]) => [n, { value: p.value, secret: p.secret || forced.has(n) }]));
 }
 
@@ -56,9 +67,7 @@ export function checkParams(definition: RevisionDefinition, backendUrl: string, 
  */
 export function resolveDeployment(definition: RevisionDefinition, backendUrlTemplate: string, values: Record<string, string>): ResolvedDeployment {
   const backendUrl = backendUrlTemplate.replace(/\$\{([^}]+)\}/g, (_, name: string) => values[name] ?? '').replace(/\/+$/, '');
-  if (!isHttpUrlValue(backendUrl)) {
-    throw unprocessable('The backend URL must be an absolute http(s) URL without credentials', { backendUrl: 'must be an absolute http(s) URL' });
-  }
+  if (!isBackendUrl(backendUrl)) throw unprocessable(`The backend URL ${BACKEND_URL_RULE}`, { backendUrl: BACKEND_URL_RULE });
   const policies = definition.policies.map((attachment, i): ResolvedPolicy => {
     const ref = parsePolicyRef(attachment.policy);
     if (typeof ref === 'string') throw unprocessable(`policies[${i}].policy: ${ref}`, { [`policies[${i}].policy`]: ref });

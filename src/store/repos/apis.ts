@@ -90,6 +90,22 @@ export interface ApiTables {
 
 export const resourceKey = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
 
+type BasePathParts = Pick<RevisionDefinition, 'contextPath' | 'version'>;
+
+/** `/orders/v1` for context path `/orders` and version `v1`: where the API's routes start, below the organization's handle. */
+export const basePathOf = (a: BasePathParts): string => `${a.contextPath}/${a.version}`;
+
+/**
+ * Two APIs of one organization overlap when their base paths are equal or one
+ * lies inside the other segment-wise (`/orders/v1` and `/orders/v1/x`): their
+ * routes could collide, and the inner one would shadow the outer's parameters.
+ */
+export function basePathsOverlap(a: BasePathParts, b: BasePathParts): boolean {
+  const x = basePathOf(a);
+  const y = basePathOf(b);
+  return x === y || x.startsWith(`${y}/`) || y.startsWith(`${x}/`);
+}
+
 const toApi = (r: Database['apis']): Api => ({
   id: r.component_id, orgId: r.org_id, contextPath: r.context_path, version: r.version,
   visibility: r.visibility as Visibility, lifecycle: r.lifecycle as Lifecycle,
@@ -150,9 +166,16 @@ export class ApiRepo {
     return (await q.orderBy('context_path').orderBy('version').execute()).map(toApi);
   }
 
-  async contextPathTaken(orgId: string, contextPath: string, version: string, exceptId: string): Promise<boolean> {
-    return !!(await this.db.selectFrom('apis').select('component_id').where('org_id', '=', orgId).where('context_path', '=', contextPath)
-      .where('version', '=', version).where('component_id', '!=', exceptId).executeTakeFirst());
+  /**
+   * Another API of the organization whose base path (`contextPath/version`)
+   * equals this one or lies inside it or around it (`/orders` + `v1` and
+   * `/orders/v1` + `x`): the exact match first.
+   */
+  async overlapping(orgId: string, contextPath: string, version: string, exceptId: string): Promise<Api | undefined> {
+    const rows = await this.db.selectFrom('apis').selectAll().where('org_id', '=', orgId).where('component_id', '!=', exceptId).orderBy('context_path').execute();
+    const mine = { contextPath, version };
+    const hits = rows.map(toApi).filter((a) => basePathsOverlap(a, mine));
+    return hits.find((a) => a.contextPath === contextPath && a.version === version) ?? hits[0];
   }
 
   /** Returns the latest revision when its definition equals `definition`, else stores a new one. */

@@ -31,6 +31,8 @@ export interface ActiveDeployment extends Deployment {
   componentName: string;
   gatewayUrl: string;
   definition: RevisionDefinition;
+  /** When the API was first deployed to this environment (any deployment since, rollbacks included, keeps it). */
+  firstDeployedAt: string;
 }
 
 export interface DeploymentTables {
@@ -92,7 +94,7 @@ export class DeploymentRepo {
     return r && toDeployment(r);
   }
 
-  /** Every active deployment in environments named `environment`, in every organization (for the runtime snapshot). */
+  /** Every active deployment in environments named `environment`, in every organization (for the runtime snapshot), with when its API was first deployed there. */
   async activeInEnvironment(environment: string): Promise<ActiveDeployment[]> {
     const rows = await this.db.selectFrom('deployments')
       .innerJoin('api_revisions', 'api_revisions.id', 'deployments.revision_id')
@@ -101,11 +103,13 @@ export class DeploymentRepo {
       .innerJoin('environments', 'environments.id', 'deployments.environment_id')
       .selectAll('deployments')
       .select(['api_revisions.definition', 'organizations.handle as org_handle', 'components.name as component_name', 'environments.gateway_url'])
+      .select((eb) => eb.selectFrom('deployments as first').select((f) => f.fn.min('first.created_at').as('at'))
+        .whereRef('first.api_id', '=', 'deployments.api_id').whereRef('first.environment_id', '=', 'deployments.environment_id').as('first_deployed_at'))
       .where('deployments.environment', '=', environment).where('deployments.status', '=', 'active')
       .orderBy('deployments.org_id').orderBy('deployments.api_id').execute();
     return rows.map((r) => ({
       ...toDeployment(r), orgHandle: r.org_handle, componentName: r.component_name, gatewayUrl: r.gateway_url,
-      definition: JSON.parse(r.definition) as RevisionDefinition,
+      definition: JSON.parse(r.definition) as RevisionDefinition, firstDeployedAt: String(r.first_deployed_at ?? r.created_at),
     }));
   }
 }
