@@ -1,28 +1,17 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture } from './setup.js';
-
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 let platform: TestPlatform;
 beforeAll(async () => { platform = await startTestPlatform(); });
 afterAll(async () => { await platform?.close(); });
 
-interface Run { code: number; stdout: string; stderr: string }
-
 /** The real executable as a child process, pointed at the test platform with the admin's token. */
-function cli(org: string, ...args: string[]): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-  Object.assign(env, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: org, DRAWBRIDGE_CLI_CONFIG: join(platform.dataDir, 'cli.json') });
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+function cli(org: string, ...args: string[]): Promise<CliRun> {
+  return runCli(args, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: org, DRAWBRIDGE_CLI_CONFIG: join(platform.dataDir, 'cli.json') });
 }
 
 it('defines, imports, publishes, deploys, promotes, rolls back and lists deployments from the command line', async () => {
@@ -66,7 +55,7 @@ it('defines, imports, publishes, deploys, promotes, rolls back and lists deploym
   const bad = await cli(f.org, 'api', 'deploy', 'orders', '--env', 'production', '--param', 'host=bad host');
   expect(bad.code).toBe(1);
   expect(bad.stderr).toBe('Error: The backend URL must be an absolute http(s) URL without credentials, query or fragment\n  backendUrl: must be an absolute http(s) URL without credentials, query or fragment\n');
-});
+}, 120_000); // many sequential CLI processes: slow on a loaded machine
 
 it('subscribes an application from the command line', async () => {
   const f = await apiProxyFixture(platform);

@@ -1,32 +1,20 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 let p: TestPlatform;
 let dir: string;
 let configFile: string;
 
-interface Run { code: number; stdout: string; stderr: string }
-
 /** Runs the real executable as a child process (asynchronously: the platform under test lives in this process). */
-function cli(...args: string[]): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-  env.DRAWBRIDGE_CLI_CONFIG = configFile;
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
-      done({ code, stdout, stderr });
-    });
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { DRAWBRIDGE_CLI_CONFIG: configFile });
 }
 
-const json = <T = any>(run: Run): T => {
+const json = <T = any>(run: CliRun): T => {
   expect(run.stderr).toBe('');
   expect(run.code).toBe(0);
   return JSON.parse(run.stdout) as T;
@@ -119,7 +107,7 @@ describe('drawbridge CLI', () => {
     expect((await cli('member', 'remove', 'cli-dev@example.com')).stdout).toBe('Removed cli-dev@example.com from cli-works\n');
     const last = await cli('member', 'remove', 'admin');
     expect([last.code, last.stderr]).toEqual([1, 'Error: An organization needs at least one admin: make another member admin first\n']);
-  });
+  }, 120_000); // many sequential CLI processes: slow on a loaded machine
 
   it('deletes a component', async () => {
     expect((await cli('component', 'delete', 'mobile-app')).stdout).toBe('Deleted component mobile-app from project default\n');

@@ -1,10 +1,7 @@
-import { execFile } from 'node:child_process';
-import { resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
-
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 describe('drawbridge idp', () => {
   let platform: TestPlatform;
@@ -12,15 +9,8 @@ describe('drawbridge idp', () => {
   let org: string;
 
   /** Runs the real executable asynchronously (the platform lives in this process). */
-  function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-    Object.assign(env, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: org, DRAWBRIDGE_CLI_CONFIG: '/nonexistent/cli.json' });
-    return new Promise((done) => {
-      execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
+  function cli(args: string[]): Promise<CliRun> {
+    return runCli(args, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: org, DRAWBRIDGE_CLI_CONFIG: '/nonexistent/cli.json' });
   }
 
   beforeAll(async () => {

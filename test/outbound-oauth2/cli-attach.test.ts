@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, type ApiFixture } from '../apis/setup.js';
 import { startCountingIdp, startTokenBackend, type CountingIdp, type TokenBackend } from './helpers.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 /**
  * `drawbridge api attach` attaches outbound-oauth2@1.0.1 to two of an API's
@@ -12,11 +12,8 @@ import { startCountingIdp, startTokenBackend, type CountingIdp, type TokenBacken
  * a token of the backend's IdP, and the third goes without one.
  */
 
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
 const CLI_TIMEOUT = 90_000;
 const CLIENT = { id: 'orders-gw', secret: 'cli-secret-5d0c3e9a71b24f86' };
-
-interface Run { code: number; stdout: string; stderr: string }
 
 describe('outbound-oauth2 attached from the CLI to some resources', () => {
   let platform: TestPlatform;
@@ -25,15 +22,8 @@ describe('outbound-oauth2 attached from the CLI to some resources', () => {
   let f: ApiFixture;
 
   /** The real executable, pointed at the test platform with the admin's token. */
-  const cli = (...args: string[]): Promise<Run> => {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-    Object.assign(env, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: f.org, DRAWBRIDGE_CLI_CONFIG: join(platform.dataDir, 'cli.json') });
-    return new Promise((done) => {
-      execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
+  const cli = (...args: string[]): Promise<CliRun> => {
+    return runCli(args, { DRAWBRIDGE_URL: platform.url, DRAWBRIDGE_TOKEN: platform.admin.token!, DRAWBRIDGE_ORG: f.org, DRAWBRIDGE_CLI_CONFIG: join(platform.dataDir, 'cli.json') });
   };
 
   beforeAll(async () => {

@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Api, TestPlatform } from '../helpers/platform.js';
 import { echoBackend, portalOrg, publishedApi, startPortalPlatform, type PortalOrg } from './setup.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 /**
  * Who may subscribe, unsubscribe and connect which application, by every
@@ -16,7 +16,6 @@ import { echoBackend, portalOrg, publishedApi, startPortalPlatform, type PortalO
  */
 
 const CLI_TIMEOUT = 90_000;
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
 
 const NOT_OWNER = { code: 'forbidden', message: 'Only the application\'s owner or an organization admin can change it' };
 const API_NOT_FOUND = { code: 'not_found', message: 'API not found' };
@@ -189,17 +188,8 @@ describe('connections remove only what they made', () => {
   });
 });
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(...args: string[]): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-  env.DRAWBRIDGE_CLI_CONFIG = join(dir, 'cli.json');
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { DRAWBRIDGE_CLI_CONFIG: join(dir, 'cli.json') });
 }
 
 describe('CLI', () => {

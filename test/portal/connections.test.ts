@@ -1,10 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { TestPlatform } from '../helpers/platform.js';
 import { echoBackend, portalOrg, publishedApi, startPortalPlatform, type PortalOrg } from './setup.js';
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 /**
  * Connections: a consumer connects to an API and gets parameters that are
@@ -15,7 +15,6 @@ import { echoBackend, portalOrg, publishedApi, startPortalPlatform, type PortalO
 
 /** Each CLI run starts node + tsx; on a busy 2-core machine that takes seconds. */
 const CLI_TIMEOUT = 90_000;
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
 
 let platform: TestPlatform;
 let backend: Awaited<ReturnType<typeof echoBackend>>;
@@ -23,17 +22,8 @@ let org: PortalOrg;
 let orders: { id: string; ref: string };
 let dir: string;
 
-interface Run { code: number; stdout: string; stderr: string }
-
-function cli(...args: string[]): Promise<Run> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-  env.DRAWBRIDGE_CLI_CONFIG = join(dir, 'cli.json');
-  return new Promise((done) => {
-    execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-      done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-    });
-  });
+function cli(...args: string[]): Promise<CliRun> {
+  return runCli(args, { DRAWBRIDGE_CLI_CONFIG: join(dir, 'cli.json') });
 }
 
 /** What a client does with nothing but the connection parameters: get a token, call the service. */

@@ -1,14 +1,10 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createLocalJWKSet, decodeProtectedHeader, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from './fixture.js';
-
-const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
-
-interface Run { code: number; stdout: string; stderr: string }
+import { runCli, type CliRun } from '../helpers/cli.js';
 
 describe('drawbridge keys and drawbridge token', () => {
   let p: TestPlatform;
@@ -17,17 +13,10 @@ describe('drawbridge keys and drawbridge token', () => {
   let org: string;
 
   /** Runs the real executable (asynchronously: the platform under test lives in this process). */
-  function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<Run> {
-    const env: Record<string, string> = {};
-    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
-    Object.assign(env, { DRAWBRIDGE_CLI_CONFIG: configFile }, extraEnv);
-    return new Promise((done) => {
-      execFile(process.execPath, [BIN, ...args], { env, timeout: 30_000 }, (error, stdout, stderr) => {
-        done({ code: error ? (typeof error.code === 'number' ? error.code : 1) : 0, stdout, stderr });
-      });
-    });
+  function cli(args: string[], extraEnv: Record<string, string> = {}): Promise<CliRun> {
+    return runCli(args, { DRAWBRIDGE_CLI_CONFIG: configFile, ...extraEnv });
   }
-  const json = (run: Run) => {
+  const json = (run: CliRun) => {
     expect(run.stderr).toBe('');
     expect(run.code).toBe(0);
     return JSON.parse(run.stdout);
