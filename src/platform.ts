@@ -56,6 +56,12 @@ export async function bootstrapAdmin(store: Store, config: Config): Promise<{ cr
   return { created: true, password: config.adminPassword ? undefined : password };
 }
 
+/** Waits for every promise; then rejects with the first failure, if any. */
+async function settleAll(promises: Promise<unknown>[]): Promise<void> {
+  const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) throw failed.reason;
+}
+
 /** Starts the whole platform in one process: control plane API and (as they are added) token service and gateways. */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   const clock = options.clock ?? systemClock;
@@ -72,11 +78,19 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
     const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys });
-    closers.unshift(() => runtime.close());
+    const closeRuntime = () => runtime.close();
+    closers.unshift(closeRuntime);
     deps.onRuntimeChange = () => runtime.publisher.notify();
     const app = await buildServer(deps, { mount: [tokenService(deps, keys)] });
     await app.listen({ port: config.port, host: config.host });
-    closers.unshift(() => app.close());
+    // Every listener (control plane and each gateway) stops accepting at the same moment: closed one
+    // after the other, the later ones would keep taking new connections while the first waits for its
+    // requests in flight. Each lets its own requests in flight finish; the store closes only after all.
+    // (`runtime.close()` afterwards finds the publisher and gateways closed already.)
+    closers.splice(closers.indexOf(closeRuntime), 1, async () => {
+      await settleAll([app.close(), runtime.publisher.close(), ...runtime.gateways.map((gw) => gw.close())]);
+      await closeRuntime();
+    });
     const { port } = app.server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
     // Only now, with every listener bound, is the first admin created: a start that fails
