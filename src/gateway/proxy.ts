@@ -23,30 +23,36 @@ function connectionListed(value: string | string[] | undefined): Set<string> | u
   return names.length ? new Set(names) : undefined;
 }
 
-export interface ForwardInfo {
-  clientIp: string | undefined;
-  proto: 'http' | 'https';
-  requestId: string;
-}
-
 /**
  * Headers for the backend: the consumer's minus hop-by-hop, `Connection`-listed,
  * `Host`, `Authorization` (the consumer's token never reaches a backend) and
- * any `X-Forwarded-*` it sent (replaced, except `X-Forwarded-For`, appended to).
+ * the `X-Forwarded-*` it sent. Those are believed only from a trusted proxy
+ * (`trustedPeer`, decided once per connection): then `X-Forwarded-For` is
+ * appended to and its `X-Forwarded-Proto`/`-Host` kept; from anyone else
+ * `X-Forwarded-For` is the peer address and Proto/Host are the gateway's own
+ * view (`proto`, the `Host` header). Positional arguments: no object per request.
  */
-export function upstreamHeaders(incoming: IncomingHttpHeaders, info: ForwardInfo): HeaderMap {
+export function upstreamHeaders(incoming: IncomingHttpHeaders, clientIp: string | undefined, trustedPeer: boolean, proto: 'http' | 'https', requestId: string): HeaderMap {
   const listed = connectionListed(incoming.connection);
   const out: HeaderMap = {};
   for (const name in incoming) {
     if (REQUEST_DROPPED.has(name) || (listed !== undefined && listed.has(name))) continue;
     out[name] = incoming[name];
   }
-  const prior = incoming['x-forwarded-for'];
-  const ip = info.clientIp ?? 'unknown';
-  out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${ip}` : ip;
-  out['x-forwarded-proto'] = info.proto;
-  if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
-  out['x-request-id'] = info.requestId;
+  const ip = clientIp ?? 'unknown';
+  if (trustedPeer) {
+    const prior = incoming['x-forwarded-for'];
+    out['x-forwarded-for'] = prior ? `${Array.isArray(prior) ? prior.join(', ') : prior}, ${ip}` : ip;
+    const priorProto = incoming['x-forwarded-proto'];
+    out['x-forwarded-proto'] = priorProto || proto;
+    const host = incoming['x-forwarded-host'] || incoming.host;
+    if (host !== undefined) out['x-forwarded-host'] = host;
+  } else {
+    out['x-forwarded-for'] = ip;
+    out['x-forwarded-proto'] = proto;
+    if (incoming.host !== undefined) out['x-forwarded-host'] = incoming.host;
+  }
+  out['x-request-id'] = requestId;
   return out;
 }
 

@@ -1,12 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { isIP, type AddressInfo, type BlockList, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isoNow, systemClock, type Clock } from '../shared/clock.js';
+import { trustedProxyList } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto.js';
-import { ApiError } from '../shared/errors.js';
+import { ApiError, ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { InsufficientScope, InvalidRequest, InvalidToken, OAuthError } from '../shared/oauth-errors.js';
 import { compileSnapshot, type CompiledApi, type CompiledResource, type CompiledSnapshot, type RouteEntry } from './compile.js';
@@ -68,6 +69,12 @@ export interface GatewayOptions {
   reloadIntervalMs?: number;
   /** Advertised scheme in `X-Forwarded-Proto` (set to `https` behind a TLS terminator). */
   forwardedProto?: 'http' | 'https';
+  /**
+   * Direct peers (IPs and CIDRs, IPv4 and IPv6) whose `X-Forwarded-For/Proto/Host`
+   * are believed: appended to / kept. From any other peer they are replaced.
+   * Default: none. A bad entry makes `startGateway` reject with a `ConfigError`.
+   */
+  trustedProxies?: readonly string[];
 }
 
 export interface GatewayStatus {
@@ -99,6 +106,16 @@ export const OPS_PREFIX = '/_drawbridge/';
 const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
 const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
 
+/** Set on every connection when trusted proxies are configured: whether the direct peer is one. */
+const TRUSTED_PEER = Symbol('drawbridge.trustedPeer');
+type MarkedSocket = Socket & { [TRUSTED_PEER]?: boolean };
+
+function peerTrusted(list: BlockList, address: string | undefined): boolean {
+  if (address === undefined) return false;
+  const version = isIP(address);
+  return version !== 0 && list.check(address, version === 4 ? 'ipv4' : 'ipv6');
+}
+
 /** Placeholder until `prepare`/`proxy` set the real maps (saves two allocations per request). */
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
 
@@ -113,6 +130,8 @@ interface GatewayState {
   limits: GatewayLimits;
   externalVerifier: ExternalTokenVerifier | undefined;
   proto: 'http' | 'https';
+  /** Trusted proxies; undefined when none are configured (no per-connection work then). */
+  trusted: BlockList | undefined;
   /** Access-log lines carry only fields chosen here (no headers, no query), so pino's redaction is skipped. */
   accessLog: AccessLog;
   cache: TokenCache;
@@ -346,7 +365,8 @@ function authorize(ex: Exchange): void {
 /** Headers for the backend and the body plan (streamed, or kept when a policy may want a retry). */
 function prepare(ex: Exchange): void | Promise<void> {
   const req = ex.req;
-  ex.upstreamHeaders = upstreamHeaders(req.headers, { clientIp: req.socket.remoteAddress, proto: ex.gw.proto, requestId: ex.requestId });
+  const socket = req.socket as MarkedSocket;
+  ex.upstreamHeaders = upstreamHeaders(req.headers, socket.remoteAddress, ex.gw.trusted !== undefined && socket[TRUSTED_PEER] === true, ex.gw.proto, ex.requestId);
   const max = ex.apiRoute.limits.maxBodyBytes ?? ex.gw.limits.maxBodyBytes;
   const length = req.headers['content-length'];
   const chunked = req.headers['transfer-encoding'] !== undefined;
@@ -469,6 +489,7 @@ function relay(ex: Exchange): void {
     const failure = upstreamFailure(error);
     ex.gw.metrics.upstreamErrors.inc({ environment: ex.gw.environment, api: ex.apiRoute.basePath, kind: failure.kind });
     ex.errorCode = failure.error.code;
+    logRefusal(ex, failure.error);
     res.destroy();
   });
   body.pipe(res);
@@ -486,6 +507,7 @@ function fail(ex: Exchange, error: unknown): void {
   }
   const e = error as RenderableError;
   ex.errorCode = e instanceof OAuthError ? e.error : e.code;
+  logRefusal(ex, e);
   if (ex.upstream) ex.upstream.body.dump().catch(() => {});
   if (res.headersSent || res.destroyed) {
     res.destroy();
@@ -497,6 +519,22 @@ function fail(ex: Exchange, error: unknown): void {
     // This runs in promise callbacks: a throw here would be an unhandled rejection, i.e. a process exit.
     ex.gw.logger.error({ reqId: ex.requestId, err: { message: (renderFailure as Error)?.message } }, 'gateway error response could not be written');
     res.destroy();
+  }
+}
+
+/**
+ * The private `detail` of a failure (the socket error, the jose reason), for
+ * operators: 502/504 at `warn`, token refusals (401/403 bearer errors) at
+ * `debug` (with the public reason too, as some refusals have no detail).
+ * Only the request ID, API, code and detail: never headers or the token
+ * (details are built from error codes and claims, not from the token).
+ */
+function logRefusal(ex: Exchange, e: RenderableError): void {
+  const status = e.status;
+  if (status === 502 || status === 504) {
+    ex.gw.logger.warn({ env: ex.gw.environment, reqId: ex.requestId, api: ex.route?.api.basePath, code: ex.errorCode, detail: e.detail }, 'gateway upstream failure');
+  } else if ((status === 401 || status === 403) && e instanceof OAuthError && ex.gw.logger.isLevelEnabled('debug')) {
+    ex.gw.logger.debug({ env: ex.gw.environment, reqId: ex.requestId, api: ex.route?.api.basePath, code: ex.errorCode, reason: e.description, detail: e.detail }, 'gateway token refused');
   }
 }
 
@@ -599,6 +637,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const clock = options.clock ?? systemClock;
   const environment = options.environment;
   const logger = options.logger;
+  // Settings are checked before anything is opened: a bad one rejects the start.
+  const trustedList = options.trustedProxies && options.trustedProxies.length > 0 ? trustedProxyList(options.trustedProxies, 'trustedProxies') : undefined;
+  const proto = options.forwardedProto ?? 'http';
+  if (proto !== 'http' && proto !== 'https') throw new ConfigError('forwardedProto', `must be http or https, got ${JSON.stringify(proto)}`);
   const metrics = new GatewayMetrics(environment);
   const file = options.dataDir ? snapshotFile(options.dataDir, environment) : undefined;
   const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
@@ -609,7 +651,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     externalVerifier: options.externalVerifier,
-    proto: options.forwardedProto ?? 'http',
+    proto,
+    trusted: trustedList,
     cache: new TokenCache(clock),
     cacheFingerprint: '',
     verifying: new Map(),
@@ -666,6 +709,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   }
 
   const server: Server = createServer((req, res) => handle(gw, req, res));
+  const trusted = gw.trusted;
+  // Decided once per connection, not per request: every socket gets the property, so they all keep one shape.
+  if (trusted) server.on('connection', (socket: MarkedSocket) => { socket[TRUSTED_PEER] = peerTrusted(trusted, socket.remoteAddress); });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);

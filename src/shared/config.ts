@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import { resolve, join } from 'node:path';
 import { ConfigError } from './errors.js';
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from './jwt/algorithms.js';
@@ -29,6 +30,14 @@ export interface Config {
   /** Gateway listeners started by `drawbridge start`, one per environment. */
   gateways: GatewayListener[];
   gatewayHost: string;
+  /**
+   * Direct peers whose `X-Forwarded-For/Proto/Host` the gateways believe
+   * (`DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES`: IPs and CIDRs, IPv4 and IPv6).
+   * Empty (the default): those headers are replaced from the gateway's own view.
+   */
+  gatewayTrustedProxies: string[];
+  /** Scheme the gateways put in `X-Forwarded-Proto` for untrusted peers (`https` behind a TLS terminator; `DRAWBRIDGE_GATEWAY_FORWARDED_PROTO`). */
+  gatewayForwardedProto: 'http' | 'https';
   /** Algorithm of new token-service signing keys (`DRAWBRIDGE_SIGNING_ALG`). */
   signingAlg: SigningAlg;
   /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
@@ -102,6 +111,49 @@ function gateways(env: Env, name: string): GatewayListener[] {
 }
 
 /**
+ * Builds the matcher for trusted proxies from IPs and CIDRs (`10.0.0.0/8`,
+ * `fd00::/8`, `192.0.2.7`, `::1`). Throws a `ConfigError` naming `name` (and
+ * the entry) for anything else. Used at config load and when a gateway
+ * listener starts, never per request.
+ */
+export function trustedProxyList(entries: readonly string[], name = 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'): BlockList {
+  const list = new BlockList();
+  entries.forEach((raw, i) => {
+    const entry = raw.trim();
+    const slash = entry.indexOf('/');
+    const address = slash === -1 ? entry : entry.slice(0, slash);
+    const version = isIP(address);
+    const bad = () => new ConfigError(`${name}[${i}]`, `must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got ${JSON.stringify(raw)}`);
+    if (version === 0) throw bad();
+    const family = version === 4 ? 'ipv4' : 'ipv6';
+    if (slash === -1) {
+      list.addAddress(address, family);
+      return;
+    }
+    const bits = entry.slice(slash + 1);
+    const prefix = Number(bits);
+    if (!/^\d{1,3}$/.test(bits) || prefix > (version === 4 ? 32 : 128)) throw bad();
+    list.addSubnet(address, prefix, family);
+  });
+  return list;
+}
+
+/** `10.0.0.0/8, 192.0.2.7` → validated entries (empty by default). */
+function trustedProxies(env: Env, name: string): string[] {
+  const raw = env[name] ?? '';
+  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  trustedProxyList(entries, name);
+  return entries;
+}
+
+function forwardedProto(env: Env, name: string): 'http' | 'https' {
+  const raw = env[name]?.trim().toLowerCase();
+  if (raw === undefined || raw === '') return 'http';
+  if (raw !== 'http' && raw !== 'https') throw new ConfigError(name, `must be http or https, got ${JSON.stringify(env[name])}`);
+  return raw;
+}
+
+/**
  * Reads and validates configuration once, at start. Every error names the
  * exact variable that is wrong; code that runs later trusts the result.
  */
@@ -131,6 +183,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowPrivateIdpUrls: bool(env, 'DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS', mode === 'development'),
     gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
     gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
+    gatewayTrustedProxies: trustedProxies(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
+    gatewayForwardedProto: forwardedProto(env, 'DRAWBRIDGE_GATEWAY_FORWARDED_PROTO'),
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
     signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, MIN_SIGNING_KEY_PUBLISH_AHEAD, MAX_SIGNING_KEY_PUBLISH_AHEAD),
     ...overrides,
@@ -139,6 +193,11 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   const ahead = config.signingKeyPublishAhead;
   if (!Number.isInteger(ahead) || ahead < MIN_SIGNING_KEY_PUBLISH_AHEAD || ahead > MAX_SIGNING_KEY_PUBLISH_AHEAD) {
     throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`);
+  }
+  // Overrides are checked like the variables.
+  trustedProxyList(config.gatewayTrustedProxies);
+  if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {
+    throw new ConfigError('DRAWBRIDGE_GATEWAY_FORWARDED_PROTO', `must be http or https, got ${JSON.stringify(config.gatewayForwardedProto)}`);
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError('DRAWBRIDGE_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');

@@ -61,7 +61,8 @@ describe('importing resources from OpenAPI 3', () => {
     expect(res.status).toBe(200);
     expect(res.body.resources).toEqual([
       { method: 'GET', path: '/pets', summary: 'List pets', security: { oauth2: true, scopes: ['pets:read'] } },
-      { method: 'GET', path: '/pets/{petId}', summary: 'One pet', security: { oauth2: false, scopes: [] } },
+      // No security anywhere: OAuth2 required, like a hand-defined resource.
+      { method: 'GET', path: '/pets/{petId}', summary: 'One pet', security: { oauth2: true, scopes: [] } },
     ]);
     expect(res.body).toMatchObject({ contextPath: '/pets', version: 'v2', backendUrls: { development: 'http://127.0.0.1:9' } });
   });
@@ -105,6 +106,89 @@ describe('importing resources from OpenAPI 3', () => {
       expect(res.status).toBe(422);
       expect(res.body.fields).toEqual(fields);
     }
+    expect((await platform.admin.get(f.base)).status).toBe(404);
+  });
+
+  it('a document without any security requires OAuth2 everywhere; only an explicit security: [] (or {}) is anonymous', async () => {
+    const f = await apiProxyFixture(platform);
+    const res = await platform.admin.post(`${f.base}/import`, {
+      document: {
+        openapi: '3.0.3', info: { title: 'Plain', version: '1' },
+        paths: {
+          '/a': { get: {}, post: { security: [] } },
+          '/b': { get: { security: [{}] }, put: { security: [{ oauth: ['b:write'] }] } },
+        },
+      },
+      contextPath: '/plain', version: 'v1',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.resources).toEqual([
+      { method: 'GET', path: '/a', security: { oauth2: true, scopes: [] } },
+      { method: 'POST', path: '/a', security: { oauth2: false, scopes: [] } },
+      { method: 'GET', path: '/b', security: { oauth2: false, scopes: [] } },
+      { method: 'PUT', path: '/b', security: { oauth2: true, scopes: ['b:write'] } },
+    ]);
+  });
+
+  it('a document-level security: [] makes operations without their own anonymous', async () => {
+    const f = await apiProxyFixture(platform);
+    const res = await platform.admin.post(`${f.base}/import`, {
+      document: { openapi: '3.1.0', security: [], paths: { '/open': { get: {} }, '/closed': { get: { security: [{ oauth: [] }] } } } },
+      contextPath: '/open', version: 'v1',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.resources).toEqual([
+      { method: 'GET', path: '/open', security: { oauth2: false, scopes: [] } },
+      { method: 'GET', path: '/closed', security: { oauth2: true, scopes: [] } },
+    ]);
+  });
+
+  it('imports path parameters with hyphens and dots, and the gateway serves them', async () => {
+    const f = await apiProxyFixture(platform);
+    const res = await platform.admin.post(`${f.base}/import`, {
+      document: `openapi: 3.0.3
+info: { title: Pets, version: '1' }
+paths:
+  /pets/{pet-id}:
+    parameters:
+      - { name: pet-id, in: path, required: true, schema: { type: string } }
+    get:
+      security: []
+  /owners/{owner.id}/pets/{pet_id}:
+    get:
+      security: []
+`,
+      contextPath: '/hyphens', version: 'v1',
+    });
+    expect(res.status).toBe(201);
+    expect(res.body.resources.map((r: { path: string }) => r.path)).toEqual(['/pets/{pet-id}', '/owners/{owner.id}/pets/{pet_id}']);
+    // Hand-defined resources accept the same names.
+    const hand = await apiProxyFixture(platform);
+    expect((await platform.admin.put(hand.base, { contextPath: '/hand', version: 'v1', resources: [{ method: 'GET', path: '/x/{a-b}' }] })).status).toBe(201);
+    await platform.admin.patch(f.base, { backendUrls: { development: 'http://127.0.0.1:9' } });
+    const deploy = await platform.admin.post(`${f.base}/deployments`, { environment: 'development' });
+    expect(deploy.status).toBe(201);
+    const url = `${platform.runtime.gateway('development')!.url}/${f.org}/hyphens/v1/pets/7`;
+    let status = 0;
+    for (let i = 0; i < 100 && status !== 502; i++) {
+      status = (await fetch(url)).status;
+      if (status !== 502) await new Promise((r) => setTimeout(r, 20));
+    }
+    expect(status).toBe(502); // routed to the (closed) backend: 502, not 404
+  });
+
+  it('answers 422 naming both places when two operations are the same route', async () => {
+    const f = await apiProxyFixture(platform);
+    const res = await platform.admin.post(`${f.base}/import`, {
+      document: { openapi: '3.0.0', paths: { '/pets/{id}': { get: {}, delete: {} }, '/pets/{petId}': { put: {}, get: {} } } },
+      contextPath: '/dup', version: 'v1',
+    });
+    expect(res.status).toBe(422);
+    expect(res.body).toEqual({
+      code: 'unprocessable',
+      message: 'The OpenAPI document is invalid at paths./pets/{petId}.get: duplicates paths./pets/{id}.get (the same method on the same route)',
+      fields: { 'paths./pets/{petId}.get': 'duplicates paths./pets/{id}.get (the same method on the same route)' },
+    });
     expect((await platform.admin.get(f.base)).status).toBe(404);
   });
 

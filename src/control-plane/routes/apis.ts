@@ -6,7 +6,7 @@ import { apiBasePath } from '../../gateway/snapshot.js';
 import { ApiError, conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import {
-  basePathOf, HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
+  basePathOf, HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiLimits, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
 } from '../../store/repos/apis.js';
 import type { Environment, Organization } from '../../store/repos/organizations.js';
 import type { Component, Project } from '../../store/repos/projects.js';
@@ -46,6 +46,19 @@ const CorsInput = Type.Object({
   allowCredentials: Type.Optional(Type.Boolean()),
   maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
 }, { additionalProperties: false });
+/** Per-API overrides of the gateway's limits; bounds keep a typo from disabling a limit or starving every request. */
+export const LIMIT_BOUNDS = {
+  maxBodyBytes: { minimum: 1, maximum: 1024 * 1024 * 1024, description: 'request bodies above this are refused with 413 (gateway default 10 MiB; at most 1 GiB)' },
+  connectTimeoutMs: { minimum: 100, maximum: 60_000, description: 'time to connect to the backend, ms (default 5000)' },
+  headersTimeoutMs: { minimum: 100, maximum: 600_000, description: 'time for the backend to send its response headers, ms (default 30000)' },
+  bodyTimeoutMs: { minimum: 100, maximum: 600_000, description: 'longest pause between two chunks of the backend\'s body, ms (default 30000)' },
+} as const;
+const LimitsInput = Type.Object({
+  maxBodyBytes: Type.Optional(Type.Integer(LIMIT_BOUNDS.maxBodyBytes)),
+  connectTimeoutMs: Type.Optional(Type.Integer(LIMIT_BOUNDS.connectTimeoutMs)),
+  headersTimeoutMs: Type.Optional(Type.Integer(LIMIT_BOUNDS.headersTimeoutMs)),
+  bodyTimeoutMs: Type.Optional(Type.Integer(LIMIT_BOUNDS.bodyTimeoutMs)),
+}, { additionalProperties: false });
 const PolicyInput = Type.Object({
   policy: Type.String({ minLength: 3, maxLength: 100, description: '`name@version`, e.g. `set-headers@1.0.0`' }),
   resources: Type.Optional(Type.Union([Type.Literal('all'), Type.Array(Type.String({ maxLength: 520 }), { minItems: 1, maxItems: 200 })], { description: '`all` (default) or keys like `GET /items/{id}`' })),
@@ -61,11 +74,13 @@ const DefinitionProps = {
   backendUrls: Type.Optional(Type.Record(Type.String(), Type.String({ maxLength: 2000 }), { description: 'environment name → absolute http(s) URL (may use `${param}`)' })),
   cors: Type.Optional(Type.Union([CorsInput, Type.Null()])),
   policies: Type.Optional(Type.Array(PolicyInput, { maxItems: 100 })),
+  limits: Type.Optional(Type.Union([LimitsInput, Type.Null()], { description: 'overrides of the gateway\'s limits for this API; null: the defaults' })),
 };
 const DefineBody = Body(DefinitionProps);
 const PatchBody = Type.Object({
   contextPath: Type.Optional(DefinitionProps.contextPath), version: Type.Optional(DefinitionProps.version), visibility: DefinitionProps.visibility,
   resources: DefinitionProps.resources, backendUrls: DefinitionProps.backendUrls, cors: DefinitionProps.cors, policies: DefinitionProps.policies,
+  limits: DefinitionProps.limits,
 }, { additionalProperties: false, minProperties: 1 });
 
 const ResourceView = Type.Object({
@@ -83,6 +98,9 @@ export const ApiView = Type.Object({
   id: Type.String(), project: Type.String(), component: Type.String(), displayName: Type.String(),
   contextPath: Type.String(), version: Type.String(), visibility: Type.String(), lifecycle: Type.String(),
   resources: Type.Array(ResourceView), policies: Type.Array(PolicyView), cors: Type.Union([CorsView, Type.Null()]),
+  limits: Type.Union([Type.Object({
+    maxBodyBytes: Type.Optional(Type.Integer()), connectTimeoutMs: Type.Optional(Type.Integer()), headersTimeoutMs: Type.Optional(Type.Integer()), bodyTimeoutMs: Type.Optional(Type.Integer()),
+  }), Type.Null()]),
   backendUrls: Type.Record(Type.String(), Type.String()),
   endpoints: Type.Array(Type.Object({ environment: Type.String(), url: Type.String(), deployedRevision: Type.Union([Type.Integer(), Type.Null()]) }), { description: 'URL each environment\'s gateway serves this API at' }),
   createdAt: Type.String(), updatedAt: Type.String(),
@@ -120,7 +138,7 @@ export async function apiView(store: Store, org: Organization, project: Project,
   return {
     id: api.id, project: project.name, component: component.name, displayName: component.displayName,
     contextPath: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
-    resources: api.resources, policies: api.policies, cors: api.cors, backendUrls: api.backendUrls,
+    resources: api.resources, policies: api.policies, cors: api.cors, limits: api.limits, backendUrls: api.backendUrls,
     endpoints: environments.map((e) => ({ environment: e.name, url: endpointUrl(e, org, api), deployedRevision: active.find((d) => d.environmentId === e.id)?.revisionNumber ?? null })),
     createdAt: api.createdAt, updatedAt: api.updatedAt,
   };
@@ -132,7 +150,8 @@ export async function apiView(store: Store, org: Organization, project: Project,
 /** `/items/{id}` → `/items/{}`: two templates that route the same are the same resource. */
 const routeShape = (path: string) => path.replace(/\{[^}]*\}/g, '{}');
 
-const PATH_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_]*\})$/;
+/** A literal, or a whole `{parameter}` named like the gateway's template parser accepts (`{id}`, `{pet-id}`, `{pet.id}`). */
+const PATH_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_.-]*\})$/;
 
 /** Why a resource path template is not acceptable, or undefined when it is. */
 export function pathTemplateProblem(path: string): string | undefined {
@@ -198,6 +217,16 @@ function normalizeCors(input: Static<typeof CorsInput> | null | undefined): Cors
   };
 }
 
+/** Only the limits given; none (or `{}`) is null: the gateway's defaults. */
+function normalizeLimits(input: Static<typeof LimitsInput> | null | undefined): ApiLimits | null {
+  if (!input) return null;
+  const out: ApiLimits = {};
+  for (const key of ['maxBodyBytes', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const) {
+    if (input[key] !== undefined) out[key] = input[key];
+  }
+  return Object.keys(out).length > 0 ? out : null;
+}
+
 /**
  * Policy attachments: the policy must be registered, the resources it names
  * must exist, and its config must pass the policy's schema. Values that hold
@@ -259,6 +288,7 @@ async function buildApi(store: Store, access: ApiAccess, current: Api | undefine
   return {
     id: access.component.id, orgId: access.org.id, contextPath, version, visibility: def.visibility!, lifecycle: current?.lifecycle ?? 'created',
     resources, policies: def.policies!, cors: def.cors!, backendUrls: def.backendUrls!,
+    limits: body.limits !== undefined ? normalizeLimits(body.limits) : current?.limits ?? null,
   };
 }
 
@@ -304,6 +334,8 @@ export function resourcesFromOpenApi(document: unknown): { resources: ApiResourc
   if (!isObject(doc.paths)) throw broken('paths', 'must be an object');
   const rootSecurity = doc.security;
   const resources: ApiResource[] = [];
+  /** Route shape (`GET /pets/{}`) → where it was first defined: `/pets/{id}` and `/pets/{petId}` route the same. */
+  const seen = new Map<string, string>();
   for (const [path, item] of Object.entries(doc.paths)) {
     const at = `paths.${path}`;
     const problem = pathTemplateProblem(path);
@@ -313,6 +345,10 @@ export function resourcesFromOpenApi(document: unknown): { resources: ApiResourc
       const method = OPENAPI_METHODS[key];
       if (!method) continue;
       if (!isObject(op)) throw broken(`${at}.${key}`, 'must be an object');
+      const shape = `${method} ${routeShape(path)}`;
+      const first = seen.get(shape);
+      if (first !== undefined) throw broken(`${at}.${key}`, `duplicates ${first} (the same method on the same route)`);
+      seen.set(shape, `${at}.${key}`);
       const security = securityOf(op.security ?? rootSecurity, op.security !== undefined ? `${at}.${key}.security` : 'security', broken);
       const summary = typeof op.summary === 'string' ? op.summary.slice(0, 500) : typeof op.operationId === 'string' ? op.operationId.slice(0, 500) : undefined;
       resources.push({ method, path, security, ...(summary !== undefined && { summary }) });
@@ -325,12 +361,14 @@ export function resourcesFromOpenApi(document: unknown): { resources: ApiResourc
 }
 
 /**
- * OpenAPI security: a list of alternatives. None, or an empty alternative
- * (`{}`), means anonymous access; otherwise OAuth2 is required with the
- * scopes of the first alternative.
+ * OpenAPI security: a list of alternatives. Anonymous access only when it is
+ * explicit: `security: []` (on the operation, or on the document for
+ * operations without their own) or an empty alternative (`{}`). Otherwise,
+ * including a document that says nothing about security, OAuth2 is required
+ * (like a hand-defined resource), with the scopes of the first alternative.
  */
 function securityOf(value: unknown, at: string, broken: (path: string, message: string) => ApiError): ApiResource['security'] {
-  if (value === undefined) return { oauth2: false, scopes: [] };
+  if (value === undefined) return { oauth2: true, scopes: [] };
   if (!Array.isArray(value)) throw broken(at, 'must be an array of security requirements');
   if (value.length === 0) return { oauth2: false, scopes: [] };
   value.forEach((req, i) => {
@@ -389,7 +427,7 @@ export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncT
   }, async (request, reply) => {
     const access = await apiComponentAccess(store, request, request.params);
     const current = await store.apis.get(access.org.id, access.component.id);
-    const body = { resources: [], backendUrls: {}, cors: null, policies: [], visibility: 'public' as const, ...request.body };
+    const body = { resources: [], backendUrls: {}, cors: null, policies: [], limits: null, visibility: 'public' as const, ...request.body };
     const next = await buildApi(store, access, current, body);
     const api = await saveApi(deps, access, current, next, current ? 'api.updated' : 'api.defined');
     return reply.code(current ? 200 : 201).send(await apiView(store, access.org, access.project, access.component, api));

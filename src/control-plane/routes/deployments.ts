@@ -48,6 +48,7 @@ const toParamValues = (body: ParamsBody | undefined): Record<string, ParamValue>
 
 export const revisionDefinition = (api: Api): RevisionDefinition => ({
   contextPath: api.contextPath, version: api.version, resources: api.resources, policies: api.policies, cors: api.cors,
+  ...(api.limits && { limits: api.limits }),
 });
 
 async function environmentOf(deps: ControlPlaneDeps, access: ApiAccess, name: string): Promise<Environment> {

@@ -92,6 +92,7 @@ function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
       exposeHeaders: definition.cors.exposeHeaders, allowCredentials: definition.cors.allowCredentials, maxAgeSeconds: definition.cors.maxAge,
     },
     resources,
+    ...(definition.limits && { limits: { ...definition.limits } }),
   };
 }
 

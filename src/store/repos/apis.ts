@@ -43,6 +43,14 @@ export interface CorsConfig {
   maxAge: number;
 }
 
+/** Per-API overrides of the gateway listener's defaults (bounds are checked by the API schema). */
+export interface ApiLimits {
+  maxBodyBytes?: number;
+  connectTimeoutMs?: number;
+  headersTimeoutMs?: number;
+  bodyTimeoutMs?: number;
+}
+
 export interface Api {
   /** The api-proxy component's id; an API is one per component. */
   id: string;
@@ -54,6 +62,8 @@ export interface Api {
   resources: ApiResource[];
   policies: PolicyAttachment[];
   cors: CorsConfig | null;
+  /** null: the gateway's defaults. */
+  limits: ApiLimits | null;
   /** Backend URL per environment name; values may hold `${param}`. */
   backendUrls: Record<string, string>;
   createdAt: string;
@@ -67,6 +77,8 @@ export interface RevisionDefinition {
   resources: ApiResource[];
   policies: PolicyAttachment[];
   cors: CorsConfig | null;
+  /** Absent when the API has none (so revisions made before limits existed keep their digest). */
+  limits?: ApiLimits;
 }
 
 export interface ApiRevision {
@@ -83,7 +95,7 @@ export interface ApiRevision {
 export interface ApiTables {
   apis: {
     component_id: string; org_id: string; context_path: string; version: string; visibility: string; lifecycle: string;
-    resources: string; policies: string; cors: string | null; backend_urls: string; created_at: string; updated_at: string;
+    resources: string; policies: string; cors: string | null; limits: string | null; backend_urls: string; created_at: string; updated_at: string;
   };
   api_revisions: { id: string; org_id: string; api_id: string; number: number; definition: string; digest: string; created_by: string; created_at: string };
 }
@@ -110,7 +122,7 @@ const toApi = (r: Database['apis']): Api => ({
   id: r.component_id, orgId: r.org_id, contextPath: r.context_path, version: r.version,
   visibility: r.visibility as Visibility, lifecycle: r.lifecycle as Lifecycle,
   resources: JSON.parse(r.resources) as ApiResource[], policies: JSON.parse(r.policies) as PolicyAttachment[],
-  cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig), backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
+  cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig), limits: r.limits === null || r.limits === undefined ? null : (JSON.parse(r.limits) as ApiLimits), backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -140,7 +152,8 @@ export class ApiRepo {
     const row: Database['apis'] = {
       component_id: input.id, org_id: input.orgId, context_path: input.contextPath, version: input.version, visibility: input.visibility,
       lifecycle: input.lifecycle, resources: JSON.stringify(input.resources), policies: JSON.stringify(input.policies),
-      cors: input.cors === null ? null : JSON.stringify(input.cors), backend_urls: JSON.stringify(input.backendUrls), created_at: now, updated_at: now,
+      cors: input.cors === null ? null : JSON.stringify(input.cors), limits: input.limits === null ? null : JSON.stringify(input.limits),
+      backend_urls: JSON.stringify(input.backendUrls), created_at: now, updated_at: now,
     };
     await this.db.insertInto('apis').values(row).execute();
     return toApi(row);
@@ -151,7 +164,8 @@ export class ApiRepo {
     await this.db.updateTable('apis').set({
       context_path: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
       resources: JSON.stringify(api.resources), policies: JSON.stringify(api.policies),
-      cors: api.cors === null ? null : JSON.stringify(api.cors), backend_urls: JSON.stringify(api.backendUrls), updated_at: isoNow(this.clock),
+      cors: api.cors === null ? null : JSON.stringify(api.cors), limits: api.limits === null ? null : JSON.stringify(api.limits),
+      backend_urls: JSON.stringify(api.backendUrls), updated_at: isoNow(this.clock),
     }).where('org_id', '=', api.orgId).where('component_id', '=', api.id).execute();
   }
 
