@@ -96,3 +96,32 @@ describe('client cache and secret regeneration', () => {
     expect((await token(c, c.clientSecret)).body.scope).toBe('a');
   });
 });
+
+/** Deleting what owns a client removes its keys by cascade: the 1 s client cache must not keep them alive. */
+describe('client cache and deletions', () => {
+  let p: TestPlatform;
+  beforeAll(async () => {
+    p = await startTestPlatform({ clock: new ManualClock(Date.UTC(2026, 2, 1)) });
+  });
+  afterAll(() => p.close());
+
+  const token = (clientId: string, secret: string) => postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(clientId, secret) });
+
+  it('a deleted component\'s client is refused at once, though it was just cached', async () => {
+    const c = await newConsumer(p);
+    expect((await token(c.clientId, c.clientSecret)).status).toBe(200);
+    expect((await p.admin.delete(`/api/v1/orgs/${c.org.handle}/projects/default/components/mobile-app`)).status).toBe(204);
+    expectOAuthError(await token(c.clientId, c.clientSecret), 401, 'invalid_client', 'Client authentication failed');
+  });
+
+  it('a deleted portal application\'s client is refused at once, though it was just cached', async () => {
+    const c = await newConsumer(p);
+    const app = await p.admin.post(`/api/v1/orgs/${c.org.handle}/portal/applications`, { name: 'Portal app' });
+    expect(app.status).toBe(201);
+    const keys = await p.admin.post(`/api/v1/orgs/${c.org.handle}/portal/applications/${app.body.id}/keys/development`, {});
+    expect(keys.status).toBe(201);
+    expect((await token(keys.body.consumerKey, keys.body.consumerSecret)).status).toBe(200);
+    expect((await p.admin.delete(`/api/v1/orgs/${c.org.handle}/portal/applications/${app.body.id}`)).status).toBe(204);
+    expectOAuthError(await token(keys.body.consumerKey, keys.body.consumerSecret), 401, 'invalid_client', 'Client authentication failed');
+  });
+});
