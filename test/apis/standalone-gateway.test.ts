@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runStandaloneGateway } from '../../src/cli/commands/gateway.js';
+import { runStandaloneGateway } from '../../src/cli/standalone-gateway.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, anotherApiProxy, ordersApi } from './setup.js';

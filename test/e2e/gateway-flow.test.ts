@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { runStandaloneGateway } from '../../src/cli/commands/gateway.js';
+import { runStandaloneGateway } from '../../src/cli/standalone-gateway.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { randomToken, sha256 } from '../../src/shared/crypto.js';
 import { startTestIdp } from '../helpers/oidc-idp.js';

@@ -1,7 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { runStandaloneGateway } from '../../src/cli/commands/gateway.js';
+import { runStandaloneGateway } from '../../src/cli/standalone-gateway.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';

@@ -1,7 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig, type Config } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
-import { startPlatform } from '../../platform.js';
 
 export function register(program: Command): void {
   program
@@ -10,6 +9,7 @@ export function register(program: Command): void {
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
     .action(async (opts: { dev?: boolean }) => {
       const config = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
+      const { startPlatform } = await import('../../platform.js'); // only this command needs the whole platform
       const platform = await startPlatform(config).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
       let stopping = false;
       const stop = (signal: string) => {
