@@ -5,7 +5,7 @@ import type { Config } from './shared/config.js';
 import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { buildServer, type App } from './control-plane/app.js';
-import type { ControlPlaneDeps } from './control-plane/context.js';
+import { INSTALLATION_ADMIN, type ControlPlaneDeps } from './control-plane/context.js';
 import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
@@ -32,7 +32,8 @@ export interface Platform {
   close(): Promise<void>;
 }
 
-export const ADMIN_USERNAME = 'admin';
+/** The bootstrap user's login: the installation administrator (one constant, in control-plane/context.ts). */
+export const ADMIN_USERNAME = INSTALLATION_ADMIN;
 
 /**
  * Creates the first user on an empty database. Returns the password when it was generated.

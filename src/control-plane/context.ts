@@ -39,6 +39,21 @@ export function requireUser(request: FastifyRequest): User {
   return request.user;
 }
 
+/**
+ * The installation administrator: the bootstrap user, whose login is `admin`
+ * (created by `bootstrapAdmin` in src/platform.ts). No other user can have that
+ * name (invited users need an email address), and there is no installation
+ * role in the data model. Installation-wide things (signing keys, the
+ * installation audit log) are for this user only.
+ */
+export const INSTALLATION_ADMIN = 'admin';
+
+/** Refuses (403, with `message`) anyone but the installation administrator. */
+export function requireInstallationAdmin(user: User, message: string): User {
+  if (user.email !== INSTALLATION_ADMIN) throw forbidden(message);
+  return user;
+}
+
 export interface OrgAccess {
   user: User;
   org: Organization;

@@ -37,8 +37,8 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
 
     for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
       app.get(path, async (_request, reply) => {
-        const algs = [...new Set((await publishedJwks(deps.store, deps.clock)).keys.map((k) => k.alg).filter((a): a is string => a !== undefined))];
-        return reply.header('cache-control', publicCache).send(serverMetadata(issuer, grants.types(), algs));
+        // From the ring's cached key records (re-read every KEY_REFRESH_MS and after a rotation here): no query per request.
+        return reply.header('cache-control', publicCache).send(serverMetadata(issuer, grants.types(), await keys.publishedAlgorithms()));
       });
     }
     app.get(PATHS.jwks, async (_request, reply) =>

@@ -52,6 +52,13 @@ function stateOf(r: SigningKeyRecord, current: SigningKeyRecord | undefined, now
 
 const isPublished = (r: SigningKeyRecord, nowIso: string) => r.publishUntil === null || r.publishUntil > nowIso;
 
+/**
+ * Bumped after every rotation made by this process commits, so the KeyRings of
+ * this process re-read the key table at their next use instead of up to
+ * KEY_REFRESH_MS later (other nodes still see it within KEY_REFRESH_MS).
+ */
+let localRotations = 0;
+
 /** Generates a key, seals its private half with the master key (context = kid) and stores it. */
 async function createKey(deps: KeyDeps, store: Store, alg: SigningAlg, activatesAtMs: number): Promise<SigningKeyRecord> {
   const key = await generateSigningKey(alg);
@@ -88,7 +95,7 @@ export async function rotateSigningKey(deps: KeyDeps, options: { alg?: SigningAl
   if (!(publishAhead >= MIN_SIGNING_KEY_PUBLISH_AHEAD)) {
     throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be at least ${MIN_SIGNING_KEY_PUBLISH_AHEAD} seconds, got ${publishAhead}`);
   }
-  return deps.store.transaction(async (tx) => {
+  const result = await deps.store.transaction(async (tx): Promise<RotationResult> => {
     const records = await tx.signingKeys.all();
     const pending = records.find((r) => r.retiredAt === null && r.activatesAt > nowIso);
     if (pending) throw conflict(`Key ${pending.kid} is already waiting to sign from ${pending.activatesAt}; rotate again after that`);
@@ -104,6 +111,8 @@ export async function rotateSigningKey(deps: KeyDeps, options: { alg?: SigningAl
       retiring: retiring.map((r) => ({ ...view(r, r, nowIso), retiredAt, publishUntil })),
     };
   });
+  localRotations++;
+  return result;
 }
 
 function view(r: SigningKeyRecord, current: SigningKeyRecord | undefined, nowIso: string): SigningKeyView {
@@ -145,6 +154,7 @@ function openPrivateJwk(masterKey: MasterKey, record: SigningKeyRecord): JWK {
 export class KeyRing {
   private records: SigningKeyRecord[] = [];
   private loadedAt = Number.NEGATIVE_INFINITY;
+  private loadedRotations = -1;
   private loading: Promise<void> | undefined;
   private readonly signers = new Map<string, Promise<AccessTokenSigner>>();
   private verifierCache: { at: number; verifier: AccessTokenVerifier } | undefined;
@@ -216,17 +226,31 @@ export class KeyRing {
     return this.verifierCache.verifier;
   }
 
+  /**
+   * The algorithms of every key published now (pending, active and
+   * retired-but-needed; during a rotation to another algorithm, both), for the
+   * discovery metadata. Read from the cached records: no query per call, only
+   * when the ring refreshes.
+   */
+  async publishedAlgorithms(): Promise<string[]> {
+    await this.refreshIfStale();
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    return [...new Set(this.records.filter((r) => isPublished(r, nowIso)).map((r) => r.alg))];
+  }
+
   private async refreshIfStale(): Promise<void> {
     const now = this.deps.clock.now();
-    if (now - this.loadedAt >= KEY_REFRESH_MS || now < this.loadedAt) await this.reload();
+    if (now - this.loadedAt >= KEY_REFRESH_MS || now < this.loadedAt || this.loadedRotations !== localRotations) await this.reload();
   }
 
   private reload(): Promise<void> {
     this.loading ??= (async () => {
       try {
         const at = this.deps.clock.now();
+        const rotations = localRotations;
         this.records = await this.deps.store.signingKeys.published(new Date(at).toISOString());
         this.loadedAt = at;
+        this.loadedRotations = rotations;
       } finally {
         this.loading = undefined;
       }

@@ -186,6 +186,22 @@ describe('promote and roll back', () => {
     expect(last.body).toEqual({ code: 'conflict', message: '"production" is the last environment of the promotion chain (development → production)', fields: { from: 'has no next environment' } });
   });
 
+  it('stores a value sealed when the target environment stores it sealed already, even if the source has it plain', async () => {
+    const f = await parameterizedApi();
+    expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, apiKey: 'dev-plain-key' } })).status).toBe(201);
+    expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'production', revision: 1, params: { tenant: 'acme', apiKey: { value: 'prod-sealed-key', secret: true } } })).status).toBe(201);
+    const needs = await platform.admin.get(`${f.base}/promotion?from=development`);
+    expect(needs.body.parameters).toEqual([{ name: 'tenant', secret: false, value: 'acme' }, { name: 'apiKey', secret: true }]);
+
+    const promoted = await platform.admin.post(`${f.base}/promote`, { from: 'development', params: { tenant: 'acme', apiKey: 'prod-key-resent' } });
+    expect(promoted.status).toBe(201);
+    expect(promoted.body.params).toEqual({ tenant: { secret: false, value: 'acme' }, apiKey: { secret: true } });
+    expect(promoted.text).not.toContain('prod-key-resent');
+    const production = (await platform.store.orgs.environment(f.orgId, 'production'))!;
+    const [stored] = await platform.store.deployments.history(f.orgId, f.componentId, production.id);
+    expect(stored!.params.apiKey).toEqual({ sealed: expect.stringMatching(/^v1\./) });
+  });
+
   it('rolling back twice goes two steps back, not back to the version just left', async () => {
     const f = await parameterizedApi();
     for (const tenant of ['one', 'two', 'three']) {

@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BlockList } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { loadConfig, trustedProxyList } from '../../src/shared/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
@@ -87,11 +88,18 @@ describe('X-Forwarded-* and trusted proxies', () => {
     expect(await viaV6(untrusted)).toMatchObject({ 'x-forwarded-for': '::1', 'x-forwarded-proto': 'http' });
   });
 
-  it('the trust decision is made per connection, not re-parsed per request: keep-alive requests share it', async () => {
+  it('the trust decision is made per connection, not re-checked per request: keep-alive requests share it', async () => {
     const gw = await start({ clock, trustedProxies: ['127.0.0.1'] });
     const text = `GET ${PATH} HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.1\r\n\r\nGET ${PATH} HTTP/1.1\r\nHost: a\r\nX-Forwarded-For: 198.51.100.2\r\nConnection: close\r\n\r\n`;
     const before = backend.requests.length;
-    await rawRequest(gw.url, text);
+    const check = vi.spyOn(BlockList.prototype, 'check');
+    try {
+      await rawRequest(gw.url, text);
+      // Two requests on one connection, one look-up in the trusted list.
+      expect(check).toHaveBeenCalledTimes(1);
+    } finally {
+      check.mockRestore();
+    }
     expect(backend.requests.slice(before).map((r) => r.headers['x-forwarded-for'])).toEqual(['198.51.100.1, 127.0.0.1', '198.51.100.2, 127.0.0.1']);
   });
 

@@ -1,7 +1,7 @@
 import { createServer } from 'node:net';
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import * as oauth from 'oauth4webapi';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { newConsumer, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
 
 /** A free loopback port, so the issuer URL can name the port the server really listens on. */
@@ -48,6 +48,20 @@ describe('discovery and JWKS', () => {
       });
     });
   }
+
+  it('metadata comes from the key ring\'s cached keys: no database query per request', async () => {
+    expect((await p.api.get('/.well-known/openid-configuration')).status).toBe(200);
+    const published = vi.spyOn(p.deps.store.signingKeys, 'published');
+    try {
+      for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration']) {
+        const res = await p.api.get(path);
+        expect(res.body.access_token_signing_alg_values_supported).toEqual(['ES256']);
+      }
+      expect(published).not.toHaveBeenCalled();
+    } finally {
+      published.mockRestore();
+    }
+  });
 
   it('publishes the signing key as a public JWK only', async () => {
     const res = await p.api.get('/oauth2/jwks');

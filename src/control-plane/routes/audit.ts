@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
-import { forbidden, invalid } from '../../shared/errors.js';
+import { invalid } from '../../shared/errors.js';
 import type { AuditCursor, AuditPage } from '../../store/repos/audit.js';
-import { orgAccess, requireUser, type ControlPlaneDeps } from '../context.js';
+import { orgAccess, requireInstallationAdmin, requireUser, type ControlPlaneDeps } from '../context.js';
 import { OrgParams } from '../schemas.js';
 
 export const AuditEventView = Type.Object({
@@ -19,14 +19,6 @@ export const AuditEventView = Type.Object({
 
 export const AUDIT_PAGE_MAX = 500;
 const AUDIT_PAGE_DEFAULT = 100;
-
-/**
- * The installation administrator: the bootstrap user `admin` (`ADMIN_USERNAME` in
- * src/platform.ts). No other user can have that name (invited users need an email
- * address), and there is no installation role in the data model; the signing-key
- * routes use the same rule.
- */
-const INSTALLATION_ADMIN = 'admin';
 
 /** Response header carrying the cursor of the next page (absent on the last page). */
 export const NEXT_CURSOR_HEADER = 'x-next-cursor';
@@ -115,8 +107,7 @@ export const auditRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =
       response: { 200: Type.Array(AuditEventView) },
     },
   }, async (request, reply) => {
-    const user = requireUser(request);
-    if (user.email !== INSTALLATION_ADMIN) throw forbidden('Only the installation administrator can read the installation audit log');
+    requireInstallationAdmin(requireUser(request), 'Only the installation administrator can read the installation audit log');
     const opts = parsePage(request.query);
     return sendPage(reply, '/api/v1/admin/audit', opts.limit, await store.audit.installationPage(opts));
   });

@@ -76,7 +76,7 @@ interface DeployRequest {
   revision: ApiRevision | RevisionDefinition;
   backendUrl: string;
   params: Record<string, ParamValue>;
-  /** Parameters stored sealed whatever the request says (secret in the environment promoted from). */
+  /** Parameters stored sealed whatever the request says (secret in the environment promoted from, or sealed in the target already). */
   secretParams?: Iterable<string>;
   action: 'deployed' | 'promoted' | 'rolled_back';
 }
@@ -102,7 +102,7 @@ async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, 
   }
   const now = isoNow(deps.clock);
   const trial = await trialDeployment({
-    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock,
+    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock, active,
     candidate: {
       id: 'trial', orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name,
       revisionId: 'trial', revisionNumber: 0, backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params),
@@ -289,7 +289,11 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const api = await loadApi(store, access);
     const { source, target } = await nextEnvironment(deps, access, request.body.from);
     const revision = await activeRevision(deps, access, api, source);
-    const secretParams = sealedNames((await store.deployments.active(access.org.id, api.id, source.id))?.params);
+    // Stored sealed whatever the request says: secret in the source environment, or sealed in the target already (as GET …/promotion reports).
+    const secretParams = new Set([
+      ...sealedNames((await store.deployments.active(access.org.id, api.id, source.id))?.params),
+      ...sealedNames((await store.deployments.active(access.org.id, api.id, target.id))?.params),
+    ]);
     const d = await deploy(deps, access, api, { env: target, revision, backendUrl: backendUrlFor(api, target, request.body.backendUrl), params: toParamValues(request.body.params), secretParams, action: 'promoted' });
     return reply.code(201).send(deploymentView(access, api, target, d));
   });

@@ -3,6 +3,7 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
+import { notifyCredentialChange } from '../../store/repos/credentials.js';
 import type { Project } from '../../store/repos/projects.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, OrgParams, Slug } from '../schemas.js';
@@ -97,17 +98,28 @@ export const projectRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox
   });
 
   app.delete('/orgs/:org/projects/:project', {
-    schema: { tags: ['projects'], summary: 'Delete an empty project (never the default one)', params: ProjectParams, response: { 204: Type.Null() } },
+    schema: { tags: ['projects'], summary: 'Delete a project without components (never the default one), with its connections and the shared application of its project-level connections', params: ProjectParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
     const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
     if (project.isDefault) throw conflict('The default project cannot be deleted');
     await store.transaction(async (tx) => {
+      // Read before the delete: the project_applications row goes with the project (cascade), the application itself does not.
+      const sharedApplicationId = await tx.connections.projectApplicationId(org.id, project.id);
       if (!(await tx.projects.deleteIfEmpty(org.id, project.id))) {
         const components = await tx.projects.componentCount(org.id, project.id);
         throw components > 0 ? conflict(`Project "${project.name}" still has ${components} component(s); delete them first`) : notFound('Project');
       }
-      await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'project.deleted', targetType: 'project', targetId: project.id, details: { name: project.name } });
+      // The shared application of the project-level connections goes with the project: its keys and subscriptions too.
+      const shared = sharedApplicationId ? await tx.applications.byId(org.id, sharedApplicationId) : undefined;
+      if (shared) {
+        const subscriptions = await tx.subscriptions.deleteForApplication(org.id, shared.id);
+        await tx.applications.delete(org.id, shared.id);
+        await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'application.deleted', targetType: 'application', targetId: shared.id, details: { name: shared.name, subscriptions, project: project.name } });
+      }
+      await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'project.deleted', targetType: 'project', targetId: project.id, details: { name: project.name, ...(shared && { application: shared.name }) } });
     });
+    notifyCredentialChange(); // the shared application's keys went with it: no cached client may outlive them
+    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

@@ -1,29 +1,23 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { forbidden } from '../../shared/errors.js';
 import { listSigningKeys, rotateSigningKey } from '../../token-service/keys.js';
-import { requireUser, type ControlPlaneDeps } from '../context.js';
+import { requireInstallationAdmin, requireUser, type ControlPlaneDeps } from '../context.js';
 import { Body } from '../schemas.js';
 
 /**
  * Signing keys are installation-wide (one issuer serves every organization),
- * so only the platform administrator manages them: the bootstrap user
- * `admin` (see `ADMIN_USERNAME` in src/platform.ts). Organization admins
- * cannot: a rotation affects every tenant.
+ * so only the installation administrator (`requireInstallationAdmin` in
+ * context.ts) manages them. Organization admins cannot: a rotation affects
+ * every tenant.
  */
-const PLATFORM_ADMIN = 'admin';
-
 const KeyView = Type.Object({
   kid: Type.String(), alg: Type.String(), state: Type.Enum(['pending', 'active', 'retired']),
   createdAt: Type.String(), activatesAt: Type.String(), retiredAt: Type.Union([Type.String(), Type.Null()]), publishUntil: Type.Union([Type.String(), Type.Null()]),
 });
 
 export const signingKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
-  const requirePlatformAdmin = (request: Parameters<typeof requireUser>[0]) => {
-    const user = requireUser(request);
-    if (user.email !== PLATFORM_ADMIN) throw forbidden('Only the platform administrator can manage signing keys');
-    return user;
-  };
+  const requirePlatformAdmin = (request: Parameters<typeof requireUser>[0]) =>
+    requireInstallationAdmin(requireUser(request), 'Only the platform administrator can manage signing keys');
 
   app.get('/admin/signing-keys', {
     schema: { tags: ['signing keys'], summary: 'The token service\'s signing keys (public data only)', response: { 200: Type.Array(KeyView) } },

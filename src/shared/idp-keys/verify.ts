@@ -139,6 +139,16 @@ export function acceptsIssuer(idp: IssuerShape, issuer: string): boolean {
   return idp.issuer === issuer;
 }
 
+/**
+ * The IdPs a token with this `iss` may come from (its issuer unverified): the
+ * exact issuer, or a tenant template it matches. Whether the tenant is
+ * allowed is left to the verifier, which then says which tenant was refused;
+ * `acceptsIssuer` is the stricter check.
+ */
+export function issuerCandidates<T extends IssuerShape>(idps: readonly T[], issuer: string): T[] {
+  return idps.filter((idp) => idp.issuerTemplate != null ? matchIssuerTemplate(idp.issuerTemplate, issuer) !== undefined : idp.issuer === issuer);
+}
+
 /** The concrete issuers an IdP accepts: its exact issuer, or its template filled with each allowed tenant. */
 function concreteIssuers(idp: IssuerShape): string[] {
   if (idp.issuerTemplate) return idp.allowedTenantIds.map((t) => idp.issuerTemplate!.replace(TENANT_PLACEHOLDER, t));

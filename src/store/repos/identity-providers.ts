@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
-import { matchIssuerTemplate, sharedIssuer } from '../../shared/idp-keys/verify.js';
+import { sharedIssuer } from '../../shared/idp-keys/verify.js';
 import type { IdpKind, TokenTyping } from '../../shared/idp-keys/presets.js';
 import type { IdpVerificationConfig, JsonWebKeySet, PersistedKeys } from '../../shared/idp-keys/types.js';
 import type { Database } from '../schema.js';
@@ -103,13 +103,6 @@ export class IdentityProviderRepo {
   async byId(orgId: string, id: string): Promise<IdentityProvider | undefined> {
     const r = await this.db.selectFrom('identity_providers').selectAll().where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
     return r && toIdp(r);
-  }
-
-  /** IdPs of `orgId` that a token with this `iss` may come from: the exact issuer, or a tenant template it matches. */
-  async forIssuer(orgId: string, issuer: string): Promise<IdentityProvider[]> {
-    const rows = await this.db.selectFrom('identity_providers').selectAll().where('org_id', '=', orgId)
-      .where((eb) => eb.or([eb('issuer', '=', issuer), eb('issuer_template', 'is not', null)])).orderBy('name').execute();
-    return rows.map(toIdp).filter((idp) => idp.issuer === issuer || (idp.issuerTemplate !== null && matchIssuerTemplate(idp.issuerTemplate, issuer) !== undefined));
   }
 
   /**

@@ -1,7 +1,7 @@
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
 import {
-  acceptsIssuer, decodeJwt, matchIssuerTemplate, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
+  acceptsIssuer, decodeJwt, issuerCandidates, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
   type DecodedJwt, type ExpectedTokenType, type StepResult, type VerifiedIdpToken,
 } from '../../shared/idp-keys/verify.js';
 import { gatewayAudience } from '../../shared/jwt/index.js';
@@ -118,15 +118,6 @@ export class IdpListCache {
 }
 
 /**
- * The IdPs of `idps` a token with this `iss` may come from: the exact issuer
- * or a tenant template it matches (the template's tenant list is checked by
- * the verifier, which then says which tenant was refused).
- */
-function candidatesFor(idps: IdentityProvider[], iss: string): IdentityProvider[] {
-  return idps.filter((idp) => idp.issuerTemplate !== null ? matchIssuerTemplate(idp.issuerTemplate, iss) !== undefined : idp.issuer === iss);
-}
-
-/**
  * The IdP of the CLIENT's organization with the token's issuer, matched in
  * memory against the cached list. Among several, the one that accepts this
  * exact issuer (a template only with an allowed tenant) and one of the
@@ -135,7 +126,7 @@ function candidatesFor(idps: IdentityProvider[], iss: string): IdentityProvider[
 async function findIdp(idpLists: IdpListCache, client: AuthenticatedClient, decoded: DecodedJwt): Promise<IdentityProvider> {
   const iss = unverifiedIssuer(decoded);
   if (iss === undefined) throw new InvalidRequest('The subject token was refused (issuer): it has no "iss" claim');
-  const candidates = candidatesFor(await idpLists.list(client.org.id), iss);
+  const candidates = issuerCandidates(await idpLists.list(client.org.id), iss);
   if (candidates.length === 0) {
     throw new InvalidRequest(`The subject token was refused (issuer): ${JSON.stringify(iss.slice(0, 200))} is not the issuer of any identity provider of this organization`);
   }
