@@ -63,7 +63,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
         throw error;
       }
       opened = store;
-      publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, pollMs: options.pollMs ?? 2000 });
+      publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys, pollMs: options.pollMs ?? 2000 });
       if (gateway) publisher.attach(environment, gateway);
     }
     return publisher.compile(environment);

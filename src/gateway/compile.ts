@@ -25,7 +25,7 @@ export interface CompiledSnapshot {
   builtinClients: Map<string, string>;
   /** `<idpId>\n<externalClientId>` → application id. */
   externalClients: Map<string, string>;
-  /** `<orgId>\n<issuer>` → IdP (exact issuers, then the organization's issuer templates). */
+  /** `<orgId>\n<issuer>` → IdPs (exact issuers, then the organization's issuer templates; several per issuer told apart by audience). */
   idpByOrgIssuer: IdpIssuerIndex;
   revoked: Set<string>;
   /** APIs and identity providers left out because they do not compile (each logged with its path). */
@@ -401,7 +401,7 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   arr(s, 'identityProviders', 'snapshot').forEach((p, i) => {
     const at = `identityProviders[${i}]`;
     try {
-      idpByOrgIssuer.add(compileIdp(p, at), at);
+      idpByOrgIssuer.add(compileIdp(p, at));
     } catch (error) {
       skip('identityProvider', at, p, error);
     }

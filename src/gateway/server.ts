@@ -19,7 +19,7 @@ import { normalizeTarget } from './path.js';
 import type { HeaderMap, PolicyApiInfo, PolicyResponseContext } from './policies/types.js';
 import { BodyLimit, downstreamHeaders, payloadTooLarge, Pools, readBody, upstreamFailure, upstreamHeaders } from './proxy.js';
 import { SEALED_SECRET_CONTEXT, type GatewaySnapshot } from './snapshot.js';
-import { TokenCache, tokenHash, unverifiedIssuer, verifyExternalToken, verifyPlatformToken, type ExternalTokenVerifier, type Principal } from './tokens.js';
+import { TokenCache, tokenHash, unverifiedAudiences, unverifiedIssuer, verifyExternalToken, verifyPlatformToken, type ExternalTokenVerifier, type Principal } from './tokens.js';
 
 /** Where the current snapshot comes from (the control plane's compiler, or a database in `drawbridge gateway`). */
 export interface SnapshotSource {
@@ -323,7 +323,7 @@ async function verify(ex: Exchange, token: string): Promise<Principal> {
     let principal: Principal;
     if (!external) principal = await verifyPlatformToken(token, snap.keys, gw.clock);
     else {
-      const idp = snap.idpByOrgIssuer.get(`${ex.apiRoute.orgId}\n${issuer}`);
+      const idp = snap.idpByOrgIssuer.get(`${ex.apiRoute.orgId}\n${issuer}`, unverifiedAudiences(token));
       if (!idp || !gw.externalVerifier) throw new InvalidToken('The access token was not issued by a trusted issuer for this API', `issuer ${issuer}`);
       principal = await verifyExternalToken(token, idp, gw.externalVerifier);
     }
@@ -349,8 +349,7 @@ function authorize(ex: Exchange): void {
     appId = snap.builtinClients.get(p.clientId);
     if (appId === undefined || (p.appId !== undefined && p.appId !== appId)) throw new InvalidToken('The client that obtained the access token has no credentials in this environment', `client ${p.clientId}`);
   } else {
-    const idp = snap.idpByOrgIssuer.get(`${api.orgId}\n${String(p.claims.iss)}`);
-    if (!idp || idp.id !== p.idpId) throw new InvalidToken('The access token was not issued by a trusted issuer for this API');
+    if (!snap.idpByOrgIssuer.has(`${api.orgId}\n${String(p.claims.iss)}`, p.idpId!)) throw new InvalidToken('The access token was not issued by a trusted issuer for this API');
     appId = snap.externalClients.get(`${p.idpId}\n${p.clientId}`);
     if (appId === undefined) throw new InvalidToken(`The client ${p.clientId} is not linked to an application in this environment`);
   }
@@ -669,7 +668,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       openSecret: masterKey ? (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT) : undefined,
     });
     // Verified tokens stay valid across snapshots unless the keys or trusted IdPs changed.
-    const fingerprint = `${compiled.keys.fingerprint}:${JSON.stringify(snapshot.identityProviders)}`;
+    const fingerprint = `${compiled.keys.fingerprint}:${compiled.idpByOrgIssuer.fingerprint()}`;
     if (fingerprint !== gw.cacheFingerprint) {
       gw.cache = new TokenCache(clock);
       gw.cacheFingerprint = fingerprint;

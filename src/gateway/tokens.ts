@@ -82,6 +82,19 @@ export function unverifiedIssuer(token: string): string | undefined {
   }
 }
 
+/** Reads `aud` (a string or an array of strings) without verifying anything: only to choose among IdPs sharing an issuer. */
+export function unverifiedAudiences(token: string): string[] {
+  const first = token.indexOf('.');
+  const second = token.indexOf('.', first + 1);
+  if (first < 1 || second < 0) return [];
+  try {
+    const aud = (JSON.parse(Buffer.from(token.slice(first + 1, second), 'base64url').toString('utf8')) as { aud?: unknown } | null)?.aud;
+    return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
 function scopesOf(claims: JWTPayload): Set<string> {
   const raw = claims.scope ?? claims.scp;
   if (typeof raw === 'string') return new Set(raw.split(' ').filter(Boolean));

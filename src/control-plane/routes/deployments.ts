@@ -102,7 +102,7 @@ async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, 
   }
   const now = isoNow(deps.clock);
   const trial = await trialDeployment({
-    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock,
+    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock, active,
     candidate: {
       id: 'trial', orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name,
       revisionId: 'trial', revisionNumber: 0, backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params),

@@ -5,6 +5,7 @@ import {
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
 } from '../../gateway/snapshot.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
+import { KEY_CACHE_DEFAULTS, type IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';
 import { sha256, type MasterKey } from '../../shared/crypto.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
@@ -30,6 +31,11 @@ export interface CompileOptions {
   environment: string;
   clock: Clock;
   logger: Logger;
+  /**
+   * The platform's IdP key cache: each IdP's last good keys are read from it
+   * (in memory). Without it they are read from the store.
+   */
+  idpKeys?: IdpKeyCache;
 }
 
 export interface CompiledRuntime {
@@ -143,6 +149,45 @@ const MAX_SNAPSHOT_IDP_KEYS = 20;
 const snapshotJwks = (saved: PersistedKeys | undefined): Pick<SnapshotIdentityProvider, 'jwks'> =>
   saved && saved.jwks.keys.length > 0 ? { jwks: { keys: saved.jwks.keys.slice(0, MAX_SNAPSHOT_IDP_KEYS), fetchedAt: new Date(saved.fetchedAt).toISOString() } } : {};
 
+/** Keys read from a key cache, per IdP, as of the cache entry's `fetchedAt` (re-read only after the cache fetched or loaded keys). */
+const cacheReads = new WeakMap<IdpKeyCache, Map<string, { jwksUri: string; fetchedAt: number; keys: PersistedKeys }>>();
+
+/**
+ * The IdP's last good keys as the key cache holds them (no database read).
+ * Keys older than the 24 h staleness bound are left out (the cache would
+ * refetch them before using them, and refuse them if that fails).
+ */
+async function cachedKeys(cache: IdpKeyCache, idp: { id: string; name: string; jwksUri: string }, now: number): Promise<PersistedKeys | undefined> {
+  let reads = cacheReads.get(cache);
+  if (!reads) cacheReads.set(cache, (reads = new Map()));
+  const status = cache.status(idp.id);
+  if (status?.fetchedAt === undefined || status.jwksUri !== idp.jwksUri) {
+    reads.delete(idp.id);
+    return undefined;
+  }
+  if (now - status.fetchedAt > KEY_CACHE_DEFAULTS.maxStaleMs) return undefined;
+  const read = reads.get(idp.id);
+  if (read && read.fetchedAt === status.fetchedAt && read.jwksUri === status.jwksUri) return read.keys;
+  const found = await cache.keysFor(idp, undefined);
+  if (!found.ok) return undefined;
+  const keys: PersistedKeys = { jwks: { keys: found.keys.map((k) => k.jwk) }, fetchedAt: status.fetchedAt };
+  reads.set(idp.id, { jwksUri: status.jwksUri, fetchedAt: status.fetchedAt, keys });
+  return keys;
+}
+
+/**
+ * The digest counts an IdP's key fetch time only in steps of this size: the
+ * key cache refetches every 10 minutes and saves an unchanged key set again
+ * every hour, and neither should move the snapshot. The disk copy's
+ * `fetchedAt` (which bounds the 24 h staleness rule for a gateway started
+ * from it) thus lags the last fetch by at most this much.
+ */
+const KEYS_FETCHED_STEP_MS = 6 * 60 * 60_000;
+
+/** The IdP entries as the digest sees them: `jwks.fetchedAt` coarsened to `KEYS_FETCHED_STEP_MS`. */
+const digestedIdps = (idps: SnapshotIdentityProvider[]): unknown[] => idps.map(({ jwks, ...settings }) =>
+  (jwks ? { ...settings, jwks: { keys: jwks.keys, fetchedStep: Math.floor(Date.parse(jwks.fetchedAt) / KEYS_FETCHED_STEP_MS) } } : settings));
+
 export async function compileRuntimeSnapshot(options: CompileOptions): Promise<CompiledRuntime> {
   const { store, masterKey, environment, clock } = options;
   const nowIso = isoNow(clock);
@@ -160,7 +205,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
   const identityProviders: SnapshotIdentityProvider[] = [];
   const revokedTokens: GatewaySnapshot['revokedTokens'] = [];
   const idpConfigs = new Map<string, IdpVerificationConfig>();
-  const idpKeys = await store.identityProviders.allKeys();
+  const idpKeys = options.idpKeys ? undefined : await store.identityProviders.allKeys();
   for (const org of await store.orgs.all()) {
     const env = await store.orgs.environment(org.id, environment);
     if (!env) continue;
@@ -177,7 +222,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
         clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'], clockSkewSeconds: idp.clockSkew,
         subjectClaim: idp.subjectClaim, maxTokenAge: idp.maxTokenAge, tokenTyping: idp.tokenTyping,
         ...(idp.issuerTemplate !== null && { issuerTemplate: idp.issuerTemplate, allowedTenantIds: idp.allowedTenantIds }),
-        ...snapshotJwks(idpKeys.get(idp.id)),
+        ...snapshotJwks(options.idpKeys ? await cachedKeys(options.idpKeys, { id: idp.id, name: idp.name, jwksUri: idp.jwksUri }, clock.now()) : idpKeys!.get(idp.id)),
       });
     }
     for (const r of await store.revocations.active(org.id, environment)) {
@@ -191,7 +236,7 @@ export async function compileRuntimeSnapshot(options: CompileOptions): Promise<C
     format: SNAPSHOT_FORMAT, environment, issuer: options.issuer, keys, apis, subscriptions,
     clients: { builtin, external }, identityProviders, revokedTokens,
   };
-  const digest = sha256(canonicalJson(content));
+  const digest = sha256(canonicalJson({ ...content, identityProviders: digestedIdps(identityProviders) }));
   let sealed: GatewaySnapshot | undefined;
   return {
     // Sealing encrypts afresh each time; done only when someone needs this snapshot (its content changed).
@@ -212,6 +257,8 @@ export interface TrialOptions {
   clock: Clock;
   /** The deployment about to be made active (params sealed as they will be stored). */
   candidate: ActiveDeployment;
+  /** The environment's active deployments when the caller has them already (`activeInEnvironment`); read from the store otherwise. */
+  active?: ActiveDeployment[];
 }
 
 export interface TrialOutcome {
@@ -224,15 +271,18 @@ export interface TrialOutcome {
 const quiet = createLogger('silent');
 
 /**
- * Compiles the environment's APIs as the snapshot would hold them, with
- * `candidate` in place of its API's active deployment, and loads them with
- * the gateway's own compiler. Nothing is published: this only tells whether
- * the gateway would serve the candidate, and whether it would push another
- * API out.
+ * Compiles the candidate organization's APIs in the environment as the
+ * snapshot would hold them, with `candidate` in place of its API's active
+ * deployment, and loads them with the gateway's own compiler. Other
+ * organizations' APIs are left out (their parameters are never opened):
+ * every route begins with the organization's handle, so theirs can neither
+ * refuse nor be displaced by this one. Nothing is published: this only tells
+ * whether the gateway would serve the candidate, and whether it would push
+ * another API out.
  */
 export async function trialDeployment(options: TrialOptions): Promise<TrialOutcome> {
   const { store, masterKey, environment, candidate: given } = options;
-  const active = await store.deployments.activeInEnvironment(environment);
+  const active = (options.active ?? await store.deployments.activeInEnvironment(environment)).filter((d) => d.orgId === given.orgId);
   const same = (d: ActiveDeployment) => d.apiId === given.apiId && d.environmentId === given.environmentId;
   const candidate = { ...given, firstDeployedAt: active.find(same)?.firstDeployedAt ?? given.firstDeployedAt };
   const { apis, skipped } = compileDeployments([...active.filter((d) => !same(d)), candidate], masterKey);

@@ -32,7 +32,7 @@ export async function startRuntimeGateways(options: {
   pollMs?: number;
 }): Promise<RuntimeGateways> {
   const { config, store, masterKey, clock, logger } = options;
-  const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, pollMs: options.pollMs });
+  const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys: options.idpKeys, pollMs: options.pollMs });
   const externalVerifier = options.idpKeys && externalTokenVerifier(options.idpKeys, clock, (id) => publisher.identityProviders.get(id));
   const gateways: Gateway[] = [];
   const close = async () => {

@@ -1,5 +1,6 @@
 import type { GatewaySnapshot } from '../../gateway/snapshot.js';
 import type { Clock } from '../../shared/clock.js';
+import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
@@ -17,6 +18,8 @@ export interface RuntimePublisherOptions {
   issuer: string;
   clock: Clock;
   logger: Logger;
+  /** The IdP key cache: snapshots take each IdP's last good keys from it instead of reading every saved key set from the store. */
+  idpKeys?: IdpKeyCache;
   /** Changes arriving within this window are compiled once (default 50 ms). */
   debounceMs?: number;
   /**
