@@ -745,6 +745,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await done;
         clearTimeout(timer);
         await gw.pools.close();
+        gw.accessLog.flush();
         await gw.holder.flushed();
       })();
       return closed;

@@ -25,18 +25,23 @@ describe('access log', () => {
       access.write(e);
       reference.info(e, 'request');
     }
-    expect(ours.lines).toEqual(theirs.lines);
-    expect(JSON.parse(ours.lines[2]!)).toEqual({ level: 30, time: 1700000000000, env: 'development', reqId: 'r', method: 'GET', path: '/a/"quoted"/\u00e9\u2028', status: 499, ms: 12, api: '/a/"quoted"/v1', app: 'a"b', error: 'invalid_token', msg: 'request' });
+    expect(ours.lines).toEqual([]); // queued until the end of this turn of the event loop
+    access.flush();
+    expect(ours.lines.join('').split(/(?<=\n)/)).toEqual(theirs.lines);
+    expect(ours.lines).toHaveLength(1); // one write for the whole batch
+    expect(JSON.parse(ours.lines.join('').split('\n')[2]!)).toEqual({ level: 30, time: 1700000000000, env: 'development', reqId: 'r', method: 'GET', path: '/a/"quoted"/\u00e9\u2028', status: 499, ms: 12, api: '/a/"quoted"/v1', app: 'a"b', error: 'invalid_token', msg: 'request' });
   });
 
-  it('writes nothing when the level is above info, and follows level changes', () => {
+  it('writes nothing when the level is above info, follows level changes, and writes a batch by itself once the loop turns', async () => {
     const out = sink();
     const logger = createLogger('warn', out.stream);
     const access = new AccessLog(logger);
     access.write(ENTRIES[0]!);
+    access.flush();
     expect(out.lines).toEqual([]);
     logger.level = 'info';
     access.write(ENTRIES[0]!);
+    await new Promise((resolve) => setImmediate(resolve));
     expect(out.lines).toHaveLength(1);
   });
 
