@@ -122,6 +122,21 @@ describe('backend connections, timeouts and failure logs', () => {
     expect(Object.keys(line!).sort()).toEqual(['api', 'code', 'detail', 'env', 'level', 'msg', 'reqId', 'time']);
   });
 
+  it('a backend that stays down does not flood the log: one failure line per API and code per second, then how many were left out', async () => {
+    clock.advance(1_000);
+    const failureLines = () => log.parsed().filter((l) => l.msg === 'gateway upstream failure' && l.api === '/acme/dead/v1');
+    const before = failureLines().length;
+    for (let i = 0; i < 5; i++) expect((await fetch(`${gw.url}/acme/dead/v1/x`, { headers: { 'x-request-id': `flood-${i}` } })).status).toBe(502);
+    expect(failureLines().map((l) => l.reqId)).toEqual([...failureLines().slice(0, before).map((l) => l.reqId), 'flood-0']);
+    clock.advance(1_000);
+    expect((await fetch(`${gw.url}/acme/dead/v1/x`, { headers: { 'x-request-id': 'flood-after' } })).status).toBe(502);
+    expect(failureLines().at(-1)).toMatchObject({ reqId: 'flood-after', code: 'bad_gateway', suppressed: 4 });
+    // Every request still has its access line (written when the response has closed, batched per loop turn).
+    const accessLines = () => log.parsed().filter((l) => l.msg === 'request' && String(l.reqId).startsWith('flood-'));
+    for (let i = 0; i < 100 && accessLines().length < 6; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(log.parsed().filter((l) => l.msg === 'request' && String(l.reqId).startsWith('flood-'))).toHaveLength(6);
+  });
+
   it('token refusals are logged at debug with the verifier\'s reason; no line carries a token or headers', async () => {
     const valid = await signer.sign();
     const expired = await signer.sign({ exp: Math.floor(clock.now() / 1000) - 60 });
