@@ -1,17 +1,8 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
-import { api, ENV, metric, newSigner, rawRequest, snapshot, startBackend, startTestGateway, type Backend, type Signer, type TestGateway } from './helpers.js';
+import { api, closedPort, ENV, metric, newSigner, rawRequest, snapshot, startBackend, startTestGateway, type Backend, type Signer, type TestGateway } from './helpers.js';
 
 const BASE = '/acme/orders/v1';
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('gateway proxying', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));

@@ -3,17 +3,9 @@ import { Worker } from 'node:worker_threads';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { api, ENV, metric, newSigner, snapshot, startBackend, startTestGateway, type Backend, type Signer, type TestGateway } from './helpers.js';
+import { api, closedPort, ENV, metric, newSigner, snapshot, startBackend, startTestGateway, type Backend, type Signer, type TestGateway } from './helpers.js';
 
 const ANON = { security: { oauth2: false, scopes: [] }, policies: [] };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 /**
  * A TCP listener that never accepts: a worker thread listens with a backlog

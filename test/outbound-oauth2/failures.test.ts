@@ -1,21 +1,12 @@
-import { createServer } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { Writable } from 'node:stream';
 import { createLogger } from '../../src/shared/logger.js';
-import { startBackend, metric, snapshot, startTestGateway, type Backend, type TestGateway } from '../gateway/helpers.js';
+import { closedPort, startBackend, metric, snapshot, startTestGateway, type Backend, type TestGateway } from '../gateway/helpers.js';
 import { ENV, outbound, policyApi, startCountingIdp, startTokenBackend, type CountingIdp, type IdpMode, type TokenBackend } from './helpers.js';
 
 const CLIENT = { id: 'gateway-client', secret: 'outbound-secret-7f3a9c1e5b2d4f60a8e7' };
 const BAD_GATEWAY = { code: 'bad_gateway', message: 'The gateway could not obtain an access token for the backend' };
-
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((r) => server.close(() => r()));
-  return port;
-}
 
 describe('outbound-oauth2: the IdP fails', () => {
   const clock = new ManualClock();
