@@ -20,6 +20,19 @@ const REDACT = [
 
 let stdout: BufferedDestination | undefined;
 
+interface LoggedRequest { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }
+
+/**
+ * How a request appears in a log line (Fastify logs `req` with every request):
+ * the path without its query string, which may carry credentials (a
+ * `client_secret` sent where it must not be, an API key), and the peer.
+ */
+function requestForLog(req: LoggedRequest): Record<string, unknown> {
+  const url = req.url;
+  const q = url === undefined ? -1 : url.indexOf('?');
+  return { method: req.method, url: q === -1 ? url : url!.slice(0, q), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
 /**
  * Without a destination, lines go to stdout through one shared buffered
  * asynchronous writer (batches of 16 KiB or 250 ms, flushed at process exit),
@@ -27,5 +40,5 @@ let stdout: BufferedDestination | undefined;
  */
 export function createLogger(level = 'info', destination?: NodeJS.WritableStream): Logger {
   const target = destination ?? (level === 'silent' ? undefined : (stdout ??= new BufferedDestination(1)));
-  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined }, target as pino.DestinationStream | undefined);
+  return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined, serializers: { req: requestForLog } }, target as pino.DestinationStream | undefined);
 }
