@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isoNow, systemClock, type Clock } from '../shared/clock.js';
-import { trustedProxyList } from '../shared/config.js';
+import { ANY_ADDRESS, PRIVATE_NETWORKS, trustedProxyList } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto.js';
 import { ApiError, ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -75,6 +75,8 @@ export interface GatewayOptions {
    * Default: none. A bad entry makes `startGateway` reject with a `ConfigError`.
    */
   trustedProxies?: readonly string[];
+  /** Peers that may read `/_drawbridge/metrics` (IPs, CIDRs or `*`); default loopback and private ranges. Others get 404. */
+  metricsAllow?: readonly string[];
 }
 
 export interface GatewayStatus {
@@ -132,6 +134,8 @@ interface GatewayState {
   proto: 'http' | 'https';
   /** Trusted proxies; undefined when none are configured (no per-connection work then). */
   trusted: BlockList | undefined;
+  /** Undefined: metrics for every peer. */
+  metricsAllowed: BlockList | undefined;
   /** Access-log lines carry only fields chosen here (no headers, no query), so pino's redaction is skipped. */
   accessLog: AccessLog;
   cache: TokenCache;
@@ -633,6 +637,8 @@ async function ops(gw: GatewayState, req: IncomingMessage, res: ServerResponse):
       return json(res, status.ready ? 200 : 503, status);
     }
     case `${OPS_PREFIX}metrics`: {
+      // Request counts per API say what an installation runs: only for the scrapers' networks.
+      if (gw.metricsAllowed && !peerTrusted(gw.metricsAllowed, req.socket.remoteAddress)) return json(res, 404, { code: 'not_found', message: `No operations endpoint at ${path}` });
       const text = await gw.metrics.registry.metrics();
       res.writeHead(200, { 'content-type': gw.metrics.registry.contentType, 'cache-control': 'no-store' });
       res.end(text);
@@ -656,6 +662,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const logger = options.logger;
   // Settings are checked before anything is opened: a bad one rejects the start.
   const trustedList = options.trustedProxies && options.trustedProxies.length > 0 ? trustedProxyList(options.trustedProxies, 'trustedProxies') : undefined;
+  const metricsAllow = options.metricsAllow ?? PRIVATE_NETWORKS;
+  const metricsAllowed = metricsAllow.join() === ANY_ADDRESS ? undefined : trustedProxyList(metricsAllow, 'metricsAllow');
   const proto = options.forwardedProto ?? 'http';
   if (proto !== 'http' && proto !== 'https') throw new ConfigError('forwardedProto', `must be http or https, got ${JSON.stringify(proto)}`);
   const metrics = new GatewayMetrics(environment);
@@ -670,6 +678,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     externalVerifier: options.externalVerifier,
     proto,
     trusted: trustedList,
+    metricsAllowed,
     cache: new TokenCache(clock),
     cacheFingerprint: '',
     verifying: new Map(),

@@ -38,6 +38,12 @@ export interface Config {
   gatewayTrustedProxies: string[];
   /** Scheme the gateways put in `X-Forwarded-Proto` for untrusted peers (`https` behind a TLS terminator; `DRAWBRIDGE_GATEWAY_FORWARDED_PROTO`). */
   gatewayForwardedProto: 'http' | 'https';
+  /**
+   * Direct peers that may read a gateway's `/_drawbridge/metrics`
+   * (`DRAWBRIDGE_GATEWAY_METRICS_ALLOW`: IPs and CIDRs, or `*` for anyone).
+   * Default: loopback and the private ranges, where Prometheus usually scrapes from.
+   */
+  gatewayMetricsAllow: string[];
   /** Algorithm of new token-service signing keys (`DRAWBRIDGE_SIGNING_ALG`). */
   signingAlg: SigningAlg;
   /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
@@ -138,13 +144,21 @@ export function trustedProxyList(entries: readonly string[], name = 'DRAWBRIDGE_
   return list;
 }
 
-/** `10.0.0.0/8, 192.0.2.7` → validated entries (empty by default). */
-function trustedProxies(env: Env, name: string): string[] {
+/** `10.0.0.0/8, 192.0.2.7` → validated entries (`fallback` when unset or empty). */
+function addressEntries(env: Env, name: string, options: { fallback?: string[]; allowAny?: boolean } = {}): string[] {
   const raw = env[name] ?? '';
   const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  if (entries.length === 0) return options.fallback ?? [];
+  if (options.allowAny && entries.length === 1 && entries[0] === ANY_ADDRESS) return entries;
   trustedProxyList(entries, name);
   return entries;
 }
+
+/** In an address list setting: every peer. */
+export const ANY_ADDRESS = '*';
+
+/** Loopback and private ranges (RFC 1918, RFC 4193). */
+export const PRIVATE_NETWORKS: readonly string[] = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
 
 function forwardedProto(env: Env, name: string): 'http' | 'https' {
   const raw = env[name]?.trim().toLowerCase();
@@ -183,7 +197,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     allowPrivateIdpUrls: bool(env, 'DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS', mode === 'development'),
     gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
     gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
-    gatewayTrustedProxies: trustedProxies(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
+    gatewayTrustedProxies: addressEntries(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
+    gatewayMetricsAllow: addressEntries(env, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW', { fallback: [...PRIVATE_NETWORKS], allowAny: true }),
     gatewayForwardedProto: forwardedProto(env, 'DRAWBRIDGE_GATEWAY_FORWARDED_PROTO'),
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
     signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, MIN_SIGNING_KEY_PUBLISH_AHEAD, MAX_SIGNING_KEY_PUBLISH_AHEAD),
@@ -196,6 +211,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   // Overrides are checked like the variables.
   trustedProxyList(config.gatewayTrustedProxies);
+  if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) trustedProxyList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
   if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {
     throw new ConfigError('DRAWBRIDGE_GATEWAY_FORWARDED_PROTO', `must be http or https, got ${JSON.stringify(config.gatewayForwardedProto)}`);
   }
