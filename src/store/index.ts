@@ -19,9 +19,16 @@ import type { Database } from './schema.js';
 
 export { isUniqueViolation } from './db.js';
 
+/** Runs `fn` once the current transaction commits (at once outside one). */
+export type AfterCommit = (fn: () => void) => void;
+
 /**
  * The only door to the database. Repositories are grouped by feature; inside
- * `transaction` the same repositories run on one transaction.
+ * `transaction` the same repositories run on one transaction. A repository
+ * whose change in-process caches must hear about (credentials, identity
+ * providers) announces it with `afterCommit`: other connections see the
+ * change only once it committed, so a cache told earlier could read the old
+ * row again; a rolled-back change announces nothing.
  */
 export class Store {
   readonly users: UserRepo;
@@ -39,26 +46,40 @@ export class Store {
   readonly deployments: DeploymentRepo;
   readonly subscriptions: SubscriptionRepo;
 
-  constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect) {
+  /** Callbacks waiting for the commit of the transaction this store is bound to (undefined outside one). */
+  private readonly pendingCommit: Set<() => void> | undefined;
+
+  constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, pendingCommit?: Set<() => void>) {
+    this.pendingCommit = pendingCommit;
+    const afterCommit: AfterCommit = (fn) => this.afterCommit(fn);
     this.users = new UserRepo(kysely, clock);
     this.signingKeys = new SigningKeyRepo(kysely, clock);
     this.connections = new ConnectionRepo(kysely, clock);
     this.portalAccess = new PortalAccessRepo(kysely, clock);
-    this.applications = new ApplicationRepo(kysely, clock);
-    this.credentials = new CredentialRepo(kysely, clock);
+    this.applications = new ApplicationRepo(kysely, clock, afterCommit);
+    this.credentials = new CredentialRepo(kysely, clock, afterCommit);
     this.revocations = new RevocationRepo(kysely, clock);
     this.orgs = new OrganizationRepo(kysely, clock);
-    this.projects = new ProjectRepo(kysely, clock);
+    this.projects = new ProjectRepo(kysely, clock, afterCommit);
     this.audit = new AuditRepo(kysely, clock);
-    this.identityProviders = new IdentityProviderRepo(kysely, clock);
+    this.identityProviders = new IdentityProviderRepo(kysely, clock, afterCommit);
     this.apis = new ApiRepo(kysely, clock);
     this.deployments = new DeploymentRepo(kysely, clock);
     this.subscriptions = new SubscriptionRepo(kysely, clock);
   }
 
-  transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
+  async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {
     if (this.kysely.isTransaction) return fn(this);
-    return this.kysely.transaction().execute((trx) => fn(new Store(trx, this.clock, this.dialect)));
+    const pending = new Set<() => void>();
+    const result = await this.kysely.transaction().execute((trx) => fn(new Store(trx, this.clock, this.dialect, pending)));
+    for (const hook of pending) hook();
+    return result;
+  }
+
+  /** `fn` after the commit of this store's transaction; at once when it is not in one. Repeated callbacks run once. */
+  afterCommit(fn: () => void): void {
+    if (this.pendingCommit) this.pendingCommit.add(fn);
+    else fn();
   }
 }
 

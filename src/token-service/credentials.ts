@@ -3,7 +3,7 @@ import { conflict, invalid } from '../shared/errors.js';
 import { isUniqueViolation, type Store } from '../store/index.js';
 import type { Application } from '../store/repos/applications.js';
 import type { Component } from '../store/repos/projects.js';
-import { notifyCredentialChange, type Credential } from '../store/repos/credentials.js';
+import type { Credential } from '../store/repos/credentials.js';
 import type { Environment, Organization } from '../store/repos/organizations.js';
 import { CLIENT_CREDENTIALS, CREDENTIAL_GRANT_TYPES } from './grants/grant-types.js';
 import { DEFAULT_TOKEN_LIFETIME } from './issue.js';
@@ -46,18 +46,6 @@ export function checkSettings(settings: CredentialSettings): void {
 }
 
 export interface Actor { actorId: string | null; actor: string }
-
-/**
- * Runs a change to credentials in a transaction and tells this process's
- * client caches once it has committed: told earlier, a cache could re-read
- * the old secret before the commit and keep it. (Inside a caller's
- * transaction, the commit is the caller's.)
- */
-async function changeCredentials<T>(store: Store, change: (tx: Store) => Promise<T>): Promise<T> {
-  const result = await store.transaction(change);
-  notifyCredentialChange();
-  return result;
-}
 
 /** Every external-consumer component has one application, created on the component's transaction. */
 export async function createComponentApplication(tx: Store, component: Component, ownerUserId: string | null): Promise<Application> {
@@ -106,7 +94,7 @@ export async function regenerateSecret(store: Store, input: { org: Organization;
     throw invalid(`gracePeriod must be a whole number of seconds between 0 and ${MAX_SECRET_GRACE_PERIOD}`, { gracePeriod: `must be between 0 and ${MAX_SECRET_GRACE_PERIOD}` });
   }
   const clientSecret = newClientSecret();
-  return changeCredentials(store, async (tx) => {
+  return store.transaction(async (tx) => {
     const credential = await tx.credentials.forEnvironment(org.id, application.id, environment.id);
     if (!credential || credential.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
     const oldHash = await tx.credentials.secretHash(org.id, credential.id);
@@ -125,7 +113,7 @@ export async function regenerateSecret(store: Store, input: { org: Organization;
 export async function updateCredentialSettings(store: Store, input: { org: Organization; application: Application; environment: Environment; actor: Actor; settings: CredentialSettings }): Promise<Credential> {
   checkSettings(input.settings);
   const { org, application, environment } = input;
-  return changeCredentials(store, async (tx) => {
+  return store.transaction(async (tx) => {
     const credential = await tx.credentials.forEnvironment(org.id, application.id, environment.id);
     if (!credential || credential.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
     await tx.credentials.updateSettings(org.id, credential.id, input.settings);

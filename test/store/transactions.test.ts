@@ -71,6 +71,27 @@ describe.each(storeBackends())('transactions on $name', (backend) => {
     expect(await rowCounts(t.store, orgId)).toEqual({ org: 0, environments: 0, projects: 0, components: 0, audit: 0 });
   });
 
+  it('runs afterCommit callbacks once the transaction committed (once each, nested included), never after a rollback', async () => {
+    const seen: string[] = [];
+    const a = () => seen.push('a');
+    const b = () => seen.push('b');
+    await t.store.transaction(async (tx) => {
+      tx.afterCommit(a);
+      tx.afterCommit(a);
+      await tx.transaction(async (inner) => { inner.afterCommit(b); });
+      await tx.orgs.create({ name: 'Hooked', handle: 'hooked' });
+      expect(seen).toEqual([]);
+    });
+    expect(seen).toEqual(['a', 'b']);
+    await expect(t.store.transaction(async (tx) => {
+      tx.afterCommit(() => seen.push('rolled back'));
+      throw new Error('no commit');
+    })).rejects.toThrow('no commit');
+    expect(seen).toEqual(['a', 'b']);
+    t.store.afterCommit(() => seen.push('outside'));
+    expect(seen).toEqual(['a', 'b', 'outside']);
+  });
+
   it('keeps working after a rollback, and isolates concurrent transactions from each other', async () => {
     const results = await Promise.allSettled([
       t.store.transaction((tx) => createOrgGraph(tx, 'parallel-ok-1')),

@@ -2,7 +2,6 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { conflict, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
-import { notifyCredentialChange } from '../../store/repos/credentials.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import type { Component, ComponentType, Project } from '../../store/repos/projects.js';
 import type { User } from '../../store/repos/users.js';
@@ -155,7 +154,6 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
       await tx.projects.deleteComponent(org.id, component.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'component.deleted', targetType: 'component', targetId: component.id, details: { project: project.name, name: component.name, type: component.type } });
     });
-    notifyCredentialChange(); // its application's keys went with it (cascade): no cached client may outlive them
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });

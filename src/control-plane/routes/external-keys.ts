@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { conflict, forbidden, notFound } from '../../shared/errors.js';
-import { notifyCredentialChange } from '../../store/repos/credentials.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
 import { Body, Slug } from '../schemas.js';
 
@@ -53,9 +52,6 @@ export const externalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'credentials.external-set', targetType: 'application', targetId: application.id, details: { environment: env.name, identityProvider: idp.name, externalClientId: request.body.clientId } });
       return created;
     });
-    // The repository's own notice ran inside the transaction, before other connections could see
-    // the change: tell this node's client caches again now that it is committed.
-    notifyCredentialChange();
     deps.onRuntimeChange?.(org.id);
     return { applicationId: application.id, environment: env.name, kind: 'external' as const, identityProvider: idp.name, externalClientId: credential.externalClientId!, createdAt: credential.createdAt };
   });
@@ -70,7 +66,6 @@ export const externalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       await tx.credentials.delete(org.id, existing.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'credentials.external-removed', targetType: 'application', targetId: application.id, details: { environment: env.name } });
     });
-    notifyCredentialChange();
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });

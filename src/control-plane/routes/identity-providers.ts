@@ -8,7 +8,7 @@ import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
 import { verifyIdpToken, type ExpectedTokenType } from '../../shared/idp-keys/verify.js';
 import { checkFetchTarget, SafeFetchError, type SafeFetchErrorCode } from '../../shared/safe-fetch.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
-import { identityProvidersChanged, type IdentityProvider, type IdentityProviderPatch } from '../../store/repos/identity-providers.js';
+import type { IdentityProvider, IdentityProviderPatch } from '../../store/repos/identity-providers.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
 import { Body, Description, HttpUrl, OrgParams, Slug } from '../schemas.js';
@@ -255,7 +255,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
         await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.created', targetType: 'identity-provider', targetId: created.id, details: auditDetails(created) });
         return created;
       });
-      identityProvidersChanged();
       await keys.refresh(idp);
       deps.onRuntimeChange?.(org.id);
       return reply.code(201).send(view(idp, keys));
@@ -303,7 +302,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.updated', targetType: 'identity-provider', targetId: current.id, details: { ...auditDetails(after), changed: Object.keys(body).filter((k) => k !== 'name') } });
       return after;
     });
-    identityProvidersChanged();
     if (updated.jwksUri !== current.jwksUri || keys.status(updated.id) === undefined) await keys.refresh(updated);
     deps.onRuntimeChange?.(org.id);
     return view(updated, keys);
@@ -320,7 +318,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       await tx.identityProviders.delete(org.id, idp.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.deleted', targetType: 'identity-provider', targetId: idp.id, details: auditDetails(idp) });
     });
-    identityProvidersChanged();
     keys.forget(idp.id);
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);

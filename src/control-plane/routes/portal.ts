@@ -3,7 +3,6 @@ import { Type } from 'typebox';
 import { conflict, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import type { Application } from '../../store/repos/applications.js';
-import { notifyCredentialChange } from '../../store/repos/credentials.js';
 import type { Subscription } from '../../store/repos/subscriptions.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, OrgParams } from '../schemas.js';
@@ -223,7 +222,6 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
       await tx.applications.delete(access.org.id, application.id);
       await tx.audit.record({ orgId: access.org.id, ...actorOf(access.user), action: 'application.deleted', targetType: 'application', targetId: application.id, details: { name: application.name, subscriptions: subscriptions.length } });
     });
-    notifyCredentialChange(); // its keys went with it (cascade): no cached client may outlive them
     deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });

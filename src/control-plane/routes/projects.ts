@@ -3,7 +3,6 @@ import type { FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
-import { notifyCredentialChange } from '../../store/repos/credentials.js';
 import type { Project } from '../../store/repos/projects.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, OrgParams, Slug } from '../schemas.js';
@@ -118,7 +117,6 @@ export const projectRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox
       }
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'project.deleted', targetType: 'project', targetId: project.id, details: { name: project.name, ...(shared && { application: shared.name }) } });
     });
-    notifyCredentialChange(); // the shared application's keys went with it: no cached client may outlive them
     deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });

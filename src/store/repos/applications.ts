@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
+import type { AfterCommit } from '../index.js';
+import { notifyCredentialChange } from './credentials.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -24,7 +26,7 @@ export const toApplication = (r: Database['applications']): Application => ({
 
 /** Applications. Every query is scoped by organization. */
 export class ApplicationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
 
   async create(input: { orgId: string; componentId?: string | null; name: string; description?: string; ownerUserId?: string | null }): Promise<Application> {
     const now = isoNow(this.clock);
@@ -59,7 +61,9 @@ export class ApplicationRepo {
     }).where('org_id', '=', orgId).where('id', '=', id).execute();
   }
 
+  /** Its credentials go with it (foreign-key cascade), so client caches are told after the commit. */
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('applications').where('org_id', '=', orgId).where('id', '=', id).execute();
+    this.afterCommit(notifyCredentialChange);
   }
 }

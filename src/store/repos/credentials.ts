@@ -4,6 +4,7 @@ import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 import { toApplication, type Application } from './applications.js';
 import { toEnvironment, type Environment, type Organization } from './organizations.js';
+import type { AfterCommit } from '../index.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -63,17 +64,13 @@ export function onCredentialChange(listener: () => void): () => void {
 }
 
 /**
- * Tells the listeners that credentials changed. The repository calls it after
- * each change; a change made inside a transaction is not visible to other
- * connections until the commit, so whoever owns the transaction calls this
- * again once it committed (see `src/token-service/credentials.ts`). Otherwise a
- * cache could re-read the old row between the first call and the commit.
+ * Tells the listeners that credentials changed. Repositories call it through
+ * `Store.afterCommit`, so it runs once the change is visible to every
+ * connection (a cache told earlier could re-read the old row).
  */
 export function notifyCredentialChange(): void {
   for (const listener of changeListeners) listener();
 }
-
-const changed = notifyCredentialChange;
 
 export const toCredential = (r: Row): Credential => ({
   id: r.id, orgId: r.org_id, applicationId: r.application_id, environmentId: r.environment_id, kind: r.kind as CredentialKind,
@@ -84,7 +81,7 @@ export const toCredential = (r: Row): Credential => ({
 
 /** Credentials per (application, environment). Every query but the client-ID lookup is scoped by organization. */
 export class CredentialRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
 
   async createBuiltin(input: {
     orgId: string; applicationId: string; environmentId: string; clientId: string; secretHash: string;
@@ -98,6 +95,7 @@ export class CredentialRepo {
       idp_id: null, external_client_id: null, created_at: now, updated_at: now,
     };
     await this.db.insertInto('credentials').values(row).execute();
+    this.afterCommit(notifyCredentialChange);
     return toCredential(row);
   }
 
@@ -111,6 +109,7 @@ export class CredentialRepo {
       idp_id: input.idpId, external_client_id: input.externalClientId, created_at: now, updated_at: now,
     };
     await this.db.insertInto('credentials').values(row).execute();
+    this.afterCommit(notifyCredentialChange);
     return toCredential(row);
   }
 
@@ -149,7 +148,7 @@ export class CredentialRepo {
     await this.db.updateTable('credentials').set({
       secret_hash: secretHash, previous_secret_hash: previous?.hash ?? null, previous_secret_expires_at: previous?.expiresAt ?? null, updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).where('kind', '=', 'builtin').execute();
-    changed();
+    this.afterCommit(notifyCredentialChange);
   }
 
   /** The current secret hash, to carry it over as the previous one on regeneration. */
@@ -165,12 +164,12 @@ export class CredentialRepo {
       ...(patch.tokenLifetime !== undefined && { token_lifetime: patch.tokenLifetime }),
       updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).execute();
-    changed();
+    this.afterCommit(notifyCredentialChange);
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('credentials').where('org_id', '=', orgId).where('id', '=', id).execute();
-    changed();
+    this.afterCommit(notifyCredentialChange);
   }
 
   /**

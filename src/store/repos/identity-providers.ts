@@ -5,6 +5,7 @@ import { sharedIssuer } from '../../shared/idp-keys/verify.js';
 import type { IdpKind, TokenTyping } from '../../shared/idp-keys/presets.js';
 import type { IdpVerificationConfig, JsonWebKeySet, PersistedKeys } from '../../shared/idp-keys/types.js';
 import type { Database } from '../schema.js';
+import type { AfterCommit } from '../index.js';
 
 export interface IdentityProviderTables {
   identity_providers: {
@@ -63,8 +64,7 @@ let generation = 0;
 
 /**
  * Moves forward on every identity-provider change made through this process
- * (create, update, delete; routes call it again after their transaction
- * commits). Caches of IdP lists compare it to drop what they hold at once.
+ * (create, update, delete; announced after the commit). Caches of IdP lists compare it to drop what they hold at once.
  */
 export const identityProviderGeneration = (): number => generation;
 export function identityProvidersChanged(): void {
@@ -76,13 +76,13 @@ export function identityProvidersChanged(): void {
  * within one organization, never across them.
  */
 export class IdentityProviderRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
 
   async create(input: IdentityProviderInput): Promise<IdentityProvider> {
     const now = isoNow(this.clock);
     const row = { id: newId(), org_id: input.orgId, name: input.name, created_at: now, updated_at: now, ...toColumns(input) } as Row;
     await this.db.insertInto('identity_providers').values(row).execute();
-    identityProvidersChanged();
+    this.afterCommit(identityProvidersChanged);
     return toIdp(row);
   }
 
@@ -123,12 +123,12 @@ export class IdentityProviderRepo {
   async update(orgId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
     await this.db.updateTable('identity_providers').set({ ...toColumns(patch), updated_at: isoNow(this.clock) })
       .where('org_id', '=', orgId).where('id', '=', id).execute();
-    identityProvidersChanged();
+    this.afterCommit(identityProvidersChanged);
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('identity_providers').where('org_id', '=', orgId).where('id', '=', id).execute();
-    identityProvidersChanged();
+    this.afterCommit(identityProvidersChanged);
   }
 
   /** Saves the last good public keys of an IdP (replacing earlier ones). */

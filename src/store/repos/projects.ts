@@ -2,6 +2,8 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
+import type { AfterCommit } from '../index.js';
+import { notifyCredentialChange } from './credentials.js';
 
 export type ComponentType = 'external-consumer' | 'api-proxy';
 export const COMPONENT_TYPES: readonly ComponentType[] = ['external-consumer', 'api-proxy'];
@@ -18,7 +20,7 @@ const toComponent = (r: Database['components']): Component => ({
 
 /** Projects and their components. Every query is scoped by organization. */
 export class ProjectRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
 
   async create(input: { orgId: string; name: string; displayName: string; description?: string; isDefault?: boolean }): Promise<Project> {
     const now = isoNow(this.clock);
@@ -97,7 +99,9 @@ export class ProjectRepo {
     }).where('org_id', '=', orgId).where('id', '=', id).execute();
   }
 
+  /** An external consumer's application and its credentials go with it (cascade): client caches are told after the commit. */
   async deleteComponent(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('components').where('org_id', '=', orgId).where('id', '=', id).execute();
+    this.afterCommit(notifyCredentialChange);
   }
 }
