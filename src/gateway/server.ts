@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isoNow, systemClock, type Clock } from '../shared/clock.js';
-import { ANY_ADDRESS, PRIVATE_NETWORKS, trustedProxyList } from '../shared/config.js';
+import { ANY_ADDRESS, PRIVATE_NETWORKS, addressList } from '../shared/config.js';
 import type { MasterKey } from '../shared/crypto.js';
 import { ApiError, ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -661,9 +661,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const environment = options.environment;
   const logger = options.logger;
   // Settings are checked before anything is opened: a bad one rejects the start.
-  const trustedList = options.trustedProxies && options.trustedProxies.length > 0 ? trustedProxyList(options.trustedProxies, 'trustedProxies') : undefined;
+  const trustedList = options.trustedProxies && options.trustedProxies.length > 0 ? addressList(options.trustedProxies, 'trustedProxies') : undefined;
   const metricsAllow = options.metricsAllow ?? PRIVATE_NETWORKS;
-  const metricsAllowed = metricsAllow.join() === ANY_ADDRESS ? undefined : trustedProxyList(metricsAllow, 'metricsAllow');
+  const metricsAllowed = metricsAllow.join() === ANY_ADDRESS ? undefined : addressList(metricsAllow, 'metricsAllow');
   const proto = options.forwardedProto ?? 'http';
   if (proto !== 'http' && proto !== 'https') throw new ConfigError('forwardedProto', `must be http or https, got ${JSON.stringify(proto)}`);
   const metrics = new GatewayMetrics(environment);

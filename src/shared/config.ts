@@ -117,12 +117,12 @@ function gateways(env: Env, name: string): GatewayListener[] {
 }
 
 /**
- * Builds the matcher for trusted proxies from IPs and CIDRs (`10.0.0.0/8`,
- * `fd00::/8`, `192.0.2.7`, `::1`). Throws a `ConfigError` naming `name` (and
+ * Builds an address matcher (trusted proxies, metrics scrapers) from IPs and
+ * CIDRs (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`, `::1`). Throws a `ConfigError` naming `name` (and
  * the entry) for anything else. Used at config load and when a gateway
  * listener starts, never per request.
  */
-export function trustedProxyList(entries: readonly string[], name = 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'): BlockList {
+export function addressList(entries: readonly string[], name = 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'): BlockList {
   const list = new BlockList();
   entries.forEach((raw, i) => {
     const entry = raw.trim();
@@ -150,7 +150,7 @@ function addressEntries(env: Env, name: string, options: { fallback?: string[]; 
   const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
   if (entries.length === 0) return options.fallback ?? [];
   if (options.allowAny && entries.length === 1 && entries[0] === ANY_ADDRESS) return entries;
-  trustedProxyList(entries, name);
+  addressList(entries, name);
   return entries;
 }
 
@@ -210,8 +210,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`);
   }
   // Overrides are checked like the variables.
-  trustedProxyList(config.gatewayTrustedProxies);
-  if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) trustedProxyList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
+  addressList(config.gatewayTrustedProxies);
+  if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) addressList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
   if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {
     throw new ConfigError('DRAWBRIDGE_GATEWAY_FORWARDED_PROTO', `must be http or https, got ${JSON.stringify(config.gatewayForwardedProto)}`);
   }

@@ -46,11 +46,8 @@ export class Store {
   readonly deployments: DeploymentRepo;
   readonly subscriptions: SubscriptionRepo;
 
-  /** Callbacks waiting for the commit of the transaction this store is bound to (undefined outside one). */
-  private readonly pendingCommit: Set<() => void> | undefined;
-
-  constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, pendingCommit?: Set<() => void>) {
-    this.pendingCommit = pendingCommit;
+  /** `pendingCommit`: callbacks waiting for the commit of the transaction this store is bound to (none outside one). */
+  constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, private readonly pendingCommit?: Set<() => void>) {
     const afterCommit: AfterCommit = (fn) => this.afterCommit(fn);
     this.users = new UserRepo(kysely, clock);
     this.signingKeys = new SigningKeyRepo(kysely, clock);

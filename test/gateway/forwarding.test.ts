@@ -2,7 +2,7 @@ import { request as httpRequest } from 'node:http';
 import { BlockList } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
-import { loadConfig, trustedProxyList } from '../../src/shared/config.js';
+import { loadConfig, addressList } from '../../src/shared/config.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { startGateway } from '../../src/gateway/server.js';
@@ -133,7 +133,7 @@ describe('gateway settings in the configuration', () => {
   });
 
   it('matches IPv4, IPv6 and IPv4-mapped IPv6 peers', () => {
-    const list = trustedProxyList(['10.0.0.0/8', 'fd00::/8']);
+    const list = addressList(['10.0.0.0/8', 'fd00::/8']);
     expect(list.check('10.200.0.1', 'ipv4')).toBe(true);
     expect(list.check('11.0.0.1', 'ipv4')).toBe(false);
     expect(list.check('fd12::1', 'ipv6')).toBe(true);
