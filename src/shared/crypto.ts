@@ -1,4 +1,4 @@
-import { createCipheriv, createDecipheriv, createHash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
+import { createCipheriv, createDecipheriv, hash, randomBytes, randomUUID, scrypt, timingSafeEqual } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { promisify } from 'node:util';
@@ -11,7 +11,7 @@ export const newId = (): string => randomUUID();
 /** URL-safe random token with `bytes` of entropy, optionally behind a recognizable prefix. */
 export const randomToken = (bytes = 32, prefix = ''): string => prefix + randomBytes(bytes).toString('base64url');
 
-export const sha256 = (value: string): string => createHash('sha256').update(value).digest('hex');
+export const sha256 = (value: string): string => hash('sha256', value, 'hex');
 
 /** Compares two equal-length hex digests in constant time. */
 export function digestEquals(a: string, b: string): boolean {

@@ -5,7 +5,7 @@ import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type Endpoint
 import { ClientCache } from './client-auth.js';
 import { FORM_BODY_LIMIT } from './form.js';
 import { GrantRegistry } from './grants/index.js';
-import { publishedJwks, type KeyRing } from './keys.js';
+import { KEY_REFRESH_MS, type KeyRing } from './keys.js';
 import { sendOAuthError } from './render.js';
 
 export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, publishedJwks, rotateSigningKey } from './keys.js';
@@ -26,8 +26,9 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());
     // JWKS and metadata caches must not outlive the publish-ahead delay, or a client could miss a key
-    // (or its algorithm) that already signs.
-    const maxAge = Math.min(300, deps.config.signingKeyPublishAhead);
+    // (or its algorithm) that already signs. Both are served from the key ring's records, which may be
+    // KEY_REFRESH_MS behind a rotation made on another node: that lag comes off the allowed age.
+    const maxAge = Math.max(0, Math.min(300, deps.config.signingKeyPublishAhead - KEY_REFRESH_MS / 1000));
     const publicCache = `public, max-age=${maxAge}`;
 
     // The OAuth endpoints read the raw body themselves (strict form parsing); any media type reaches them.
@@ -42,7 +43,7 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
       });
     }
     app.get(PATHS.jwks, async (_request, reply) =>
-      reply.header('cache-control', publicCache).type('application/jwk-set+json').send(await publishedJwks(deps.store, deps.clock)));
+      reply.header('cache-control', publicCache).type('application/jwk-set+json').send(await keys.publishedJwks()));
     app.post(PATHS.token, tokenEndpoint(endpointDeps));
     app.post(PATHS.introspect, introspectionEndpoint(endpointDeps));
     app.post(PATHS.revoke, revocationEndpoint(endpointDeps));

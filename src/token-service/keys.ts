@@ -238,6 +238,16 @@ export class KeyRing {
     return [...new Set(this.records.filter((r) => isPublished(r, nowIso)).map((r) => r.alg))];
   }
 
+  /**
+   * The JWKS document (every key published now), from the cached records like
+   * `publishedAlgorithms`: the public endpoint costs no query per request.
+   */
+  async publishedJwks(): Promise<{ keys: JWK[] }> {
+    await this.refreshIfStale();
+    const nowIso = new Date(this.deps.clock.now()).toISOString();
+    return { keys: this.records.filter((r) => isPublished(r, nowIso)).map((r) => publicPart(r.publicJwk as JWK)) };
+  }
+
   private async refreshIfStale(): Promise<void> {
     const now = this.deps.clock.now();
     if (now - this.loadedAt >= KEY_REFRESH_MS || now < this.loadedAt || this.loadedRotations !== localRotations) await this.reload();
