@@ -1,7 +1,13 @@
 /**
  * Gateway benchmark: (a) the backend directly, (b) through the gateway with
  * token validation + subscription check, (c) through a bare `node:http` +
- * `undici` proxy with no checks. Backend, proxies and the load generator run
+ * `undici` proxy with no checks, sent the same request as (b), bearer token
+ * included. (d) the gateway on a resource without OAuth2; (e) the floor: the
+ * bare proxy plus only the work the gateway issue requires, each in its
+ * cheapest form (a token cache hit keyed by the token's SHA-256 with the
+ * audience, subscription and scope checks, `X-Forwarded-*` and a random
+ * `X-Request-Id`, one JSON access line through the gateway's AccessLog).
+ * e/c is the best b/c this machine allows. Backend, proxies and the load generator run
  * in three processes, so the proxy under test has one core of its own as far
  * as two cores allow. Loopback only, bounded in time.
  *
@@ -10,12 +16,14 @@
 import { cpuOf, forkRole, pin, serveCpuUsage } from './_process.js';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { hash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Pool } from 'undici';
 import { systemClock } from '../src/shared/clock.js';
 import { createLogger } from '../src/shared/logger.js';
 import { BufferedDestination } from '../src/shared/log-destination.js';
+import { AccessLog } from '../src/gateway/access-log.js';
 import { startGateway } from '../src/gateway/server.js';
 import { gatewayAudience, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotJwk } from '../src/gateway/snapshot.js';
 
@@ -25,7 +33,7 @@ const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const PAYLOAD = JSON.stringify({ id: 42, name: 'widget', price: 9.99, tags: ['a', 'b', 'c'] });
 
-type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; token?: string; cpu?: number };
+type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; floorUrl?: string; token?: string; cpu?: number };
 
 /** Process A: a small JSON backend. */
 async function backendRole(): Promise<void> {
@@ -87,8 +95,44 @@ async function proxiesRole(backendUrl: string): Promise<void> {
   });
   bare.keepAliveTimeout = 30_000;
   await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+
+  // The floor: the bare proxy plus the required work, each step in its cheapest form.
+  const accessLog = new AccessLog(logger.child({ env: 'development' }, { redact: [] }));
+  const audience = gatewayAudience(orgId, 'development');
+  const principals = new Map([[hash('sha256', token, 'base64url'), { expMs: (now + 3600) * 1000, aud: audience, app: 'app-1', scopes: new Set(['items:read']) }]]);
+  const subscribed = new Map([['app-1', new Set(['api-1'])]]);
+  const floor = createServer((req, res) => {
+    const started = performance.now();
+    const requestId = randomUUID();
+    const header = req.headers.authorization;
+    const p = header?.startsWith('Bearer ') ? principals.get(hash('sha256', header.slice(7), 'base64url')) : undefined;
+    if (!p || p.expMs <= Date.now() || p.aud !== audience || !subscribed.get(p.app)?.has('api-1') || !p.scopes.has('items:read')) {
+      res.writeHead(401).end();
+      return;
+    }
+    const headers: Record<string, string | string[]> = {};
+    for (const name in req.headers) if (!refused.has(name) && name !== 'authorization') headers[name] = req.headers[name]!;
+    headers['x-forwarded-for'] = req.socket.remoteAddress ?? 'unknown';
+    headers['x-forwarded-proto'] = 'http';
+    if (req.headers.host !== undefined) headers['x-forwarded-host'] = req.headers.host;
+    headers['x-request-id'] = requestId;
+    res.once('close', () => accessLog.write({
+      reqId: requestId, method: req.method, path: req.url, status: res.statusCode, ms: Math.round((performance.now() - started) * 100) / 100, api: '/bench/items/v1', app: p.app, error: undefined,
+    }));
+    pool.request({ method: req.method as 'GET', path: req.url!, headers })
+      .then((up) => {
+        res.writeHead(up.statusCode, up.headers as Record<string, string>);
+        up.body.once('error', () => res.destroy());
+        res.once('close', () => { if (!up.body.readableEnded) up.body.destroy(); });
+        up.body.pipe(res);
+      }, () => { res.statusCode = 502; res.end(); });
+  });
+  floor.keepAliveTimeout = 30_000;
+  await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
   serveCpuUsage();
-  process.send!({ gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, token } satisfies Message);
+  process.send!({
+    gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, floorUrl: `http://127.0.0.1:${(floor.address() as AddressInfo).port}`, token,
+  } satisfies Message);
 }
 
 const child = (role: string, env: Record<string, string> = {}) =>
@@ -109,13 +153,14 @@ export async function runGatewayBench(): Promise<void> {
   const proxies = await child('proxies', { BENCH_BACKEND_URL: backend.msg.backendUrl! });
   const pinned = pin(proxies.proc.pid!, 1) && pin(backend.proc.pid!, 0) && pin(process.pid, 0);
   const path = '/things/42';
-  const { backendUrl, gatewayUrl, proxyUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
+  const { backendUrl, gatewayUrl, proxyUrl, floorUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
   const auth = { authorization: `Bearer ${token}` };
   const targets = {
     a: { name: '(a) backend direct', url: backendUrl + path, headers: {} },
     b: { name: '(b) gateway: token + subscription', url: `${gatewayUrl}/bench/items/v1${path}`, headers: auth },
-    c: { name: '(c) bare node:http + undici proxy', url: proxyUrl + path, headers: {} },
+    c: { name: '(c) bare node:http + undici proxy', url: proxyUrl + path, headers: auth },
     d: { name: '(d) gateway, resource without OAuth2', url: `${gatewayUrl}/bench/items/v1/open/42`, headers: {} },
+    e: { name: '(e) floor: bare + required work', url: floorUrl + path, headers: auth },
   };
   try {
     if (process.env.BENCH_ONLY) { // profiling aid: load one target only
@@ -127,7 +172,7 @@ export async function runGatewayBench(): Promise<void> {
     }
     for (const t of Object.values(targets)) await load(t.url, t.headers, 2); // warm-up (JIT, pools, token cache)
     // Rounds interleave the targets so a noisy neighbour on the machine hits them alike; medians are reported.
-    const runs: Record<string, Figures[]> = { a: [], b: [], c: [], d: [] };
+    const runs: Record<string, Figures[]> = { a: [], b: [], c: [], d: [], e: [] };
     for (let round = 0; round < ROUNDS; round++) {
       for (const [key, t] of Object.entries(targets)) {
         const before = await cpuOf(proxies.proc);
@@ -138,7 +183,7 @@ export async function runGatewayBench(): Promise<void> {
     }
     const cpuMedian = (key: string) => [...runs[key]!.map((f) => f.cpuPerRequest!)].sort((x, y) => x - y)[Math.floor(ROUNDS / 2)]!;
     const median = (list: Figures[]): Figures => [...list].sort((x, y) => x.rps - y.rps)[Math.floor(list.length / 2)]!;
-    const results: Record<string, Figures> = { a: median(runs.a!), b: median(runs.b!), c: median(runs.c!), d: median(runs.d!) };
+    const results: Record<string, Figures> = { a: median(runs.a!), b: median(runs.b!), c: median(runs.c!), d: median(runs.d!), e: median(runs.e!) };
     const ratios = runs.b!.map((b, i) => (b.rps / runs.c![i]!.rps).toFixed(3));
     const rate = Math.floor(results.b!.rps * 0.8);
     const atRateA = await load(targets.a.url, {}, SECONDS, rate);
@@ -151,8 +196,10 @@ export async function runGatewayBench(): Promise<void> {
     const cpuB = cpuMedian('b');
     const cpuC = cpuMedian('c');
     const cpuD = cpuMedian('d');
+    const cpuE = cpuMedian('e');
     console.log(`b/d = ${(results.b!.rps / results.d!.rps).toFixed(3)}: what token validation + subscription check cost inside the gateway`);
-    console.log(`proxy CPU per request: (b) ${cpuB.toFixed(1)} µs, (c) ${cpuC.toFixed(1)} µs, (d) ${cpuD.toFixed(1)} µs → c/b = ${(cpuC / cpuB).toFixed(3)}, d/b = ${(cpuD / cpuB).toFixed(3)} (throughput ratios of a saturated core)`);
+    console.log(`proxy CPU per request: (b) ${cpuB.toFixed(1)} µs, (c) ${cpuC.toFixed(1)} µs, (d) ${cpuD.toFixed(1)} µs, (e) ${cpuE.toFixed(1)} µs → c/b = ${(cpuC / cpuB).toFixed(3)}, d/b = ${(cpuD / cpuB).toFixed(3)} (throughput ratios of a saturated core)`);
+    console.log(`floor: e/c = ${(results.e!.rps / results.c!.rps).toFixed(3)} (CPU c/e = ${(cpuC / cpuE).toFixed(3)}): the best b/c the required work allows on this machine; b/e = ${(results.b!.rps / results.e!.rps).toFixed(3)} (CPU e/b = ${(cpuE / cpuB).toFixed(3)})`);
     console.log(`At 80% of the gateway's maximum (${rate} req/s):`);
     console.log(row('  (a) backend direct', atRateA));
     console.log(row('  (b) gateway', atRateB));
