@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../shared/errors.js';
+import { requestChildLogger, type Logger } from '../shared/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlaneDeps } from './context.js';
 import { sendApiError } from './errors.js';
@@ -22,6 +23,7 @@ export interface ServerOptions {
 export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions = {}): Promise<App> {
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
+    childLoggerFactory: (logger, bindings, options) => requestChildLogger(logger as Logger, bindings, options as Record<string, unknown>) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     return503OnClosing: true,

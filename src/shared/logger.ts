@@ -9,6 +9,14 @@ const REDACT = [
   'req.headers.cookie',
   'req.headers["proxy-authorization"]',
   'res.headers["set-cookie"]',
+  // The same names at the top level of a log call's object and one level down.
+  'password',
+  'secret',
+  'clientSecret',
+  'client_secret',
+  'token',
+  'access_token',
+  'subject_token',
   '*.password',
   '*.secret',
   '*.clientSecret',
@@ -42,3 +50,19 @@ export function createLogger(level = 'info', destination?: NodeJS.WritableStream
   const target = destination ?? (level === 'silent' ? undefined : (stdout ??= new BufferedDestination(1)));
   return pino({ level, redact: { paths: REDACT, censor: '[redacted]' }, base: undefined, serializers: { req: requestForLog } }, target as pino.DestinationStream | undefined);
 }
+
+/**
+ * Fastify's per-request child logger (`childLoggerFactory`). pino runs every
+ * binding through the redaction stringifier, which the wildcard paths above
+ * make ≈ 0.9 µs per child (5 µs and more inside a busy server) for a value we
+ * generated ourselves: Fastify's request ID. That one binding is appended as
+ * JSON directly; any other binding or option takes pino's own path.
+ */
+export function requestChildLogger(logger: Logger, bindings: Record<string, unknown>, options: Record<string, unknown>): Logger {
+  const keys = Object.keys(bindings);
+  if (keys.length !== 1 || typeof bindings.reqId !== 'string' || Object.keys(options).length !== 0) return logger.child(bindings, options);
+  const child = logger.child({}) as Logger & Record<symbol, string>;
+  child[pino.symbols.chindingsSym] += ',"reqId":' + JSON.stringify(bindings.reqId);
+  return child;
+}
+
