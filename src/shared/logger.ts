@@ -36,9 +36,13 @@ interface LoggedRequest { method?: string; url?: string; host?: string; ip?: str
  * `client_secret` sent where it must not be, an API key), and the peer.
  */
 function requestForLog(req: LoggedRequest): Record<string, unknown> {
-  const url = req.url;
+  return { method: req.method, url: pathForLog(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+}
+
+/** A request target without its query string (which may carry credentials), for log lines. */
+export function pathForLog(url: string | undefined): string | undefined {
   const q = url === undefined ? -1 : url.indexOf('?');
-  return { method: req.method, url: q === -1 ? url : url!.slice(0, q), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+  return q === -1 ? url : url!.slice(0, q);
 }
 
 /**
