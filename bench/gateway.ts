@@ -14,7 +14,7 @@
  *   node --import tsx bench/gateway.ts      (BENCH_SECONDS=5, BENCH_ROUNDS=3, BENCH_CONNECTIONS=50)
  */
 import { cpuOf, forkRole, pin, serveCpuUsage } from './_process.js';
-import { createServer } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hash, randomUUID } from 'node:crypto';
 import { fileURLToPath } from 'node:url';
@@ -81,9 +81,7 @@ async function proxiesRole(backendUrl: string): Promise<void> {
   const pool = new Pool(backendUrl, { connections: 128, keepAliveTimeout: 4_000, pipelining: 1 });
   // The least a working proxy does: forward the request headers undici accepts, stream both ways.
   const refused = new Set(['connection', 'keep-alive', 'host', 'transfer-encoding', 'upgrade', 'expect']);
-  const bare = createServer((req, res) => {
-    const headers: Record<string, string | string[]> = {};
-    for (const name in req.headers) if (!refused.has(name)) headers[name] = req.headers[name]!;
+  const forward = (req: IncomingMessage, res: ServerResponse, headers: Record<string, string | string[]>) => {
     const hasBody = req.headers['content-length'] !== undefined || req.headers['transfer-encoding'] !== undefined;
     pool.request({ method: req.method as 'GET', path: req.url!, headers, body: hasBody ? req : undefined })
       .then((up) => {
@@ -92,16 +90,24 @@ async function proxiesRole(backendUrl: string): Promise<void> {
         res.once('close', () => { if (!up.body.readableEnded) up.body.destroy(); });
         up.body.pipe(res);
       }, () => { res.statusCode = 502; res.end(); });
-  });
-  bare.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => bare.listen(0, '127.0.0.1', r));
+  };
+  const listen = async (server: Server): Promise<string> => {
+    server.keepAliveTimeout = 30_000;
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  };
+  const proxyUrl = await listen(createServer((req, res) => {
+    const headers: Record<string, string | string[]> = {};
+    for (const name in req.headers) if (!refused.has(name)) headers[name] = req.headers[name]!;
+    forward(req, res, headers);
+  }));
 
   // The floor: the bare proxy plus the required work, each step in its cheapest form.
   const accessLog = new AccessLog(logger.child({ env: 'development' }, { redact: [] }));
   const audience = gatewayAudience(orgId, 'development');
   const principals = new Map([[hash('sha256', token, 'base64url'), { expMs: (now + 3600) * 1000, aud: audience, app: 'app-1', scopes: new Set(['items:read']) }]]);
   const subscribed = new Map([['app-1', new Set(['api-1'])]]);
-  const floor = createServer((req, res) => {
+  const floorUrl = await listen(createServer((req, res) => {
     const started = performance.now();
     const requestId = randomUUID();
     const header = req.headers.authorization;
@@ -119,20 +125,10 @@ async function proxiesRole(backendUrl: string): Promise<void> {
     res.once('close', () => accessLog.write({
       reqId: requestId, method: req.method, path: req.url, status: res.statusCode, ms: Math.round((performance.now() - started) * 100) / 100, api: '/bench/items/v1', app: p.app, error: undefined,
     }));
-    pool.request({ method: req.method as 'GET', path: req.url!, headers })
-      .then((up) => {
-        res.writeHead(up.statusCode, up.headers as Record<string, string>);
-        up.body.once('error', () => res.destroy());
-        res.once('close', () => { if (!up.body.readableEnded) up.body.destroy(); });
-        up.body.pipe(res);
-      }, () => { res.statusCode = 502; res.end(); });
-  });
-  floor.keepAliveTimeout = 30_000;
-  await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
+    forward(req, res, headers);
+  }));
   serveCpuUsage();
-  process.send!({
-    gatewayUrl: gateway.url, proxyUrl: `http://127.0.0.1:${(bare.address() as AddressInfo).port}`, floorUrl: `http://127.0.0.1:${(floor.address() as AddressInfo).port}`, token,
-  } satisfies Message);
+  process.send!({ gatewayUrl: gateway.url, proxyUrl, floorUrl, token } satisfies Message);
 }
 
 const child = (role: string, env: Record<string, string> = {}) =>
