@@ -1,13 +1,13 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../shared/errors.js';
 import { requestChildLogger, type Logger } from '../shared/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlaneDeps } from './context.js';
 import { sendApiError } from './errors.js';
-import { registerRequestLog } from './request-log.js';
+import { registerRequestLog, RequestLineController } from './request-log.js';
 import { apiRoutes } from './routes/index.js';
 
 export type App = FastifyInstance;
@@ -25,7 +25,7 @@ export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions
   const app = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
     // One request line per request, written by registerRequestLog, instead of Fastify's two.
-    logController: new LogController({ disableRequestLogging: true }),
+    logController: new RequestLineController(),
     childLoggerFactory: (logger, bindings, options) => requestChildLogger(logger as Logger, bindings, options as Record<string, unknown>) as FastifyBaseLogger,
     bodyLimit: 1024 * 1024,
     trustProxy: false,

@@ -28,7 +28,7 @@ const REDACT = [
 
 let stdout: BufferedDestination | undefined;
 
-interface LoggedRequest { method?: string; url?: string; host?: string; ip?: string; socket?: { remotePort?: number } }
+interface LoggedRequest { method?: string; url?: string; host?: string; ip?: string; remoteAddress?: string; remotePort?: number; socket?: { remotePort?: number } }
 
 /**
  * How a request appears in a log line (Fastify logs `req` with every request):
@@ -36,13 +36,24 @@ interface LoggedRequest { method?: string; url?: string; host?: string; ip?: str
  * `client_secret` sent where it must not be, an API key), and the peer.
  */
 function requestForLog(req: LoggedRequest): Record<string, unknown> {
-  return { method: req.method, url: pathForLog(req.url), host: req.host, remoteAddress: req.ip, remotePort: req.socket?.remotePort };
+  // A Fastify request (ip, socket) or an already chosen set of fields (remoteAddress, remotePort).
+  return { method: req.method, url: pathForLog(req.url), host: req.host, remoteAddress: req.ip ?? req.remoteAddress, remotePort: req.socket?.remotePort ?? req.remotePort };
 }
 
-/** A request target without its query string (which may carry credentials), for log lines. */
+const ABSOLUTE_FORM = /^[A-Za-z][A-Za-z0-9+.-]*:\/\/[^/?#]*/;
+
+/**
+ * A request target as log lines show it: the path only. The query string may
+ * carry credentials (a `client_secret` sent where it must not be, an API key),
+ * and so may the user-info of an absolute-form target
+ * (`GET http://user:password@host/path`), which is reduced to its path too.
+ */
 export function pathForLog(url: string | undefined): string | undefined {
-  const q = url === undefined ? -1 : url.indexOf('?');
-  return q === -1 ? url : url!.slice(0, q);
+  if (url === undefined) return undefined;
+  const authority = ABSOLUTE_FORM.exec(url);
+  const target = authority ? url.slice(authority[0].length) || '/' : url;
+  const q = target.search(/[?#]/);
+  return q === -1 ? target : target.slice(0, q) || '/';
 }
 
 /**

@@ -8,6 +8,9 @@ import { GrantRegistry } from './grants/index.js';
 import { KEY_REFRESH_MS, type KeyRing } from './keys.js';
 import { sendOAuthError } from './render.js';
 
+/** Seconds kept between a cached JWKS or discovery document's expiry and the moment a key it lacks may sign. */
+const CACHE_MARGIN_SECONDS = 10;
+
 export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, publishedJwks, rotateSigningKey } from './keys.js';
 
 /**
@@ -27,8 +30,9 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
     app.addHook('onClose', async () => endpointDeps.clients.close());
     // JWKS and metadata caches must not outlive the publish-ahead delay, or a client could miss a key
     // (or its algorithm) that already signs. Both are served from the key ring's records, which may be
-    // KEY_REFRESH_MS behind a rotation made on another node: that lag comes off the allowed age.
-    const maxAge = Math.max(0, Math.min(300, deps.config.signingKeyPublishAhead - KEY_REFRESH_MS / 1000));
+    // KEY_REFRESH_MS behind a rotation made on another node: that lag comes off the allowed age, and a
+    // margin for the time a rotation takes to commit (RSA key generation) and for clocks that differ.
+    const maxAge = Math.max(0, Math.min(300, deps.config.signingKeyPublishAhead - KEY_REFRESH_MS / 1000 - CACHE_MARGIN_SECONDS));
     const publicCache = `public, max-age=${maxAge}`;
 
     // The OAuth endpoints read the raw body themselves (strict form parsing); any media type reaches them.

@@ -34,3 +34,16 @@ describe('platform logger', () => {
     expect(lines()).toEqual([expect.objectContaining({ reqId: 'req-1', token: '[redacted]', msg: 'x' })]);
   });
 });
+
+describe('pathForLog', () => {
+  it('keeps only the path: no query, no fragment, no scheme, authority or user-info of an absolute-form target', async () => {
+    const { pathForLog } = await import('../../src/shared/logger.js');
+    expect(pathForLog('/oauth2/token?client_secret=s')).toBe('/oauth2/token');
+    expect(pathForLog('http://alice:s3cr3t@host:9090/healthz?x=1')).toBe('/healthz');
+    expect(pathForLog('https://host')).toBe('/');
+    expect(pathForLog('http://alice:pw@host?token=t')).toBe('/');
+    expect(pathForLog('/a#frag')).toBe('/a');
+    expect(pathForLog('*')).toBe('*');
+    expect(pathForLog(undefined)).toBeUndefined();
+  });
+});

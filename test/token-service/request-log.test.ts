@@ -7,7 +7,7 @@ describe('request log', () => {
   let p: TestPlatform;
   const lines: string[] = [];
   beforeAll(async () => {
-    const sink = { write: (line: string) => { lines.push(line); return true; } } as unknown as NodeJS.WritableStream;
+    const sink = { write: (chunk: string) => { lines.push(...chunk.split(/(?<=\n)/)); return true; } } as unknown as NodeJS.WritableStream;
     p = await startTestPlatform({ logger: createLogger('info', sink) });
   });
   afterAll(() => p.close());
@@ -19,6 +19,7 @@ describe('request log', () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toBe('invalid_request');
     expect((await postForm(p, `/oauth2/token?x=${secret}`, 'grant_type=client_credentials', { ...FORM, authorization: basic(c.clientId, secret) })).status).toBe(400);
+    await new Promise((resolve) => setImmediate(resolve)); // request lines are written once per loop turn
     const logged = lines.join('');
     const incoming = lines.map((l) => JSON.parse(l) as { msg?: string; req?: { url?: string } }).filter((l) => l.req?.url?.startsWith('/oauth2/token'));
     expect(incoming.length).toBeGreaterThan(0);
