@@ -24,11 +24,7 @@ function format(e: RequestEntry): string {
 /** Status of a request whose client left before the answer (nginx's convention, as in the gateway's access lines). */
 const CLIENT_CLOSED = 499;
 
-const LOGGED = Symbol('request line written');
-
-function entry(request: FastifyRequest & { [LOGGED]?: true }, reply: FastifyReply | undefined): RequestEntry | undefined {
-  if (request[LOGGED]) return undefined;
-  request[LOGGED] = true;
+function entry(request: FastifyRequest, reply: FastifyReply | undefined): RequestEntry {
   return {
     reqId: request.id,
     req: { method: request.method, url: pathForLog(request.url), host: request.host, remoteAddress: request.ip, remotePort: request.socket?.remotePort },
@@ -69,13 +65,13 @@ export class RequestLineController extends LogController {
  */
 export function registerRequestLog(app: FastifyInstance, logger: Logger): void {
   const log = new BatchedLog<RequestEntry>(logger, 'request completed', format);
-  const write = (e: RequestEntry | undefined) => { if (e) log.write(e); };
+  // Fastify runs onRequestAbort only for a request that never arrived whole, which gets no response.
   app.addHook('onResponse', (request, reply, done) => {
-    write(entry(request, reply));
+    if (log.enabled) log.write(entry(request, reply));
     done();
   });
   app.addHook('onRequestAbort', (request, done) => {
-    write(entry(request, undefined));
+    if (log.enabled) log.write(entry(request, undefined));
     done();
   });
   app.addHook('onClose', (_app, done) => {

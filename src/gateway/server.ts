@@ -573,7 +573,7 @@ function account(ex: Exchange): void {
   const api = ex.route?.api.basePath ?? 'none';
   const status = res.writableFinished ? res.statusCode : 499;
   gw.metrics.requests.record(api, status, seconds);
-  gw.accessLog.write({
+  if (gw.accessLog.enabled) gw.accessLog.write({
     reqId: ex.requestId, method: ex.req.method, path: ex.path || undefined, status,
     ms: Math.round(seconds * 100_000) / 100, api: ex.route?.api.basePath, app: ex.appId, error: ex.errorCode,
   });

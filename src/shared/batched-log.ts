@@ -40,6 +40,11 @@ export class BatchedLog<E extends object> {
     this.bindings = plain ? chindings as string : '';
   }
 
+  /** Whether lines are written at the logger's current level: check it before building an entry. */
+  get enabled(): boolean {
+    return this.logger.levelVal <= INFO;
+  }
+
   write(entry: E): void {
     if (this.logger.levelVal > INFO) return;
     if (this.stream === undefined) {

@@ -11,7 +11,7 @@ import { sendOAuthError } from './render.js';
 /** Seconds kept between a cached JWKS or discovery document's expiry and the moment a key it lacks may sign. */
 const CACHE_MARGIN_SECONDS = 10;
 
-export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, publishedJwks, rotateSigningKey } from './keys.js';
+export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, rotateSigningKey } from './keys.js';
 
 /**
  * The token service (the built-in IdP) as a Fastify plugin mounted at the

@@ -127,12 +127,6 @@ export async function listSigningKeys(store: Store, clock: Clock): Promise<Signi
   return records.map((r) => view(r, current, nowIso));
 }
 
-/** The JWKS document: every key published at `now` (pending, active and retired-but-needed). */
-export async function publishedJwks(store: Store, clock: Clock): Promise<{ keys: JWK[] }> {
-  const records = await store.signingKeys.published(new Date(clock.now()).toISOString());
-  return { keys: records.map((r) => publicPart(r.publicJwk as JWK)) };
-}
-
 /** A key's private JWK; a master key that cannot open it is a configuration error naming the master key. */
 function openPrivateJwk(masterKey: MasterKey, record: SigningKeyRecord): JWK {
   let plain: string;
@@ -233,9 +227,7 @@ export class KeyRing {
    * when the ring refreshes.
    */
   async publishedAlgorithms(): Promise<string[]> {
-    await this.refreshIfStale();
-    const nowIso = new Date(this.deps.clock.now()).toISOString();
-    return [...new Set(this.records.filter((r) => isPublished(r, nowIso)).map((r) => r.alg))];
+    return [...new Set((await this.published()).map((r) => r.alg))];
   }
 
   /**
@@ -243,9 +235,14 @@ export class KeyRing {
    * `publishedAlgorithms`: the public endpoint costs no query per request.
    */
   async publishedJwks(): Promise<{ keys: JWK[] }> {
+    return { keys: (await this.published()).map((r) => publicPart(r.publicJwk as JWK)) };
+  }
+
+  /** The cached records of the keys published at the clock's now. */
+  private async published(): Promise<SigningKeyRecord[]> {
     await this.refreshIfStale();
     const nowIso = new Date(this.deps.clock.now()).toISOString();
-    return { keys: this.records.filter((r) => isPublished(r, nowIso)).map((r) => publicPart(r.publicJwk as JWK)) };
+    return this.records.filter((r) => isPublished(r, nowIso));
   }
 
   private async refreshIfStale(): Promise<void> {
