@@ -230,19 +230,16 @@ export async function checkFetchTarget(raw: string, options: Pick<SafeFetchOptio
   const host = url.hostname.replace(/^\[|\]$/g, '');
   if (policy.trusted || isIP(host)) return undefined;
   const timeoutMs = options.timeoutMs ?? SAFE_FETCH_DEFAULTS.timeoutMs;
-  const addresses = await new Promise<LookupAddress[]>((resolve) => {
-    const timer = setTimeout(() => resolve([]), timeoutMs);
+  // The same resolution and checks as a fetch's connection (checkedLookup); only a refused address counts.
+  const refused = await new Promise<SafeFetchError | undefined>((resolve) => {
+    const timer = setTimeout(() => resolve(undefined), timeoutMs);
     timer.unref();
-    dnsLookup(host, { all: true }, (err, found) => {
+    checkedLookup(policy)(host, { all: true }, (err: NodeJS.ErrnoException | null) => {
       clearTimeout(timer);
-      resolve(err ? [] : found);
+      resolve(err instanceof SafeFetchError && err.code !== 'dns_failed' ? err : undefined);
     });
   });
-  for (const a of addresses) {
-    const refused = checkAddress(a.address, policy, host);
-    if (refused) return new SafeFetchError(refused.code, refused.message, url.href);
-  }
-  return undefined;
+  return refused && new SafeFetchError(refused.code, refused.message, url.href);
 }
 
 // ---------------------------------------------------------------------------
