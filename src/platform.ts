@@ -5,6 +5,7 @@ import type { Config } from './shared/config.js';
 import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { buildServer, type App } from './control-plane/app.js';
+import { webApp } from './control-plane/web.js';
 import { INSTALLATION_ADMIN, type ControlPlaneDeps } from './control-plane/context.js';
 import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
@@ -82,7 +83,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
     deps.onRuntimeChange = () => runtime.publisher.notify();
-    const app = await buildServer(deps, { mount: [tokenService(deps, keys)] });
+    const app = await buildServer(deps, { mount: [tokenService(deps, keys), webApp()] });
     await app.listen({ port: config.port, host: config.host });
     // Every listener (control plane and each gateway) stops accepting at the same moment: closed one
     // after the other, the later ones would keep taking new connections while the first waits for its
@@ -100,6 +101,8 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     const admin = await bootstrapAdmin(store, config);
 
     print(`Drawbridge is running (${config.mode} mode)`);
+    print(`  Web console        ${config.publicUrl}/console/`);
+    print(`  Developer portal   ${config.publicUrl}/portal/`);
     print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url})`);
     print(`  OpenAPI document   ${config.publicUrl}/api/v1/openapi.json`);
     print(`  Token service      ${config.publicUrl}/.well-known/oauth-authorization-server`);

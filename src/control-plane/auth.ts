@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Clock } from '../shared/clock.js';
+import { digestEquals, sha256 } from '../shared/crypto.js';
 import { ApiError } from '../shared/errors.js';
 import type { ControlPlaneDeps } from './context.js';
 
@@ -7,6 +8,17 @@ export const SESSION_COOKIE = 'drawbridge_session';
 export const SESSION_TTL_MS = 12 * 60 * 60 * 1000;
 /** Personal API tokens carry this prefix so secret scanners can find leaked ones. */
 export const API_TOKEN_PREFIX = 'dbp_';
+/** Header that carries the session's CSRF token on every state-changing request made with the session cookie. */
+export const CSRF_HEADER = 'x-csrf-token';
+
+/**
+ * The CSRF token of a session: derived from the session token (which only the cookie
+ * holds), so nothing more is stored and it dies with the session. The prefix keeps it
+ * distinct from the session's stored hash.
+ */
+export const csrfTokenFor = (sessionToken: string): string => sha256(`drawbridge-csrf:${sessionToken}`);
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** Resolves the caller from a personal API token or the console's session cookie. */
 export function authenticate(deps: ControlPlaneDeps) {
@@ -22,6 +34,14 @@ export function authenticate(deps: ControlPlaneDeps) {
     }
     const session = request.cookies?.[SESSION_COOKIE];
     if (session) request.user = (await deps.store.users.userBySession(session)) ?? null;
+    // The cookie is SameSite=Strict; the header is the second line of defence (a cross-site
+    // page can neither read the token nor set a custom header without a CORS preflight).
+    if (request.user && session && !SAFE_METHODS.has(request.method)) {
+      const sent = request.headers[CSRF_HEADER];
+      if (typeof sent !== 'string' || !digestEquals(sent, csrfTokenFor(session))) {
+        throw new ApiError('forbidden', `A request signed in with the session cookie must send the session's CSRF token in the ${CSRF_HEADER} header`);
+      }
+    }
     if (!request.user && !request.routeOptions.config.public) {
       throw new ApiError('unauthenticated', 'Sign in or send a personal API token as "Authorization: Bearer <token>"');
     }

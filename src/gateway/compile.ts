@@ -11,6 +11,7 @@ import { Router } from './router.js';
 import { apiBasePath, HTTP_METHODS, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
 import { importPlatformKeys, type PlatformKeys } from './tokens.js';
 import { IdpIssuerIndex } from './idp-index.js';
+import { SLUG_PATTERN } from '../shared/names.js';
 
 /** Indexes built once per snapshot so a request does only Map lookups. */
 export interface CompiledSnapshot {
@@ -112,7 +113,7 @@ function obj(o: Record<string, any>, key: string, path: string): Record<string, 
   return o[key];
 }
 
-const SLUG = /^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){0,62}$/;
+const SLUG = new RegExp(SLUG_PATTERN);
 const CONTEXT = /^(\/[A-Za-z0-9._~-]+)+$/;
 const VERSION = /^[A-Za-z0-9._~-]+$/;
 

@@ -62,7 +62,8 @@ export async function signIn(api: Api, username: string, password: string): Prom
   const login = await fetch(api.base + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
   const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-  const token = await api.post('/api/v1/me/tokens', { name: 'test' }, { cookie });
+  const { csrfToken } = (await login.json()) as { csrfToken: string };
+  const token = await api.post('/api/v1/me/tokens', { name: 'test' }, { cookie, 'x-csrf-token': csrfToken });
   if (token.status !== 201) throw new Error(`token creation failed: ${token.status} ${token.text}`);
   return api.withToken(token.body.token);
 }

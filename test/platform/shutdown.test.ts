@@ -208,7 +208,7 @@ async function startWithSlowApi() {
     const login = await fetch(`${cp}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
     expect(login.status).toBe(200);
     const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
-    const tokenRes = await fetch(`${cp}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'shutdown' }) });
+    const tokenRes = await fetch(`${cp}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': ((await login.json()) as { csrfToken: string }).csrfToken }, body: JSON.stringify({ name: 'shutdown' }) });
     const apiToken = ((await tokenRes.json()) as { token: string }).token;
     const call = async (method: string, path: string, body?: unknown) => {
       const res = await fetch(`${cp}/api/v1${path}`, { method, headers: { authorization: `Bearer ${apiToken}`, 'content-type': 'application/json' }, body: body === undefined ? undefined : JSON.stringify(body) });

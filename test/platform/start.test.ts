@@ -193,6 +193,8 @@ function bannerLines(ports: Ports, dataDir: string): string[] {
   const publicUrl = `http://localhost:${ports.controlPlane}`;
   return [
     'Drawbridge is running (development mode)',
+    `  Web console        ${publicUrl}/console/`,
+    `  Developer portal   ${publicUrl}/portal/`,
     `  Control plane API  ${publicUrl}/api/v1   (listening on http://127.0.0.1:${ports.controlPlane})`,
     `  OpenAPI document   ${publicUrl}/api/v1/openapi.json`,
     `  Token service      ${publicUrl}/.well-known/oauth-authorization-server`,

@@ -17,12 +17,13 @@ export function register(program: Command): void {
       const res = await fetch(`${url}/api/v1/auth/login`, {
         method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: opts.username, password }),
       }).catch((e: Error) => { throw new CliError(`Cannot reach ${url}: ${e.message}`); });
-      const body = (await res.json().catch(() => ({}))) as { message?: string };
+      const body = (await res.json().catch(() => ({}))) as { message?: string; csrfToken?: string };
       if (!res.ok) throw new CliError(body.message ?? `HTTP ${res.status}`, res.status);
       const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
       const client = new ApiClient({ url });
-      const token = await client.request<{ token: string }>('POST', '/api/v1/me/tokens', { name: `cli@${hostname()}` }, { cookie });
-      await client.request('POST', '/api/v1/auth/logout', {}, { cookie });
+      const session = { cookie, 'x-csrf-token': body.csrfToken ?? '' };
+      const token = await client.request<{ token: string }>('POST', '/api/v1/me/tokens', { name: `cli@${hostname()}` }, session);
+      await client.request('POST', '/api/v1/auth/logout', {}, session);
       saveProfile({ ...profile, url, token: token.token });
       process.stdout.write(`Signed in to ${url} as ${opts.username}\n`);
     });

@@ -3,11 +3,15 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { dummyPasswordHash, hashPassword, randomToken, verifyPassword } from '../../shared/crypto.js';
 import { ApiError, notFound } from '../../shared/errors.js';
-import { API_TOKEN_PREFIX, LoginThrottle, SESSION_COOKIE, SESSION_TTL_MS } from '../auth.js';
+import { API_TOKEN_PREFIX, CSRF_HEADER, csrfTokenFor, LoginThrottle, SESSION_COOKIE, SESSION_TTL_MS } from '../auth.js';
 import { requireUser, type ControlPlaneDeps } from '../context.js';
 import { Body } from '../schemas.js';
 
 const UserView = Type.Object({ id: Type.String(), email: Type.String(), name: Type.String(), createdAt: Type.String() });
+const SessionView = Type.Object({
+  user: UserView,
+  csrfToken: Type.String({ description: `send it in the ${CSRF_HEADER} header of every POST, PUT, PATCH and DELETE made with the session cookie` }),
+});
 const TokenView = Type.Object({ id: Type.String(), name: Type.String(), createdAt: Type.String(), lastUsedAt: Type.Union([Type.String(), Type.Null()]), revokedAt: Type.Union([Type.String(), Type.Null()]) });
 
 export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
@@ -43,7 +47,7 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
       tags: ['auth'],
       summary: 'Sign in with a password; sets the console session cookie',
       body: Body({ username: Type.String({ minLength: 1, maxLength: 320, description: 'email address (or "admin")' }), password: Type.String({ minLength: 1, maxLength: 1024 }) }),
-      response: { 200: Type.Object({ user: UserView }) },
+      response: { 200: SessionView },
     },
   }, async (request, reply) => {
     const { username, password } = request.body;
@@ -56,7 +60,20 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
     const token = randomToken(32);
     await store.users.createSession(found.user.id, token, SESSION_TTL_MS);
     reply.setCookie(SESSION_COOKIE, token, { httpOnly: true, sameSite: 'strict', secure: secureCookie, path: '/', maxAge: SESSION_TTL_MS / 1000 });
-    return { user: found.user };
+    return { user: found.user, csrfToken: csrfTokenFor(token) };
+  });
+
+  app.get('/auth/session', {
+    schema: {
+      tags: ['auth'],
+      summary: 'The signed-in user of the session cookie and the session\'s CSRF token (401 without a live session)',
+      response: { 200: SessionView },
+    },
+  }, async (request) => {
+    const user = requireUser(request);
+    const token = request.cookies[SESSION_COOKIE];
+    if (!token || request.headers.authorization !== undefined) throw new ApiError('bad_request', 'This endpoint describes a cookie session; API tokens need no CSRF token');
+    return { user, csrfToken: csrfTokenFor(token) };
   });
 
   app.post('/auth/logout', { config: { public: true }, schema: { tags: ['auth'], response: { 204: Type.Null() } } }, async (request, reply) => {

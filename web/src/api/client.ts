@@ -1,0 +1,84 @@
+import createClient, { type Middleware } from 'openapi-fetch';
+import type { paths } from './schema';
+
+export type { paths };
+
+/** A refused call: the management API's `{ code, message, fields }` and the HTTP status. */
+export class ApiRequestError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    readonly fields: Record<string, string> = {},
+  ) {
+    super(message);
+    this.name = 'ApiRequestError';
+  }
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+// The session's CSRF token lives in memory only (never in storage): a reload asks
+// /auth/session for it again.
+let csrfToken: string | undefined;
+let onUnauthenticated: () => void = () => {};
+
+export function setCsrfToken(token: string | undefined): void {
+  csrfToken = token;
+}
+
+/** Called when a call answers 401: the session ended, so the app goes back to sign-in. */
+export function setUnauthenticatedHandler(handler: () => void): void {
+  onUnauthenticated = handler;
+}
+
+const session: Middleware = {
+  onRequest({ request }) {
+    if (csrfToken && !SAFE_METHODS.has(request.method)) request.headers.set('x-csrf-token', csrfToken);
+    return request;
+  },
+  onResponse({ request, response }) {
+    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/api/v1/auth/')) onUnauthenticated();
+    return response;
+  },
+};
+
+/** The one client of the management API, typed from its OpenAPI document (schema.d.ts). */
+export const api = createClient<paths>({ baseUrl: globalThis.location?.origin ?? '', credentials: 'same-origin' });
+api.use(session);
+
+interface FetchResult<T> {
+  data?: T;
+  error?: unknown;
+  response: Response;
+}
+
+/** Resolves with the body of a successful call, or throws an ApiRequestError. */
+export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
+  let result: FetchResult<T>;
+  try {
+    result = await call;
+  } catch (e) {
+    throw new ApiRequestError(0, 'network_error', `The control plane cannot be reached (${(e as Error).message})`);
+  }
+  const { data, error, response } = result;
+  if (response.ok) return data as T;
+  const body = (error ?? {}) as { code?: string; message?: string; fields?: Record<string, string>; error?: string; error_description?: string };
+  throw new ApiRequestError(
+    response.status,
+    body.code ?? body.error ?? 'http_error',
+    body.message ?? body.error_description ?? `The request failed with HTTP ${response.status}`,
+    body.fields,
+  );
+}
+
+/** The body of a JSON response type of `paths`, for components that receive API data as props. */
+export type ResponseOf<P extends keyof paths, M extends keyof paths[P]> = paths[P][M] extends {
+  responses: infer R;
+}
+  ? R extends { 200: { content: { 'application/json': infer B } } }
+    ? B
+    : R extends { 201: { content: { 'application/json': infer B } } }
+      ? B
+      : never
+  : never;

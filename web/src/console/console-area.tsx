@@ -1,0 +1,40 @@
+import { Navigate, useRoutes, type RouteObject } from 'react-router';
+import { RouteError } from '../ui/route-error';
+import { RequireSession } from '../auth/session';
+import { CreateOrgPage } from '../orgs/create-org-page';
+import { OrgIndex } from '../orgs/org-index';
+import { Shell, type NavItem } from '../shell/app-shell';
+import { routes as apiRoutes } from './apis/routes';
+import { routes as projectRoutes } from './projects/routes';
+import { routes as settingsRoutes } from './settings/routes';
+
+const nav: NavItem[] = [
+  { label: 'Projects', to: 'projects' },
+  { label: 'API Management', to: 'settings/identity-providers' },
+  { label: 'Members', to: 'members' },
+  { label: 'Audit', to: 'audit' },
+];
+
+/** The web console (`/console/`), for the platform team. Loaded on demand. */
+export const consoleRoutes: RouteObject[] = [
+  {
+    element: (
+      <RequireSession area="console">
+        <Shell area="console" title="Console" nav={nav} other={{ label: 'Developer portal', to: '/portal/' }} />
+      </RequireSession>
+    ),
+    children: [
+      { index: true, element: <OrgIndex area="console" /> },
+      { path: '*', element: <RouteError notFound /> },
+      { path: 'new-org', element: <CreateOrgPage area="console" /> },
+      {
+        path: 'o/:org',
+        children: [{ index: true, element: <Navigate to="projects" replace /> }, ...projectRoutes, ...apiRoutes, ...settingsRoutes],
+      },
+    ],
+  },
+];
+
+export function ConsoleArea() {
+  return useRoutes(consoleRoutes);
+}

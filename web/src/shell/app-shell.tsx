@@ -1,0 +1,46 @@
+import { Anchor, AppShell, Burger, Group, NavLink, Text } from '@mantine/core';
+import { useDisclosure } from '@mantine/hooks';
+import { NavLink as RouterNavLink, Outlet, useParams } from 'react-router';
+import { OrgSwitcher } from './org-switcher';
+import { UserMenu } from './user-menu';
+
+export interface NavItem {
+  label: string;
+  /** Relative to the organization (`/<area>/o/<org>/`). */
+  to: string;
+  end?: boolean;
+}
+
+/** The frame of both areas: header (area, organization, account) and the navigation. */
+export function Shell({ area, title, nav, other }: { area: 'console' | 'portal'; title: string; nav: NavItem[]; other: { label: string; to: string } }) {
+  const [opened, { toggle }] = useDisclosure();
+  const { org } = useParams();
+  return (
+    <AppShell header={{ height: 56 }} navbar={org ? { width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } } : undefined} padding="lg">
+      <AppShell.Header>
+        <Group h="100%" px="md" justify="space-between">
+          <Group gap="sm">
+            {org && <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />}
+            <Text fw={700} size="lg">Drawbridge</Text>
+            <Text c="dimmed">{title}</Text>
+            <OrgSwitcher area={area} />
+          </Group>
+          <Group gap="sm">
+            <Anchor component={RouterNavLink} to={org ? `${other.to}o/${org}/` : other.to}>{other.label}</Anchor>
+            <UserMenu area={area} />
+          </Group>
+        </Group>
+      </AppShell.Header>
+      {org && (
+        <AppShell.Navbar p="xs" aria-label={`${title} navigation`}>
+          {nav.map((item) => (
+            <NavLink key={item.to} component={RouterNavLink} to={`/${area}/o/${org}/${item.to}`} end={item.end} label={item.label} />
+          ))}
+        </AppShell.Navbar>
+      )}
+      <AppShell.Main>
+        <Outlet />
+      </AppShell.Main>
+    </AppShell>
+  );
+}
