@@ -98,6 +98,26 @@ export interface ApiTables {
     resources: string; policies: string; cors: string | null; limits: string | null; backend_urls: string; created_at: string; updated_at: string;
   };
   api_revisions: { id: string; org_id: string; api_id: string; number: number; definition: string; digest: string; created_by: string; created_at: string };
+  api_documents: { api_id: string; org_id: string; media_type: string; content: string; source_url: string | null; imported_by: string; imported_at: string };
+}
+
+/** Media types an imported document is kept as. */
+export type ApiDocumentMediaType = 'application/json' | 'application/yaml';
+
+/** Largest imported document kept (characters of its text). */
+export const MAX_API_DOCUMENT_CHARS = 1024 * 1024;
+
+/** The OpenAPI document an API was imported from, as given. */
+export interface ApiDocument {
+  apiId: string;
+  orgId: string;
+  mediaType: ApiDocumentMediaType;
+  /** The text as it was imported (JSON or YAML). */
+  content: string;
+  /** Where it was fetched from (import by URL); null for an uploaded or pasted document. */
+  sourceUrl: string | null;
+  importedBy: string;
+  importedAt: string;
 }
 
 export const resourceKey = (r: { method: string; path: string }): string => `${r.method} ${r.path}`;
@@ -124,6 +144,11 @@ const toApi = (r: Database['apis']): Api => ({
   resources: JSON.parse(r.resources) as ApiResource[], policies: JSON.parse(r.policies) as PolicyAttachment[],
   cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig), limits: r.limits === null || r.limits === undefined ? null : (JSON.parse(r.limits) as ApiLimits), backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
   createdAt: r.created_at, updatedAt: r.updated_at,
+});
+
+const toDocument = (r: Database['api_documents']): ApiDocument => ({
+  apiId: r.api_id, orgId: r.org_id, mediaType: r.media_type as ApiDocumentMediaType, content: r.content, sourceUrl: r.source_url,
+  importedBy: r.imported_by, importedAt: r.imported_at,
 });
 
 const toRevision = (r: Database['api_revisions']): ApiRevision => ({
@@ -223,5 +248,30 @@ export class ApiRepo {
 
   async revisions(orgId: string, apiId: string): Promise<ApiRevision[]> {
     return (await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId).orderBy('number', 'desc').execute()).map(toRevision);
+  }
+
+  /** Keeps `content` as the API's imported document, replacing the one it had. */
+  async saveDocument(input: Omit<ApiDocument, 'importedAt'>): Promise<ApiDocument> {
+    if (input.content.length > MAX_API_DOCUMENT_CHARS) throw new RangeError(`An API document is at most ${MAX_API_DOCUMENT_CHARS} characters`);
+    const row: Database['api_documents'] = {
+      api_id: input.apiId, org_id: input.orgId, media_type: input.mediaType, content: input.content, source_url: input.sourceUrl,
+      imported_by: input.importedBy, imported_at: isoNow(this.clock),
+    };
+    await this.db.insertInto('api_documents').values(row).onConflict((oc) => oc.column('api_id').doUpdateSet({
+      media_type: row.media_type, content: row.content, source_url: row.source_url, imported_by: row.imported_by, imported_at: row.imported_at,
+    })).execute();
+    return toDocument(row);
+  }
+
+  /** The document the API was imported from, if it was (and was not redefined since). */
+  async document(orgId: string, apiId: string): Promise<ApiDocument | undefined> {
+    const r = await this.db.selectFrom('api_documents').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId).executeTakeFirst();
+    return r && toDocument(r);
+  }
+
+  /** Forgets the imported document (the API was redefined); true when there was one. */
+  async deleteDocument(orgId: string, apiId: string): Promise<boolean> {
+    const r = await this.db.deleteFrom('api_documents').where('org_id', '=', orgId).where('api_id', '=', apiId).executeTakeFirst();
+    return Number(r.numDeletedRows) > 0;
   }
 }
