@@ -83,6 +83,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
     deps.onRuntimeChange = () => runtime.publisher.notify();
+    deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;
     const app = await buildServer(deps, { mount: [tokenService(deps, keys), webApp()] });
     await app.listen({ port: config.port, host: config.host });
     // Every listener (control plane and each gateway) stops accepting at the same moment: closed one

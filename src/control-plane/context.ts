@@ -22,6 +22,8 @@ export interface ControlPlaneDeps {
   onRuntimeChange?: (orgId?: string) => void;
   /** External identity providers' key cache, shared with the token service and the gateway (created by the platform). */
   idpKeys?: import('../shared/idp-keys/cache.js').IdpKeyCache;
+  /** Base URL of this node's own gateway listener for an environment, if it runs one (the portal's Try it calls only these). */
+  localGatewayUrl?: (environment: string) => string | undefined;
 }
 
 declare module 'fastify' {
