@@ -183,3 +183,44 @@ describe('request validation', () => {
     }
   });
 });
+
+describe('session CSRF token', () => {
+  it('GET /auth/session gives the cookie session\'s user and CSRF token; 401 without a session, 400 with an API token', async () => {
+    const res = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { csrfToken: string; user: { email: string } };
+    expect(body.csrfToken).toMatch(/^[0-9a-f]{64}$/);
+    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const session = await p.api.get('/api/v1/auth/session', { cookie });
+    expect(session.status).toBe(200);
+    expect(session.body).toEqual({ user: body.user, csrfToken: body.csrfToken });
+    const none = await p.api.get('/api/v1/auth/session');
+    expect(none.status).toBe(401);
+    expect(none.body.code).toBe('unauthenticated');
+    const withToken = await p.admin.get('/api/v1/auth/session');
+    expect(withToken.status).toBe(400);
+    expect(withToken.body).toEqual({ code: 'bad_request', message: 'This endpoint describes a cookie session; API tokens need no CSRF token' });
+  });
+
+  it('prevents cross-site request forgery: a cookie-signed POST without the session\'s token is 403, with another session\'s token too; logout needs it as well', async () => {
+    const signInCookie = async () => {
+      const res = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+      return { cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrfToken: ((await res.json()) as { csrfToken: string }).csrfToken };
+    };
+    const a = await signInCookie();
+    const b = await signInCookie();
+    const refused = { code: 'forbidden', message: "A request signed in with the session cookie must send the session's CSRF token in the x-csrf-token header" };
+    const noToken = await p.api.post('/api/v1/me/tokens', { name: 'x' }, { cookie: a.cookie });
+    expect(noToken.status).toBe(403);
+    expect(noToken.body).toEqual(refused);
+    const otherSession = await p.api.post('/api/v1/me/tokens', { name: 'x' }, { cookie: a.cookie, 'x-csrf-token': b.csrfToken });
+    expect(otherSession.status).toBe(403);
+    const logout = await p.api.post('/api/v1/auth/logout', {}, { cookie: a.cookie });
+    expect(logout.status).toBe(403);
+    const ok = await p.api.post('/api/v1/auth/logout', {}, { cookie: a.cookie, 'x-csrf-token': a.csrfToken });
+    expect(ok.status).toBe(204);
+    // A personal API token needs no CSRF token.
+    const viaToken = await p.admin.post('/api/v1/me/tokens', { name: 'y' });
+    expect(viaToken.status).toBe(201);
+  });
+});
