@@ -1,0 +1,76 @@
+import { useState } from 'react';
+import { Stack, Textarea, TextInput } from '@mantine/core';
+import { isSlug, slugify } from '../../../../src/shared/names';
+import { fieldError } from '../../ui/api-error';
+
+/** Why a name (handle) is not acceptable, checked as the user types with the server's own rule. */
+export function nameProblem(name: string): string | undefined {
+  if (!name) return undefined;
+  if (name.length > 63) return 'At most 63 characters';
+  if (!isSlug(name)) return 'Use lowercase letters, digits and single hyphens; start and end with a letter or digit';
+  return undefined;
+}
+
+export interface NameFieldsState {
+  displayName: string;
+  name: string;
+  description: string;
+  /** The form can be submitted: a display name and a valid name. */
+  valid: boolean;
+  setDisplayName(value: string): void;
+  setName(value: string): void;
+  setDescription(value: string): void;
+  reset(): void;
+}
+
+/** Display name, unique name (derived from the display name until edited) and description. */
+export function useNameFields(): NameFieldsState {
+  const [displayName, setDisplayName] = useState('');
+  const [editedName, setName] = useState<string | null>(null);
+  const [description, setDescription] = useState('');
+  const name = editedName ?? slugify(displayName);
+  return {
+    displayName, name, description,
+    valid: displayName.trim().length > 0 && name.length > 0 && !nameProblem(name),
+    setDisplayName, setName, setDescription,
+    reset() {
+      setDisplayName('');
+      setName(null);
+      setDescription('');
+    },
+  };
+}
+
+export function NameFields({ state, error, nameDescription, autoFocus = true }: { state: NameFieldsState; error: unknown; nameDescription: string; autoFocus?: boolean }) {
+  return (
+    <Stack gap="sm">
+      <TextInput
+        label="Display name"
+        required
+        maxLength={200}
+        value={state.displayName}
+        onChange={(e) => state.setDisplayName(e.currentTarget.value)}
+        error={fieldError(error, 'displayName')}
+        data-autofocus={autoFocus || undefined}
+      />
+      <TextInput
+        label="Name"
+        description={nameDescription}
+        required
+        value={state.name}
+        onChange={(e) => state.setName(e.currentTarget.value)}
+        error={nameProblem(state.name) ?? fieldError(error, 'name')}
+        styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+      />
+      <Textarea
+        label="Description"
+        autosize
+        minRows={2}
+        maxLength={2000}
+        value={state.description}
+        onChange={(e) => state.setDescription(e.currentTarget.value)}
+        error={fieldError(error, 'description')}
+      />
+    </Stack>
+  );
+}
