@@ -6,7 +6,7 @@ import { ApiError } from '../shared/errors.js';
 import { requestChildLogger, type Logger } from '../shared/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlaneDeps } from './context.js';
-import { sendApiError } from './errors.js';
+import { DATABASE_RETRY_AFTER, sendApiError } from './errors.js';
 import { registerRequestLog, RequestLineController } from './request-log.js';
 import { apiRoutes } from './routes/index.js';
 
@@ -34,7 +34,18 @@ export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(app, deps.logger);
 
+  // Liveness: the process answers. Readiness: it can also reach its database (load balancers
+  // take a node that cannot out of rotation; it comes back by itself).
   app.get('/healthz', { config: { public: true } }, async () => ({ status: 'ok' }));
+  app.get('/readyz', { config: { public: true } }, async (_request, reply) => {
+    try {
+      await deps.store.ping();
+      return { status: 'ready', database: 'ok' };
+    } catch (error) {
+      deps.logger.warn({ err: (error as Error).message }, 'not ready: the database cannot be reached');
+      return reply.code(503).header('retry-after', DATABASE_RETRY_AFTER).send({ status: 'not_ready', database: 'unavailable' });
+    }
+  });
 
   await app.register(async (api) => {
     await api.register(cookie);

@@ -1,5 +1,9 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import { ApiError } from '../shared/errors.js';
+import { isDatabaseUnavailable } from '../store/index.js';
+
+/** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
+export const DATABASE_RETRY_AFTER = 5;
 
 interface ValidationIssue { instancePath?: string; message?: string; params?: Record<string, unknown> }
 
@@ -19,6 +23,9 @@ function fieldsOf(issues: ValidationIssue[], context: string): Record<string, st
 /** Maps any error thrown by the management API to `{ code, message, fields }`. */
 export function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
+  if (isDatabaseUnavailable(error)) {
+    return new ApiError('unavailable', 'The database is unavailable; try again shortly', undefined, (error as Error).message);
+  }
   const e = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (e.validation) {
     const fields = fieldsOf(e.validation, e.validationContext ?? 'body');
@@ -42,7 +49,10 @@ export function toApiError(error: unknown): ApiError {
 
 export function sendApiError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
   const apiError = toApiError(error);
-  if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
+  if (apiError.code === 'unavailable') {
+    reply.header('retry-after', DATABASE_RETRY_AFTER);
+    request.log.warn({ detail: apiError.detail, code: apiError.code }, 'database unavailable');
+  } else if (apiError.status >= 500) request.log.error({ err: error }, 'request failed');
   else if (apiError.detail) request.log.info({ detail: apiError.detail, code: apiError.code }, 'request refused');
   return reply.code(apiError.status).type('application/json; charset=utf-8').send(apiError.toJSON());
 }

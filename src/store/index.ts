@@ -1,4 +1,4 @@
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { openDatabase, type DatabaseOptions, type Db, type Dialect } from './db.js';
 import { migrate } from './migrator.js';
@@ -17,7 +17,7 @@ import { SigningKeyRepo } from './repos/signing-keys.js';
 import { ConnectionRepo, PortalAccessRepo } from './repos/connections.js';
 import type { Database } from './schema.js';
 
-export { isUniqueViolation } from './db.js';
+export { isDatabaseUnavailable, isUniqueViolation } from './db.js';
 
 /** Runs `fn` once the current transaction commits (at once outside one). */
 export type AfterCommit = (fn: () => void) => void;
@@ -71,6 +71,11 @@ export class Store {
     const result = await this.kysely.transaction().execute((trx) => fn(new Store(trx, this.clock, this.dialect, pending)));
     for (const hook of pending) hook();
     return result;
+  }
+
+  /** One round trip to the database (readiness checks); throws when it cannot be reached. */
+  async ping(): Promise<void> {
+    await sql`select 1`.execute(this.kysely);
   }
 
   /** `fn` after the commit of this store's transaction; at once when it is not in one. Repeated callbacks run once. */
