@@ -47,19 +47,20 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.on('data', (chunk) => { if (mode !== 'blackhole') client.write(chunk); });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const cut = () => {
+    for (const pair of pairs) {
+      pair.client.destroy();
+      pair.upstream?.destroy();
+    }
+    pairs.clear();
+  };
   return {
     port: (server.address() as AddressInfo).port,
     get connections() { return pairs.size; },
     setMode(next) { mode = next; },
-    cut() {
-      for (const pair of pairs) {
-        pair.client.destroy();
-        pair.upstream?.destroy();
-      }
-      pairs.clear();
-    },
+    cut,
     async close() {
-      this.cut();
+      cut();
       await new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
