@@ -31,7 +31,7 @@ export const tokenEndpointUrl = (issuer: string): string => issuer.replace(/\/+$
 
 // --- credential operations: the token service's own (same rules, secret shown once) -----------
 
-async function builtinKeys(store: Store, org: Organization, app: Application, env: Environment): Promise<Credential> {
+export async function builtinKeys(store: Store, org: Organization, app: Application, env: Environment): Promise<Credential> {
   const credential = await store.credentials.forEnvironment(org.id, app.id, env.id);
   if (!credential) throw notFound(`Keys for environment "${env.name}" (generate them first)`);
   if (credential.kind !== 'builtin') throw conflict(`The keys of environment "${env.name}" come from an external identity provider; they have no consumer secret`, { environment: 'has external keys' });

@@ -10,6 +10,7 @@ import {
   checkApplicationName, findApiRef, loadApplication, mayManageApplication, portalApiView, PortalApiView, visibleApi, visibleApis,
 } from './portal-common.js';
 import { portalKeyRoutes } from './portal-keys.js';
+import { portalTryItRoutes } from './portal-try-it.js';
 import { subscribe, unsubscribe } from './subscriptions.js';
 
 /**
@@ -278,4 +279,5 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
   });
 
   await app.register(portalKeyRoutes(deps));
+  await app.register(portalTryItRoutes(deps));
 };
