@@ -6,11 +6,13 @@ import { apiBasePath } from '../../gateway/snapshot.js';
 import { ApiError, conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import {
-  basePathOf, HTTP_METHODS, resourceKey, type Api, type ApiInput, type ApiLimits, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
+  basePathOf, canonicalJson, HTTP_METHODS, MAX_API_DOCUMENT_CHARS, resourceKey, type Api, type ApiDocument, type ApiDocumentMediaType, type ApiInput, type ApiLimits, type ApiResource, type CorsConfig, type HttpMethod, type Lifecycle, type PolicyAttachment, type Visibility,
 } from '../../store/repos/apis.js';
 import type { Environment, Organization } from '../../store/repos/organizations.js';
 import type { Component, Project } from '../../store/repos/projects.js';
 import { newId } from '../../shared/crypto.js';
+import { safeFetch, SafeFetchError, type SafeFetchErrorCode } from '../../shared/safe-fetch.js';
+import { apiOpenApiDocument } from '../api-document.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body } from '../schemas.js';
 import { holdsReference, malformedReferences } from '../snapshot/params.js';
@@ -103,6 +105,12 @@ export const ApiView = Type.Object({
   }), Type.Null()]),
   backendUrls: Type.Record(Type.String(), Type.String()),
   endpoints: Type.Array(Type.Object({ environment: Type.String(), url: Type.String(), deployedRevision: Type.Union([Type.Integer(), Type.Null()]) }), { description: 'URL each environment\'s gateway serves this API at' }),
+  document: Type.Object({
+    source: Type.Union([Type.Literal('imported'), Type.Literal('generated')], { description: '`imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition' }),
+    mediaType: Type.String({ description: 'of the imported document: application/json or application/yaml' }),
+    sourceUrl: Type.Union([Type.String(), Type.Null()], { description: 'the URL it was imported from' }),
+    importedAt: Type.Union([Type.String(), Type.Null()]),
+  }, { description: 'the OpenAPI document GET …/api/openapi serves' }),
   createdAt: Type.String(), updatedAt: Type.String(),
 });
 
@@ -134,12 +142,15 @@ export const endpointUrl = (env: Pick<Environment, 'gatewayUrl'>, org: Pick<Orga
   env.gatewayUrl.replace(/\/+$/, '') + apiBasePath({ orgHandle: org.handle, contextPath: api.contextPath, version: api.version });
 
 export async function apiView(store: Store, org: Organization, project: Project, component: Component, api: Api) {
-  const [environments, active] = await Promise.all([store.orgs.environments(org.id), store.deployments.activeForApi(org.id, api.id)]);
+  const [environments, active, document] = await Promise.all([store.orgs.environments(org.id), store.deployments.activeForApi(org.id, api.id), store.apis.document(org.id, api.id)]);
   return {
     id: api.id, project: project.name, component: component.name, displayName: component.displayName,
     contextPath: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
     resources: api.resources, policies: api.policies, cors: api.cors, limits: api.limits, backendUrls: api.backendUrls,
     endpoints: environments.map((e) => ({ environment: e.name, url: endpointUrl(e, org, api), deployedRevision: active.find((d) => d.environmentId === e.id)?.revisionNumber ?? null })),
+    document: document
+      ? { source: 'imported' as const, mediaType: document.mediaType, sourceUrl: document.sourceUrl, importedAt: document.importedAt }
+      : { source: 'generated' as const, mediaType: 'application/json', sourceUrl: null, importedAt: null },
     createdAt: api.createdAt, updatedAt: api.updatedAt,
   };
 }
@@ -292,11 +303,18 @@ async function buildApi(store: Store, access: ApiAccess, current: Api | undefine
   };
 }
 
-async function saveApi(deps: ControlPlaneDeps, access: ApiAccess, current: Api | undefined, next: ApiInput, action: string): Promise<Api> {
+/**
+ * Saves the API. `document`: the OpenAPI document it was imported from, kept
+ * to be served; without one, a change of the resources forgets the document
+ * kept before (it no longer describes the API, which then gets a generated one).
+ */
+async function saveApi(deps: ControlPlaneDeps, access: ApiAccess, current: Api | undefined, next: ApiInput, action: string, document?: Omit<ApiDocument, 'importedAt'>): Promise<Api> {
   try {
     return await deps.store.transaction(async (tx) => {
       if (current) await tx.apis.save(next);
       else await tx.apis.create(next);
+      if (document) await tx.apis.saveDocument(document);
+      else if (current && canonicalJson(current.resources) !== canonicalJson(next.resources)) await tx.apis.deleteDocument(access.org.id, next.id);
       await tx.audit.record({
         orgId: access.org.id, ...actorOf(access.user), action, targetType: 'api', targetId: next.id,
         details: { component: access.component.name, contextPath: next.contextPath, version: next.version, resources: next.resources.length, policies: next.policies.map((p) => p.policy) },
@@ -383,6 +401,64 @@ function securityOf(value: unknown, at: string, broken: (path: string, message: 
 }
 
 // ---------------------------------------------------------------------------
+// Documents: as given, or fetched from a URL
+
+/** Fetch refusals that are the caller's input (the URL), not the remote's answer. */
+const URL_REFUSALS: readonly SafeFetchErrorCode[] = ['invalid_url', 'scheme_not_allowed', 'credentials_in_url', 'address_not_allowed'];
+
+/** The text to keep for a document given in the body: text as given (JSON when it parses as JSON, else YAML), an object as indented JSON. */
+function documentText(document: string | Record<string, unknown>): { content: string; mediaType: ApiDocumentMediaType } {
+  if (typeof document !== 'string') {
+    const content = JSON.stringify(document, null, 2);
+    if (content.length > MAX_API_DOCUMENT_CHARS) throw new ApiError('payload_too_large', `The document is larger than ${MAX_API_DOCUMENT_CHARS} characters as JSON`, { document: 'is too large' });
+    return { content, mediaType: 'application/json' };
+  }
+  try {
+    JSON.parse(document);
+    return { content: document, mediaType: 'application/json' };
+  } catch {
+    return { content: document, mediaType: 'application/yaml' };
+  }
+}
+
+/**
+ * Fetches a document by URL with the platform's safe fetch, under the rules
+ * of identity provider URLs (https, public addresses; loopback http too when
+ * private IdP URLs are allowed). A URL that may not be fetched is a 422, a
+ * remote that does not answer (or not with 200) a 502, both naming `url`.
+ */
+async function fetchDocument(deps: ControlPlaneDeps, url: string): Promise<{ content: string; mediaType: ApiDocumentMediaType }> {
+  try {
+    const res = await safeFetch(url, {
+      allowPrivate: deps.config.allowPrivateIdpUrls, maxBytes: MAX_API_DOCUMENT_CHARS, timeoutMs: 10_000,
+      headers: { accept: 'application/vnd.oai.openapi+json, application/json, application/yaml, text/yaml, */*;q=0.5' },
+    });
+    if (res.status !== 200) throw new SafeFetchError('http_status', `${new URL(res.url).origin} answered HTTP ${res.status}`, res.url);
+    const text = res.body.toString('utf8').replace(/^\uFEFF/, '');
+    if (text.trim() === '') throw unprocessable(`The document at ${url} is empty`, { url: 'answered an empty document' });
+    return documentText(text);
+  } catch (error) {
+    if (!(error instanceof SafeFetchError)) throw error;
+    const code = URL_REFUSALS.includes(error.code) || error.code === 'body_too_large' ? 'unprocessable' : 'bad_gateway';
+    throw new ApiError(code, `Fetching the OpenAPI document failed [${error.code}]: ${error.message}`, { url: error.message });
+  }
+}
+
+/** Runs a policy-list check, naming the fields of the attachment at `index` as sent (`config.x`), not by its place in the list. */
+function attachmentErrorsAsSent<T>(index: number, check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    if (error instanceof ApiError && error.fields) {
+      const prefix = `policies[${index}].`;
+      const fields = Object.fromEntries(Object.entries(error.fields).map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]));
+      throw new ApiError(error.code, `Invalid policy attachment: ${describe(fields)}`, fields);
+    }
+    throw error;
+  }
+}
+
+// ---------------------------------------------------------------------------
 // Lifecycle
 
 const TRANSITIONS: Record<Lifecycle, Lifecycle[]> = { created: ['published'], published: ['deprecated'], deprecated: ['published'] };
@@ -445,10 +521,12 @@ export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncT
 
   app.post(`${base}/import`, {
     schema: {
-      tags: ['apis'], summary: 'Replace the resources with those of an OpenAPI 3 document (JSON or YAML)',
+      tags: ['apis'],
+      summary: 'Replace the resources with those of an OpenAPI 3 document (JSON or YAML), given in the body or fetched from a URL; the document is kept and served by GET …/api/openapi',
       params: ApiParams,
       body: Body({
-        document: Type.Union([Type.String({ maxLength: 900_000 }), Type.Record(Type.String(), Type.Unknown())], { description: 'the document as JSON/YAML text, or as a JSON object' }),
+        document: Type.Optional(Type.Union([Type.String({ maxLength: 900_000 }), Type.Record(Type.String(), Type.Unknown())], { description: 'the document as JSON/YAML text, or as a JSON object' })),
+        url: Type.Optional(Type.String({ minLength: 1, maxLength: 2000, description: 'instead of `document`: fetch it from this URL (by the server: https, public addresses only, like identity provider URLs; at most 1 MiB, 10 s)' })),
         contextPath: Type.Optional(DefinitionProps.contextPath),
         version: Type.Optional(DefinitionProps.version),
       }),
@@ -456,15 +534,50 @@ export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncT
     },
   }, async (request, reply) => {
     const access = await apiComponentAccess(store, request, request.params);
+    const { document, url } = request.body;
+    if ((document === undefined) === (url === undefined)) {
+      throw invalid('Give the OpenAPI document, or the url to fetch it from (one of them)', document === undefined ? { document: 'is required without url' } : { url: 'must not be given with document' });
+    }
+    const text = url !== undefined ? await fetchDocument(deps, url) : documentText(document!);
     const current = await store.apis.get(access.org.id, access.component.id);
-    const { resources } = resourcesFromOpenApi(request.body.document);
+    const { resources } = resourcesFromOpenApi(typeof document === 'object' ? document : text.content);
     const next = await buildApi(store, access, current, {
       ...(request.body.contextPath && { contextPath: request.body.contextPath }),
       ...(request.body.version && { version: request.body.version }),
       resources: resources.map((r) => ({ ...r })),
     });
-    const api = await saveApi(deps, access, current, next, 'api.imported');
+    const api = await saveApi(deps, access, current, next, 'api.imported', {
+      apiId: next.id, orgId: access.org.id, mediaType: text.mediaType, content: text.content, sourceUrl: url ?? null, importedBy: access.user.email,
+    });
     return reply.code(current ? 200 : 201).send(await apiView(store, access.org, access.project, access.component, api));
+  });
+
+  app.get(`${base}/openapi`, {
+    schema: {
+      tags: ['apis'],
+      summary: 'The API\'s OpenAPI document: the one it was imported from, exactly as given (JSON or YAML), or one generated from its definition (header drawbridge-openapi-source: imported | generated)',
+      params: ApiParams,
+      querystring: Type.Object({
+        format: Type.Optional(Type.Enum(['original', 'json'], { description: '`original` (default): as stored; `json`: an imported YAML document converted to JSON' })),
+      }, { additionalProperties: false }),
+      response: {
+        200: {
+          description: 'The document',
+          content: {
+            'application/json': { schema: Type.Record(Type.String(), Type.Unknown()) },
+            'application/yaml': { schema: Type.String() },
+          },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const api = await loadApi(store, access);
+    const doc = await apiOpenApiDocument(store, { org: access.org, api, publicUrl: deps.config.publicUrl });
+    const asJson = request.query.format === 'json' && doc.mediaType !== 'application/json';
+    reply.header('drawbridge-openapi-source', doc.source).header('cache-control', 'no-cache');
+    reply.type(asJson ? 'application/json; charset=utf-8' : `${doc.mediaType}; charset=utf-8`);
+    return reply.send(asJson ? `${JSON.stringify(doc.document, null, 2)}\n` : doc.text);
   });
 
   app.post(`${base}/lifecycle`, {
@@ -496,20 +609,25 @@ export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncT
     const access = await apiComponentAccess(store, request, request.params);
     const current = await loadApi(store, access);
     const index = current.policies.length;
-    let policies: PolicyAttachment[];
-    try {
-      policies = normalizePolicies([...current.policies, request.body], current.resources, current.policies);
-    } catch (error) {
-      // Name the fields of the attachment as sent, not its place in the list.
-      if (error instanceof ApiError && error.fields) {
-        const prefix = `policies[${index}].`;
-        const fields = Object.fromEntries(Object.entries(error.fields).map(([k, v]) => [k.startsWith(prefix) ? k.slice(prefix.length) : k, v]));
-        throw new ApiError(error.code, `Invalid policy attachment: ${describe(fields)}`, fields);
-      }
-      throw error;
-    }
+    const policies = attachmentErrorsAsSent(index, () => normalizePolicies([...current.policies, request.body], current.resources, current.policies));
     await saveApi(deps, access, current, { ...current, policies }, 'api.policy_attached');
     return reply.code(201).send(policies[index]!);
+  });
+
+  app.put(`${base}/policies/:attachment`, {
+    schema: {
+      tags: ['apis'], summary: 'Change an attached policy (settings, resources, phase) in place: it keeps its id and its place in the order',
+      params: Type.Object({ ...ApiParams.properties, attachment: Type.String() }), body: PolicyInput, response: { 200: PolicyView },
+    },
+  }, async (request) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const current = await loadApi(store, access);
+    const index = current.policies.findIndex((p) => p.id === request.params.attachment);
+    if (index < 0) throw notFound('Policy attachment');
+    const list = current.policies.map((p, i) => (i === index ? { ...request.body, id: p.id } : p));
+    const policies = attachmentErrorsAsSent(index, () => normalizePolicies(list, current.resources, current.policies));
+    await saveApi(deps, access, current, { ...current, policies }, 'api.policy_updated');
+    return policies[index]!;
   });
 
   app.delete(`${base}/policies/:attachment`, {

@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type, type Static } from 'typebox';
 import { isoNow } from '../../shared/clock.js';
 import { conflict, invalid, notFound, unprocessable } from '../../shared/errors.js';
-import { basePathOf, basePathsOverlap, type Api, type ApiRevision, type RevisionDefinition } from '../../store/repos/apis.js';
+import { sha256 } from '../../shared/crypto.js';
+import { basePathOf, basePathsOverlap, canonicalJson, type Api, type ApiRevision, type RevisionDefinition } from '../../store/repos/apis.js';
 import type { Deployment, StoredParam } from '../../store/repos/deployments.js';
 import type { Environment } from '../../store/repos/organizations.js';
 import { actorOf, type ControlPlaneDeps } from '../context.js';
@@ -34,6 +35,21 @@ const RevisionView = Type.Object({
   parameters: Type.Array(Type.String(), { description: 'parameters referenced by its policies' }),
 });
 const ParameterNeed = Type.Object({ name: Type.String(), secret: Type.Boolean(), value: Type.Optional(Type.String({ description: 'the value the target environment has now (plain parameters only)' })) });
+const PlannedParameter = Type.Object({
+  name: Type.String(),
+  secret: Type.Boolean({ description: 'a policy setting marked secret uses it, or the environment stores it sealed' }),
+  stored: Type.Boolean({ description: 'the environment\'s active deployment has a value for it (reused with reuseStoredValues)' }),
+  value: Type.Optional(Type.String({ description: 'that value, for plain parameters only' })),
+});
+const DeploymentPlanView = Type.Object({
+  environment: Type.String(), displayName: Type.String(),
+  endpointUrl: Type.String({ description: 'the URL this environment\'s gateway serves the API at' }),
+  backendUrl: Type.Union([Type.String(), Type.Null()], { description: 'the backend URL the deploy would use (the query\'s, else the API\'s for this environment); null: none set' }),
+  revision: Type.Union([Type.Integer(), Type.Null()], { description: 'the revision that would run: the one asked for, or the latest when the definition has not changed since; null: a new revision' }),
+  active: Type.Union([Type.Object({ revision: Type.Integer(), backendUrl: Type.String(), deployedBy: Type.String(), createdAt: Type.String() }), Type.Null()], { description: 'what runs there now' }),
+  parameters: Type.Array(PlannedParameter, { description: 'every ${parameter} the revision and backend URL reference' }),
+});
+const ReuseStored = Type.Optional(Type.Boolean({ description: 'a parameter not in `params` takes the value the environment\'s active deployment holds (a secret one stays sealed); default false: every parameter must be given' }));
 const PromotionView = Type.Object({
   from: Type.String(), to: Type.String(), revision: Type.Integer(),
   backendUrl: Type.Union([Type.String(), Type.Null()], { description: 'the target environment\'s backend URL from the API definition' }),
@@ -79,6 +95,20 @@ interface DeployRequest {
   /** Parameters stored sealed whatever the request says (secret in the environment promoted from, or sealed in the target already). */
   secretParams?: Iterable<string>;
   action: 'deployed' | 'promoted' | 'rolled_back';
+}
+
+/**
+ * With `reuseStoredValues`: every parameter `definition` and `backendUrl`
+ * need that `given` lacks takes the value the environment's active deployment
+ * holds (secret ones stay secret). Names it does not hold stay missing.
+ */
+async function withStoredValues(deps: ControlPlaneDeps, api: Api, env: Environment, definition: RevisionDefinition, backendUrl: string, given: Record<string, ParamValue>): Promise<Record<string, ParamValue>> {
+  const active = await deps.store.deployments.active(api.orgId, api.id, env.id);
+  if (!active) return given;
+  const stored = openParams(deps.masterKey, api.id, env.id, active.params);
+  const out = { ...given };
+  for (const name of requiredParams(definition, backendUrl)) if (out[name] === undefined && stored[name]) out[name] = stored[name]!;
+  return out;
 }
 
 /** Names of the stored parameters that are sealed (secret). */
@@ -230,6 +260,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         revision: Type.Optional(Type.Integer({ minimum: 1, description: 'redeploy this revision instead of the current definition' })),
         backendUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'default: the API\'s backendUrls[environment]' })),
         params: Type.Optional(ParamsInput),
+        reuseStoredValues: ReuseStored,
       }),
       response: { 201: DeploymentView },
     },
@@ -243,8 +274,52 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
       if (!existing) throw notFound(`Revision ${request.body.revision}`);
       revision = existing;
     }
-    const d = await deploy(deps, access, api, { env, revision, backendUrl: backendUrlFor(api, env, request.body.backendUrl), params: toParamValues(request.body.params), action: 'deployed' });
+    const backendUrl = backendUrlFor(api, env, request.body.backendUrl);
+    let params = toParamValues(request.body.params);
+    if (request.body.reuseStoredValues) params = await withStoredValues(deps, api, env, 'definition' in revision ? revision.definition : revision, backendUrl, params);
+    const d = await deploy(deps, access, api, { env, revision, backendUrl, params, action: 'deployed' });
     return reply.code(201).send(deploymentView(access, api, env, d));
+  });
+
+  app.get(`${base}/deployments/plan`, {
+    schema: {
+      tags: ['deployments'],
+      summary: 'What deploying to an environment needs, before deploying: endpoint URL, backend URL, the revision that would run, and every parameter with whether the environment already holds a value',
+      params: ApiParams,
+      querystring: Type.Object({
+        environment: Type.String(),
+        revision: Type.Optional(Type.String({ pattern: '^[1-9][0-9]{0,8}$', description: 'number of an existing revision (default: the current definition)' })),
+        backendUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'the backend URL the deploy would send (default: the API\'s for this environment)' })),
+      }, { additionalProperties: false }),
+      response: { 200: DeploymentPlanView },
+    },
+  }, async (request) => {
+    const access = await apiComponentAccess(store, request, request.params);
+    const api = await loadApi(store, access);
+    const env = await environmentOf(deps, access, request.query.environment);
+    let definition = revisionDefinition(api);
+    let number: number | null;
+    if (request.query.revision !== undefined) {
+      const existing = await store.apis.revision(access.org.id, api.id, Number(request.query.revision));
+      if (!existing) throw notFound(`Revision ${request.query.revision}`);
+      definition = existing.definition;
+      number = existing.number;
+    } else {
+      const latest = await store.apis.latestRevision(access.org.id, api.id);
+      number = latest && latest.digest === sha256(canonicalJson(definition)) ? latest.number : null;
+    }
+    const backendUrl = (request.query.backendUrl ?? api.backendUrls[env.name])?.replace(/\/+$/, '') ?? null;
+    const active = await store.deployments.active(access.org.id, api.id, env.id);
+    const secret = forcedSecretParams(definition);
+    for (const name of sealedNames(active?.params)) secret.add(name);
+    return {
+      environment: env.name, displayName: env.displayName, endpointUrl: endpointUrl(env, access.org, api), backendUrl, revision: number,
+      active: active ? { revision: active.revisionNumber, backendUrl: active.backendUrl, deployedBy: active.deployedBy, createdAt: active.createdAt } : null,
+      parameters: requiredParams(definition, backendUrl ?? undefined).map((name) => {
+        const stored = active?.params[name];
+        return { name, secret: secret.has(name), stored: !!stored, ...(stored && 'value' in stored && !secret.has(name) && { value: stored.value }) };
+      }),
+    };
   });
 
   app.get(`${base}/promotion`, {
@@ -281,6 +356,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         from: Type.Optional(Type.String({ description: 'default: the first environment' })),
         backendUrl: Type.Optional(Type.String({ maxLength: 2000 })),
         params: Type.Optional(ParamsInput),
+        reuseStoredValues: ReuseStored,
       }),
       response: { 201: DeploymentView },
     },
@@ -294,7 +370,10 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
       ...sealedNames((await store.deployments.active(access.org.id, api.id, source.id))?.params),
       ...sealedNames((await store.deployments.active(access.org.id, api.id, target.id))?.params),
     ]);
-    const d = await deploy(deps, access, api, { env: target, revision, backendUrl: backendUrlFor(api, target, request.body.backendUrl), params: toParamValues(request.body.params), secretParams, action: 'promoted' });
+    const backendUrl = backendUrlFor(api, target, request.body.backendUrl);
+    let params = toParamValues(request.body.params);
+    if (request.body.reuseStoredValues) params = await withStoredValues(deps, api, target, revision.definition, backendUrl, params);
+    const d = await deploy(deps, access, api, { env: target, revision, backendUrl, params, secretParams, action: 'promoted' });
     return reply.code(201).send(deploymentView(access, api, target, d));
   });
 

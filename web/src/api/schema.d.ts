@@ -2364,6 +2364,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         }[];
@@ -2456,6 +2466,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2590,6 +2610,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2651,6 +2681,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2789,6 +2829,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2807,7 +2857,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Replace the resources with those of an OpenAPI 3 document (JSON or YAML) */
+        /** Replace the resources with those of an OpenAPI 3 document (JSON or YAML), given in the body or fetched from a URL; the document is kept and served by GET …/api/openapi */
         post: {
             parameters: {
                 query?: never;
@@ -2823,9 +2873,11 @@ export interface paths {
                 content: {
                     "application/json": {
                         /** @description the document as JSON/YAML text, or as a JSON object */
-                        document: string | {
+                        document?: string | {
                             [key: string]: unknown;
                         };
+                        /** @description instead of `document`: fetch it from this URL (by the server: https, public addresses only, like identity provider URLs; at most 1 MiB, 10 s) */
+                        url?: string;
                         /** @description e.g. `/orders` */
                         contextPath?: string;
                         /** @description one path segment, e.g. `v1` */
@@ -2890,6 +2942,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2951,6 +3013,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -2958,6 +3030,52 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/components/{component}/api/openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The API's OpenAPI document: the one it was imported from, exactly as given (JSON or YAML), or one generated from its definition (header drawbridge-openapi-source: imported | generated) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `original` (default): as stored; `json`: an imported YAML document converted to JSON */
+                    format?: "original" | "json";
+                };
+                header?: never;
+                path: {
+                    org: string;
+                    project: string;
+                    component: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The document */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                        "application/yaml": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3050,6 +3168,16 @@ export interface paths {
                                 url: string;
                                 deployedRevision: number | null;
                             }[];
+                            /** @description the OpenAPI document GET …/api/openapi serves */
+                            document: {
+                                /** @description `imported`: GET …/api/openapi answers the document as imported; `generated`: one made from the definition */
+                                source: "imported" | "generated";
+                                /** @description of the imported document: application/json or application/yaml */
+                                mediaType: string;
+                                /** @description the URL it was imported from */
+                                sourceUrl: string | null;
+                                importedAt: string | null;
+                            };
                             createdAt: string;
                             updatedAt: string;
                         };
@@ -3133,7 +3261,54 @@ export interface paths {
             cookie?: never;
         };
         get?: never;
-        put?: never;
+        /** Change an attached policy (settings, resources, phase) in place: it keeps its id and its place in the order */
+        put: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org: string;
+                    project: string;
+                    component: string;
+                    attachment: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description `name@version`, e.g. `set-headers@1.0.0` */
+                        policy: string;
+                        /** @description `all` (default) or keys like `GET /items/{id}` */
+                        resources?: "all" | string[];
+                        /** @description default: the first phase the policy supports */
+                        phase?: "request" | "response";
+                        config?: {
+                            [key: string]: unknown;
+                        };
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            policy: string;
+                            resources: "all" | string[];
+                            phase: string;
+                            config: {
+                                [key: string]: unknown;
+                            };
+                        };
+                    };
+                };
+            };
+        };
         post?: never;
         /** Detach a policy */
         delete: {
@@ -3294,6 +3469,8 @@ export interface paths {
                                 secret?: boolean;
                             };
                         };
+                        /** @description a parameter not in `params` takes the value the environment's active deployment holds (a secret one stays sealed); default false: every parameter must be given */
+                        reuseStoredValues?: boolean;
                     };
                 };
             };
@@ -3327,6 +3504,78 @@ export interface paths {
                 };
             };
         };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** What deploying to an environment needs, before deploying: endpoint URL, backend URL, the revision that would run, and every parameter with whether the environment already holds a value */
+        get: {
+            parameters: {
+                query: {
+                    environment: string;
+                    /** @description number of an existing revision (default: the current definition) */
+                    revision?: string;
+                    /** @description the backend URL the deploy would send (default: the API's for this environment) */
+                    backendUrl?: string;
+                };
+                header?: never;
+                path: {
+                    org: string;
+                    project: string;
+                    component: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            environment: string;
+                            displayName: string;
+                            /** @description the URL this environment's gateway serves the API at */
+                            endpointUrl: string;
+                            /** @description the backend URL the deploy would use (the query's, else the API's for this environment); null: none set */
+                            backendUrl: string | null;
+                            /** @description the revision that would run: the one asked for, or the latest when the definition has not changed since; null: a new revision */
+                            revision: number | null;
+                            /** @description what runs there now */
+                            active: {
+                                revision: number;
+                                backendUrl: string;
+                                deployedBy: string;
+                                createdAt: string;
+                            } | null;
+                            /** @description every ${parameter} the revision and backend URL reference */
+                            parameters: {
+                                name: string;
+                                /** @description a policy setting marked secret uses it, or the environment stores it sealed */
+                                secret: boolean;
+                                /** @description the environment's active deployment has a value for it (reused with reuseStoredValues) */
+                                stored: boolean;
+                                /** @description that value, for plain parameters only */
+                                value?: string;
+                            }[];
+                        };
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -3422,6 +3671,8 @@ export interface paths {
                                 secret?: boolean;
                             };
                         };
+                        /** @description a parameter not in `params` takes the value the environment's active deployment holds (a secret one stays sealed); default false: every parameter must be given */
+                        reuseStoredValues?: boolean;
                     };
                 };
             };
@@ -4748,6 +4999,100 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/portal/applications/{app}/try-it": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Try it: call a resource of a subscribed API through this node's gateway of an environment with a test token of the application (from its consumer secret, or a platform token of it). Answers the gateway's status, headers and body, and the request as curl with the token redacted. */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    org: string;
+                    /** @description application id */
+                    app: string;
+                };
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description API id or `project/component` */
+                        api: string;
+                        environment: string;
+                        /** @enum {unknown} */
+                        method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+                        /** @description path under the API's base path, e.g. `/items/42` (`/` for the base itself) */
+                        path: string;
+                        query?: {
+                            name: string;
+                            value: string;
+                        }[];
+                        /** @description request headers; Authorization, Host, Cookie, hop-by-hop and X-Forwarded-* are refused */
+                        headers?: {
+                            name: string;
+                            value: string;
+                        }[];
+                        /** @description request body (not with GET or HEAD) */
+                        body?: string;
+                        /** @description the keys' consumer secret: the call gets a client-credentials token with it */
+                        consumerSecret?: string;
+                        /** @description or a platform token of this application and environment the page already holds */
+                        accessToken?: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            request: {
+                                method: string;
+                                /** @description the URL the environment's gateway serves this call at (public address) */
+                                url: string;
+                                /** @description Authorization shown as `Bearer ${ACCESS_TOKEN}` */
+                                headers: {
+                                    name: string;
+                                    value: string;
+                                }[];
+                                /** @description the same request as a curl command; set ACCESS_TOKEN in the shell first */
+                                curl: string;
+                                tokenSource: "client_credentials" | "access_token";
+                            };
+                            response: {
+                                status: number;
+                                headers: {
+                                    name: string;
+                                    value: string;
+                                }[];
+                                /** @description UTF-8 text, or base64 when not valid UTF-8 (see bodyEncoding) */
+                                body: string;
+                                bodyEncoding: "utf8" | "base64";
+                                /** @description true when the body was longer than 262144 bytes (only those are shown) */
+                                truncated: boolean;
+                                durationMs: number;
+                            };
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/projects/{project}/connections": {
         parameters: {
             query?: never;
@@ -5135,6 +5480,124 @@ export interface paths {
         put?: never;
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/gateway-nodes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Gateway-only nodes, with when each last asked for a snapshot */
+        get: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            environment: string;
+                            createdAt: string;
+                            lastSeenAt: string | null;
+                            revokedAt: string | null;
+                        }[];
+                    };
+                };
+            };
+        };
+        put?: never;
+        /** Register a gateway-only node for one environment; its token is returned only in this response */
+        post: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path?: never;
+                cookie?: never;
+            };
+            requestBody: {
+                content: {
+                    "application/json": {
+                        /** @description lowercase letters, digits and hyphens */
+                        name: string;
+                        /** @description lowercase letters, digits and hyphens */
+                        environment: string;
+                    };
+                };
+            };
+            responses: {
+                /** @description Default Response */
+                201: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            id: string;
+                            name: string;
+                            environment: string;
+                            createdAt: string;
+                            lastSeenAt: string | null;
+                            revokedAt: string | null;
+                        } & {
+                            /** @description DRAWBRIDGE_GATEWAY_TOKEN of the node (shown once) */
+                            token: string;
+                        };
+                    };
+                };
+            };
+        };
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/admin/gateway-nodes/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /** Revoke a node's token: it gets no further snapshot (it keeps serving the last one it has) */
+        delete: {
+            parameters: {
+                query?: never;
+                header?: never;
+                path: {
+                    id: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description Default Response */
+                204: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content?: never;
+                };
+            };
+        };
         options?: never;
         head?: never;
         patch?: never;
