@@ -1,0 +1,296 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Page } from 'playwright-core';
+import { errors, hasChromium, inviteMember, signInThroughForm, startWebTest, type WebTest } from '../helpers/browser.js';
+import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
+import { signIn, type Api } from '../helpers/platform.js';
+
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+
+/** The external consumer overview: Authentication Configurations, Generate Keys, Regenerate Secret, Add Keys. */
+describe.runIf(hasChromium)('console: external consumers and their keys', () => {
+  let web: WebTest;
+  let idp: TestIdp;
+  let admin: Api;
+  let app: string;
+  const org = 'acme';
+  const consumer = `/console/o/${org}/projects/default/consumers/weather-app`;
+
+  beforeAll(async () => {
+    idp = await startTestIdp();
+    web = await startWebTest({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
+    admin = web.platform.admin;
+    expect((await admin.post('/api/v1/orgs', { name: 'Acme' })).status).toBe(201);
+    const created = await admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'weather-app', displayName: 'Weather App' });
+    expect(created.status).toBe(201);
+    app = (await admin.get(`/api/v1/orgs/${org}/projects/default/components/weather-app/application`)).body.id;
+    const provider = await admin.post(`/api/v1/orgs/${org}/identity-providers`, { name: 'corp-idp', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] });
+    expect(provider.status).toBe(201);
+  });
+  afterAll(async () => {
+    await web?.close();
+    await idp?.close();
+  });
+
+  /** POST /oauth2/token with client_credentials and client_secret_basic. */
+  async function token(endpoint: string, clientId: string, clientSecret: string) {
+    const res = await fetch(endpoint, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    return { status: res.status, body: (await res.json()) as Record<string, unknown> };
+  }
+
+  const row = (page: Page, env: string) => page.getByRole('table', { name: 'Authentication Configurations' }).getByRole('row', { name: new RegExp(`^${env}`) });
+
+  async function configure(page: Page, env: 'Development' | 'Production') {
+    await row(page, env).getByRole('button', { name: 'Configure' }).click();
+    await page.getByRole('heading', { name: `Weather App: ${env}`, level: 2 }).waitFor();
+  }
+
+  /** Reads the secret the dialog shows once (masked until "Show"). */
+  async function shownKeys(page: Page) {
+    const dialog = page.getByRole('dialog');
+    await dialog.getByRole('alert').waitFor();
+    expect(await dialog.getByRole('alert').textContent()).toBe('Copy the secret nowYou will not see this secret again. Only its hash is stored; if you lose it, regenerate it.');
+    const secretBox = dialog.getByRole('textbox', { name: 'Consumer Secret' });
+    expect(await secretBox.inputValue()).toMatch(/^•+$/);
+    await dialog.getByRole('button', { name: 'Show Consumer Secret' }).click();
+    await dialog.getByRole('button', { name: 'Copy Consumer Secret' }).waitFor();
+    await dialog.getByRole('button', { name: 'Copy Consumer Key' }).waitFor();
+    return {
+      clientId: await dialog.getByRole('textbox', { name: 'Consumer Key' }).inputValue(),
+      clientSecret: await secretBox.inputValue(),
+      tokenEndpoint: await dialog.getByRole('textbox', { name: 'Token Endpoint' }).inputValue(),
+    };
+  }
+
+  it('shows one Authentication Configurations row per environment, and Configure lists the built-in provider first, then the organization\'s', async () => {
+    const page = await web.signedInPage('admin', undefined, consumer);
+    const table = page.getByRole('table', { name: 'Authentication Configurations' });
+    await table.waitFor();
+    expect(await table.getByRole('row').allTextContents()).toEqual([
+      'EnvironmentIdentity ProviderClient IDStatusActions',
+      'DevelopmentBuilt-inNoneNot configuredConfigure',
+      'ProductionBuilt-inNoneNot configuredConfigure',
+    ]);
+    await configure(page, 'Development');
+    const providers = page.getByRole('tablist', { name: 'Identity Provider' });
+    expect(await providers.getByRole('tab').evaluateAll((tabs) => tabs.map((t) => t.getAttribute('aria-label')))).toEqual(['Built-in', 'corp-idp']);
+    expect(await providers.getByRole('tab', { name: 'Built-in' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('button', { name: 'Generate Keys' }).waitFor();
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('Generate Keys shows the key and secret once; the secret works at the token endpoint and is gone after closing and reloading', async () => {
+    const page = await web.signedInPage('admin', undefined, consumer);
+    await configure(page, 'Development');
+    await page.getByRole('button', { name: 'Generate Keys' }).click();
+    const shown = await shownKeys(page);
+    expect(shown.clientId).toMatch(/^dbc_/);
+    expect(shown.clientSecret).toMatch(/^dbs_[A-Za-z0-9_-]{43}$/);
+    expect(shown.tokenEndpoint).toBe(`${web.base}/oauth2/token`);
+
+    const stored = await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`);
+    expect(stored.status).toBe(200);
+    expect(stored.body).toMatchObject({ kind: 'builtin', keysGenerated: true, clientId: shown.clientId, grantTypes: ['client_credentials'], scopes: [], tokenLifetime: 3600 });
+    expect(JSON.stringify(stored.body)).not.toContain(shown.clientSecret);
+
+    const issued = await token(shown.tokenEndpoint, shown.clientId, shown.clientSecret);
+    expect(issued.status).toBe(200);
+    expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
+
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    await page.getByRole('button', { name: 'Regenerate Secret' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Generate Keys' }).count()).toBe(0);
+    expect(await page.getByRole('textbox', { name: 'Consumer Key' }).inputValue()).toBe(shown.clientId);
+    expect(await page.content()).not.toContain(shown.clientSecret);
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Regenerate Secret' }).waitFor();
+    expect(await page.content()).not.toContain(shown.clientSecret);
+    const storage = (await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })')) as string;
+    expect(storage).not.toContain(shown.clientSecret);
+
+    await page.getByRole('link', { name: 'Weather App' }).click();
+    await page.waitForURL(`**${consumer}`);
+    expect(await row(page, 'Development').textContent()).toBe(`DevelopmentBuilt-in${shown.clientId}Keys generatedConfigure`);
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('Regenerate Secret asks for confirmation, shows a new secret once, and the old one stops working', async () => {
+    const page = await web.signedInPage('admin', undefined, consumer);
+    await configure(page, 'Development');
+    const clientId = await page.getByRole('textbox', { name: 'Consumer Key' }).inputValue();
+    // The secret from the previous test is gone from the page; make a known one first through the API's regenerate.
+    const known = await admin.post(`/api/v1/orgs/${org}/applications/${app}/credentials/development/secret`, {});
+    expect(known.status).toBe(200);
+    const oldSecret = known.body.clientSecret as string;
+    const endpoint = `${web.base}/oauth2/token`;
+    expect((await token(endpoint, clientId, oldSecret)).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Regenerate Secret' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Regenerate the secret for Development?' });
+    await confirm.waitFor();
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await token(endpoint, clientId, oldSecret)).status).toBe(200);
+
+    await page.getByRole('button', { name: 'Regenerate Secret' }).click();
+    expect(await confirm.getByRole('textbox', { name: 'The current secret' }).inputValue()).toBe('Stops working now');
+    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await page.getByRole('dialog', { name: 'New secret for Development' }).waitFor();
+    const shown = await shownKeys(page);
+    expect(shown.clientId).toBe(clientId);
+    expect(shown.clientSecret).not.toBe(oldSecret);
+
+    const fresh = await token(endpoint, clientId, shown.clientSecret);
+    expect(fresh.status).toBe(200);
+    const stale = await token(endpoint, clientId, oldSecret);
+    expect(stale.status).toBe(401);
+    expect(stale.body.error).toBe('invalid_client');
+
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.getByRole('dialog').waitFor({ state: 'detached' });
+    expect(await page.content()).not.toContain(shown.clientSecret);
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('Advanced Configurations: grant types, scopes and lifetime persist; bad values show the problem or the API\'s message and field', async () => {
+    const page = await web.signedInPage('admin', undefined, consumer);
+    await configure(page, 'Development');
+    await page.getByRole('button', { name: 'Advanced Configurations' }).click();
+    const clientCredentials = page.getByRole('checkbox', { name: 'Client Credentials' });
+    const tokenExchange = page.getByRole('checkbox', { name: 'Token Exchange' });
+    expect(await clientCredentials.isChecked()).toBe(true);
+    expect(await tokenExchange.isChecked()).toBe(false);
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
+
+    await clientCredentials.uncheck();
+    await page.getByText('Enable at least one grant type').waitFor();
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
+
+    await tokenExchange.check();
+    await clientCredentials.check();
+    const scopes = page.getByRole('textbox', { name: 'Allowed scopes' });
+    await scopes.fill('forecast:read');
+    await scopes.press('Enter');
+    const lifetime = page.getByRole('textbox', { name: 'Token lifetime (seconds)' });
+    await lifetime.fill('30');
+    await page.getByText('Must be a whole number of seconds between 60 and 86400').waitFor();
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).isDisabled()).toBe(true);
+    await lifetime.fill('900');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    await page.getByRole('status').filter({ hasText: 'Advanced Configurations saved.' }).waitFor();
+
+    const stored = await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`);
+    expect(stored.body).toMatchObject({ grantTypes: ['client_credentials', TOKEN_EXCHANGE], scopes: ['forecast:read'], tokenLifetime: 900 });
+
+    // A scope the API refuses (a quote is not a scope token): its message and the field it names.
+    await scopes.fill('bad"scope');
+    await scopes.press('Enter');
+    await page.getByRole('button', { name: 'Save', exact: true }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The Advanced Configurations were not saved' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('The Advanced Configurations were not savedInvalid credential settings: scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)scopes.1must be a scope token (printable ASCII without spaces, quotes or backslashes)');
+    expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`)).body.scopes).toEqual(['forecast:read']);
+
+    await page.reload();
+    await page.getByRole('button', { name: 'Advanced Configurations' }).click();
+    expect(await page.getByRole('checkbox', { name: 'Token Exchange' }).isChecked()).toBe(true);
+    expect(await page.getByRole('textbox', { name: 'Token lifetime (seconds)' }).inputValue()).toBe('900');
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('external provider: Add Keys with the Client ID of the app registered there; a client ID linked elsewhere shows the API\'s 409', async () => {
+    const page = await web.signedInPage('admin', undefined, consumer);
+    await configure(page, 'Production');
+    await page.getByRole('tab', { name: 'corp-idp' }).click();
+    const clientIdBox = page.getByRole('textbox', { name: 'Client ID' });
+    await clientIdBox.fill('has space');
+    await page.getByText('Printable characters without spaces').waitFor();
+    expect(await page.getByRole('button', { name: 'Add Keys' }).isDisabled()).toBe(true);
+    await clientIdBox.fill(idp.clientId);
+    await page.getByRole('button', { name: 'Add Keys' }).click();
+    await page.getByRole('button', { name: 'Remove Keys' }).waitFor();
+    expect(await page.getByRole('textbox', { name: 'Client ID' }).inputValue()).toBe(idp.clientId);
+
+    const stored = await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/production`);
+    expect(stored.body).toMatchObject({ kind: 'external', externalClientId: idp.clientId, keysGenerated: false });
+
+    // The built-in tab of that environment explains why it cannot generate keys now.
+    await page.getByRole('tab', { name: 'Built-in' }).click();
+    await page.getByText('Production uses keys from corp-idp').waitFor();
+    expect(await page.getByRole('button', { name: 'Generate Keys' }).count()).toBe(0);
+
+    await page.getByRole('link', { name: 'Weather App' }).click();
+    expect(await row(page, 'Production').textContent()).toBe(`Productioncorp-idp${idp.clientId}External keysConfigure`);
+
+    // Another consumer cannot take the same client ID in the same environment.
+    expect((await admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'other-app', displayName: 'Other App' })).status).toBe(201);
+    await page.goto(`/console/o/${org}/projects/default/consumers/other-app/authentication/production`);
+    await page.getByRole('tab', { name: 'corp-idp' }).click();
+    await page.getByRole('textbox', { name: 'Client ID' }).fill(idp.clientId);
+    await page.getByRole('button', { name: 'Add Keys' }).click();
+    const alert = page.getByRole('alert').filter({ hasText: 'The keys were not added' });
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe(`The keys were not addedClient ID "${idp.clientId}" of "corp-idp" is already linked to another application in productionclientIdis linked to another application`);
+    expect(await page.getByRole('textbox', { name: 'Client ID' }).getAttribute('aria-invalid')).toBe('true');
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('Remove Keys asks for confirmation and frees the environment for built-in keys', async () => {
+    const page = await web.signedInPage('admin', undefined, `${consumer}/authentication/production`);
+    await page.getByRole('tab', { name: 'corp-idp' }).waitFor();
+    expect(await page.getByRole('tab', { name: 'corp-idp' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('button', { name: 'Remove Keys' }).click();
+    await page.getByRole('dialog', { name: 'Remove the corp-idp keys of Production?' }).getByRole('button', { name: 'Yes, remove' }).click();
+    await page.getByRole('button', { name: 'Add Keys' }).waitFor();
+    expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/production`)).body).toMatchObject({ kind: 'builtin', keysGenerated: false, externalClientId: null });
+    await page.getByRole('tab', { name: 'Built-in' }).click();
+    await page.getByRole('button', { name: 'Generate Keys' }).waitFor();
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', async () => {
+    const password = await inviteMember(web.platform, org, 'dev@acme.test', 'developer');
+    const page = await web.newPage();
+    await signInThroughForm(page, consumer, 'dev@acme.test', password);
+    await page.getByRole('table', { name: 'Authentication Configurations' }).waitFor();
+    await page.getByText('only organization admins and the member who created this consumer can change its keys').waitFor();
+    await configure(page, 'Development');
+    await page.getByRole('textbox', { name: 'Consumer Key' }).waitFor();
+    expect(await page.getByRole('button', { name: 'Regenerate Secret' }).count()).toBe(0);
+    await page.getByRole('button', { name: 'Advanced Configurations' }).click();
+    expect(await page.getByRole('checkbox', { name: 'Token Exchange' }).isDisabled()).toBe(true);
+    expect(await page.getByRole('button', { name: 'Save', exact: true }).count()).toBe(0);
+    await page.goto(`${consumer}/authentication/production`);
+    await page.getByText('No keys yet for Production.').waitFor();
+    expect(await page.getByRole('button', { name: 'Generate Keys' }).count()).toBe(0);
+    await page.getByRole('tab', { name: 'corp-idp' }).click();
+    await page.getByText('Only organization admins and the member who created this consumer can add them.').waitFor();
+    expect(await page.getByRole('button', { name: 'Add Keys' }).count()).toBe(0);
+    // The API refuses the developer too: the console mirrors it.
+    const dev = await signIn(web.platform.api, 'dev@acme.test', password);
+    expect((await dev.post(`/api/v1/orgs/${org}/applications/${app}/credentials/production/keys`, {})).status).toBe(403);
+
+    // A consumer the developer creates is theirs: they generate its keys.
+    expect((await dev.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'dev-bot', displayName: 'Dev Bot' })).status).toBe(201);
+    await page.goto(`/console/o/${org}/projects/default/consumers/dev-bot/authentication/development`);
+    await page.getByRole('button', { name: 'Generate Keys' }).click();
+    const shown = await shownKeys(page);
+    expect((await token(shown.tokenEndpoint, shown.clientId, shown.clientSecret)).status).toBe(200);
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('an unknown consumer or environment shows the error', async () => {
+    const page = await web.signedInPage('admin', undefined, `/console/o/${org}/projects/default/consumers/nope`);
+    const alert = page.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toBe('Could not load: external consumerComponent not found');
+    await page.goto(`${consumer}/authentication/staging`);
+    await page.getByRole('alert').filter({ hasText: 'Environment not found' }).waitFor();
+    expect(await page.getByRole('alert').textContent()).toBe('Environment not foundThis organization has no environment named "staging".');
+  });
+});
