@@ -1,0 +1,16 @@
+import { useQuery } from '@tanstack/react-query';
+import { api, unwrap, type ResponseOf } from '../../api/client';
+
+export type Member = ResponseOf<'/api/v1/orgs/{org}/members', 'get'>[number];
+export type Role = 'admin' | 'developer';
+
+export const ROLES: { value: Role; label: string }[] = [
+  { value: 'developer', label: 'developer' },
+  { value: 'admin', label: 'admin' },
+];
+
+export const membersKey = (org: string) => ['orgs', org, 'members'] as const;
+
+export function useMembers(org: string) {
+  return useQuery({ queryKey: membersKey(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/members', { params: { path: { org } } })) });
+}
