@@ -6,6 +6,7 @@ import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
 import { createLogger, type Logger } from './shared/logger.js';
 import { buildServer, type App } from './control-plane/app.js';
 import { webApp } from './control-plane/web.js';
+import { gatewaySync, SnapshotFeed } from './control-plane/gateway-sync.js';
 import { INSTALLATION_ADMIN, type ControlPlaneDeps } from './control-plane/context.js';
 import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
@@ -84,7 +85,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     closers.unshift(closeRuntime);
     deps.onRuntimeChange = () => runtime.publisher.notify();
     deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;
-    const app = await buildServer(deps, { mount: [tokenService(deps, keys), webApp()] });
+    const app = await buildServer(deps, { mount: [tokenService(deps, keys), gatewaySync(deps, new SnapshotFeed(runtime.publisher)), webApp()] });
     await app.listen({ port: config.port, host: config.host });
     // Every listener (control plane and each gateway) stops accepting at the same moment: closed one
     // after the other, the later ones would keep taking new connections while the first waits for its

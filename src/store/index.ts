@@ -7,6 +7,7 @@ import { AuditRepo } from './repos/audit.js';
 import { IdentityProviderRepo } from './repos/identity-providers.js';
 import { DeploymentRepo } from './repos/deployments.js';
 import { SubscriptionRepo } from './repos/subscriptions.js';
+import { GatewayNodeRepo } from './repos/gateway-nodes.js';
 import { OrganizationRepo } from './repos/organizations.js';
 import { ProjectRepo } from './repos/projects.js';
 import { UserRepo } from './repos/users.js';
@@ -45,6 +46,7 @@ export class Store {
   readonly apis: ApiRepo;
   readonly deployments: DeploymentRepo;
   readonly subscriptions: SubscriptionRepo;
+  readonly gatewayNodes: GatewayNodeRepo;
 
   /** `pendingCommit`: callbacks waiting for the commit of the transaction this store is bound to (none outside one). */
   constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, private readonly pendingCommit?: Set<() => void>) {
@@ -63,6 +65,7 @@ export class Store {
     this.apis = new ApiRepo(kysely, clock);
     this.deployments = new DeploymentRepo(kysely, clock);
     this.subscriptions = new SubscriptionRepo(kysely, clock);
+    this.gatewayNodes = new GatewayNodeRepo(kysely, clock);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -1,6 +1,7 @@
 import type { ApiTables } from './repos/apis.js';
 import type { ConnectionTables } from './repos/connections.js';
 import type { DeploymentTables } from './repos/deployments.js';
+import type { GatewayNodeTables } from './repos/gateway-nodes.js';
 import type { IdentityProviderTables } from './repos/identity-providers.js';
 import type { SubscriptionTables } from './repos/subscriptions.js';
 import type { TokenServiceTables } from './repos/token-service.js';
@@ -21,4 +22,4 @@ export interface CoreTables {
   settings: { key: string; value: string };
 }
 
-export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables, ConnectionTables {}
+export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables, ConnectionTables, GatewayNodeTables {}

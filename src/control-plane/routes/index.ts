@@ -17,6 +17,7 @@ import { policyRoutes } from './policies.js';
 import { subscriptionRoutes } from './subscriptions.js';
 import { portalRoutes } from './portal.js';
 import { connectionRoutes } from './connections.js';
+import { gatewayNodeRoutes } from './gateway-nodes.js';
 
 /** Every management API route module, mounted under /api/v1. */
 export const apiRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
@@ -37,4 +38,5 @@ export const apiRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => 
   await app.register(connectionRoutes(deps));
   await app.register(policyRoutes(deps));
   await app.register(auditRoutes(deps));
+  await app.register(gatewayNodeRoutes(deps));
 };

@@ -1,0 +1,125 @@
+/**
+ * `drawbridge gateway --control-plane URL`: a gateway-only node (hybrid mode). It
+ * needs no database and no master key: it long-polls the control plane's sync
+ * endpoint with its own token, serves the snapshots it receives, keeps the last one
+ * on disk (secrets sealed with a key derived from its token) and serves from it
+ * while the control plane is away.
+ */
+import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../control-plane/snapshot/external-verifier.js';
+import { GATEWAY_SYNC_PATH, nodeSealingKey } from '../control-plane/gateway-sync.js';
+import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';
+import { startGateway, type Gateway, type GatewaySnapshot } from '../gateway/index.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Config } from '../shared/config.js';
+import { ConfigError } from '../shared/errors.js';
+import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
+import { createIdpKeyCache } from '../shared/idp-keys/runtime.js';
+import { createLogger, type Logger } from '../shared/logger.js';
+
+export interface RemoteGatewayOptions {
+  /** Base URL of a control plane (`https://…` in production). */
+  controlPlaneUrl: string;
+  /** The node's token (`DRAWBRIDGE_GATEWAY_TOKEN`, from `POST /api/v1/admin/gateway-nodes`). */
+  token: string;
+  environment: string;
+  port?: number;
+  /** Seconds one long poll may wait for a change (the control plane caps it at 60). */
+  waitSeconds?: number;
+  logger?: Logger;
+  clock?: Clock;
+}
+
+export interface RemoteGateway {
+  gateway: Gateway;
+  close(): Promise<void>;
+}
+
+class SyncError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+export async function runRemoteGateway(config: Config, options: RemoteGatewayOptions): Promise<RemoteGateway> {
+  const logger = options.logger ?? createLogger(config.logLevel);
+  const clock = options.clock ?? systemClock;
+  const base = options.controlPlaneUrl.replace(/\/+$/, '');
+  if (!/^https?:\/\/[^\s/]+/.test(base)) throw new ConfigError('--control-plane', `must be an http(s) URL, got ${JSON.stringify(options.controlPlaneUrl)}`);
+  if (!/^dbg_[A-Za-z0-9_-]{20,100}$/.test(options.token)) throw new ConfigError('DRAWBRIDGE_GATEWAY_TOKEN', 'must be a gateway-node token (dbg_…) from POST /api/v1/admin/gateway-nodes');
+  const port = options.port ?? config.gateways.find((g) => g.environment === options.environment)?.port;
+  if (port === undefined) throw new ConfigError('--port', `no port configured for environment "${options.environment}" in DRAWBRIDGE_GATEWAYS; pass --port`);
+  const waitSeconds = options.waitSeconds ?? 30;
+
+  const idpKeys = createIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger });
+  idpKeys.start();
+  let idpConfigs = new Map<string, IdpVerificationConfig>();
+  const adopt = (snapshot: GatewaySnapshot) => {
+    idpConfigs = snapshotIdpConfigs(snapshot);
+    primeKeysFromSnapshot(idpKeys, snapshot);
+  };
+
+  let inFlight: AbortController | undefined;
+  const fetchSnapshot = async (after: number, wait: number): Promise<GatewaySnapshot | undefined> => {
+    inFlight = new AbortController();
+    const timer = setTimeout(() => inFlight?.abort(), (wait + 15) * 1000);
+    try {
+      const res = await fetch(`${base}${GATEWAY_SYNC_PATH}?after=${after}&wait=${wait}`, { headers: { authorization: `Bearer ${options.token}` }, signal: inFlight.signal });
+      if (res.status === 204) return undefined;
+      const body = (await res.json().catch(() => ({}))) as GatewaySnapshot & { message?: string };
+      if (res.status !== 200) throw new SyncError(res.status, body.message ?? `HTTP ${res.status}`);
+      return body;
+    } finally {
+      clearTimeout(timer);
+    }
+  };
+
+  const gateway = await startGateway({
+    environment: options.environment, port, host: config.gatewayHost, logger: logger.child({ gateway: options.environment }), clock,
+    snapshotSource: { load: async () => { const s = await fetchSnapshot(-1, 0); if (!s) throw new Error('no snapshot'); adopt(s); return s; } },
+    dataDir: config.dataDir, masterKey: nodeSealingKey(options.token),
+    externalVerifier: externalTokenVerifier(idpKeys, clock, (id) => idpConfigs.get(id)),
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow,
+  });
+  if (gateway.status().snapshot?.source === 'disk') {
+    const saved = await readSnapshotFile(snapshotFile(config.dataDir, options.environment)).catch(() => undefined);
+    if (saved) adopt(saved);
+  }
+
+  // The long poll: each answer is the next snapshot (or nothing new); failures back off up to 10 s.
+  let closed = false;
+  let lastWarning = 0;
+  const loop = (async () => {
+    let backoffMs = 0;
+    while (!closed) {
+      if (backoffMs) await new Promise((r) => setTimeout(r, backoffMs));
+      if (closed) break;
+      try {
+        const snapshot = await fetchSnapshot(gateway.status().snapshot?.version ?? -1, waitSeconds);
+        if (snapshot && !closed) {
+          adopt(snapshot);
+          await gateway.setSnapshot(snapshot);
+        }
+        backoffMs = 0;
+      } catch (error) {
+        if (closed) break;
+        backoffMs = Math.min(10_000, Math.max(500, backoffMs * 2));
+        if (clock.now() - lastWarning > 30_000) {
+          lastWarning = clock.now();
+          const status = error instanceof SyncError ? error.status : undefined;
+          logger.warn({ controlPlane: base, status, err: (error as Error).message }, 'cannot get snapshots from the control plane; serving the last one');
+        }
+      }
+    }
+  })();
+
+  return {
+    gateway,
+    async close() {
+      closed = true;
+      inFlight?.abort();
+      await loop;
+      await gateway.close();
+      await idpKeys.stop();
+    },
+  };
+}
