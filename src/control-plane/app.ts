@@ -3,6 +3,7 @@ import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
 import { ApiError } from '../shared/errors.js';
+import { refuseRepeatedHost } from '../shared/http-framing.js';
 import { requestChildLogger, type Logger } from '../shared/logger.js';
 import { authenticate } from './auth.js';
 import type { ControlPlaneDeps } from './context.js';
@@ -33,6 +34,7 @@ export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(app, deps.logger);
+  app.addHook('onRequest', refuseRepeatedHost);
 
   // Liveness: the process answers. Readiness: it can also reach its database (load balancers
   // take a node that cannot out of rotation; it comes back by itself).

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MalformedRequest } from '../shared/http-framing.js';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, quoteAuthParam } from '../shared/oauth-errors.js';
 
 /** The realm named in `WWW-Authenticate` on 401 `invalid_client`. */
@@ -17,6 +18,7 @@ export function noStore(reply: FastifyReply): FastifyReply {
 /** Maps anything thrown on an OAuth endpoint to an OAuth error (framework errors included). */
 export function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
+  if (error instanceof MalformedRequest) return new InvalidRequest(error.message);
   const e = error as { code?: string; statusCode?: number; message?: string; stack?: string };
   if (e.code === 'FST_ERR_CTP_BODY_TOO_LARGE' || e.statusCode === 413) return new BodyTooLarge('The request body is too large');
   if (e.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || e.statusCode === 415) return new InvalidRequest('Send the body as application/x-www-form-urlencoded');
