@@ -106,7 +106,12 @@ export interface Gateway {
 export const OPS_PREFIX = '/_drawbridge/';
 
 const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
-const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*) *$/i;
+/**
+ * RFC 6750 §2.1: `credentials = "Bearer" 1*SP b64token`, the scheme name
+ * case-insensitive (RFC 9110 §11.1). One or more spaces (never a tab) between
+ * scheme and token, nothing after the token (Node has trimmed trailing OWS).
+ */
+const BEARER = /^Bearer +([A-Za-z0-9\-._~+/]+=*)$/i;
 
 /** Set on every connection when trusted proxies are configured: whether the direct peer is one. */
 const TRUSTED_PEER = Symbol('drawbridge.trustedPeer');
@@ -172,6 +177,8 @@ class Exchange implements PolicyResponseContext {
   /** Headers added to every answer, errors included (request ID, CORS). */
   extraHeaders: Record<string, string>;
   errorCode: string | undefined;
+  /** The URL query carried `access_token` (RFC 6750 §2.3); it was removed from `query`, which is what the backend gets. */
+  queryToken = false;
   private stateMap: Map<string, unknown> | undefined;
 
   constructor(readonly gw: GatewayState, readonly req: IncomingMessage, readonly res: ServerResponse) {
@@ -199,17 +206,28 @@ function checkRequest(ex: Exchange): void {
   const target = normalizeTarget(ex.req.url ?? '');
   if (!target.ok) throw new ApiError('bad_request', `The request path was refused: ${target.reason}`);
   ex.path = target.path;
-  ex.query = target.query;
+  const query = target.query;
+  if (query.length > 1 && mayHoldAccessToken(query)) {
+    const stripped = withoutAccessToken(query);
+    if (stripped !== undefined) {
+      ex.queryToken = true;
+      ex.query = stripped;
+    } else ex.query = query;
+  } else ex.query = query;
   const raw = ex.req.rawHeaders;
   let authorizations = 0;
   let lengths = 0;
   let encodings = 0;
+  let hosts = 0;
   for (let i = 0; i < raw.length; i += 2) {
     const name = raw[i]!;
     if (name.length === 13 && name.toLowerCase() === 'authorization') authorizations++;
     else if (name.length === 14 && name.toLowerCase() === 'content-length') lengths++;
     else if (name.length === 17 && name.toLowerCase() === 'transfer-encoding') encodings++;
+    else if (name.length === 4 && name.toLowerCase() === 'host') hosts++;
   }
+  // RFC 9112 §3.2: more than one Host field line is a 400 (Node keeps the first and would forward it as X-Forwarded-Host).
+  if (hosts > 1) throw new ApiError('bad_request', 'The request has more than one Host header');
   if (authorizations > 1) throw new InvalidRequest('The request has more than one Authorization header');
   if (encodings > 0 && lengths > 0) throw new ApiError('bad_request', 'The request has both Transfer-Encoding and Content-Length');
   if (lengths > 1) throw new ApiError('bad_request', 'The request has more than one Content-Length');
@@ -282,10 +300,45 @@ function cors(ex: Exchange): void {
   if (c.exposeHeaders) ex.extraHeaders['access-control-expose-headers'] = c.exposeHeaders;
 }
 
+/**
+ * Cheap pre-check on the raw query: only a query that names `access_token`,
+ * or has escapes that could spell it, is parsed (most queries are not).
+ */
+const mayHoldAccessToken = (query: string): boolean => query.includes('access_token') || query.includes('%');
+
+/**
+ * The query (with its `?`) without its `access_token` parameters (RFC 6750
+ * §2.3), the other parameters byte for byte as received; undefined when it
+ * has none. Names are compared decoded (`access%5Ftoken` is `access_token`
+ * to a backend's form decoder too).
+ */
+function withoutAccessToken(query: string): string | undefined {
+  const pairs = query.slice(1).split('&');
+  let found = false;
+  const kept: string[] = [];
+  for (const pair of pairs) {
+    const eq = pair.indexOf('=');
+    const rawName = eq === -1 ? pair : pair.slice(0, eq);
+    let name = rawName;
+    if (rawName.includes('%') || rawName.includes('+')) {
+      try { name = decodeURIComponent(rawName.replace(/\+/g, ' ')); } catch { name = rawName; }
+    }
+    if (name === 'access_token') found = true;
+    else kept.push(pair);
+  }
+  if (!found) return undefined;
+  return kept.length === 0 ? '' : '?' + kept.join('&');
+}
+
 /** Bearer token → principal; a token's signature is verified once, then served from the cache until it expires. */
 function authenticate(ex: Exchange): void | Promise<void> {
   if (!ex.resource.oauth2) return;
   const header = ex.req.headers.authorization;
+  if (ex.queryToken) {
+    // RFC 6750 §2: one method per request; and the URL query is not a method this gateway accepts (§2.3: URLs end up in logs).
+    if (header !== undefined) throw new InvalidRequest('Send the access token one way only: the request has both an Authorization header and an access_token query parameter');
+    throw new InvalidRequest('Send the access token in the Authorization header ("Authorization: Bearer <token>"); the access_token query parameter is not accepted');
+  }
   if (header === undefined) throw new MissingToken();
   const gw = ex.gw;
   // Fast path: a token seen before was checked for syntax when it was first verified.
