@@ -12,6 +12,7 @@ import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
 import { createIdpKeyCache, primeFromPersistence } from '../shared/idp-keys/runtime.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { openStore, type OpenStore } from '../store/index.js';
+import { openChangeFeed, type ChangeFeed } from '../store/change-feed.js';
 
 export interface StandaloneGateway {
   gateway: Gateway;
@@ -20,7 +21,8 @@ export interface StandaloneGateway {
 
 /**
  * One gateway listener alone against the database: it compiles its
- * environment's snapshot from the store, polls for changes (`pollMs`) and
+ * environment's snapshot from the store, recompiles when a control-plane node
+ * announces a change (PostgreSQL LISTEN/NOTIFY) and also polls (`pollMs`), and
  * swaps when the content changed. When the database cannot be reached it
  * serves the last snapshot saved on disk and keeps retrying.
  *
@@ -40,6 +42,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
 
   let opened: OpenStore | undefined;
   let publisher: RuntimePublisher | undefined;
+  let changes: ChangeFeed | undefined;
   // Keys are saved through whichever store connection is open (none while the database is down).
   const idpKeys = createIdpKeyCache({
     allowPrivate: config.allowPrivateIdpUrls, clock, logger,
@@ -65,6 +68,10 @@ export async function runStandaloneGateway(config: Config, environment: string, 
       opened = store;
       publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys, pollMs: options.pollMs ?? 2000 });
       if (gateway) publisher.attach(environment, gateway);
+      // Changes announced by the control-plane nodes arrive at once; the poll is the fallback.
+      const created = publisher;
+      changes = await openChangeFeed(config.databaseUrl, { logger }).catch(() => undefined);
+      changes?.onRemoteChange(() => created.notify());
     }
     return publisher.compile(environment);
   };
@@ -91,6 +98,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   return {
     gateway: started,
     async close() {
+      await changes?.close();
       await publisher?.close();
       await started.close();
       await idpKeys.stop();

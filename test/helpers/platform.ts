@@ -74,6 +74,8 @@ export interface TestPlatformOptions {
   env?: Record<string, string>;
   /** Where the platform logs; silent by default. */
   logger?: Logger;
+  /** The snapshot publisher's fallback poll (ms); 0 turns it off, so only announced changes reach the gateways. */
+  snapshotPollMs?: number;
 }
 
 /**
@@ -93,6 +95,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   }, { port: 0, ...options.config });
   const platform = await startPlatform(config, {
     clock: options.clock,
+    snapshotPollMs: options.snapshotPollMs,
     logger: options.logger ?? createLogger('silent'),
     print: () => {},
   });
