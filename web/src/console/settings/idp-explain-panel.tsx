@@ -42,7 +42,7 @@ export function IdpExplainPanel({ idp }: { idp: IdentityProvider }) {
           <Title order={3} size="h4">Explain a token</Title>
           <Text size="sm" c="dimmed">Paste a token issued by this provider to see each check the platform makes on it. The token is not stored.</Text>
           <Textarea
-            label="Token"
+            label="Token to explain"
             placeholder="eyJ…"
             autosize
             minRows={3}

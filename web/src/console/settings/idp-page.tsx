@@ -32,7 +32,7 @@ export function IdpPage() {
   }
   const isAdmin = current?.isAdmin ?? false;
   return (
-    <Stack>
+    <Stack maw={1000}>
       {back}
       <QueryState query={idp} label="identity provider">
         {(p) => (
