@@ -4,6 +4,7 @@ import { systemClock, type Clock } from './shared/clock.js';
 import type { Config } from './shared/config.js';
 import { hashPassword, MasterKey, randomToken } from './shared/crypto.js';
 import { createLogger, type Logger } from './shared/logger.js';
+import { ConfigError } from './shared/errors.js';
 import { buildServer, type App } from './control-plane/app.js';
 import { webApp } from './control-plane/web.js';
 import { gatewaySync, SnapshotFeed } from './control-plane/gateway-sync.js';
@@ -21,6 +22,8 @@ export interface PlatformOptions {
   logger?: Logger;
   /** How often the snapshot publisher recompiles without a change notice (ms, default 2000; 0: never, so only announced changes arrive). */
   snapshotPollMs?: number;
+  /** Store this node's public URL as the installation's token issuer even though another one is stored (see checkIssuer). */
+  changeIssuer?: boolean;
   /** Write the first-start banner here (default: stdout). */
   print?: (line: string) => void;
 }
@@ -64,6 +67,27 @@ export async function bootstrapAdmin(store: Store, config: Config): Promise<{ cr
   return { created: true, password: config.adminPassword ? undefined : password };
 }
 
+/** The settings key of the installation's token issuer. */
+export const ISSUER_SETTING = 'issuer';
+
+/**
+ * Every node of an installation must issue and check tokens as one issuer: a node with
+ * another public URL would sign tokens the other nodes' gateways refuse. The first start
+ * stores its public URL as the installation's issuer; on PostgreSQL (several nodes) a node
+ * whose DRAWBRIDGE_PUBLIC_URL differs refuses to start and says what to set, unless it is
+ * started to move the installation (`changeIssuer`). On SQLite there is one node, and the
+ * stored issuer follows its configuration.
+ */
+export async function checkIssuer(store: Store, config: Config, changeIssuer = false): Promise<void> {
+  const stored = await store.settings.claim(ISSUER_SETTING, config.publicUrl);
+  if (stored === config.publicUrl) return;
+  if (changeIssuer || store.dialect === 'sqlite') {
+    await store.settings.put(ISSUER_SETTING, config.publicUrl);
+    return;
+  }
+  throw new ConfigError('DRAWBRIDGE_PUBLIC_URL', `must be this installation's token issuer ${stored}, which every node shares (got ${config.publicUrl}). Set DRAWBRIDGE_PUBLIC_URL=${stored} on this node, or, to move the whole installation to the new URL, stop every node and start one with "drawbridge start --change-issuer" (tokens issued before stop working).`);
+}
+
 /** Waits for every promise; then rejects with the first failure, if any. */
 async function settleAll(promises: Promise<unknown>[]): Promise<void> {
   const failed = (await Promise.allSettled(promises)).find((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -81,6 +105,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
   const { store } = opened;
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {
+    await checkIssuer(store, config, options.changeIssuer);
     const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
     closers.unshift(async () => idpKeys.stop());
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };

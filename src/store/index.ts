@@ -8,6 +8,7 @@ import { IdentityProviderRepo } from './repos/identity-providers.js';
 import { DeploymentRepo } from './repos/deployments.js';
 import { SubscriptionRepo } from './repos/subscriptions.js';
 import { GatewayNodeRepo } from './repos/gateway-nodes.js';
+import { SettingsRepo } from './repos/settings.js';
 import { OrganizationRepo } from './repos/organizations.js';
 import { ProjectRepo } from './repos/projects.js';
 import { UserRepo } from './repos/users.js';
@@ -47,6 +48,7 @@ export class Store {
   readonly deployments: DeploymentRepo;
   readonly subscriptions: SubscriptionRepo;
   readonly gatewayNodes: GatewayNodeRepo;
+  readonly settings: SettingsRepo;
 
   /** `pendingCommit`: callbacks waiting for the commit of the transaction this store is bound to (none outside one). */
   constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, private readonly pendingCommit?: Set<() => void>) {
@@ -66,6 +68,7 @@ export class Store {
     this.deployments = new DeploymentRepo(kysely, clock);
     this.subscriptions = new SubscriptionRepo(kysely, clock);
     this.gatewayNodes = new GatewayNodeRepo(kysely, clock);
+    this.settings = new SettingsRepo(kysely);
   }
 
   async transaction<T>(fn: (tx: Store) => Promise<T>): Promise<T> {

@@ -76,6 +76,8 @@ export interface TestPlatformOptions {
   logger?: Logger;
   /** The snapshot publisher's fallback poll (ms); 0 turns it off, so only announced changes reach the gateways. */
   snapshotPollMs?: number;
+  /** Start as `drawbridge start --change-issuer`. */
+  changeIssuer?: boolean;
 }
 
 /**
@@ -96,6 +98,7 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
   const platform = await startPlatform(config, {
     clock: options.clock,
     snapshotPollMs: options.snapshotPollMs,
+    changeIssuer: options.changeIssuer,
     logger: options.logger ?? createLogger('silent'),
     print: () => {},
   });

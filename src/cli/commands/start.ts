@@ -7,10 +7,11 @@ export function register(program: Command): void {
     .command('start')
     .description('Start the whole platform in one process (control plane, token service, gateways)')
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
-    .action(async (opts: { dev?: boolean }) => {
+    .option('--change-issuer', 'make this node\'s DRAWBRIDGE_PUBLIC_URL the installation\'s token issuer (moving every node to a new URL)')
+    .action(async (opts: { dev?: boolean; changeIssuer?: boolean }) => {
       const config = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
       const { startPlatform } = await import('../../platform.js'); // only this command needs the whole platform
-      const platform = await startPlatform(config).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
+      const platform = await startPlatform(config, { changeIssuer: opts.changeIssuer }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
