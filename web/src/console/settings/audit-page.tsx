@@ -2,10 +2,10 @@ import { useState } from 'react';
 import { Button, Code, Group, Stack, Table, Text, Tooltip } from '@mantine/core';
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
-import { useCurrentOrg, useOrgHandle } from '../../orgs/orgs';
+import { useOrgHandle } from '../../orgs/orgs';
 import { Page } from '../../ui/page';
-import { EmptyState, PageLoader, QueryState } from '../../ui/page-state';
-import { AdminsOnly } from './admin-only';
+import { EmptyState, QueryState } from '../../ui/page-state';
+import { AdminsOnly, WithOrg } from './admin-only';
 
 type AuditEvent = ResponseOf<'/api/v1/orgs/{org}/audit', 'get'>[number];
 
@@ -16,11 +16,9 @@ const DESCRIPTION = 'Every change made in this organization, newest first.';
 
 /** The organization's audit log, for admins. */
 export function AuditPage() {
-  const current = useCurrentOrg();
-  if (!current) return <PageLoader label="Loading the organization" />;
   return (
     <Page title="Audit log" description={DESCRIPTION}>
-      {current.isAdmin ? <AuditLog /> : <AdminsOnly>Only admins of this organization can read its audit log.</AdminsOnly>}
+      <WithOrg>{(current) => (current.isAdmin ? <AuditLog /> : <AdminsOnly>Only admins of this organization can read its audit log.</AdminsOnly>)}</WithOrg>
     </Page>
   );
 }

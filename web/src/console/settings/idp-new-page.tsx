@@ -5,11 +5,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
-import { useCurrentOrg, useOrgHandle } from '../../orgs/orgs';
+import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { Page } from '../../ui/page';
-import { PageLoader } from '../../ui/page-state';
-import { AdminsOnly } from './admin-only';
+import { AdminsOnly, WithOrg } from './admin-only';
 import { AudiencesInput, EndpointFields, isTemplate, IssuerOverride, TenantIdsInput, type Endpoints } from './idp-fields';
 import { IdpKindCards } from './idp-kind-cards';
 import { idpKey, idpsKey, kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
@@ -19,21 +18,23 @@ const EMPTY: Endpoints = { issuer: '', tokenEndpoint: '', jwksUri: '' };
 
 /** + Add Provider: choose a kind, give the details, discover the endpoints (Next), then Add. */
 export function IdpNewPage() {
-  const current = useCurrentOrg();
   const [kind, setKind] = useState<IdpKind | null>(null);
-  if (!current) return <PageLoader label="Loading the organization" />;
   return (
     <Page title="Add an identity provider" description="Connect your organization's identity provider so its tokens are accepted.">
-      {!current.isAdmin ? (
-        <AdminsOnly>Only admins of this organization can add identity providers.</AdminsOnly>
-      ) : kind ? (
-        <IdpForm kind={kind} onChangeKind={() => setKind(null)} />
-      ) : (
-        <Stack>
-          <Title order={3} size="h4">Choose the kind of provider</Title>
-          <IdpKindCards onChoose={setKind} />
-        </Stack>
-      )}
+      <WithOrg>
+        {(current) =>
+          !current.isAdmin ? (
+            <AdminsOnly>Only admins of this organization can add identity providers.</AdminsOnly>
+          ) : kind ? (
+            <IdpForm kind={kind} onChangeKind={() => setKind(null)} />
+          ) : (
+            <Stack>
+              <Title order={3} size="h4">Choose the kind of provider</Title>
+              <IdpKindCards onChoose={setKind} />
+            </Stack>
+          )
+        }
+      </WithOrg>
     </Page>
   );
 }
