@@ -52,6 +52,13 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     expect(await cards.evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')))).toEqual([
       'Okta', 'Microsoft Entra ID', 'Auth0', 'Keycloak', 'Any OpenID Connect provider',
     ]);
+    // Keyboard: a card is a real button; choosing one puts the cursor in Name.
+    await page.getByRole('button', { name: 'Keycloak', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const name = page.getByRole('textbox', { name: 'Name' });
+    await name.waitFor();
+    expect(await name.evaluate((el) => el === el.ownerDocument.activeElement)).toBe(true);
+    await page.getByText('Kind: Keycloak').waitFor();
     expect(errors(page)).toEqual([]);
   });
 

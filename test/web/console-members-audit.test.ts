@@ -148,7 +148,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
 
     await page.getByRole('button', { name: 'Older' }).click();
     await page.getByText('Page 2').waitFor();
-    await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Audit events"] tbody tr').length < 25);
+    await expect.poll(() => table.locator('tbody tr').count()).toBe(second.body.length);
     expect(await rows()).toEqual(expected(second.body));
     expect(await page.getByRole('button', { name: 'Older' }).isDisabled()).toBe(true);
 
