@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { ActionIcon, Button, CopyButton, Group, Text, TextInput, Tooltip } from '@mantine/core';
+import { ActionIcon, Button, CopyButton, Group, TextInput, Tooltip } from '@mantine/core';
 
 /** A read-only value with a copy button; a secret is masked until shown. */
 export function CopyValue({ label, value, secret = false }: { label: string; value: string; secret?: boolean }) {
@@ -35,11 +35,29 @@ export function CopyText({ label, value, children }: { label: string; value: str
         ) : (
           <Tooltip label={copied ? 'Copied' : 'Copy'}>
             <ActionIcon size="lg" variant="default" onClick={copy} aria-label={`Copy ${label}`} style={{ height: 36, width: 36 }}>
-              <Text size="xs">{copied ? '✓' : '⧉'}</Text>
+              {copied ? <CheckIcon /> : <CopyIcon />}
             </ActionIcon>
           </Tooltip>
         )
       }
     </CopyButton>
+  );
+}
+
+// Drawn, not a font glyph: Debian's Chromium (and many systems) lack a font for ⧉.
+function CopyIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      <rect x="9" y="9" width="13" height="13" rx="2" />
+      <path d="M5 15H4a2 2 0 0 1-2-2V4a2 2 0 0 1 2-2h9a2 2 0 0 1 2 2v1" />
+    </svg>
+  );
+}
+
+function CheckIcon() {
+  return (
+    <svg width="16" height="16" viewBox="0 0 24 24" fill="none" stroke="currentColor" strokeWidth="2" strokeLinecap="round" strokeLinejoin="round" aria-hidden="true">
+      <path d="M20 6 9 17l-5-5" />
+    </svg>
   );
 }
