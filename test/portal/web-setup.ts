@@ -23,7 +23,7 @@ async function freePort(): Promise<number> {
 
 export async function startPortalWebTest(): Promise<WebTest> {
   const port = await freePort();
-  return startWebTest({ config: { port }, env: { DRAWBRIDGE_PUBLIC_URL: `http://127.0.0.1:${port}`, DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true', DRAWBRIDGE_EGRESS_ALLOW: 'loopback' } });
+  return startWebTest({ config: { port }, env: { DRAWBRIDGE_PUBLIC_URL: `http://127.0.0.1:${port}`, DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true', DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self' } });
 }
 
 /** A backend that echoes what it received, as JSON. */

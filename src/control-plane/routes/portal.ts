@@ -4,6 +4,7 @@ import { conflict, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import type { Application } from '../../store/repos/applications.js';
 import type { Subscription } from '../../store/repos/subscriptions.js';
+import { apiOpenApiDocument } from '../api-document.js';
 import { actorOf, orgAccess, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, OrgParams } from '../schemas.js';
 import {
@@ -96,6 +97,34 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
     const access = await orgAccess(store, request, request.params.org);
     const api = await visibleApi(store, access, request.params.api);
     return portalApiView(store, access.org, api, await visibleApis(store, access));
+  });
+
+  app.get('/orgs/:org/portal/apis/:api/openapi', {
+    schema: {
+      tags: ['portal'],
+      summary: 'The OpenAPI document of an API this member sees (404 otherwise): the one it was imported from, as given (JSON or YAML), or one generated from its definition (header drawbridge-openapi-source: imported | generated)',
+      params: ApiParams,
+      querystring: Type.Object({
+        format: Type.Optional(Type.Enum(['original', 'json'], { description: '`original` (default): as stored; `json`: an imported YAML document converted to JSON' })),
+      }, { additionalProperties: false }),
+      response: {
+        200: {
+          description: 'The document',
+          content: {
+            'application/json': { schema: Type.Record(Type.String(), Type.Unknown()) },
+            'application/yaml': { schema: Type.String() },
+          },
+        },
+      },
+    },
+  }, async (request, reply) => {
+    const access = await orgAccess(store, request, request.params.org);
+    const api = await visibleApi(store, access, request.params.api);
+    const doc = await apiOpenApiDocument(store, { org: access.org, api, publicUrl: deps.config.publicUrl });
+    const asJson = request.query.format === 'json' && doc.mediaType !== 'application/json';
+    reply.header('drawbridge-openapi-source', doc.source).header('cache-control', 'no-cache');
+    reply.type(asJson ? 'application/json; charset=utf-8' : `${doc.mediaType}; charset=utf-8`);
+    return reply.send(asJson ? `${JSON.stringify(doc.document, null, 2)}\n` : doc.text);
   });
 
   const AccessEntry = Type.Object({ userId: Type.String(), email: Type.String(), createdBy: Type.String(), createdAt: Type.String() });

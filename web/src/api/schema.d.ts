@@ -4070,6 +4070,52 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/orgs/{org}/portal/apis/{api}/openapi": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The OpenAPI document of an API this member sees (404 otherwise): the one it was imported from, as given (JSON or YAML), or one generated from its definition (header drawbridge-openapi-source: imported | generated) */
+        get: {
+            parameters: {
+                query?: {
+                    /** @description `original` (default): as stored; `json`: an imported YAML document converted to JSON */
+                    format?: "original" | "json";
+                };
+                header?: never;
+                path: {
+                    org: string;
+                    /** @description API id */
+                    api: string;
+                };
+                cookie?: never;
+            };
+            requestBody?: never;
+            responses: {
+                /** @description The document */
+                200: {
+                    headers: {
+                        [name: string]: unknown;
+                    };
+                    content: {
+                        "application/json": {
+                            [key: string]: unknown;
+                        };
+                        "application/yaml": string;
+                    };
+                };
+            };
+        };
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/orgs/{org}/portal/apis/{api}/access": {
         parameters: {
             query?: never;
