@@ -7,6 +7,7 @@ import type { GatewaySnapshot } from '../gateway/snapshot.js';
 import { systemClock } from '../shared/clock.js';
 import { loadConfig, type Config } from '../shared/config.js';
 import { MasterKey } from '../shared/crypto.js';
+import { egressPolicy } from '../shared/egress.js';
 import { ConfigError } from '../shared/errors.js';
 import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
 import { createIdpKeyCache, primeFromPersistence } from '../shared/idp-keys/runtime.js';
@@ -84,7 +85,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   gateway = await startGateway({
     environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
     snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow,
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config),
   });
   publisher?.attach(environment, gateway);
   if (!publisher && gateway.status().snapshot?.source === 'disk') {

@@ -86,6 +86,7 @@ export interface CompileDeps {
   logger: Logger;
   shared: PolicyDeps['shared'];
   openSecret?: SecretOpener;
+  egress?: PolicyDeps['egress'];
 }
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -358,7 +359,7 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
         const def = findPolicy(p.name, p.version)!;
         let handler: PolicyHandler;
         try {
-          handler = def.create(p.config, { environment: deps.environment, api: api.info, clock: deps.clock, logger: deps.logger, shared: deps.shared });
+          handler = def.create(p.config, { environment: deps.environment, api: api.info, clock: deps.clock, logger: deps.logger, shared: deps.shared, egress: deps.egress });
         } catch (error) {
           throw error instanceof ConfigError ? error : new ConfigError(p.at, `cannot be set up: ${error instanceof Error ? error.message : String(error)}`);
         }

@@ -10,6 +10,12 @@ export const badGateway = (message = 'The backend could not be reached', detail?
 /** Outbound OAuth2: no token could be obtained from the backend's IdP (the IdP's answer stays in `detail`, for logs only). */
 export const backendTokenUnavailable = (detail?: string): GatewayError => new ApiError('bad_gateway', 'The gateway could not obtain an access token for the backend', undefined, detail);
 
+/** The installation's egress policy refused the address (the reason, which names it, stays in `detail` for the logs). */
+export const egressDenied = (what: 'backend' | 'token endpoint', detail?: string): GatewayError =>
+  new ApiError('egress_denied', what === 'backend'
+    ? 'The backend\'s address is not allowed by this installation\'s egress policy'
+    : 'The address of the backend\'s token endpoint is not allowed by this installation\'s egress policy', undefined, detail);
+
 export const REALM = 'drawbridge';
 
 /** Bearer challenge without an error code: the request carried no token (RFC 6750 §3.1). */

@@ -2,7 +2,8 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { Transform, type TransformCallback } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../shared/errors.js';
-import { badGateway, gatewayTimeout, type GatewayError } from './errors.js';
+import type { EgressPolicy } from '../shared/egress.js';
+import { badGateway, egressDenied, gatewayTimeout, type GatewayError } from './errors.js';
 import type { HeaderMap } from './policies/types.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus ones the gateway sets itself or undici refuses. */
@@ -104,26 +105,33 @@ export async function readBody(stream: AsyncIterable<Buffer>, max: number): Prom
 const TIMEOUT_CODES = new Set(['UND_ERR_CONNECT_TIMEOUT', 'UND_ERR_HEADERS_TIMEOUT', 'UND_ERR_BODY_TIMEOUT', 'ETIMEDOUT']);
 
 /** Classifies a backend failure: timeouts are 504, everything else the backend did wrong is 502. */
-export function upstreamFailure(error: unknown): { error: GatewayError; kind: 'timeout' | 'refused' | 'reset' | 'error' } {
+export function upstreamFailure(error: unknown): { error: GatewayError; kind: 'timeout' | 'refused' | 'reset' | 'error' | 'denied' } {
   const code = (error as { code?: string } | null)?.code ?? '';
   const detail = `${code} ${(error as Error | null)?.message ?? ''}`.trim();
+  if (code === 'egress_denied') return { error: egressDenied('backend', (error as Error).message), kind: 'denied' };
   if (TIMEOUT_CODES.has(code)) return { error: gatewayTimeout(detail), kind: 'timeout' };
   if (code === 'ECONNREFUSED') return { error: badGateway('The backend refused the connection', detail), kind: 'refused' };
   if (code === 'ECONNRESET' || code === 'UND_ERR_SOCKET' || code === 'EPIPE') return { error: badGateway('The backend closed the connection', detail), kind: 'reset' };
   return { error: badGateway('The backend could not be reached', detail), kind: 'error' };
 }
 
-/** Keep-alive connection pools, one per backend origin (and connect timeout), kept across snapshots. */
+/**
+ * Keep-alive connection pools, one per backend origin (and connect timeout),
+ * kept across snapshots. With an egress policy, every new connection is
+ * checked by it (its connector: the address resolved and judged once per
+ * connection, never per request).
+ */
 export class Pools {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly connections: number) {}
+  constructor(private readonly connections: number, private readonly egress?: EgressPolicy) {}
 
   get(origin: string, connectTimeoutMs: number): Dispatcher {
     const key = `${origin}|${connectTimeoutMs}`;
     let pool = this.pools.get(key);
     if (!pool) {
-      pool = new Pool(origin, { connections: this.connections, connect: { timeout: connectTimeoutMs }, keepAliveTimeout: 4_000, pipelining: 1 });
+      const connect = this.egress ? this.egress.connector(connectTimeoutMs) : { timeout: connectTimeoutMs };
+      pool = new Pool(origin, { connections: this.connections, connect, keepAliveTimeout: 4_000, pipelining: 1 });
       this.pools.set(key, pool);
     }
     return pool;

@@ -6,6 +6,7 @@ import type { Readable } from 'node:stream';
 import type { Dispatcher } from 'undici';
 import { isoNow, systemClock, type Clock } from '../shared/clock.js';
 import { ANY_ADDRESS, PRIVATE_NETWORKS, addressList } from '../shared/config.js';
+import type { EgressPolicy } from '../shared/egress.js';
 import type { MasterKey } from '../shared/crypto.js';
 import { ApiError, ConfigError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
@@ -77,6 +78,12 @@ export interface GatewayOptions {
   trustedProxies?: readonly string[];
   /** Peers that may read `/_drawbridge/metrics` (IPs, CIDRs or `*`); default loopback and private ranges. Others get 404. */
   metricsAllow?: readonly string[];
+  /**
+   * The installation's egress policy: every new backend and token-endpoint
+   * connection is checked by it (once per connection), and the listener's
+   * own port is added to the addresses it refuses. Default: none (everything allowed).
+   */
+  egress?: EgressPolicy;
 }
 
 export interface GatewayStatus {
@@ -726,7 +733,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     environment, clock, logger, metrics,
     accessLog: new AccessLog(logger.child({ env: environment }, { redact: [] })),
     holder: new SnapshotHolder(file, logger),
-    pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin),
+    pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin, options.egress),
     limits: { ...DEFAULT_LIMITS, ...options.limits },
     externalVerifier: options.externalVerifier,
     proto,
@@ -747,6 +754,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         return sharedObjects.get(key) as T;
       },
       openSecret: masterKey ? (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT) : undefined,
+      egress: options.egress,
     });
     // Verified tokens stay valid across snapshots unless the keys or trusted IdPs changed.
     const fingerprint = `${compiled.keys.fingerprint}:${compiled.idpByOrgIssuer.fingerprint()}`;
@@ -798,6 +806,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     server.listen(options.port, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
   });
   const { port, address } = server.address() as AddressInfo;
+  options.egress?.addOwnPort(port);
   const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   let closed: Promise<void> | undefined;
 

@@ -1,5 +1,6 @@
 import { BlockList, isIP } from 'node:net';
 import { resolve, join } from 'node:path';
+import { parseEgressLists } from './egress-lists.js';
 import { ConfigError } from './errors.js';
 import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from './jwt/algorithms.js';
 
@@ -44,6 +45,14 @@ export interface Config {
    * Default: loopback and the private ranges, where Prometheus usually scrapes from.
    */
   gatewayMetricsAllow: string[];
+  /**
+   * Egress policy of the gateways (backend and policy URLs): entries that are
+   * allowed (`DRAWBRIDGE_EGRESS_ALLOW`) and refused (`DRAWBRIDGE_EGRESS_DENY`):
+   * CIDRs, IP addresses, host names (`*.example.com`), the keywords
+   * `loopback`, `link-local`, `private`, and `self` (allow only). See `shared/egress.ts`.
+   */
+  egressAllow: string[];
+  egressDeny: string[];
   /** Algorithm of new token-service signing keys (`DRAWBRIDGE_SIGNING_ALG`). */
   signingAlg: SigningAlg;
   /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
@@ -154,6 +163,11 @@ function addressEntries(env: Env, name: string, options: { fallback?: string[]; 
   return entries;
 }
 
+/** A comma-separated list setting (empty entries dropped). */
+function listEntries(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
 /** In an address list setting: every peer. */
 export const ANY_ADDRESS = '*';
 
@@ -200,6 +214,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     gatewayTrustedProxies: addressEntries(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
     gatewayMetricsAllow: addressEntries(env, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW', { fallback: [...PRIVATE_NETWORKS], allowAny: true }),
     gatewayForwardedProto: forwardedProto(env, 'DRAWBRIDGE_GATEWAY_FORWARDED_PROTO'),
+    egressAllow: listEntries(env, 'DRAWBRIDGE_EGRESS_ALLOW'),
+    egressDeny: listEntries(env, 'DRAWBRIDGE_EGRESS_DENY'),
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
     signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, MIN_SIGNING_KEY_PUBLISH_AHEAD, MAX_SIGNING_KEY_PUBLISH_AHEAD),
     ...overrides,
@@ -210,6 +226,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`);
   }
   // Overrides are checked like the variables.
+  parseEgressLists(config.egressAllow, config.egressDeny);
   addressList(config.gatewayTrustedProxies);
   if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) addressList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
   if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {

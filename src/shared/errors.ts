@@ -16,6 +16,8 @@ export const API_ERROR_STATUS = {
   rate_limited: 429,
   internal: 500,
   bad_gateway: 502,
+  /** The gateway's egress policy refused the backend's (or its token endpoint's) address. */
+  egress_denied: 502,
   unavailable: 503,
   gateway_timeout: 504,
 } as const;

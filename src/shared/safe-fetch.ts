@@ -141,6 +141,18 @@ const prefixed = (label: string, reason: string | undefined) => reason && `${rea
 
 export const isLoopback = (ip: string): boolean => addressRestriction(ip)?.startsWith('loopback') ?? false;
 
+/** What kind of address `ip` is, from the classification above (embedded IPv4 forms judged by their IPv4 address). */
+export type AddressKind = 'public' | 'loopback' | 'private' | 'link-local' | 'unspecified' | 'multicast' | 'reserved' | 'invalid';
+
+export function addressKind(ip: string): AddressKind {
+  const restriction = addressRestriction(ip);
+  if (restriction === undefined) return 'public';
+  for (const kind of ['loopback', 'link-local', 'unspecified', 'multicast', 'reserved'] as const) if (restriction.startsWith(kind)) return kind;
+  if (restriction.startsWith('private') || restriction.startsWith('unique-local')) return 'private';
+  if (restriction.startsWith('deprecated form')) return 'reserved';
+  return 'invalid';
+}
+
 // ---------------------------------------------------------------------------
 // Per-hop policy
 
@@ -164,24 +176,42 @@ function checkAddress(ip: string, policy: HopPolicy, host: string): SafeFetchErr
   return undefined;
 }
 
-/** A `lookup` for net/tls.connect that resolves, checks every answer, and hands back only checked addresses. */
-function checkedLookup(policy: HopPolicy): LookupFunction {
-  return ((hostname: string, options: { all?: boolean; family?: number }, callback: (err: Error | null, address: string | LookupAddress[], family?: number) => void) => {
-    dnsLookup(hostname, { all: true, family: options.family ?? 0 }, (err, addresses) => {
-      if (err || addresses.length === 0) {
-        callback(new SafeFetchError('dns_failed', `Cannot resolve ${hostname}: ${err?.code ?? 'no addresses'}`), '', 0);
+type LookupCallback = (err: Error | null, address: string | LookupAddress[], family?: number) => void;
+
+/**
+ * Resolves a host name as a connection would (`dns.lookup`, all addresses:
+ * the system resolver, /etc/hosts included) and runs `check` on every answer.
+ * The IdP fetches and the gateway's egress policy (`shared/egress.ts`) both
+ * resolve through this one function.
+ */
+export function resolveChecked(hostname: string, family: number, check: (address: string) => Error | undefined, callback: (err: Error | null, addresses: LookupAddress[]) => void): void {
+  dnsLookup(hostname, { all: true, family }, (err, addresses) => {
+    if (err || addresses.length === 0) {
+      callback(new SafeFetchError('dns_failed', `Cannot resolve ${hostname}: ${err?.code ?? 'no addresses'}`), []);
+      return;
+    }
+    for (const a of addresses) {
+      const refused = check(a.address);
+      if (refused) {
+        callback(refused, []);
         return;
       }
-      for (const a of addresses) {
-        const refused = checkAddress(a.address, policy, hostname);
-        if (refused) {
-          callback(refused, '', 0);
-          return;
-        }
-      }
-      if (options.all) callback(null, addresses);
-      else callback(null, addresses[0]!.address, addresses[0]!.family);
-    });
+    }
+    callback(null, addresses);
+  });
+}
+
+/** Hands checked addresses to net/tls.connect in the shape its `lookup` option expects (`all` or the first one). */
+export function answerLookup(options: { all?: boolean }, callback: LookupCallback, err: Error | null, addresses: LookupAddress[]): void {
+  if (err) callback(err, '', 0);
+  else if (options.all) callback(null, addresses);
+  else callback(null, addresses[0]!.address, addresses[0]!.family);
+}
+
+/** A `lookup` for net/tls.connect that resolves, checks every answer, and hands back only checked addresses. */
+function checkedLookup(policy: HopPolicy): LookupFunction {
+  return ((hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback) => {
+    resolveChecked(hostname, options.family ?? 0, (address) => checkAddress(address, policy, hostname), (err, addresses) => answerLookup(options, callback, err, addresses));
   }) as LookupFunction;
 }
 

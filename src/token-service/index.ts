@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ControlPlaneDeps } from '../control-plane/context.js';
+import { egressPolicyOf } from '../shared/egress.js';
 import { serverMetadata, PATHS } from './discovery.js';
 import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type EndpointDeps } from './endpoints.js';
 import { ClientCache } from './client-auth.js';
@@ -28,6 +29,12 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
       runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());
+    // The control plane's listener (this server) is one of the platform's own: the gateways' egress policy refuses it as a backend in production.
+    app.addHook('onListen', function (done) {
+      const address = this.server.address();
+      if (address && typeof address === 'object') egressPolicyOf(deps.store)?.addOwnPort(address.port);
+      done();
+    });
     // JWKS and metadata caches must not outlive the publish-ahead delay, or a client could miss a key
     // (or its algorithm) that already signs. Both are served from the key ring's records, which may be
     // KEY_REFRESH_MS behind a rotation made on another node: that lag comes off the allowed age, and a

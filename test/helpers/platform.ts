@@ -93,6 +93,9 @@ export async function startTestPlatform(options: TestPlatformOptions = {}): Prom
     DRAWBRIDGE_LOG_LEVEL: 'silent',
     DRAWBRIDGE_HOST: '127.0.0.1',
     DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+    // Test backends and IdPs listen on loopback (some on the platform's own port); production's egress
+    // policy refuses both. Tests of the policy itself set their own lists.
+    DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self',
     ...options.env,
   }, { port: 0, ...options.config });
   const platform = await startPlatform(config, {

@@ -49,7 +49,7 @@ describe('gateway request hygiene (issue 15)', () => {
     it('refuses an access_token whose name is percent-encoded (access%5Ftoken decodes to access_token at the backend)', async () => {
       const res = await fetch(`${gw.url}${BASE}/items?access%5Ftoken=${token}`, { headers: { authorization: `Bearer ${token}` } });
       expect(res.status).toBe(400);
-      expect((await res.json()).error).toBe('invalid_request');
+      expect(((await res.json()) as { error: string }).error).toBe('invalid_request');
     });
 
     it('never forwards a query access_token to the backend of an open resource; the other parameters go byte for byte', async () => {

@@ -1,5 +1,5 @@
 import { compileSnapshot, type SkippedEntry } from '../../gateway/compile.js';
-import { secretPaths } from '../../gateway/policies/index.js';
+import { findPolicy, secretPaths, type PolicyField } from '../../gateway/policies/index.js';
 import {
   emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient,
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
@@ -8,6 +8,7 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import { KEY_CACHE_DEFAULTS, type IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';
 import { sha256, type MasterKey } from '../../shared/crypto.js';
+import { egressPolicyOf, type EgressPolicy, type EgressRefused } from '../../shared/egress.js';
 import { createLogger, type Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
 import { canonicalJson, resourceKey } from '../../store/repos/apis.js';
@@ -270,6 +271,46 @@ export interface TrialOutcome {
 
 const quiet = createLogger('silent');
 
+/** Text a secret went into, in clear (the trial never publishes what it compiles). */
+const clearText = (value: unknown): unknown => (value instanceof SecretText ? value.value : value);
+
+/** `url` settings of a policy config (nested ones too), with their paths relative to the config. */
+function urlSettings(fields: readonly PolicyField[], config: Record<string, unknown>, at: string, out: { path: string; url: string }[]): void {
+  for (const field of fields) {
+    const value = config[field.name];
+    const path = `${at}.${field.name}`;
+    const one = (f: Omit<PolicyField, 'name'>, v: unknown, p: string) => {
+      const text = clearText(v);
+      if (f.type === 'url' && typeof text === 'string') out.push({ path: p, url: text });
+      else if (f.type === 'object' && f.fields && text !== null && typeof text === 'object' && !Array.isArray(text)) urlSettings(f.fields, text as Record<string, unknown>, p, out);
+      else if (f.type === 'array' && f.items && Array.isArray(text)) text.forEach((item, i) => one(f.items!, item, `${p}[${i}]`));
+    };
+    if (value !== undefined) one(field, value, path);
+  }
+}
+
+/**
+ * Checks the addresses the gateway would connect to for this API (its
+ * backend URL, and every `url` setting of its policies such as an outbound
+ * OAuth2 token URL) against the installation's egress policy, resolving host
+ * names as a connection would. The first refusal, with its path in the API.
+ */
+async function egressRefusal(egress: EgressPolicy, api: SnapshotApi): Promise<TrialOutcome['refused']> {
+  const targets: { path: string; url: string }[] = [{ path: 'backendUrl', url: clearText(api.backendUrl) as string }];
+  api.resources.forEach((r, i) => r.policies.forEach((p, j) => {
+    const def = findPolicy(p.name, p.version);
+    if (def) urlSettings(def.schema.fields, p.config as Record<string, unknown>, `resources[${i}].policies[${j}].config`, targets);
+  }));
+  const checked = new Map<string, Promise<EgressRefused | undefined>>();
+  for (const target of targets) {
+    let verdict = checked.get(target.url);
+    if (!verdict) checked.set(target.url, (verdict = egress.checkUrl(target.url)));
+    const refused = await verdict;
+    if (refused) return { path: target.path, message: refused.message };
+  }
+  return undefined;
+}
+
 /**
  * Compiles the candidate organization's APIs in the environment as the
  * snapshot would hold them, with `candidate` in place of its API's active
@@ -288,6 +329,12 @@ export async function trialDeployment(options: TrialOptions): Promise<TrialOutco
   const { apis, skipped } = compileDeployments([...active.filter((d) => !same(d)), candidate], masterKey);
   const own = skipped.find((s) => s.apiId === candidate.apiId);
   if (own) return { refused: { message: own.reason }, displaced: [] };
+  const egress = egressPolicyOf(store);
+  const compiledCandidate = apis.find((a) => a.id === candidate.apiId);
+  if (egress && !egress.permissive && compiledCandidate) {
+    const refused = await egressRefusal(egress, compiledCandidate);
+    if (refused) return { refused, displaced: [] };
+  }
   const objects = new Map<string, unknown>();
   const gateway = compileSnapshot({ ...emptySnapshot(environment, options.issuer, 0, isoNow(options.clock)), apis: sealSecrets(apis, masterKey) }, {
     environment, clock: options.clock, logger: quiet,

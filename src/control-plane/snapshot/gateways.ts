@@ -1,6 +1,7 @@
 import { startGateway, type Gateway } from '../../gateway/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { Config } from '../../shared/config.js';
+import { egressPolicy, registerEgressPolicy, type EgressPolicy } from '../../shared/egress.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
@@ -10,6 +11,8 @@ import { RuntimePublisher } from './publisher.js';
 
 export interface RuntimeGateways {
   publisher: RuntimePublisher;
+  /** The egress policy every gateway connects with (and deploys are checked against); add the control plane's bound port to it. */
+  egress: EgressPolicy;
   /** One listener per configured environment (`config.gateways`), in configuration order. */
   gateways: Gateway[];
   gateway(environment: string): Gateway | undefined;
@@ -32,6 +35,9 @@ export async function startRuntimeGateways(options: {
   pollMs?: number;
 }): Promise<RuntimeGateways> {
   const { config, store, masterKey, clock, logger } = options;
+  // The platform's own listeners are refused as backends in production; ports bound as 0 are added as they bind.
+  const egress = egressPolicy(config);
+  registerEgressPolicy(store, egress);
   const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys: options.idpKeys, pollMs: options.pollMs });
   const externalVerifier = options.idpKeys && externalTokenVerifier(options.idpKeys, clock, (id) => publisher.identityProviders.get(id));
   const gateways: Gateway[] = [];
@@ -44,7 +50,7 @@ export async function startRuntimeGateways(options: {
       const gw = await startGateway({
         environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
         snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier,
-        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow,
+        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress,
       });
       gateways.push(gw);
       publisher.attach(listener.environment, gw);
@@ -53,5 +59,5 @@ export async function startRuntimeGateways(options: {
     await close().catch(() => {});
     throw error;
   }
-  return { publisher, gateways, gateway: (environment) => gateways.find((g) => g.environment === environment), close };
+  return { publisher, egress, gateways, gateway: (environment) => gateways.find((g) => g.environment === environment), close };
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../shared/clock.js';
+import type { EgressPolicy } from '../../shared/egress.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Principal } from '../tokens.js';
 
@@ -114,6 +115,8 @@ export interface PolicyDeps {
    * token cache that must survive redeploys).
    */
   shared<T>(key: string, create: () => T): T;
+  /** The installation's egress policy, for policies that open connections (outbound OAuth2 token requests); absent: no restriction. */
+  readonly egress?: EgressPolicy;
 }
 
 export interface PolicyDefinition<C = Record<string, unknown>> {

@@ -25,7 +25,7 @@ function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
 let instances = 0;
 
 export function create(config: OutboundOAuth2Config, deps: PolicyDeps): PolicyHandler {
-  const manager = deps.shared(TOKEN_MANAGER_KEY, () => new TokenManager({ clock: deps.clock, logger: deps.logger, metrics: managerMetrics(deps) }));
+  const manager = deps.shared(TOKEN_MANAGER_KEY, () => new TokenManager({ clock: deps.clock, logger: deps.logger, metrics: managerMetrics(deps), egress: deps.egress }));
   const entry = manager.entry({
     orgId: deps.api.orgId,
     tokenUrl: config.tokenUrl,

@@ -2,7 +2,8 @@ import { Agent } from 'undici';
 import type { Clock } from '../../../shared/clock.js';
 import { sha256 } from '../../../shared/crypto.js';
 import type { Logger } from '../../../shared/logger.js';
-import { backendTokenUnavailable, type GatewayError } from '../../errors.js';
+import type { EgressPolicy } from '../../../shared/egress.js';
+import { backendTokenUnavailable, egressDenied, type GatewayError } from '../../errors.js';
 import type { ClientAuthMethod } from './schema.js';
 
 /**
@@ -63,6 +64,8 @@ export interface TokenManagerOptions {
   backoffMaxMs?: number;
   /** A backend 401 may force a new token at most this often per entry, so a backend that refuses every token cannot make the gateway hammer the IdP. */
   minForcedRefreshIntervalMs?: number;
+  /** The installation's egress policy: token endpoints are connected to only where it allows. */
+  egress?: EgressPolicy;
 }
 
 interface Token {
@@ -89,7 +92,7 @@ export const basicCredentials = (clientId: string, clientSecret: string): string
 
 /** A token request that failed; `reason` is for logs (no secret, no response body). */
 class TokenRequestFailed extends Error {
-  constructor(readonly outcome: Exclude<TokenOutcome, 'success'>, readonly reason: string) {
+  constructor(readonly outcome: Exclude<TokenOutcome, 'success'>, readonly reason: string, readonly egressDenied = false) {
     super(reason);
   }
 }
@@ -99,6 +102,8 @@ export class TokenEntry {
   private inflight: Promise<Token> | undefined;
   private failures = 0;
   private retryAt = 0;
+  /** Why the last token request failed (a back-off answers with the same kind of error). */
+  private lastFailure: TokenRequestFailed | undefined;
   private lastForcedRefresh = Number.NEGATIVE_INFINITY;
   private touchedAt: number;
 
@@ -129,7 +134,7 @@ export class TokenEntry {
     if (cached !== undefined) return Promise.resolve(cached);
     if (this.inflight === undefined && this.manager.clock.now() < this.retryAt) {
       this.manager.metrics.cache('backoff');
-      return Promise.reject(backendTokenUnavailable('token endpoint in back-off after a failure'));
+      return Promise.reject(this.lastFailure?.egressDenied ? toGatewayError(this.lastFailure) : backendTokenUnavailable('token endpoint in back-off after a failure'));
     }
     this.manager.metrics.cache('miss');
     return (this.inflight ?? this.fetch()).then((t) => t.value, (error: unknown) => { throw toGatewayError(error); });
@@ -179,12 +184,14 @@ export class TokenEntry {
       this.token = token;
       this.failures = 0;
       this.retryAt = 0;
+      this.lastFailure = undefined;
       return token;
     }, (error: unknown) => {
       this.failures++;
       const delay = Math.min(this.manager.backoffMaxMs, this.manager.backoffBaseMs * 2 ** (this.failures - 1));
       this.retryAt = this.manager.clock.now() + delay;
       const failed = error instanceof TokenRequestFailed ? error : new TokenRequestFailed('network_error', 'token request failed');
+      this.lastFailure = failed;
       this.manager.logger.warn({ tokenUrl: this.spec.tokenUrl, clientId: this.spec.clientId, reason: failed.reason, failures: this.failures, retryInMs: delay }, 'outbound OAuth2: could not obtain a backend token');
       throw failed;
     }).finally(() => {
@@ -195,8 +202,10 @@ export class TokenEntry {
   }
 }
 
-const toGatewayError = (error: unknown): GatewayError =>
-  backendTokenUnavailable(error instanceof TokenRequestFailed ? error.reason : 'token request failed');
+const toGatewayError = (error: unknown): GatewayError => {
+  if (error instanceof TokenRequestFailed && error.egressDenied) return egressDenied('token endpoint', error.reason);
+  return backendTokenUnavailable(error instanceof TokenRequestFailed ? error.reason : 'token request failed');
+};
 
 export class TokenManager {
   readonly clock: Clock;
@@ -208,8 +217,8 @@ export class TokenManager {
   readonly minForcedRefreshIntervalMs: number;
   private readonly defaultLifetimeSeconds: number;
   private readonly entries = new Map<string, TokenEntry>();
-  /** Token endpoints only: never shares connections with backend traffic. */
-  private readonly agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: { timeout: 60_000 } });
+  /** Token endpoints only: never shares connections with backend traffic. Every new connection goes through the egress policy. */
+  private readonly agent: Agent;
 
   constructor(options: TokenManagerOptions) {
     this.clock = options.clock;
@@ -220,6 +229,7 @@ export class TokenManager {
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
     this.backoffMaxMs = options.backoffMaxMs ?? 60_000;
     this.minForcedRefreshIntervalMs = options.minForcedRefreshIntervalMs ?? 5_000;
+    this.agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: options.egress ? options.egress.connector(60_000) : { timeout: 60_000 } });
   }
 
   /** The cache key: credentials are part of it (the secret as a hash), so a change never reuses a token. */
@@ -283,6 +293,7 @@ export class TokenManager {
       const code = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'unknown';
       const timeout = /TIMEOUT/i.test(code) || e.name === 'TimeoutError' || e.name === 'AbortError';
       const failed = code === 'RESPONSE_TOO_LARGE' ? new TokenRequestFailed('invalid_response', `token response larger than ${MAX_RESPONSE_BYTES} bytes`)
+        : code === 'egress_denied' ? new TokenRequestFailed('network_error', `token endpoint refused by the egress policy: ${(error as Error).message}`, true)
         : new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
       this.metrics.tokenRequest(failed.outcome);
       throw failed;
