@@ -193,7 +193,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The Advanced Configurations were not saved' });
     await alert.waitFor();
-    expect(await alert.textContent()).toBe('The Advanced Configurations were not savedInvalid credential settings: scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)scopes.1must be a scope token (printable ASCII without spaces, quotes or backslashes)');
+    expect(await alert.textContent()).toBe('The Advanced Configurations were not savedInvalid credential settings: scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)');
     expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`)).body.scopes).toEqual(['forecast:read']);
 
     await page.reload();
@@ -235,7 +235,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Add Keys' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The keys were not added' });
     await alert.waitFor();
-    expect(await alert.textContent()).toBe(`The keys were not addedClient ID "${idp.clientId}" of "corp-idp" is already linked to another application in productionclientIdis linked to another application`);
+    expect(await alert.textContent()).toBe(`The keys were not addedClient ID "${idp.clientId}" of "corp-idp" is already linked to another application in productionclientId is linked to another application`);
     expect(await page.getByRole('textbox', { name: 'Client ID' }).getAttribute('aria-invalid')).toBe('true');
     expect(errors(page)).toEqual([]);
   });

@@ -24,15 +24,15 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     await page.getByRole('dialog', { name: `Create: ${kind}` }).waitFor();
   }
 
-  it('lists the organization\'s projects, the default one first, each linking to its home', async () => {
+  it('lists the organization\'s projects as cards, each linking to its home', async () => {
     const page = await web.signedInPage('admin', undefined, home);
     const list = page.getByRole('list', { name: 'Projects' });
     await list.waitFor();
     expect(await list.getByRole('listitem').count()).toBe(1);
-    expect(await list.getByRole('listitem').textContent()).toBe('DefaultDefaultdefault');
-    await list.getByRole('link', { name: 'Default' }).click();
+    expect(await list.getByRole('listitem').textContent()).toBe('Default projectDefaultdefault');
+    await list.getByRole('link', { name: 'Default project' }).click();
     await page.waitForURL(`**${home}/default`);
-    await page.getByRole('heading', { name: 'Default', level: 2 }).waitFor();
+    await page.getByRole('heading', { name: 'Default project', level: 2 }).waitFor();
     expect(errors(page)).toEqual([]);
   });
 
@@ -46,7 +46,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const alert = dialog.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain('A project named "default" already exists');
-    expect(await alert.textContent()).toContain('nameis taken');
+    expect(await alert.textContent()).toContain('name is taken');
 
     await nameBox(page).fill('Mobile Apps');
     await dialog.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit').waitFor();
@@ -118,7 +118,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
     const alert = dialog.getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toBe('The component was not createdA component named "forecast-api" already exists in project "default"nameis taken');
+    expect(await alert.textContent()).toBe('The component was not createdA component named "forecast-api" already exists in project "default"name is taken');
     expect(await nameBox(page).getAttribute('aria-invalid')).toBe('true');
     await dialog.getByText('is taken', { exact: true }).first().waitFor();
     expect(errors(page)).toEqual([]);
@@ -129,13 +129,14 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const cards = page.getByRole('list', { name: 'Components' });
     await cards.waitFor();
     expect(await cards.getByRole('listitem').allTextContents()).toEqual([
-      'Weather AppExternal Consumerweather-appThe iOS weather app',
       'Forecast APIAPI Proxyforecast-api',
+      'Weather AppExternal Consumerweather-appThe iOS weather app',
     ]);
     expect(await cards.getByRole('link', { name: 'Forecast API' }).getAttribute('href')).toBe(`${home}/default/apis/forecast-api`);
     expect(await cards.getByRole('link', { name: 'Weather App' }).getAttribute('href')).toBe(`${home}/default/consumers/weather-app`);
 
-    await page.getByRole('radio', { name: 'API Proxies' }).check({ force: true });
+    await page.locator('label', { hasText: 'API Proxies' }).click();
+    expect(await page.getByRole('radio', { name: 'API Proxies' }).isChecked()).toBe(true);
     expect(await cards.getByRole('listitem').count()).toBe(1);
     expect(await cards.getByRole('link').textContent()).toBe('Forecast API');
 
