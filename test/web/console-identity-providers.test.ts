@@ -7,6 +7,7 @@ import { closedPort } from '../gateway/helpers.js';
 
 const ORG = 'acme';
 const LIST = `/console/o/${ORG}/settings/identity-providers`;
+const ADD = `/console/o/${ORG}/settings/add-identity-provider`;
 const DEV_EMAIL = 'dev@acme.test';
 
 describe.runIf(hasChromium)('console: identity providers (Settings → API Management)', () => {
@@ -46,7 +47,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const page = await open(LIST);
     await page.getByText('No identity providers yet').waitFor();
     await page.getByRole('button', { name: '+ Add Provider', exact: true }).click();
-    await page.waitForURL(`**${LIST}/new`);
+    await page.waitForURL(`**${ADD}`);
     const cards = page.getByRole('list', { name: 'Provider kinds' }).getByRole('button');
     await cards.first().waitFor();
     expect(await cards.evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')))).toEqual([
@@ -100,7 +101,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const dead = `http://127.0.0.1:${await closedPort()}/.well-known/openid-configuration`;
     const api = await web.platform.admin.post(`/api/v1/orgs/${ORG}/identity-providers/discover`, { wellKnownUrl: dead });
     expect(api.status).toBe(502);
-    const page = await open(`${LIST}/new`);
+    const page = await open(ADD);
     await fillDetails(page, { kind: 'Okta', name: 'dead-idp', audience: 'https://api.test', wellKnownUrl: dead });
     await page.getByRole('button', { name: 'Next', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'Discovery failed' });
@@ -115,7 +116,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
   });
 
   it('a name that is not a handle is refused as you type; a duplicate name shows the API\'s 409 message', async () => {
-    const page = await open(`${LIST}/new`);
+    const page = await open(ADD);
     await page.getByRole('button', { name: 'Keycloak', exact: true }).click();
     await page.getByRole('textbox', { name: 'Name' }).fill('Corp IdP');
     await page.getByText('Use lowercase letters, digits and single hyphens (at most 63)').waitFor();
@@ -127,7 +128,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     await alert.waitFor();
     expect(await alert.textContent()).toContain('An identity provider named "corp-idp" already exists');
     expect(await alert.textContent()).toContain('name is taken');
-    expect(new URL(page.url()).pathname).toBe(`${LIST}/new`);
+    expect(new URL(page.url()).pathname).toBe(ADD);
     expect(errors(page)).toEqual([]);
   });
 
@@ -211,7 +212,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     await page.getByRole('region', { name: 'Explanation' }).getByText('Valid token').waitFor();
 
     // The add page itself says who may use it.
-    await page.goto(`${LIST}/new`);
+    await page.goto(ADD);
     await page.getByText('Only admins of this organization can add identity providers.').waitFor();
     expect(await page.getByRole('button', { name: 'Okta' }).count()).toBe(0);
     expect(errors(page)).toEqual([]);

@@ -12,7 +12,7 @@ export function IdpListPage() {
   const navigate = useNavigate();
   const idps = useIdps(org);
   const isAdmin = current?.isAdmin ?? false;
-  const add = isAdmin && <Button onClick={() => navigate('new')}>+ Add Provider</Button>;
+  const add = isAdmin && <Button onClick={() => navigate(`/console/o/${org}/settings/add-identity-provider`)}>+ Add Provider</Button>;
   return (
     <Page
       title="Identity providers"

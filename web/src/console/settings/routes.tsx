@@ -8,7 +8,8 @@ import { MembersPage } from './members-page';
 /** Pages of this area, relative to `/console/o/:org/`. */
 export const routes: RouteObject[] = [
   { path: 'settings/identity-providers', element: <IdpListPage /> },
-  { path: 'settings/identity-providers/new', element: <IdpNewPage /> },
+  // Not under identity-providers/: a provider may well be named "new".
+  { path: 'settings/add-identity-provider', element: <IdpNewPage /> },
   { path: 'settings/identity-providers/:idp', element: <IdpPage /> },
   { path: 'members', element: <MembersPage /> },
   { path: 'audit', element: <AuditPage /> },
