@@ -22,7 +22,7 @@ function newest(path: string): number {
 
 function isStale(): boolean {
   if (!existsSync(manifestFile)) return true;
-  const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(root, 'package-lock.json'), join(root, 'src', 'shared', 'names.ts')];
+  const sources = [join(web, 'src'), join(web, 'index.html'), join(web, 'vite.config.ts'), join(root, 'package-lock.json'), join(root, 'src', 'shared')];
   return Math.max(...sources.filter(existsSync).map(newest)) > statSync(manifestFile).mtimeMs;
 }
 
