@@ -11,7 +11,7 @@ import { LifecycleBadge } from './lifecycle';
 import { useApiDefinition, useComponent, useProject, type ApiRef } from './queries';
 
 const TABS = [
-  { value: '', label: 'Overview' },
+  { value: 'overview', label: 'Overview' },
   { value: 'develop/policies', label: 'Develop' },
   { value: 'deploy', label: 'Deploy' },
 ];
@@ -42,7 +42,7 @@ export function ApiLayout() {
   const notDefined = definition.error instanceof ApiRequestError && definition.error.status === 404;
   const base = `/console/o/${org}/${apiPagePath(ref)}`;
   const rest = location.pathname.startsWith(base) ? location.pathname.slice(base.length).replace(/^\/+|\/+$/g, '') : '';
-  const tab = TABS.find((t) => t.value && rest.startsWith(t.value.split('/')[0]!))?.value ?? '';
+  const tab = TABS.find((t) => t.value !== 'overview' && rest.startsWith(t.value.split('/')[0]!))?.value ?? 'overview';
   const context: ApiPageContext = { ref, displayName: c.displayName, definition: definition.data };
 
   return (
@@ -62,7 +62,7 @@ export function ApiLayout() {
             </>
           )}
         </Group>
-        <Tabs value={tab} onChange={(v) => navigate(v ? `${base}/${v}` : base)} keepMounted={false}>
+        <Tabs value={tab} onChange={(v) => navigate(v && v !== 'overview' ? `${base}/${v}` : base)} keepMounted={false}>
           <Tabs.List aria-label="API sections">
             {TABS.map((t) => <Tabs.Tab key={t.value} value={t.value}>{t.label}</Tabs.Tab>)}
           </Tabs.List>
