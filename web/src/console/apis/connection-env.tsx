@@ -15,7 +15,7 @@ export function ConnectionEnv({ connection }: { connection: Connection }) {
   const current = envs.find((e) => e.environment === env);
   if (!current) return <Text size="sm" c="dimmed">The organization has no environments.</Text>;
   const text = envFile(current.params);
-  const shown = 'ConsumerSecret' in current.params ? envFile({ ...current.params, ConsumerSecret: '•'.repeat(12) }) : text;
+  const shown = text.replace(/^ConsumerSecret=.*$/m, `ConsumerSecret=${'•'.repeat(12)}`);
   return (
     <Stack gap="xs">
       <Group justify="space-between">
