@@ -26,14 +26,25 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     const provider = await admin.post(`/api/v1/orgs/${org}/identity-providers`, { name: 'corp-idp', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] });
     expect(provider.status).toBe(201);
   });
+  /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
+  async function signedIn(path: string): Promise<Page> {
+    const page = await web.signedInPage('admin', undefined, path);
+    page.setDefaultTimeout(10_000);
+    return page;
+  }
+
   afterAll(async () => {
     await web?.close();
     await idp?.close();
   });
 
-  /** POST /oauth2/token with client_credentials and client_secret_basic. */
-  async function token(endpoint: string, clientId: string, clientSecret: string) {
-    const res = await fetch(endpoint, {
+  /**
+   * POST /oauth2/token with client_credentials and client_secret_basic. The page shows
+   * the token endpoint under DRAWBRIDGE_PUBLIC_URL (http://localhost:0 in tests, whose
+   * port is picked at listen time), so the call goes to the bound address.
+   */
+  async function token(clientId: string, clientSecret: string) {
+    const res = await fetch(`${web.base}/oauth2/token`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
       body: 'grant_type=client_credentials',
@@ -66,7 +77,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   }
 
   it('shows one Authentication Configurations row per environment, and Configure lists the built-in provider first, then the organization\'s', async () => {
-    const page = await web.signedInPage('admin', undefined, consumer);
+    const page = await signedIn(consumer);
     const table = page.getByRole('table', { name: 'Authentication Configurations' });
     await table.waitFor();
     expect(await table.getByRole('row').allTextContents()).toEqual([
@@ -83,20 +94,20 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   });
 
   it('Generate Keys shows the key and secret once; the secret works at the token endpoint and is gone after closing and reloading', async () => {
-    const page = await web.signedInPage('admin', undefined, consumer);
+    const page = await signedIn(consumer);
     await configure(page, 'Development');
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const shown = await shownKeys(page);
     expect(shown.clientId).toMatch(/^dbc_/);
     expect(shown.clientSecret).toMatch(/^dbs_[A-Za-z0-9_-]{43}$/);
-    expect(shown.tokenEndpoint).toBe(`${web.base}/oauth2/token`);
+    expect(shown.tokenEndpoint).toBe(`${web.platform.config.publicUrl}/oauth2/token`);
 
     const stored = await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`);
     expect(stored.status).toBe(200);
     expect(stored.body).toMatchObject({ kind: 'builtin', keysGenerated: true, clientId: shown.clientId, grantTypes: ['client_credentials'], scopes: [], tokenLifetime: 3600 });
     expect(JSON.stringify(stored.body)).not.toContain(shown.clientSecret);
 
-    const issued = await token(shown.tokenEndpoint, shown.clientId, shown.clientSecret);
+    const issued = await token(shown.clientId, shown.clientSecret);
     expect(issued.status).toBe(200);
     expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
 
@@ -120,34 +131,33 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   });
 
   it('Regenerate Secret asks for confirmation, shows a new secret once, and the old one stops working', async () => {
-    const page = await web.signedInPage('admin', undefined, consumer);
+    const page = await signedIn(consumer);
     await configure(page, 'Development');
     const clientId = await page.getByRole('textbox', { name: 'Consumer Key' }).inputValue();
     // The secret from the previous test is gone from the page; make a known one first through the API's regenerate.
     const known = await admin.post(`/api/v1/orgs/${org}/applications/${app}/credentials/development/secret`, {});
     expect(known.status).toBe(200);
     const oldSecret = known.body.clientSecret as string;
-    const endpoint = `${web.base}/oauth2/token`;
-    expect((await token(endpoint, clientId, oldSecret)).status).toBe(200);
+    expect((await token(clientId, oldSecret)).status).toBe(200);
 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
     const confirm = page.getByRole('dialog', { name: 'Regenerate the secret for Development?' });
     await confirm.waitFor();
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
-    expect((await token(endpoint, clientId, oldSecret)).status).toBe(200);
+    expect((await token(clientId, oldSecret)).status).toBe(200);
 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
-    expect(await confirm.getByRole('textbox', { name: 'The current secret' }).inputValue()).toBe('Stops working now');
+    expect(await confirm.getByRole('combobox', { name: 'The current secret' }).inputValue()).toBe('Stops working now');
     await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
     await page.getByRole('dialog', { name: 'New secret for Development' }).waitFor();
     const shown = await shownKeys(page);
     expect(shown.clientId).toBe(clientId);
     expect(shown.clientSecret).not.toBe(oldSecret);
 
-    const fresh = await token(endpoint, clientId, shown.clientSecret);
+    const fresh = await token(clientId, shown.clientSecret);
     expect(fresh.status).toBe(200);
-    const stale = await token(endpoint, clientId, oldSecret);
+    const stale = await token(clientId, oldSecret);
     expect(stale.status).toBe(401);
     expect(stale.body.error).toBe('invalid_client');
 
@@ -158,7 +168,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   });
 
   it('Advanced Configurations: grant types, scopes and lifetime persist; bad values show the problem or the API\'s message and field', async () => {
-    const page = await web.signedInPage('admin', undefined, consumer);
+    const page = await signedIn(consumer);
     await configure(page, 'Development');
     await page.getByRole('button', { name: 'Advanced Configurations' }).click();
     const clientCredentials = page.getByRole('checkbox', { name: 'Client Credentials' });
@@ -173,7 +183,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
 
     await tokenExchange.check();
     await clientCredentials.check();
-    const scopes = page.getByRole('textbox', { name: 'Allowed scopes' });
+    const scopes = page.getByRole('combobox', { name: 'Allowed scopes' });
     await scopes.fill('forecast:read');
     await scopes.press('Enter');
     const lifetime = page.getByRole('textbox', { name: 'Token lifetime (seconds)' });
@@ -204,7 +214,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   });
 
   it('external provider: Add Keys with the Client ID of the app registered there; a client ID linked elsewhere shows the API\'s 409', async () => {
-    const page = await web.signedInPage('admin', undefined, consumer);
+    const page = await signedIn(consumer);
     await configure(page, 'Production');
     await page.getByRole('tab', { name: 'corp-idp' }).click();
     const clientIdBox = page.getByRole('textbox', { name: 'Client ID' });
@@ -241,7 +251,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   });
 
   it('Remove Keys asks for confirmation and frees the environment for built-in keys', async () => {
-    const page = await web.signedInPage('admin', undefined, `${consumer}/authentication/production`);
+    const page = await signedIn(`${consumer}/authentication/production`);
     await page.getByRole('tab', { name: 'corp-idp' }).waitFor();
     expect(await page.getByRole('tab', { name: 'corp-idp' }).getAttribute('aria-selected')).toBe('true');
     await page.getByRole('button', { name: 'Remove Keys' }).click();
@@ -256,6 +266,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', async () => {
     const password = await inviteMember(web.platform, org, 'dev@acme.test', 'developer');
     const page = await web.newPage();
+    page.setDefaultTimeout(10_000);
     await signInThroughForm(page, consumer, 'dev@acme.test', password);
     await page.getByRole('table', { name: 'Authentication Configurations' }).waitFor();
     await page.getByText('only organization admins and the member who created this consumer can change its keys').waitFor();
@@ -280,12 +291,12 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.goto(`/console/o/${org}/projects/default/consumers/dev-bot/authentication/development`);
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const shown = await shownKeys(page);
-    expect((await token(shown.tokenEndpoint, shown.clientId, shown.clientSecret)).status).toBe(200);
+    expect((await token(shown.clientId, shown.clientSecret)).status).toBe(200);
     expect(errors(page)).toEqual([]);
   });
 
   it('an unknown consumer or environment shows the error', async () => {
-    const page = await web.signedInPage('admin', undefined, `/console/o/${org}/projects/default/consumers/nope`);
+    const page = await signedIn(`/console/o/${org}/projects/default/consumers/nope`);
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toBe('Could not load: external consumerComponent not found');

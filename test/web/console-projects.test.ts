@@ -13,7 +13,21 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const created = await web.platform.admin.post('/api/v1/orgs', { name: 'Acme' });
     expect(created.status).toBe(201);
   });
+  /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
+  async function signedIn(path: string): Promise<Page> {
+    const page = await web.signedInPage('admin', undefined, path);
+    page.setDefaultTimeout(10_000);
+    return page;
+  }
+
   afterAll(async () => { await web?.close(); });
+
+  /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
+  async function signedIn(path: string): Promise<Page> {
+    const page = await web.signedInPage('admin', undefined, path);
+    page.setDefaultTimeout(10_000);
+    return page;
+  }
 
   const nameBox = (page: Page) => page.getByRole('textbox', { name: /^Name/ });
 
@@ -25,7 +39,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   }
 
   it('lists the organization\'s projects as cards, each linking to its home', async () => {
-    const page = await web.signedInPage('admin', undefined, home);
+    const page = await signedIn(home);
     const list = page.getByRole('list', { name: 'Projects' });
     await list.waitFor();
     expect(await list.getByRole('listitem').count()).toBe(1);
@@ -37,7 +51,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   });
 
   it('+ Create project: checks the name as you type, refuses a duplicate with the API\'s message, then creates and opens the project', async () => {
-    const page = await web.signedInPage('admin', undefined, home);
+    const page = await signedIn(home);
     await page.getByRole('button', { name: '+ Create project' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a project' });
     await dialog.getByRole('textbox', { name: 'Display name' }).fill('Default');
@@ -67,7 +81,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
 
   it('a project without components shows the empty state with a way to create one', async () => {
     expect((await web.platform.admin.post(`/api/v1/orgs/${org}/projects`, { name: 'empty', displayName: 'Empty' })).status).toBe(201);
-    const page = await web.signedInPage('admin', undefined, `${home}/empty`);
+    const page = await signedIn(`${home}/empty`);
     await page.getByText('No components yet').waitFor();
     await page.getByRole('button', { name: 'Create a component' }).click();
     await page.getByRole('dialog', { name: 'Create' }).getByRole('button', { name: 'External Consumer', exact: true }).waitFor();
@@ -75,7 +89,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   });
 
   it('+ Create → External Consumer: a bad name shows the problem before submit; the consumer is created and its overview opens', async () => {
-    const page = await web.signedInPage('admin', undefined, `${home}/default`);
+    const page = await signedIn(`${home}/default`);
     await page.getByText('No components yet').waitFor();
     await openCreate(page, 'External Consumer');
     const dialog = page.getByRole('dialog', { name: 'Create: External Consumer' });
@@ -100,7 +114,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   });
 
   it('+ Create → API Proxy creates the component and goes to its API page; a duplicate name shows the API\'s 409 message', async () => {
-    const page = await web.signedInPage('admin', undefined, `${home}/default`);
+    const page = await signedIn(`${home}/default`);
     await page.getByRole('list', { name: 'Components' }).waitFor();
     await openCreate(page, 'API Proxy');
     let dialog = page.getByRole('dialog', { name: 'Create: API Proxy' });
@@ -125,7 +139,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   });
 
   it('the project home shows each component as a card linking to its page, filters by kind, and has the Connections tab', async () => {
-    const page = await web.signedInPage('admin', undefined, `${home}/default`);
+    const page = await signedIn(`${home}/default`);
     const cards = page.getByRole('list', { name: 'Components' });
     await cards.waitFor();
     expect(await cards.getByRole('listitem').allTextContents()).toEqual([
@@ -146,7 +160,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   });
 
   it('an unknown project shows the API\'s error', async () => {
-    const page = await web.signedInPage('admin', undefined, `${home}/nope`);
+    const page = await signedIn(`${home}/nope`);
     const alert = page.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toBe('Could not load: projectProject not found');
@@ -155,6 +169,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
   it('a developer member creates projects and components too (the API lets every member do so)', async () => {
     const password = await inviteMember(web.platform, org, 'dev@acme.test', 'developer');
     const page = await web.newPage();
+    page.setDefaultTimeout(10_000);
     await signInThroughForm(page, `${home}/default`, 'dev@acme.test', password);
     await page.getByRole('list', { name: 'Components' }).waitFor();
     await openCreate(page, 'External Consumer');

@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Alert, Anchor, Badge, Group, Loader, Stack, Tabs, Text, Title } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { useOrgHandle } from '../../orgs/orgs';
@@ -19,6 +19,12 @@ const BUILTIN = 'builtin';
  * organization's providers) and the chosen provider's keys.
  */
 export function ConfigureAuthenticationPage() {
+  const { project = '', component = '', env = '' } = useParams();
+  // A fresh page (and provider selection) per environment.
+  return <ConfigureAuthentication key={`${project}/${component}/${env}`} />;
+}
+
+function ConfigureAuthentication() {
   const org = useOrgHandle();
   const { project = '', component = '', env = '' } = useParams();
   const projectQuery = useProject(org, project);
@@ -27,6 +33,12 @@ export function ConfigureAuthenticationPage() {
   const providers = useIdentityProviders(org);
   const canChange = useCanChangeKeys(application.data);
   const [selected, setSelected] = useState<string | null>(null);
+  // The provider in use is selected first; after that the user's choice stays, even when keys are added or removed.
+  const initial = application.data?.authentication.find((a) => a.environment === env);
+  const initialTab = initial ? (initial.kind === 'external' && initial.idpId ? initial.idpId : BUILTIN) : null;
+  useEffect(() => {
+    if (selected === null && initialTab) setSelected(initialTab);
+  }, [selected, initialTab]);
 
   const trail = [
     { label: 'Projects', to: 'projects' },
@@ -51,7 +63,7 @@ export function ConfigureAuthenticationPage() {
   const list = providers.data ?? [];
   const current = auth?.kind === 'external' ? list.find((p) => p.id === auth.idpId) : undefined;
   const inUse = auth?.kind === 'external' ? auth.idpId : auth?.keysGenerated ? BUILTIN : null;
-  const tab = selected ?? (auth?.kind === 'external' && auth.idpId ? auth.idpId : BUILTIN);
+  const tab = selected ?? initialTab ?? BUILTIN;
   const common = { project, component, applicationId: app.id, environment, auth, canChange };
 
   return (
@@ -104,7 +116,7 @@ function ProviderLabel({ name, kind, inUse }: { name: string; kind: string; inUs
     <Group gap="xs" wrap="nowrap" justify="space-between">
       <div style={{ textAlign: 'left' }}>
         <Text size="sm" fw={500}>{name}</Text>
-        <Text size="xs" c="dimmed">{kind}</Text>
+        <Text size="xs" opacity={0.75}>{kind}</Text>
       </div>
       {inUse && <Badge size="xs" variant="filled" color="green">In use</Badge>}
     </Group>
