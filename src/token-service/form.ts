@@ -3,12 +3,27 @@ import { InvalidRequest } from '../shared/oauth-errors.js';
 /** Largest form body the OAuth endpoints read; larger bodies are refused before parsing. */
 export const FORM_BODY_LIMIT = 16 * 1024;
 
-/** Form parameters, each present at most once (repeats are refused while parsing). */
-export class FormParams {
-  constructor(private readonly values: ReadonlyMap<string, string>) {}
+/**
+ * Parameters that may be sent more than once: RFC 8693 §2.1 (and RFC 8707
+ * §2) let a token-exchange request name several `audience` and `resource`
+ * values. Every other parameter is refused when repeated (RFC 6749 §3.1).
+ */
+export const REPEATABLE_PARAMS: ReadonlySet<string> = new Set(['audience', 'resource']);
 
+/** Form parameters, each present at most once, except the repeatable ones (read those with `all`). */
+export class FormParams {
+  constructor(private readonly values: ReadonlyMap<string, string[]>) {}
+
+  /** The parameter's value; a repeatable parameter sent several times is `invalid_request` here (read it with `all`). */
   get(name: string): string | undefined {
-    return this.values.get(name);
+    const values = this.values.get(name);
+    if (values !== undefined && values.length > 1) throw new InvalidRequest(`The ${safeName(name)} parameter is repeated`);
+    return values?.[0];
+  }
+
+  /** Every value of a parameter, in the order sent (empty values left out); [] when absent. */
+  all(name: string): string[] {
+    return this.values.get(name) ?? [];
   }
 
   has(name: string): boolean {
@@ -17,7 +32,7 @@ export class FormParams {
 
   /** A parameter that must be present and non-empty. */
   require(name: string): string {
-    const value = this.values.get(name);
+    const value = this.get(name);
     if (value === undefined || value === '') throw new InvalidRequest(`The ${name} parameter is required`);
     return value;
   }
@@ -29,21 +44,28 @@ export class FormParams {
 
 /**
  * Parses `application/x-www-form-urlencoded` (RFC 6749 §3.2, appendix B).
- * Strict: a parameter sent twice is `invalid_request` (RFC 6749 §3.1), and
- * an empty value counts as absent, as the RFC says.
+ * Strict: a parameter sent twice is `invalid_request` (RFC 6749 §3.1) unless
+ * it is one of `REPEATABLE_PARAMS`, and an empty value counts as absent, as
+ * the RFC says.
  */
 export function parseForm(body: string): FormParams {
-  const values = new Map<string, string>();
+  const values = new Map<string, string[]>();
   if (body === '') return new FormParams(values);
   for (const pair of body.split('&')) {
     if (pair === '') continue;
     const eq = pair.indexOf('=');
     const name = decodeFormComponent(eq === -1 ? pair : pair.slice(0, eq));
     const value = eq === -1 ? '' : decodeFormComponent(pair.slice(eq + 1));
-    if (values.has(name)) throw new InvalidRequest(`The ${safeName(name)} parameter is repeated`);
-    values.set(name, value);
+    const seen = values.get(name);
+    if (seen === undefined) values.set(name, [value]);
+    else if (REPEATABLE_PARAMS.has(name)) seen.push(value);
+    else throw new InvalidRequest(`The ${safeName(name)} parameter is repeated`);
   }
-  for (const [name, value] of values) if (value === '') values.delete(name);
+  for (const [name, list] of values) {
+    const present = list.filter((v) => v !== '');
+    if (present.length === 0) values.delete(name);
+    else if (present.length !== list.length) values.set(name, present);
+  }
   return new FormParams(values);
 }
 

@@ -1,4 +1,5 @@
 import type { Clock } from '../clock.js';
+import { repeatedMember } from '../json.js';
 import type { IdpKeyCache } from './cache.js';
 import { ASYMMETRIC_ALGS, verifySignature } from './keys.js';
 import { TENANT_PLACEHOLDER } from './presets.js';
@@ -81,15 +82,23 @@ export interface VerifyOptions {
 
 const B64URL = /^[A-Za-z0-9_-]+$/;
 
-function decodePart(part: string): Record<string, unknown> | undefined {
+/** A JSON object (`value`), or the name of a member it has twice (`repeated`); undefined when it is not a JSON object. */
+function decodePart(part: string): { value: Record<string, unknown> } | { repeated: string } | undefined {
   if (!B64URL.test(part) || part.length % 4 === 1) return undefined;
   try {
-    const value: unknown = JSON.parse(Buffer.from(part, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as Record<string, unknown>) : undefined;
+    const text = Buffer.from(part, 'base64url').toString('utf8');
+    const value: unknown = JSON.parse(text);
+    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
+    // JSON.parse keeps the last of two members with one name; another reader may keep the first (RFC 7519 §4: reject).
+    const repeated = repeatedMember(text);
+    return repeated === undefined ? { value: value as Record<string, unknown> } : { repeated };
   } catch {
     return undefined;
   }
 }
+
+/** A repeated member's name, echoed only when it looks like a claim name (it comes from the token). */
+const shownName = (name: string): string => (/^[A-Za-z0-9_.:-]{1,64}$/.test(name) ? `"${name}"` : 'a member');
 
 /** Splits and decodes a compact JWS without verifying anything but its shape. */
 export function decodeJwt(token: string): DecodedJwt | StepResult {
@@ -98,10 +107,15 @@ export function decodeJwt(token: string): DecodedJwt | StepResult {
   const parts = token.split('.');
   if (parts.length !== 3) return fail('malformed', parts.length === 5 ? 'The token is an encrypted JWT (JWE); only signed JWTs are accepted' : 'The token is not a JWT (expected three base64url parts separated by dots)');
   const [h, p, s] = parts as [string, string, string];
-  const header = decodePart(h);
-  if (!header) return fail('malformed', 'The JWT header is not valid base64url-encoded JSON');
-  const payload = decodePart(p);
-  if (!payload) return fail('malformed', 'The JWT payload is not valid base64url-encoded JSON');
+  const repeated = (part: string, name: string) => fail('malformed', `The JWT ${part} has the member ${shownName(name)} more than once; a token with duplicate member names is refused (RFC 7519 §4)`);
+  const headerPart = decodePart(h);
+  if (!headerPart) return fail('malformed', 'The JWT header is not valid base64url-encoded JSON');
+  if ('repeated' in headerPart) return repeated('header', headerPart.repeated);
+  const payloadPart = decodePart(p);
+  if (!payloadPart) return fail('malformed', 'The JWT payload is not valid base64url-encoded JSON');
+  if ('repeated' in payloadPart) return repeated('payload', payloadPart.repeated);
+  const header = headerPart.value;
+  const payload = payloadPart.value;
   // An empty signature is well-formed here (alg none); the header step refuses it with the reason.
   if ((s !== '' && !B64URL.test(s)) || s.length % 4 === 1) return fail('malformed', 'The JWT signature is not valid base64url');
   return { header, payload, signingInput: Buffer.from(`${h}.${p}`), signature: Buffer.from(s, 'base64url') };
@@ -162,6 +176,16 @@ function concreteIssuers(idp: IssuerShape): string[] {
  */
 export function sharedIssuer(a: IssuerShape, b: IssuerShape): string | undefined {
   if (a.issuerTemplate && a.issuerTemplate === b.issuerTemplate) return a.issuerTemplate;
+  return concreteIssuers(a).find((iss) => acceptsIssuer(b, iss)) ?? concreteIssuers(b).find((iss) => acceptsIssuer(a, iss));
+}
+
+/**
+ * A concrete issuer both IdPs accept, or undefined: exact issuers, or
+ * templates filled with their allowed tenants. Unlike `sharedIssuer`, one
+ * template with disjoint tenants is no overlap: two organizations may each
+ * allow their own tenants of a multi-tenant issuer.
+ */
+export function sharedConcreteIssuer(a: IssuerShape, b: IssuerShape): string | undefined {
   return concreteIssuers(a).find((iss) => acceptsIssuer(b, iss)) ?? concreteIssuers(b).find((iss) => acceptsIssuer(a, iss));
 }
 

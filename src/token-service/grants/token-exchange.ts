@@ -61,20 +61,35 @@ function subjectTokenType(ctx: GrantContext): ExpectedTokenType {
   return expected;
 }
 
-/** `audience` must name this environment's gateway audience; `resource` must be under its gateway URL. */
+/**
+ * Every `audience` (RFC 8693 allows several, repeats included) must name this
+ * environment's gateway audience; every `resource` must be an absolute URI
+ * without a fragment (RFC 8693 §2.1) under this organization's path on the
+ * environment's gateway: `<gateway URL>/<org handle>/…`, where its APIs are
+ * served. The gateway root and other organizations' paths are not targets.
+ */
 function checkTarget(ctx: GrantContext): void {
   const { client } = ctx;
-  const audience = ctx.params.get('audience');
   const expected = gatewayAudience(client.org.id, client.environment.name);
-  if (audience !== undefined && audience !== expected) {
-    throw new InvalidTarget(`Tokens can only be issued for audience ${expected} (this client's environment "${client.environment.name}")`);
+  for (const audience of ctx.params.all('audience')) {
+    if (audience !== expected) throw new InvalidTarget(`Tokens can only be issued for audience ${expected} (this client's environment "${client.environment.name}")`);
   }
-  const resource = ctx.params.get('resource');
-  if (resource !== undefined) {
-    const base = client.environment.gatewayUrl.replace(/\/+$/, '');
-    if (resource !== base && !resource.startsWith(base + '/')) {
-      throw new InvalidTarget(`Tokens can only be issued for resources of the ${client.environment.name} gateway (${base})`);
+  const resources = ctx.params.all('resource');
+  if (resources.length === 0) return;
+  const gateway = new URL(client.environment.gatewayUrl);
+  const orgPath = `${gateway.pathname.replace(/\/+$/, '')}/${client.org.handle}`;
+  const shown = `${gateway.origin}${orgPath}/`;
+  for (const resource of resources) {
+    if (resource.includes('#')) throw new InvalidTarget('The resource parameter must not contain a fragment (RFC 8693 §2.1)');
+    let url: URL;
+    try {
+      url = new URL(resource);
+    } catch {
+      throw new InvalidTarget('The resource parameter must be an absolute URI (RFC 8693 §2.1)');
     }
+    // Compared parsed: `..` segments are resolved and the host is lower-cased before the prefix test.
+    const under = url.origin === gateway.origin && !url.username && !url.password && (url.pathname === orgPath || url.pathname.startsWith(`${orgPath}/`));
+    if (!under) throw new InvalidTarget(`Tokens can only be issued for resources of this organization's APIs on the ${client.environment.name} gateway (${shown}…)`);
   }
 }
 
