@@ -28,6 +28,13 @@ export interface Config {
   logLevel: string;
   /** Allow identity-provider URLs on private, loopback and link-local addresses. */
   allowPrivateIdpUrls: boolean;
+  /**
+   * Let identity providers of different organizations accept the same
+   * (issuer, audience) pair (`DRAWBRIDGE_IDP_SHARED_AUDIENCES`, default off:
+   * such a registration is a 409, so a token meant for one organization can
+   * be exchanged or used only there).
+   */
+  idpSharedAudiences: boolean;
   /** Gateway listeners started by `drawbridge start`, one per environment. */
   gateways: GatewayListener[];
   gatewayHost: string;
@@ -53,6 +60,22 @@ export interface Config {
    */
   egressAllow: string[];
   egressDeny: string[];
+  /**
+   * Brute-force protection of client authentication at the token,
+   * introspection and revocation endpoints (token-service/throttle.ts): failed
+   * authentications per client ID (`DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT`,
+   * default 10) and per source address (`DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS`,
+   * default 30) in a window of `DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW` seconds (60). 0 turns a limit off.
+   */
+  clientAuthFailuresPerClient: number;
+  clientAuthFailuresPerAddress: number;
+  clientAuthFailureWindow: number;
+  /**
+   * Direct peers of the control plane (load balancers, TLS terminators) whose
+   * `X-Forwarded-For` names the client's address (`DRAWBRIDGE_TRUSTED_PROXIES`:
+   * IPs and CIDRs). Used for the per-address limit above. Default: none.
+   */
+  trustedProxies: string[];
   /** Algorithm of new token-service signing keys (`DRAWBRIDGE_SIGNING_ALG`). */
   signingAlg: SigningAlg;
   /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
@@ -163,6 +186,14 @@ function addressEntries(env: Env, name: string, options: { fallback?: string[]; 
   return entries;
 }
 
+/** A whole number from 0 to 1,000,000 (0 turns the limit off). */
+function count(env: Env, name: string, fallback: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  if (!/^\d{1,7}$/.test(raw.trim()) || Number(raw) > 1_000_000) throw new ConfigError(name, `must be a whole number from 0 to 1000000 (0 turns it off), got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 /** A comma-separated list setting (empty entries dropped). */
 function listEntries(env: Env, name: string): string[] {
   return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -209,11 +240,16 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     adminPassword: env.DRAWBRIDGE_ADMIN_PASSWORD || undefined,
     logLevel: env.DRAWBRIDGE_LOG_LEVEL ?? 'info',
     allowPrivateIdpUrls: bool(env, 'DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS', mode === 'development'),
+    idpSharedAudiences: bool(env, 'DRAWBRIDGE_IDP_SHARED_AUDIENCES', false),
     gateways: gateways(env, 'DRAWBRIDGE_GATEWAYS'),
     gatewayHost: env.DRAWBRIDGE_GATEWAY_HOST ?? '0.0.0.0',
     gatewayTrustedProxies: addressEntries(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
     gatewayMetricsAllow: addressEntries(env, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW', { fallback: [...PRIVATE_NETWORKS], allowAny: true }),
     gatewayForwardedProto: forwardedProto(env, 'DRAWBRIDGE_GATEWAY_FORWARDED_PROTO'),
+    clientAuthFailuresPerClient: count(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT', 10),
+    clientAuthFailuresPerAddress: count(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS', 30),
+    clientAuthFailureWindow: seconds(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
+    trustedProxies: addressEntries(env, 'DRAWBRIDGE_TRUSTED_PROXIES'),
     egressAllow: listEntries(env, 'DRAWBRIDGE_EGRESS_ALLOW'),
     egressDeny: listEntries(env, 'DRAWBRIDGE_EGRESS_DENY'),
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
@@ -227,6 +263,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   // Overrides are checked like the variables.
   parseEgressLists(config.egressAllow, config.egressDeny);
+  addressList(config.trustedProxies, 'DRAWBRIDGE_TRUSTED_PROXIES');
   addressList(config.gatewayTrustedProxies);
   if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) addressList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
   if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {

@@ -1,9 +1,10 @@
+import type { BlockList } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { AccessTokenInvalid, type AccessTokenClaims } from '../shared/jwt/index.js';
-import { UnauthorizedClient, UnsupportedGrantType } from '../shared/oauth-errors.js';
+import { InvalidClient, UnauthorizedClient, UnsupportedGrantType } from '../shared/oauth-errors.js';
 import type { Store } from '../store/index.js';
 import { authenticateClient, presentedClient, type ClientCache } from './client-auth.js';
 import type { FormParams } from './form.js';
@@ -14,6 +15,7 @@ import type { KeyRing } from './keys.js';
 import { noStore } from './render.js';
 import { readForm } from './request.js';
 import { resolveScope } from './scope.js';
+import { sourceAddress, type ClientAuthThrottle } from './throttle.js';
 
 export interface EndpointDeps {
   store: Store;
@@ -23,14 +25,32 @@ export interface EndpointDeps {
   issuer: string;
   grants: GrantRegistry;
   clients: ClientCache;
+  /** Brute-force protection of client authentication. */
+  throttle: ClientAuthThrottle;
+  /** Peers whose X-Forwarded-For gives the source address the throttle counts (`DRAWBRIDGE_TRUSTED_PROXIES`). */
+  trustedProxies: BlockList | undefined;
   /** Read at call time: the platform may attach it after the server is built. */
   runtimeChanged(orgId: string): void;
 }
 
 // --- steps -----------------------------------------------------------------
 
+/**
+ * Client authentication behind the brute-force throttle: a client ID or
+ * address held back is refused (429) before its secret is looked at; a
+ * failure (unknown client, wrong secret) is counted; a success only read the counters.
+ */
 async function authenticate(deps: EndpointDeps, request: FastifyRequest, params: FormParams): Promise<AuthenticatedClient> {
-  return authenticateClient(deps.clients, deps.clock, presentedClient(request, params));
+  const presented = presentedClient(request, params);
+  if (!deps.throttle.enabled) return authenticateClient(deps.clients, deps.clock, presented);
+  const address = sourceAddress(request.socket.remoteAddress, request.headers['x-forwarded-for'], deps.trustedProxies);
+  await deps.throttle.check(presented.clientId, address);
+  try {
+    return await authenticateClient(deps.clients, deps.clock, presented);
+  } catch (error) {
+    if (error instanceof InvalidClient) await deps.throttle.failed(presented.clientId, address);
+    throw error;
+  }
 }
 
 function findGrant(deps: EndpointDeps, params: FormParams): Grant {

@@ -1,5 +1,6 @@
 import type { FastifyPluginAsync } from 'fastify';
 import type { ControlPlaneDeps } from '../control-plane/context.js';
+import { addressList } from '../shared/config.js';
 import { egressPolicyOf } from '../shared/egress.js';
 import { serverMetadata, PATHS } from './discovery.js';
 import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type EndpointDeps } from './endpoints.js';
@@ -8,6 +9,7 @@ import { FORM_BODY_LIMIT } from './form.js';
 import { GrantRegistry } from './grants/index.js';
 import { KEY_REFRESH_MS, type KeyRing } from './keys.js';
 import { sendOAuthError } from './render.js';
+import { ClientAuthThrottle } from './throttle.js';
 
 /** Seconds kept between a cached JWKS or discovery document's expiry and the moment a key it lacks may sign. */
 const CACHE_MARGIN_SECONDS = 10;
@@ -26,6 +28,10 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
     const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config, idpKeys: deps.idpKeys });
     const endpointDeps: EndpointDeps = {
       store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants, clients: new ClientCache(deps.store),
+      throttle: new ClientAuthThrottle({
+        perClient: deps.config.clientAuthFailuresPerClient, perAddress: deps.config.clientAuthFailuresPerAddress, windowSeconds: deps.config.clientAuthFailureWindow,
+      }, deps.clock),
+      trustedProxies: deps.config.trustedProxies.length > 0 ? addressList(deps.config.trustedProxies, 'DRAWBRIDGE_TRUSTED_PROXIES') : undefined,
       runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());

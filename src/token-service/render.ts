@@ -1,5 +1,6 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MalformedRequest } from '../shared/http-framing.js';
+import { TooManyFailedAuthentications } from './throttle.js';
 import { InvalidClient, InvalidRequest, OAuthError, ServerError, quoteAuthParam } from '../shared/oauth-errors.js';
 
 /** The realm named in `WWW-Authenticate` on 401 `invalid_client`. */
@@ -31,6 +32,7 @@ export function sendOAuthError(error: unknown, request: FastifyRequest, reply: F
   const oauth = toOAuthError(error);
   if (oauth.status >= 500) request.log.error({ err: error, detail: oauth.detail }, 'oauth endpoint failed');
   else request.log.info({ error: oauth.error, detail: oauth.detail }, 'oauth request refused');
-  if (oauth instanceof InvalidClient) reply.header('www-authenticate', `Basic realm=${quoteAuthParam(REALM)}`);
+  if (oauth instanceof TooManyFailedAuthentications) reply.header('retry-after', String(oauth.retryAfterSeconds));
+  else if (oauth instanceof InvalidClient) reply.header('www-authenticate', `Basic realm=${quoteAuthParam(REALM)}`);
   return noStore(reply).code(oauth.status).type('application/json; charset=utf-8').send(oauth.toJSON());
 }
