@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type, type Static } from 'typebox';
 import { ApiError, conflict, notFound, unprocessable } from '../../shared/errors.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
@@ -11,6 +12,7 @@ import { isUniqueViolation, type Store } from '../../store/index.js';
 import type { IdentityProvider, IdentityProviderPatch } from '../../store/repos/identity-providers.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../context.js';
+import { sendApiError } from '../errors.js';
 import { Body, Description, HttpUrl, OrgParams, Slug } from '../schemas.js';
 
 /**
@@ -82,17 +84,41 @@ type UpdateInput = Static<typeof UpdateBody>;
 /** Refusals that describe the URL the admin typed (422) versus a remote that misbehaved (502). */
 const INPUT_REFUSALS: readonly SafeFetchErrorCode[] = ['invalid_url', 'scheme_not_allowed', 'credentials_in_url', 'address_not_allowed'];
 
-function fetchRefusal(error: unknown, field: string, what: string): never {
+/**
+ * A remote IdP that misbehaved while we fetched from it (too many redirects,
+ * a body too large, a timeout, …): an expected failure of someone else's
+ * server, answered 502 and logged at `warn` with the stable code and the
+ * host, not at `error` with a stack trace (see `sendIdpRouteError`).
+ */
+class UpstreamFetchFailed extends ApiError {
+  constructor(message: string, fields: Record<string, string>, readonly fetchCode: SafeFetchErrorCode, readonly host: string | undefined) {
+    super('bad_gateway', message, fields);
+  }
+}
+
+const hostOf = (url: string | undefined): string | undefined => {
+  try { return url === undefined ? undefined : new URL(url).host; } catch { return undefined; }
+};
+
+function fetchRefusal(error: unknown, field: string, what: string, url?: string): never {
   if (!(error instanceof SafeFetchError)) throw error;
   const message = `${what} failed [${error.code}]: ${error.message}`;
-  throw new ApiError(INPUT_REFUSALS.includes(error.code) ? 'unprocessable' : 'bad_gateway', message, { [field]: error.message });
+  if (INPUT_REFUSALS.includes(error.code)) throw new ApiError('unprocessable', message, { [field]: error.message });
+  throw new UpstreamFetchFailed(message, { [field]: error.message }, error.code, hostOf(error.url ?? url));
+}
+
+/** This module's error renderer: the management API's, except that an upstream IdP failure is a `warn` line. */
+function sendIdpRouteError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  if (!(error instanceof UpstreamFetchFailed)) return sendApiError(error, request, reply);
+  request.log.warn({ code: error.fetchCode, host: error.host }, 'identity provider fetch failed');
+  return reply.code(error.status).type('application/json; charset=utf-8').send(error.toJSON());
 }
 
 async function discover(deps: ControlPlaneDeps, wellKnownUrl: string): Promise<DiscoveredProvider> {
   try {
     return await discoverProvider(wellKnownUrl, { allowPrivate: deps.config.allowPrivateIdpUrls });
   } catch (error) {
-    return fetchRefusal(error, 'wellKnownUrl', 'Discovery');
+    return fetchRefusal(error, 'wellKnownUrl', 'Discovery', wellKnownUrl);
   }
 }
 
@@ -139,7 +165,7 @@ function checkUrlSchemes(deps: ControlPlaneDeps, urls: Record<string, string | n
  */
 async function checkJwksUri(deps: ControlPlaneDeps, jwksUri: string): Promise<void> {
   const refused = await checkFetchTarget(jwksUri, { allowPrivate: deps.config.allowPrivateIdpUrls });
-  if (refused && INPUT_REFUSALS.includes(refused.code)) fetchRefusal(refused, 'jwksUri', 'The JWKS URI check');
+  if (refused && INPUT_REFUSALS.includes(refused.code)) fetchRefusal(refused, 'jwksUri', 'The JWKS URI check', jwksUri);
 }
 
 /** `{tenantid}` issuers are templates and need their allowed tenants; exact issuers take none. */
@@ -167,6 +193,23 @@ async function checkIssuerConflict(store: Store, orgId: string, shape: { issuer:
       throw conflict(`Identity provider "${other.name}" already accepts issuer ${JSON.stringify(issuer)} for audience ${shared.map((a) => JSON.stringify(a)).join(', ')}; use distinct audiences or edit that provider`, { audiences: 'overlap with another provider of the same issuer' });
     }
   }
+}
+
+/**
+ * An (issuer, audience) pair belongs to one organization of the installation
+ * (unless `DRAWBRIDGE_IDP_SHARED_AUDIENCES` is on): otherwise an admin of
+ * another organization could register the same issuer with the same audience
+ * and exchange, or call its gateway APIs with, tokens meant for this one. The
+ * 409 names the pair, never the organization that holds it.
+ */
+async function checkClaimedElsewhere(deps: ControlPlaneDeps, store: Store, orgId: string, shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] }, audiences: string[]): Promise<void> {
+  if (deps.config.idpSharedAudiences) return;
+  const claimed = await store.identityProviders.claimedElsewhere(orgId, shape, audiences);
+  if (!claimed) return;
+  throw conflict(
+    `Issuer ${JSON.stringify(claimed.issuer)} with audience ${JSON.stringify(claimed.audience)} is already registered by another organization of this installation; an audience must be unique per issuer across the installation. Use an audience that only this organization's tokens carry (at the identity provider: a dedicated API or resource identifier).`,
+    { audiences: `${JSON.stringify(claimed.audience)} is already claimed for this issuer by another organization` },
+  );
 }
 
 async function findIdp(store: Store, org: Organization, name: string): Promise<IdentityProvider> {
@@ -199,6 +242,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
   const { store } = deps;
   const keys = deps.idpKeys ?? createIdpKeyCache({ allowPrivate: deps.config.allowPrivateIdpUrls, clock: deps.clock, persistence: store.identityProviders, logger: deps.logger });
   const base = '/orgs/:org/identity-providers';
+  app.setErrorHandler((error, request, reply) => sendIdpRouteError(error, request, reply));
 
   app.get(base, {
     schema: { tags: ['identity-providers'], summary: 'Identity providers of the organization', params: OrgParams, response: { 200: Type.Array(IdentityProviderView) } },
@@ -246,6 +290,7 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
     try {
       const idp = await store.transaction(async (tx) => {
         await checkIssuerConflict(tx, org.id, shape, body.audiences);
+        await checkClaimedElsewhere(deps, tx, org.id, shape, body.audiences);
         const created = await tx.identityProviders.create({
           orgId: org.id, name: body.name, description: body.description ?? '', kind: body.kind as IdpKind, wellKnownUrl: body.wellKnownUrl ?? null,
           ...shape, tokenEndpoint: endpoints.tokenEndpoint, jwksUri: endpoints.jwksUri, audiences: [...new Set(body.audiences)],
@@ -297,6 +342,9 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
     };
     const updated = await store.transaction(async (tx) => {
       await checkIssuerConflict(tx, org.id, shape, audiences, current.id);
+      // Only a change of what the provider accepts is checked: an edit of its description still works for a pair claimed twice before this rule.
+      const accepts = (x: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[]; audiences: string[] }) => JSON.stringify([x.issuer, x.issuerTemplate, x.allowedTenantIds, x.audiences]);
+      if (accepts({ ...shape, audiences }) !== accepts(current)) await checkClaimedElsewhere(deps, tx, org.id, shape, audiences);
       await tx.identityProviders.update(org.id, current.id, patch);
       const after = (await tx.identityProviders.byId(org.id, current.id))!;
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.updated', targetType: 'identity-provider', targetId: current.id, details: { ...auditDetails(after), changed: Object.keys(body).filter((k) => k !== 'name') } });

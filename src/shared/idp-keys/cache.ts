@@ -1,3 +1,4 @@
+import { SafeFetchError } from '../safe-fetch.js';
 import type { Clock } from '../clock.js';
 import { sha256 } from '../crypto.js';
 import { parseKeySet, type PinnedKey } from './keys.js';
@@ -270,7 +271,11 @@ export class IdpKeyCache {
       return { ok: true, keys: parsed.keys, skipped: parsed.skipped, fetchedAt };
     } catch (error) {
       e.lastError = (error as Error).message;
-      this.o.logger?.warn({ idpId: e.source.id, jwksUri: uri, error: e.lastError }, 'identity provider JWKS fetch failed');
+      // An IdP that is down or misbehaves is expected: one warn line with the stable code and the host, no stack.
+      const code = error instanceof SafeFetchError ? error.code : 'invalid_jwks';
+      let host: string | undefined;
+      try { host = new URL(uri).host; } catch { host = undefined; }
+      this.o.logger?.warn({ idpId: e.source.id, jwksUri: uri, code, host, error: e.lastError }, 'identity provider JWKS fetch failed');
       return { ok: false, keys: e.keys, skipped: e.skipped, fetchedAt: e.fetchedAt, error: e.lastError };
     }
   }

@@ -1,7 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
-import { sharedIssuer } from '../../shared/idp-keys/verify.js';
+import { sharedConcreteIssuer, sharedIssuer } from '../../shared/idp-keys/verify.js';
 import type { IdpKind, TokenTyping } from '../../shared/idp-keys/presets.js';
 import type { IdpVerificationConfig, JsonWebKeySet, PersistedKeys } from '../../shared/idp-keys/types.js';
 import type { Database } from '../schema.js';
@@ -118,6 +118,24 @@ export class IdentityProviderRepo {
       if (issuer !== undefined) out.push({ idp, issuer });
     }
     return out;
+  }
+
+  /**
+   * An (issuer, audience) pair this shape and these audiences would accept
+   * that an IdP of ANOTHER organization accepts already, or undefined. The
+   * issuer is the concrete one both accept (an exact issuer, or a template
+   * filled with a shared tenant). Used to keep each pair to one organization
+   * (`DRAWBRIDGE_IDP_SHARED_AUDIENCES` off); the other IdP is not returned.
+   */
+  async claimedElsewhere(orgId: string, shape: Pick<IdentityProvider, 'issuer' | 'issuerTemplate' | 'allowedTenantIds'>, audiences: readonly string[]): Promise<{ issuer: string; audience: string } | undefined> {
+    const rows = await this.db.selectFrom('identity_providers').selectAll().where('org_id', '!=', orgId).orderBy('created_at').orderBy('id').execute();
+    for (const other of rows.map(toIdp)) {
+      const audience = audiences.find((a) => other.audiences.includes(a));
+      if (audience === undefined) continue;
+      const issuer = sharedConcreteIssuer(shape, other);
+      if (issuer !== undefined) return { issuer, audience };
+    }
+    return undefined;
   }
 
   async update(orgId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
