@@ -12,6 +12,8 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
   let idp: TestIdp;
   let admin: Api;
   let app: string;
+  /** The Development secret Generate Keys showed (carried to the Regenerate Secret test). */
+  let firstSecret = '';
   const org = 'acme';
   const consumer = `/console/o/${org}/projects/default/consumers/weather-app`;
 
@@ -107,6 +109,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     expect(stored.body).toMatchObject({ kind: 'builtin', keysGenerated: true, clientId: shown.clientId, grantTypes: ['client_credentials'], scopes: [], tokenLifetime: 3600 });
     expect(JSON.stringify(stored.body)).not.toContain(shown.clientSecret);
 
+    firstSecret = shown.clientSecret;
     const issued = await token(shown.clientId, shown.clientSecret);
     expect(issued.status).toBe(200);
     expect(issued.body).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
@@ -134,10 +137,8 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     const page = await signedIn(consumer);
     await configure(page, 'Development');
     const clientId = await page.getByRole('textbox', { name: 'Consumer Key' }).inputValue();
-    // The secret from the previous test is gone from the page; make a known one first through the API's regenerate.
-    const known = await admin.post(`/api/v1/orgs/${org}/applications/${app}/credentials/development/secret`, {});
-    expect(known.status).toBe(200);
-    const oldSecret = known.body.clientSecret as string;
+    const oldSecret = firstSecret;
+    expect(oldSecret).toMatch(/^dbs_/);
     expect((await token(clientId, oldSecret)).status).toBe(200);
 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
@@ -164,6 +165,19 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'I have copied the secret' }).click();
     await page.getByRole('dialog').waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(shown.clientSecret);
+
+    // With a grace period the replaced secret keeps working for a while, and the page says until when.
+    await page.getByRole('button', { name: 'Regenerate Secret' }).click();
+    await confirm.getByRole('combobox', { name: 'The current secret' }).click();
+    await page.getByRole('option', { name: 'Keeps working for 1 hour' }).click();
+    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    const third = await shownKeys(page);
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.getByText(/^The previous secret still works until /).waitFor();
+    expect((await token(clientId, third.clientSecret)).status).toBe(200);
+    expect((await token(clientId, shown.clientSecret)).status).toBe(200);
+    const stored = await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`);
+    expect(Date.parse(stored.body.previousSecretExpiresAt) - Date.now()).toBeGreaterThan(3500_000);
     expect(errors(page)).toEqual([]);
   });
 
@@ -292,6 +306,32 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const shown = await shownKeys(page);
     expect((await token(shown.clientId, shown.clientSecret)).status).toBe(200);
+    expect(errors(page)).toEqual([]);
+  });
+
+  it('Edit changes the display name and description; Delete asks for confirmation and removes the consumer', async () => {
+    const page = await signedIn(`/console/o/${org}/projects/default/consumers/other-app`);
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const edit = page.getByRole('dialog', { name: 'Edit Other App' });
+    await edit.getByRole('textbox', { name: 'Display name' }).fill('   ');
+    expect(await edit.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
+    await edit.getByRole('textbox', { name: 'Display name' }).fill('Partner Portal');
+    await edit.getByRole('textbox', { name: 'Description' }).fill('The partners\' web app');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await page.getByRole('heading', { name: 'Partner Portal', level: 2 }).waitFor();
+    expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({ name: 'other-app', displayName: 'Partner Portal', description: 'The partners\' web app' });
+
+    await page.getByRole('button', { name: 'Delete' }).click();
+    const confirm = page.getByRole('dialog', { name: 'Delete Partner Portal?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).status).toBe(200);
+    await page.getByRole('button', { name: 'Delete' }).click();
+    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.waitForURL(`**/console/o/${org}/projects/default`);
+    await page.getByRole('list', { name: 'Components' }).waitFor();
+    expect(await page.getByRole('link', { name: 'Partner Portal' }).count()).toBe(0);
+    expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).status).toBe(404);
     expect(errors(page)).toEqual([]);
   });
 

@@ -38,7 +38,7 @@ export function ConsumerPage() {
         actions={
           <>
             <Button variant="default" onClick={edit.open}>Edit</Button>
-            <Button variant="default" color="red" onClick={del.open}>Delete</Button>
+            <Button variant="light" color="red" onClick={del.open}>Delete</Button>
           </>
         }
       >
