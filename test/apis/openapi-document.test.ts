@@ -138,7 +138,7 @@ describe('the OpenAPI document of an API', () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, ordersApi());
     expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development' })).status).toBe(201);
-    const doc = await (await raw(platform, `${f.base}/openapi`)).json();
+    const doc = await (await raw(platform, `${f.base}/openapi`)).json() as { servers: { description: string }[]; paths: Record<string, unknown> };
     expect(doc.servers.map((s: { description: string }) => s.description)).toEqual(['Development', 'Production (not deployed)']);
   });
 
@@ -154,7 +154,7 @@ describe('the OpenAPI document of an API', () => {
     const redefined = await platform.admin.patch(f.base, { resources: [{ method: 'GET', path: '/pets' }, { method: 'GET', path: '/cats' }] });
     expect(redefined.status).toBe(200);
     expect(redefined.body.document).toEqual({ source: 'generated', mediaType: 'application/json', sourceUrl: null, importedAt: null });
-    const doc = await (await raw(platform, `${f.base}/openapi`)).json();
+    const doc = await (await raw(platform, `${f.base}/openapi`)).json() as { servers: { description: string }[]; paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(['/pets', '/cats']);
   });
 

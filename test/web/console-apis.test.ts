@@ -38,7 +38,7 @@ const storeJson = JSON.stringify({
   paths: { '/orders': { get: { summary: 'List orders', security: [{ oauth: ['store:read'] }] } }, '/status': { get: { security: [] } } },
 });
 
-describe.runIf(hasChromium)('console: API proxy', () => {
+describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
   let web: WebTest;
   let specs: Server;
   let specsUrl: string;
@@ -51,7 +51,7 @@ describe.runIf(hasChromium)('console: API proxy', () => {
   };
   const open = async (path: string) => {
     const page = await web.signedInPage('admin', undefined, path);
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     return page;
   };
   const apiOf = async (name: string) => (await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/components/${name}/api`)).body;
@@ -262,9 +262,9 @@ describe.runIf(hasChromium)('console: API proxy', () => {
     ]);
   });
 
-  it('the Develop and Deploy tabs of an API not defined yet point back to the Overview; a developer defines APIs too (every member may); an unknown component shows the API's error', async () => {
+  it("the Develop and Deploy tabs of an API not defined yet point back to the Overview; a developer defines APIs too (every member may); an unknown component shows the API's error", async () => {
     const page = await web.newPage();
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     await signInThroughForm(page, `/console/o/${org}/projects/default/apis/empty/deploy`, 'dev@example.com', developerPassword);
     await page.getByText('No API defined yet', { exact: true }).waitFor();
     await page.getByRole('link', { name: 'Overview' }).click();

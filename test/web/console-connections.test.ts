@@ -9,17 +9,17 @@ import { errors, hasChromium, inviteMember, signInThroughForm, startWebTest, typ
  * shown), the secret once; the API's refusals shown with their message.
  */
 
-describe.runIf(hasChromium)('console: connections', () => {
+describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
   let web: WebTest;
   let org: string;
   let developerPassword: string;
 
   const openAs = async (page: Page) => {
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
     await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: web.base });
     return page;
   };
-  const clipboard = (page: Page) => page.evaluate(() => navigator.clipboard.readText());
+  const clipboard = (page: Page) => page.evaluate('navigator.clipboard.readText()') as Promise<string>;
   const connectionsUrl = () => `/console/o/${org}/projects/default/connections`;
 
   beforeAll(async () => {

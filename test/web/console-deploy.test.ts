@@ -24,7 +24,7 @@ async function backend(): Promise<Backend> {
   return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, seen };
 }
 
-describe.runIf(hasChromium)('console: deploy and promote', () => {
+describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, () => {
   let web: WebTest;
   let dev: Backend;
   let prod: Backend;
@@ -55,7 +55,7 @@ describe.runIf(hasChromium)('console: deploy and promote', () => {
     const params = connection.body.environments[0].params;
     consumer = { key: params.ConsumerKey, secret: params.ConsumerSecret };
     page = await web.signedInPage('admin', undefined, `/console/o/${org}/projects/default/apis/orders/deploy`);
-    page.setDefaultTimeout(10_000);
+    page.setDefaultTimeout(15_000);
   });
   afterAll(async () => {
     await web?.close();
@@ -137,7 +137,7 @@ describe.runIf(hasChromium)('console: deploy and promote', () => {
     await tenant.fill('globex');
     await dialog.getByRole('button', { name: 'Save & Deploy' }).click();
     await dialog.waitFor({ state: 'detached' });
-    await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 2);
+    await page.waitForFunction(`document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 2`);
     expect(await historyRows('Development')).toEqual([
       ['1', 'active', 'tenant=globexapiKey=••••'],
       ['1', 'superseded', 'tenant=acmeapiKey=••••'],
@@ -148,7 +148,7 @@ describe.runIf(hasChromium)('console: deploy and promote', () => {
     const confirm = page.getByRole('dialog', { name: 'Roll back Development?' });
     await confirm.getByRole('button', { name: 'Roll back' }).click();
     await confirm.waitFor({ state: 'detached' });
-    await page.waitForFunction(() => document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 3);
+    await page.waitForFunction(`document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 3`);
     expect((await historyRows('Development'))[0]).toEqual(['1', 'active', 'tenant=acmeapiKey=••••']);
     expect((await callUntil({ tenant: 'acme', apiKey: 'k-123', path: '/svc/items' })).body).toEqual({ tenant: 'acme', apiKey: 'k-123', path: '/svc/items' });
     expect(await page.getByRole('table', { name: 'Revisions' }).locator('tbody tr td').first().textContent()).toBe('1');

@@ -30,7 +30,7 @@ export function OverviewPage() {
           <Stack gap={6}>
             <Text fw={600}>Definition</Text>
             <Text size="sm">Context path <Code>{definition.contextPath}</Code> · version <Code>{definition.version}</Code></Text>
-            <Text size="sm">Visibility <Badge variant="light" color={definition.visibility === 'public' ? 'blue' : 'grape'}>{definition.visibility === 'public' ? 'Public' : 'Private'}</Badge></Text>
+            <Group gap={6}><Text size="sm">Visibility</Text><Badge variant="light" color={definition.visibility === 'public' ? 'blue' : 'grape'}>{definition.visibility === 'public' ? 'Public' : 'Private'}</Badge></Group>
             <DocumentLine definition={definition} href={openapiUrl} />
           </Stack>
         </Card>

@@ -115,7 +115,7 @@ export function PolicyFieldInput({ field, path, label, value, onChange, errors }
         return (
           <PasswordInput
             {...common}
-            description={`${description} Secret: enter a \${parameter} reference such as \${${field.name}}; its value is asked for, masked, at deploy.`}
+            description={`${description} Secret: a \${parameter} reference such as \${${field.name}}, whose value is asked for at deploy.`}
             placeholder={`\${${field.name}}`}
             value={typeof value === 'string' ? value : ''}
             onChange={(e) => onChange(e.currentTarget.value)}

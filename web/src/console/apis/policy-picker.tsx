@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Button, Card, Group, Modal, Stack, Text } from '@mantine/core';
+import { Button, Card, Modal, Stack, Text } from '@mantine/core';
 import { QueryState } from '../../ui/page-state';
 import { PolicyForm } from './policy-form';
 import { policyLabel, usePolicyCatalogue, type ApiResource, type ApiRef, type PolicySchema } from './queries';
@@ -21,10 +21,10 @@ export function PolicyPicker({ apiRef, resources, initialResources, opened, onCl
             <Stack gap="sm" role="list" aria-label="Mediation policies">
               {policies.map((p) => (
                 <Card key={p.ref} withBorder padding="sm" role="listitem">
-                  <Group justify="space-between" wrap="nowrap" align="flex-start">
-                    <Text size="sm" c="dimmed" style={{ flex: 1 }}>{p.description}</Text>
+                  <Stack gap={6} align="flex-start">
                     <Button variant="light" onClick={() => setChosen(p)}>{policyLabel(p)}</Button>
-                  </Group>
+                    <Text size="sm" c="dimmed">{p.description}</Text>
+                  </Stack>
                 </Card>
               ))}
             </Stack>
