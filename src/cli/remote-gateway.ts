@@ -11,6 +11,7 @@ import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';
 import { startGateway, type Gateway, type GatewaySnapshot } from '../gateway/index.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Config } from '../shared/config.js';
+import { egressPolicy } from '../shared/egress.js';
 import { ConfigError } from '../shared/errors.js';
 import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
 import { createIdpKeyCache } from '../shared/idp-keys/runtime.js';
@@ -78,7 +79,7 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
     snapshotSource: { load: async () => { const s = await fetchSnapshot(-1, 0); if (!s) throw new Error('no snapshot'); adopt(s); return s; } },
     dataDir: config.dataDir, masterKey: nodeSealingKey(options.token),
     externalVerifier: externalTokenVerifier(idpKeys, clock, (id) => idpConfigs.get(id)),
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow,
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config),
   });
   if (gateway.status().snapshot?.source === 'disk') {
     const saved = await readSnapshotFile(snapshotFile(config.dataDir, options.environment)).catch(() => undefined);

@@ -33,6 +33,7 @@ const remotes: RemoteGateway[] = [];
 const nodeConfig = () => loadConfig({
   DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0',
   DRAWBRIDGE_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DRAWBRIDGE_LOG_LEVEL: 'silent',
+  DRAWBRIDGE_EGRESS_ALLOW: 'loopback', // the test backend is on loopback, which production's egress policy refuses
 });
 const startNode = async (token: string) => {
   const node = await runRemoteGateway(nodeConfig(), { controlPlaneUrl: platform.url, token, environment: 'development', port: 0, waitSeconds: 5, logger: createLogger('silent') });
