@@ -32,7 +32,7 @@ import { isIP, type LookupFunction } from 'node:net';
 import type { LookupAddress } from 'node:dns';
 import { networkInterfaces } from 'node:os';
 import { buildConnector } from 'undici';
-import { bytesOf, contains, matchesName, normalizeHost, parseCidr, parseEgressLists, type Cidr, type EgressLists } from './egress-lists.js';
+import { bytesOf, contains, matchesName, normalizeHost, parseCidr, parseEgressLists, type Cidr, type EgressLists, type IpBytes } from './egress-lists.js';
 import { addressKind, answerLookup, resolveChecked, type AddressKind } from './safe-fetch.js';
 
 /** Cloud metadata and platform endpoints outside link-local: AWS IPv6 IMDS, Alibaba Cloud, Azure WireServer. */
@@ -66,14 +66,14 @@ const metadata = METADATA_ADDRESSES.map((c, i) => parseCidr(c, false, 'metadata'
 
 /** Addresses of this host's interfaces (refreshed at most once a minute, on a connection or deploy check). */
 class LocalAddresses {
-  private addresses: { v6: boolean; bytes: Uint8Array }[] = [];
+  private addresses: IpBytes[] = [];
   private readAt = Number.NEGATIVE_INFINITY;
 
-  has(a: { v6: boolean; bytes: Uint8Array }): boolean {
+  has(a: IpBytes): boolean {
     const now = performance.now();
     if (now - this.readAt > 60_000) {
       this.readAt = now;
-      this.addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((n) => bytesOf(n.address.split('%')[0]!)).filter((x): x is { v6: boolean; bytes: Uint8Array } => x !== undefined);
+      this.addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((n) => bytesOf(n.address.split('%')[0]!)).filter((x): x is IpBytes => x !== undefined);
     }
     return this.addresses.some((l) => l.v6 === a.v6 && l.bytes.every((b, i) => b === a.bytes[i]));
   }
@@ -96,11 +96,6 @@ export class EgressPolicy {
   constructor(readonly settings: EgressSettings, private readonly now: () => number = () => performance.now()) {
     this.production = settings.mode === 'production';
     this.lists = parseEgressLists(settings.allow ?? [], settings.deny ?? []);
-  }
-
-  /** Allows everything (development, and embedders that pass no policy). */
-  static open(): EgressPolicy {
-    return new EgressPolicy({ mode: 'development' });
   }
 
   /** True when nothing can ever be refused (development without a deny list): connections skip the checks. */
