@@ -159,6 +159,26 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     expect(errors(page)).toEqual([]);
   });
 
+  it('works with the keyboard: + Create, the kind, the Create pane and its submit', async () => {
+    const page = await signedIn(`${home}/empty`);
+    await page.getByText('No components yet').waitFor();
+    await page.getByRole('button', { name: '+ Create', exact: true }).focus();
+    await page.keyboard.press('Enter');
+    const drawer = page.getByRole('dialog', { name: 'Create' });
+    await drawer.waitFor();
+    // Focus stays in the pane: Tab moves from its close button to the first kind.
+    for (let i = 0; i < 3 && !(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab');
+    expect(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate((e) => e === document.activeElement)).toBe(true);
+    await page.keyboard.press('Enter');
+    const display = page.getByRole('dialog', { name: 'Create: External Consumer' }).getByRole('textbox', { name: 'Display name' });
+    await display.waitFor();
+    expect(await display.evaluate((e) => e === document.activeElement)).toBe(true);
+    await page.keyboard.type('Keyboard Bot');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(`**${home}/empty/consumers/keyboard-bot`);
+    expect(errors(page)).toEqual([]);
+  });
+
   it('an unknown project shows the API\'s error', async () => {
     const page = await signedIn(`${home}/nope`);
     const alert = page.getByRole('alert');

@@ -52,6 +52,7 @@ export function NameFields({ state, error, nameDescription, autoFocus = true }: 
         onChange={(e) => state.setDisplayName(e.currentTarget.value)}
         error={fieldError(error, 'displayName')}
         data-autofocus={autoFocus || undefined}
+        autoFocus={autoFocus}
       />
       <TextInput
         label="Name"
