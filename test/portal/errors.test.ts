@@ -111,7 +111,7 @@ describe('keys', () => {
 
     // The old secret is refused, by the portal's test token and by the token endpoint itself.
     const old = await org.developer.post(`${rotating}/keys/development/test-token`, { grantType: 'client_credentials', consumerSecret: oldSecret });
-    expect(old.status).toBe(401);
+    expect(old.status).toBe(400);
     expect(old.body).toEqual({ error: 'invalid_client', error_description: 'Client authentication failed' });
     const direct = await fetch(`${platform.config.publicUrl}/oauth2/token`, {
       method: 'POST',
@@ -162,9 +162,9 @@ describe('test token', () => {
     expect(res.body.error_description).toContain('audience');
   });
 
-  it('passes a wrong secret through as 401 invalid_client, and never stores the secret', async () => {
+  it('answers a wrong secret with 400 invalid_client (401 would mean the caller must sign in), and never stores the secret', async () => {
     const res = await org.developer.post(`${app}/keys/production/test-token`, { consumerSecret: 'dbs_wrong', subjectToken: await idp.clientCredentialsToken() });
-    expect(res.status).toBe(401);
+    expect(res.status).toBe(400);
     expect(res.body).toEqual({ error: 'invalid_client', error_description: 'Client authentication failed' });
     const audit = await platform.admin.get(`${org.path}/audit`);
     expect(audit.text).not.toContain(secret);

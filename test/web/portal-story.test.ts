@@ -65,12 +65,12 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     await expect.poll(() => cards.count()).toBe(2);
     await page.getByRole('link', { name: 'Orders API' }).click();
     await page.getByRole('heading', { name: 'Orders API', level: 2 }).waitFor();
-    const endpoints = page.getByRole('table', { name: 'Endpoints' });
-    expect(await endpoints.getByRole('row').allTextContents()).toEqual([
-      'EnvironmentURLRevision',
-      `Development${web.platform.runtime.gateway('development')!.url}/${org.handle}/orders/v1⧉1`,
-      `Production${web.platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1⧉1`,
-    ]);
+    const endpoints = page.getByRole('table', { name: 'Endpoints' }).getByRole('row');
+    const cells = async (n: number) => endpoints.nth(n).getByRole('cell').allTextContents();
+    expect(await endpoints.count()).toBe(3);
+    expect(await cells(1)).toEqual(['Development', `${web.platform.runtime.gateway('development')!.url}/${org.handle}/orders/v1`, '1']);
+    expect(await cells(2)).toEqual(['Production', `${web.platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`, '1']);
+    expect(await endpoints.nth(2).getByRole('button', { name: 'Copy Production URL' }).count()).toBe(1);
     const resources = page.getByRole('table', { name: 'Resources' });
     expect(await resources.getByRole('row').allTextContents()).toEqual([
       'MethodPathSummarySecurityScopes',

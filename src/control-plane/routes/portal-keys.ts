@@ -262,7 +262,7 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
   app.post(`${base}/:env/test-token`, {
     schema: {
       tags: ['portal'],
-      summary: 'Generate Test Token through the token endpoint: client credentials, or a token exchange of a pasted IdP token. The secret and the IdP token are not stored. Answers with the token endpoint\'s status and body unchanged (RFC 6749/8693 errors included).',
+      summary: 'Generate Test Token through the token endpoint: client credentials, or a token exchange of a pasted IdP token. The secret and the IdP token are not stored. Answers with the token endpoint\'s status and body (RFC 6749/8693 errors included), except that a refused consumer secret (invalid_client) is 400, not 401.',
       params: KeyParams,
       body: Body({
         grantType: Type.Optional(GrantType),
@@ -286,6 +286,8 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     }
     if (scope !== undefined) form.scope = scope;
     const result = await requestToken(request.server, credential.clientId!, consumerSecret, form);
-    return reply.code(result.status).header('cache-control', 'no-store').send(result.body);
+    // 401 on the management API means "sign in again" (the web app goes back to its sign-in page); a
+    // consumer secret the token endpoint refused is the caller's bad input instead: 400, body unchanged.
+    return reply.code(result.status === 401 ? 400 : result.status).header('cache-control', 'no-store').send(result.body);
   });
 };

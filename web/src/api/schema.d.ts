@@ -5000,7 +5000,7 @@ export interface paths {
         };
         get?: never;
         put?: never;
-        /** Generate Test Token through the token endpoint: client credentials, or a token exchange of a pasted IdP token. The secret and the IdP token are not stored. Answers with the token endpoint's status and body unchanged (RFC 6749/8693 errors included). */
+        /** Generate Test Token through the token endpoint: client credentials, or a token exchange of a pasted IdP token. The secret and the IdP token are not stored. Answers with the token endpoint's status and body (RFC 6749/8693 errors included), except that a refused consumer secret (invalid_client) is 400, not 401. */
         post: {
             parameters: {
                 query?: never;

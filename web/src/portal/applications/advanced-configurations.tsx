@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Accordion, Checkbox, Group, NumberInput, Stack, TagsInput } from '@mantine/core';
 import { fieldError } from '../../ui/api-error';
 import { GRANT_TYPES, TOKEN_LIFETIME } from '../queries';
@@ -27,6 +27,10 @@ export function AdvancedConfigurations({ value, onChange, error, readOnly = fals
   children?: React.ReactNode;
 }) {
   const [lifetimeText, setLifetimeText] = useState<string | number>(value.tokenLifetime);
+  // A lifetime set from outside (saved keys reloaded) replaces what the field shows.
+  useEffect(() => {
+    if (Number.isInteger(value.tokenLifetime)) setLifetimeText((shown) => (Number(shown) === value.tokenLifetime ? shown : value.tokenLifetime));
+  }, [value.tokenLifetime]);
   return (
     <Accordion variant="contained" chevronPosition="left" defaultValue={defaultOpen ? 'advanced' : null}>
       <Accordion.Item value="advanced">

@@ -108,7 +108,7 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
             <Text size="sm" ml="md">Token lifetime: {keys.tokenLifetime} s</Text>
           </Group>
           {keys.previousSecretExpiresAt && <Text size="sm" c="dimmed">The previous secret works until {new Date(keys.previousSecretExpiresAt).toLocaleString()}.</Text>}
-          <AdvancedConfigurations key={`${keys.grantTypes.join()}|${keys.tokenLifetime}`} value={settings} onChange={setSettings} error={save.error} readOnly={!app.canManage}>
+          <AdvancedConfigurations value={settings} onChange={setSettings} error={save.error} readOnly={!app.canManage}>
             {app.canManage && (
               <Group>
                 <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!dirty || !!problem}>Save</Button>

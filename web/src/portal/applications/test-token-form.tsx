@@ -26,9 +26,9 @@ export function TestTokenForm({ org, app, keys }: { org: string; app: Applicatio
     },
   });
   return (
-    <Paper withBorder p="md" radius="md" component="section" aria-label="Test token">
+    <Paper withBorder p="md" radius="md" component="section" aria-label="Test token with client credentials">
       <Stack>
-        <Title order={4}>Test token</Title>
+        <Title order={4}>Test token with client credentials</Title>
         <Text size="sm" c="dimmed">A client-credentials token from the token endpoint, to try the API. The secret is sent once and not kept.</Text>
         <form onSubmit={(e) => { e.preventDefault(); if (secret) generate.mutate(); }}>
           <Group align="flex-end">
