@@ -80,6 +80,22 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     expect(errors(page)).toEqual([]);
   });
 
+  it('renders the API\'s documentation from its OpenAPI document (generated for an API defined by hand)', async () => {
+    await page.getByRole('tab', { name: 'Documentation' }).click();
+    const doc = page.getByRole('article', { name: 'API documentation' });
+    await doc.waitFor();
+    expect(await doc.getByRole('heading', { level: 3 }).textContent()).toBe('Orders API');
+    const servers = await doc.getByRole('region', { name: 'Servers' }).textContent();
+    expect(servers).toContain(`${web.platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`);
+    await doc.getByRole('button', { name: 'POST /items' }).click();
+    await doc.getByText('Needs a token with the scopes orders:write.').waitFor();
+    await doc.getByRole('button', { name: 'GET /items/{id}' }).click();
+    const params = doc.getByRole('region', { name: 'Parameters of GET /items/{id}' });
+    expect(await params.getByRole('row').allTextContents()).toEqual(['NameInTypeDescription', expect.stringMatching(/^idrequiredpathstring/)]);
+    expect(await doc.getByRole('link', { name: 'Download the OpenAPI document' }).getAttribute('href')).toBe(`/api/v1/orgs/${org.handle}/portal/apis/${new URL(page.url()).pathname.split('/').pop()}/openapi`);
+    expect(errors(page)).toEqual([]);
+  });
+
   it('creates an application, refusing a duplicate name with the API\'s message', async () => {
     await nav(page, 'Applications').click();
     await page.getByRole('button', { name: 'Create Application' }).click();
@@ -90,6 +106,7 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     appUrl = new URL(page.url()).pathname;
     await page.getByRole('heading', { name: 'Mobile App', level: 2 }).waitFor();
     // Production Keys first, then Development Keys: one tab per environment of the chain.
+    await page.getByRole('tab', { name: 'OAuth2 Tokens' }).waitFor();
     expect(await page.getByRole('tab').allTextContents()).toEqual(['Production Keys', 'Development Keys', 'Subscriptions', 'OAuth2 Tokens', 'User Keys']);
     expect(await page.getByRole('tab', { name: 'Production Keys' }).getAttribute('aria-selected')).toBe('true');
 
