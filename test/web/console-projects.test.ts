@@ -13,13 +13,6 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const created = await web.platform.admin.post('/api/v1/orgs', { name: 'Acme' });
     expect(created.status).toBe(201);
   });
-  /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
-  async function signedIn(path: string): Promise<Page> {
-    const page = await web.signedInPage('admin', undefined, path);
-    page.setDefaultTimeout(10_000);
-    return page;
-  }
-
   afterAll(async () => { await web?.close(); });
 
   /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
@@ -29,6 +22,8 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     return page;
   }
 
+  /** Whether the element has the keyboard focus (runs in the page). */
+  const isFocused = (e: unknown) => e === (globalThis as unknown as { document: { activeElement: unknown } }).document.activeElement;
   const nameBox = (page: Page) => page.getByRole('textbox', { name: /^Name/ });
 
   async function openCreate(page: Page, kind: 'External Consumer' | 'API Proxy') {
@@ -167,12 +162,12 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const drawer = page.getByRole('dialog', { name: 'Create' });
     await drawer.waitFor();
     // Focus stays in the pane: Tab moves from its close button to the first kind.
-    for (let i = 0; i < 3 && !(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate((e) => e === document.activeElement)); i++) await page.keyboard.press('Tab');
-    expect(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate((e) => e === document.activeElement)).toBe(true);
+    for (let i = 0; i < 3 && !(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate(isFocused)); i++) await page.keyboard.press('Tab');
+    expect(await drawer.getByRole('button', { name: 'External Consumer', exact: true }).evaluate(isFocused)).toBe(true);
     await page.keyboard.press('Enter');
     const display = page.getByRole('dialog', { name: 'Create: External Consumer' }).getByRole('textbox', { name: 'Display name' });
     await display.waitFor();
-    expect(await display.evaluate((e) => e === document.activeElement)).toBe(true);
+    expect(await display.evaluate(isFocused)).toBe(true);
     await page.keyboard.type('Keyboard Bot');
     await page.keyboard.press('Enter');
     await page.waitForURL(`**${home}/empty/consumers/keyboard-bot`);
