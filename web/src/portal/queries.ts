@@ -59,11 +59,12 @@ export function useApplication(org: string, app: string) {
 }
 
 export function useKeys(org: string, app: string) {
-  return useQuery({ queryKey: keysKey(org, app), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/portal/applications/{app}/keys', { params: { path: { org, app } } })) });
+  return useQuery({ enabled: app !== '', queryKey: keysKey(org, app), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/portal/applications/{app}/keys', { params: { path: { org, app } } })) });
 }
 
 export function useSubscriptions(org: string, app: string) {
   return useQuery({
+    enabled: app !== '',
     queryKey: subscriptionsKey(org, app),
     queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/portal/applications/{app}/subscriptions', { params: { path: { org, app } } })),
   });
