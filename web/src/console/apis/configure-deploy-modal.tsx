@@ -1,7 +1,8 @@
 import { useState, type FormEvent } from 'react';
-import { Alert, Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
+import { Button, Group, Modal, Stack, Text, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
+import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
 import { PageLoader } from '../../ui/page-state';
@@ -77,7 +78,7 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
             <ParameterInputs needs={plan.data.parameters} values={values} onChange={setValues} error={error} />
           </>
         )}
-        {definition.lifecycle === 'created' && <Alert color="gray" variant="light">The API is not published yet: it runs, but applications can subscribe only once it is published.</Alert>}
+        {definition.lifecycle === 'created' && <Notice color="gray">The API is not published yet: it runs, but applications can subscribe only once it is published.</Notice>}
         {error && <ApiErrorAlert error={error} title="The deploy failed" />}
         <Group justify="flex-end">
           <Button variant="default" onClick={onDone}>Cancel</Button>

@@ -1,7 +1,8 @@
-import { Alert, Badge, Button, Code, Group, Stack, Text, Title } from '@mantine/core';
+import { Badge, Button, Code, Group, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Navigate, useParams } from 'react-router';
 import { useOrgHandle } from '../../orgs/orgs';
+import { Notice } from '../../ui/notice';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { Page } from '../../ui/page';
 import { PageLoader, QueryState } from '../../ui/page-state';
@@ -52,7 +53,7 @@ export function ConsumerPage() {
             How this consumer authenticates in each environment: keys from the built-in token service, or the client ID of the app registered at one of the organization's identity providers.
           </Text>
           {!canChange && application.data && (
-            <Alert color="gray" variant="light">You can see these configurations; only organization admins and the member who created this consumer can change its keys.</Alert>
+            <Notice color="gray">You can see these configurations; only organization admins and the member who created this consumer can change its keys.</Notice>
           )}
           {providers.isError && <ApiErrorAlert error={providers.error} title="Could not load: identity providers" />}
           <QueryState query={application} label="authentication configurations">
