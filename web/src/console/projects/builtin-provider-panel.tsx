@@ -1,10 +1,12 @@
 import { useState } from 'react';
-import { Alert, Button, Group, Stack, Text, Title } from '@mantine/core';
+import { Button, Group, Stack, Text, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { Notice } from '../../ui/notice';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { AdvancedConfigurations, DEFAULT_SETTINGS, settingsProblem, type CredentialSettings } from './advanced-configurations';
 import { keys, type Authentication } from './queries';
 import { RegenerateSecretModal } from './regenerate-secret-modal';
@@ -26,7 +28,8 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   auth: Authentication | undefined;
   /** The provider whose keys this environment uses instead, if any. */
   externalProvider: string | undefined;
-  canChange: boolean;
+  /** Undefined while not known yet: neither the actions nor the read-only text. */
+  canChange: boolean | undefined;
 }) {
   const org = useOrgHandle();
   const queryClient = useQueryClient();
@@ -36,11 +39,11 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   const [confirming, setConfirming] = useState(false);
   const refresh = () => queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) });
 
-  const generate = useMutation({
+  const generate = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/keys', { params: { path }, body: settings })),
     onSuccess: refresh,
   });
-  const regenerate = useMutation({
+  const regenerate = useOneTimeSecret({
     mutationFn: (gracePeriod: number) => unwrap(api.POST('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/secret', { params: { path }, body: { gracePeriod } })),
     onSuccess: async () => {
       setConfirming(false);
@@ -56,9 +59,9 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   });
   const revealed = generate.data ?? regenerate.data;
   const closeSecret = () => {
-    // Drops the secret from memory: it is never shown again.
-    generate.reset();
-    regenerate.reset();
+    // Drops the secret from memory and from the mutation cache: it is never shown again.
+    generate.forget();
+    regenerate.forget();
   };
   const previousUntil = auth?.previousSecretExpiresAt && Date.parse(auth.previousSecretExpiresAt) > Date.now() ? new Date(auth.previousSecretExpiresAt) : undefined;
 
@@ -69,20 +72,20 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
         <Text size="sm" c="dimmed">The platform's token service issues the consumer's tokens for a consumer key and secret (OAuth 2.0 client credentials).</Text>
       </div>
       {externalProvider ? (
-        <Alert color="blue" variant="light" title={`${environment.displayName} uses keys from ${externalProvider}`}>
+        <Notice title={`${environment.displayName} uses keys from ${externalProvider}`}>
           A consumer uses either built-in or external keys in an environment. To generate built-in keys, first remove the keys in the {externalProvider} tab.
-        </Alert>
+        </Notice>
       ) : auth?.keysGenerated ? (
         <Stack>
           <CopyValue label="Consumer Key" value={auth.clientId ?? ''} />
           <Text size="sm">
             <strong>Consumer Secret:</strong> shown only once, when it was made. If it is lost, regenerate it.
           </Text>
-          {previousUntil && <Alert color="yellow" variant="light">The previous secret still works until {previousUntil.toLocaleString()}.</Alert>}
+          {previousUntil && <Notice color="yellow">The previous secret still works until {previousUntil.toLocaleString()}.</Notice>}
           {auth.tokenEndpoint && <CopyValue label="Token Endpoint" value={auth.tokenEndpoint} />}
           {canChange && (
             <Group>
-              <Button color="orange" variant="light" onClick={() => { regenerate.reset(); setConfirming(true); }}>Regenerate Secret</Button>
+              <Button color="orange" variant="light" onClick={() => { regenerate.forget(); setConfirming(true); }}>Regenerate Secret</Button>
             </Group>
           )}
         </Stack>
@@ -93,7 +96,7 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
             <Group>
               <Button onClick={() => generate.mutate()} loading={generate.isPending} disabled={!!settingsProblem(settings)}>Generate Keys</Button>
             </Group>
-          ) : (
+          ) : canChange === false && (
             <Text size="sm" c="dimmed">Only organization admins and the member who created this consumer can generate its keys.</Text>
           )}
           <ApiErrorAlert error={generate.error} title="The keys were not generated" />

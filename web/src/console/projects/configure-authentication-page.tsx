@@ -3,6 +3,7 @@ import { Alert, Anchor, Badge, Group, Loader, Stack, Tabs, Text, Title } from '@
 import { Link, useParams } from 'react-router';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
+import { Notice } from '../../ui/notice';
 import { PageLoader } from '../../ui/page-state';
 import { BUILTIN_PROVIDER } from './auth-status';
 import { BuiltinProviderPanel } from './builtin-provider-panel';
@@ -73,18 +74,18 @@ function ConfigureAuthentication() {
         <Title order={2}>{c.displayName}: {environment.displayName}</Title>
         <Text c="dimmed" mt={4}>Choose the identity provider this consumer gets its tokens from in {environment.displayName}, and set up its keys there.</Text>
       </div>
-      {!canChange && (
-        <Alert color="gray" variant="light">You can see this configuration; only organization admins and the member who created this consumer can change its keys.</Alert>
+      {canChange === false && (
+        <Notice color="gray">You can see this configuration; only organization admins and the member who created this consumer can change its keys.</Notice>
       )}
       <Tabs orientation="vertical" value={tab} onChange={setSelected} variant="pills" keepMounted={false}>
         <Stack gap="xs" miw={240}>
           <Text fw={600} id="identity-provider-heading">Identity Provider</Text>
           <Tabs.List aria-labelledby="identity-provider-heading">
-            <Tabs.Tab value={BUILTIN} aria-label={BUILTIN_PROVIDER}>
+            <Tabs.Tab value={BUILTIN}>
               <ProviderLabel name={BUILTIN_PROVIDER} kind="Token service" inUse={inUse === BUILTIN} />
             </Tabs.Tab>
             {list.map((p) => (
-              <Tabs.Tab key={p.id} value={p.id} aria-label={p.name}>
+              <Tabs.Tab key={p.id} value={p.id}>
                 <ProviderLabel name={p.name} kind={IDP_KIND_LABELS[p.kind] ?? p.kind} inUse={inUse === p.id} />
               </Tabs.Tab>
             ))}

@@ -52,7 +52,7 @@ export function ConsumerPage() {
           <Text size="sm" c="dimmed">
             How this consumer authenticates in each environment: keys from the built-in token service, or the client ID of the app registered at one of the organization's identity providers.
           </Text>
-          {!canChange && application.data && (
+          {canChange === false && (
             <Notice color="gray">You can see these configurations; only organization admins and the member who created this consumer can change its keys.</Notice>
           )}
           {providers.isError && <ApiErrorAlert error={providers.error} title="Could not load: identity providers" />}

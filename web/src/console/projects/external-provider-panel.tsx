@@ -1,8 +1,9 @@
 import { useState } from 'react';
-import { Alert, Button, Code, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Code, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
+import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
 import { IDP_KIND_LABELS, keys, type Authentication, type IdentityProvider } from './queries';
@@ -25,7 +26,8 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
   provider: IdentityProvider;
   /** The external provider this environment uses now, if any. */
   currentProvider: string | undefined;
-  canChange: boolean;
+  /** Undefined while not known yet: neither the actions nor the read-only text. */
+  canChange: boolean | undefined;
 }) {
   const org = useOrgHandle();
   const queryClient = useQueryClient();
@@ -70,14 +72,14 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
           )}
         </Stack>
       ) : auth?.keysGenerated ? (
-        <Alert color="blue" variant="light" title={`${environment.displayName} has built-in keys`}>
+        <Notice title={`${environment.displayName} has built-in keys`}>
           A consumer uses either built-in or external keys in an environment; this one has keys from the built-in provider.
-        </Alert>
+        </Notice>
       ) : canChange ? (
         <form onSubmit={(e) => { e.preventDefault(); if (clientId.trim() && !problem) add.mutate(); }}>
           <Stack>
             {currentProvider && (
-              <Alert color="yellow" variant="light">{environment.displayName} uses keys from {currentProvider} now; adding keys here replaces them.</Alert>
+              <Notice color="yellow">{environment.displayName} uses keys from {currentProvider} now; adding keys here replaces them.</Notice>
             )}
             <TextInput
               label="Client ID"
@@ -95,7 +97,7 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
             </Group>
           </Stack>
         </form>
-      ) : (
+      ) : canChange === false && (
         <Text size="sm" c="dimmed">No keys from {provider.name} in {environment.displayName}. Only organization admins and the member who created this consumer can add them.</Text>
       )}
       <Modal opened={removing} onClose={() => setRemoving(false)} title={`Remove the ${provider.name} keys of ${environment.displayName}?`}>
