@@ -1,10 +1,11 @@
 import { useState, type FormEvent } from 'react';
 import { Alert, Button, Group, Modal, Select, Stack, Switch, TextInput } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { QueryState } from '../../ui/page-state';
 import { ConnectionEnv } from './connection-env';
 import { keys, useComponents, usePublishedApis, type Connection } from './queries';
@@ -27,7 +28,7 @@ function Created({ connection, onDone }: { connection: Connection; onDone: () =>
   return (
     <Stack gap="md">
       {secrets.length > 0 && (
-        <Alert color="yellow" title="Copy the consumer secret now">
+        <Alert color="yellow" title="Copy the consumer secret now" role="alert">
           You will not see this secret again. It was generated with the keys of {secrets.map((e) => e.displayName).join(', ')}.
         </Alert>
       )}
@@ -47,7 +48,8 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
   const [apiId, setApiId] = useState<string | null>(null);
   const [consumer, setConsumer] = useState<string>(PROJECT);
   const [generateKeys, setGenerateKeys] = useState(true);
-  const create = useMutation({
+  // The response holds the consumer secret: it leaves the mutation cache once the form unmounts.
+  const create = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/connections', {
       params: { path: { org, project } },
       body: { name, ...(description && { description }), api: apiId ?? '', ...(consumer !== PROJECT && { component: consumer }), generateKeys },

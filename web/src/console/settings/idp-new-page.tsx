@@ -1,11 +1,12 @@
 import { useState } from 'react';
-import { Alert, Button, Group, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
+import { Button, Group, Paper, Stack, Text, TextInput, Textarea, Title } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
 import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
+import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { Page } from '../../ui/page';
 import { AdminsOnly, WithOrg } from './admin-only';
@@ -167,11 +168,11 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
                 {discovered ? 'Found in the discovery document; change them only if your provider needs it.' : 'Without a discovery document, give the issuer and the JWKS endpoint.'}
               </Text>
               {discovered && !discovered.issuerMatches && (
-                <Alert color="yellow" title="The issuer does not match the Well-Known URL">
+                <Notice color="yellow" title="The issuer does not match the Well-Known URL">
                   The discovery document names issuer <code>{discovered.issuer}</code>
                   {discovered.expectedIssuer ? <>, but the Well-Known URL stands for <code>{discovered.expectedIssuer}</code></> : ', but the Well-Known URL does not have the standard form to check it against'}.
                   Accept it only if your provider documents this.
-                </Alert>
+                </Notice>
               )}
               <EndpointFields value={endpoints} onChange={setEndpoints} error={add.error} />
               {isTemplate(endpoints.issuer) && <TenantIdsInput value={tenants} onChange={setTenants} error={add.error} />}

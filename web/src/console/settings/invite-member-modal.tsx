@@ -1,10 +1,11 @@
 import { useState } from 'react';
 import { Alert, Button, Group, Modal, Select, Stack, Text, TextInput } from '@mantine/core';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { membersKey, ROLES, type Role } from './members-queries';
 
 type Added = ResponseOf<'/api/v1/orgs/{org}/members', 'post'>;
@@ -25,7 +26,8 @@ function InviteForm({ onClose }: { onClose: () => void }) {
   const [email, setEmail] = useState('');
   const [name, setName] = useState('');
   const [role, setRole] = useState<Role>('developer');
-  const invite = useMutation({
+  // The temporary password leaves the mutation cache when the form unmounts (the modal closes).
+  const invite = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/members', { params: { path: { org } }, body: { email: email.trim(), role, name: name.trim() || undefined } })),
     onSuccess: () => queryClient.invalidateQueries({ queryKey: membersKey(org) }),
   });

@@ -6,6 +6,7 @@ import { notifications } from '@mantine/notifications';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { applicationKey, applicationsKey, GRANT_TYPES, keysKey, type Application, type Keys, type KeysWithSecret } from '../queries';
 import { CodeBlock } from '../ui/code-block';
 import { AdvancedConfigurations, DEFAULT_SETTINGS, grantTypesProblem, lifetimeProblem, type CredentialSettings } from './advanced-configurations';
@@ -50,12 +51,12 @@ export function OAuth2Tokens({ org, app, keys }: { org: string; app: Application
 
 function GenerateCredentials({ org, app, keys, onGenerated }: { org: string; app: Application; keys: Keys; onGenerated: (k: KeysWithSecret) => void }) {
   const [settings, setSettings] = useState<CredentialSettings>(DEFAULT_SETTINGS);
-  const generate = useMutation({
+  const generate = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}', {
       params: { path: { org, app: app.id, env: keys.environment } },
       body: { grantTypes: settings.grantTypes as ('client_credentials' | 'urn:ietf:params:oauth:grant-type:token-exchange')[], scopes: settings.scopes, tokenLifetime: settings.tokenLifetime },
     })),
-    onSuccess: (k) => { generate.reset(); onGenerated(k); },
+    onSuccess: (k) => { generate.forget(); onGenerated(k); },
   });
   const problem = grantTypesProblem(settings) ?? lifetimeProblem(settings);
   return (
@@ -87,9 +88,9 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
     })),
     onSuccess: async () => { await onSaved(); notifications.show({ color: 'green', message: `${keys.label} saved` }); },
   });
-  const regenerate = useMutation({
+  const regenerate = useOneTimeSecret({
     mutationFn: (gracePeriod: number) => unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/regenerate-secret', { params, body: { gracePeriod } })),
-    onSuccess: (k) => { regen.close(); regenerate.reset(); onRegenerated(k); },
+    onSuccess: (k) => { regen.close(); regenerate.forget(); onRegenerated(k); },
   });
   const problem = grantTypesProblem(settings) ?? lifetimeProblem(settings);
   return (
@@ -126,7 +127,7 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
         </Paper>
       )}
       {keys.grantTypes.includes('client_credentials') && <TestTokenForm org={org} app={app} keys={keys} />}
-      <RegenerateSecretModal opened={regenerating} label={keys.label} onClose={() => { regen.close(); regenerate.reset(); }} onConfirm={(g) => regenerate.mutate(g)} pending={regenerate.isPending} error={regenerate.error} />
+      <RegenerateSecretModal opened={regenerating} label={keys.label} onClose={() => { regen.close(); regenerate.forget(); }} onConfirm={(g) => regenerate.mutate(g)} pending={regenerate.isPending} error={regenerate.error} />
     </Stack>
   );
 }

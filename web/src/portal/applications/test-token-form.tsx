@@ -1,9 +1,9 @@
 import { useState } from 'react';
 import { Button, Group, Paper, PasswordInput, Stack, Text, Title } from '@mantine/core';
-import { useMutation } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { decodeJwt } from '../jwt';
 import { CLIENT_CREDENTIALS, type Application, type Keys, type TokenResponse } from '../queries';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { holdToken } from '../test-tokens';
 import { TokenErrorAlert } from './token-error';
 import { TokenView } from './token-view';
@@ -11,7 +11,8 @@ import { TokenView } from './token-view';
 /** Generate Test Token with client credentials: the consumer secret goes to the token endpoint once and is not kept. */
 export function TestTokenForm({ org, app, keys }: { org: string; app: Application; keys: Keys }) {
   const [secret, setSecret] = useState('');
-  const generate = useMutation({
+  // The token leaves the mutation cache when this form unmounts (gcTime 0).
+  const generate = useOneTimeSecret({
     mutationFn: async () => {
       const body = await unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
         params: { path: { org, app: app.id, env: keys.environment } },

@@ -1,11 +1,12 @@
 import { useState } from 'react';
 import { Alert, Button, CopyButton, Group, List, Paper, PasswordInput, Select, Stack, Text, Textarea, Title } from '@mantine/core';
-import { useMutation, useQuery } from '@tanstack/react-query';
+import { useQuery } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { PageLoader } from '../../ui/page-state';
 import { decodeJwt } from '../jwt';
 import { applicationKey, TOKEN_EXCHANGE, useIdentityProviders, type Application, type Keys, type TokenResponse, type UserKeys as UserKeysData } from '../queries';
+import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { holdToken } from '../test-tokens';
 import { CodeBlock } from '../ui/code-block';
 import { TokenErrorAlert } from './token-error';
@@ -77,7 +78,7 @@ function Exchange({ org, app, keys, data, audience, onAudience }: {
   const [idpToken, setIdpToken] = useState('');
   const [secret, setSecret] = useState('');
   const token = idpToken.trim();
-  const exchange = useMutation({
+  const exchange = useOneTimeSecret({
     mutationFn: async () => (await unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
       params: { path: { org, app: app.id, env: keys.environment } },
       body: { consumerSecret: secret, subjectToken: token, grantType: TOKEN_EXCHANGE },
@@ -116,7 +117,7 @@ function Exchange({ org, app, keys, data, audience, onAudience }: {
         label={`${name} Token`}
         description={`An access token issued by ${name} (a JWT, eyJ…); it stays in this page`}
         value={idpToken}
-        onChange={(e) => { setIdpToken(e.currentTarget.value); exchange.reset(); }}
+        onChange={(e) => { setIdpToken(e.currentTarget.value); exchange.forget(); }}
         autosize
         minRows={3}
         maxRows={8}
