@@ -154,6 +154,29 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     expect(await page.getByRole('table', { name: 'Revisions' }).locator('tbody tr td').first().textContent()).toBe('1');
   });
 
+  it('a deploy that fails (a required parameter left empty) changes neither the API\'s backend URLs nor its deployments', async () => {
+    const before = (await web.platform.admin.get(base)).body;
+    const deploymentsBefore = (await web.platform.admin.get(`${base}/deployments`)).body;
+    const production = section('Production');
+    await production.getByRole('button', { name: 'Configure & Deploy' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Configure & Deploy: Production' });
+    await dialog.getByRole('textbox', { name: 'Backend URL' }).fill(`${prod.url}/changed`);
+    await dialog.getByRole('textbox', { name: 'tenant' }).waitFor();
+    await dialog.getByRole('textbox', { name: 'tenant' }).fill('acme-prod');
+    // apiKey left empty.
+    await dialog.getByRole('button', { name: 'Save & Deploy' }).click();
+    const alert = dialog.getByRole('alert');
+    await alert.waitFor();
+    expect(await alert.textContent()).toContain('Missing values for parameters: apiKey');
+    const after = (await web.platform.admin.get(base)).body;
+    expect(after.backendUrls).toEqual({ development: `${dev.url}/svc` });
+    expect(after.updatedAt).toBe(before.updatedAt);
+    expect((await web.platform.admin.get(`${base}/deployments`)).body).toEqual(deploymentsBefore);
+    expect((await web.platform.admin.get(`${base}/deployments?environment=production`)).body).toEqual([]);
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it('Promote opens a dialog asking for the next environment\'s values, then runs the same revision there', async () => {
     const development = section('Development');
     expect(await section('Production').getByRole('button', { name: 'Promote' }).count()).toBe(0);

@@ -6,6 +6,7 @@ import { sha256 } from '../../shared/crypto.js';
 import { basePathOf, basePathsOverlap, canonicalJson, type Api, type ApiRevision, type RevisionDefinition } from '../../store/repos/apis.js';
 import type { Deployment, StoredParam } from '../../store/repos/deployments.js';
 import type { Environment } from '../../store/repos/organizations.js';
+import type { Store } from '../../store/index.js';
 import { actorOf, type ControlPlaneDeps } from '../context.js';
 import { Body } from '../schemas.js';
 import { describeParams, openParams, PARAM_NAME, plainValues, sealParams, type ParamValue } from '../snapshot/params.js';
@@ -49,6 +50,7 @@ const DeploymentPlanView = Type.Object({
   active: Type.Union([Type.Object({ revision: Type.Integer(), backendUrl: Type.String(), deployedBy: Type.String(), createdAt: Type.String() }), Type.Null()], { description: 'what runs there now' }),
   parameters: Type.Array(PlannedParameter, { description: 'every ${parameter} the revision and backend URL reference' }),
 });
+const SaveBackendUrl = Type.Optional(Type.Boolean({ description: 'with `backendUrl`: also keep it as the API\'s backendUrls for the target environment, in the same transaction as the deploy (nothing changes when the deploy fails); default false' }));
 const ReuseStored = Type.Optional(Type.Boolean({ description: 'a parameter not in `params` takes the value the environment\'s active deployment holds (a secret one stays sealed); default false: every parameter must be given' }));
 const PromotionView = Type.Object({
   from: Type.String(), to: Type.String(), revision: Type.Integer(),
@@ -95,6 +97,8 @@ interface DeployRequest {
   /** Parameters stored sealed whatever the request says (secret in the environment promoted from, or sealed in the target already). */
   secretParams?: Iterable<string>;
   action: 'deployed' | 'promoted' | 'rolled_back';
+  /** Also keep `backendUrl` as the API's backendUrls[env], in the deploy's transaction (only that environment's entry changes). */
+  saveBackendUrl?: boolean;
 }
 
 /**
@@ -169,6 +173,7 @@ async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: 
       orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name, revisionId: revision.id, revisionNumber: revision.number,
       backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params), deployedBy: access.user.email,
     });
+    if (req.saveBackendUrl) await saveBackendUrl(tx, access, api.id, req.env.name, req.backendUrl);
     await tx.audit.record({
       orgId: access.org.id, ...actorOf(access.user), action: `api.${req.action}`, targetType: 'api', targetId: api.id,
       details: { component: access.component.name, environment: req.env.name, revision: revision.number, parameters: Object.keys(params) },
@@ -177,6 +182,17 @@ async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: 
   });
   deps.onRuntimeChange?.(access.org.id);
   return deployment;
+}
+
+/** Sets the API's backendUrls[environment] (read inside the transaction, so other environments' entries changed meanwhile are kept); audited as api.updated when it changed. */
+async function saveBackendUrl(tx: Store, access: ApiAccess, apiId: string, environment: string, url: string): Promise<void> {
+  const current = (await tx.apis.get(access.org.id, apiId))!;
+  if (current.backendUrls[environment] === url) return;
+  await tx.apis.save({ ...current, backendUrls: { ...current.backendUrls, [environment]: url } });
+  await tx.audit.record({
+    orgId: access.org.id, ...actorOf(access.user), action: 'api.updated', targetType: 'api', targetId: apiId,
+    details: { component: access.component.name, backendUrls: [environment] },
+  });
 }
 
 /**
@@ -259,6 +275,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         environment: Type.String(),
         revision: Type.Optional(Type.Integer({ minimum: 1, description: 'redeploy this revision instead of the current definition' })),
         backendUrl: Type.Optional(Type.String({ maxLength: 2000, description: 'default: the API\'s backendUrls[environment]' })),
+        saveBackendUrl: SaveBackendUrl,
         params: Type.Optional(ParamsInput),
         reuseStoredValues: ReuseStored,
       }),
@@ -277,7 +294,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const backendUrl = backendUrlFor(api, env, request.body.backendUrl);
     let params = toParamValues(request.body.params);
     if (request.body.reuseStoredValues) params = await withStoredValues(deps, api, env, 'definition' in revision ? revision.definition : revision, backendUrl, params);
-    const d = await deploy(deps, access, api, { env, revision, backendUrl, params, action: 'deployed' });
+    const d = await deploy(deps, access, api, { env, revision, backendUrl, params, action: 'deployed', saveBackendUrl: request.body.saveBackendUrl });
     return reply.code(201).send(deploymentView(access, api, env, d));
   });
 
@@ -355,6 +372,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
       body: Body({
         from: Type.Optional(Type.String({ description: 'default: the first environment' })),
         backendUrl: Type.Optional(Type.String({ maxLength: 2000 })),
+        saveBackendUrl: SaveBackendUrl,
         params: Type.Optional(ParamsInput),
         reuseStoredValues: ReuseStored,
       }),
@@ -373,7 +391,7 @@ export const deploymentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     const backendUrl = backendUrlFor(api, target, request.body.backendUrl);
     let params = toParamValues(request.body.params);
     if (request.body.reuseStoredValues) params = await withStoredValues(deps, api, target, revision.definition, backendUrl, params);
-    const d = await deploy(deps, access, api, { env: target, revision, backendUrl, params, secretParams, action: 'promoted' });
+    const d = await deploy(deps, access, api, { env: target, revision, backendUrl, params, secretParams, action: 'promoted', saveBackendUrl: request.body.saveBackendUrl });
     return reply.code(201).send(deploymentView(access, api, target, d));
   });
 

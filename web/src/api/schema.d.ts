@@ -3462,6 +3462,8 @@ export interface paths {
                         revision?: number;
                         /** @description default: the API's backendUrls[environment] */
                         backendUrl?: string;
+                        /** @description with `backendUrl`: also keep it as the API's backendUrls for the target environment, in the same transaction as the deploy (nothing changes when the deploy fails); default false */
+                        saveBackendUrl?: boolean;
                         /** @description name → value, or name → {value, secret}. Secret values are encrypted at rest and never returned. */
                         params?: {
                             [key: string]: string | {
@@ -3664,6 +3666,8 @@ export interface paths {
                         /** @description default: the first environment */
                         from?: string;
                         backendUrl?: string;
+                        /** @description with `backendUrl`: also keep it as the API's backendUrls for the target environment, in the same transaction as the deploy (nothing changes when the deploy fails); default false */
+                        saveBackendUrl?: boolean;
                         /** @description name → value, or name → {value, secret}. Secret values are encrypted at rest and never returned. */
                         params?: {
                             [key: string]: string | {

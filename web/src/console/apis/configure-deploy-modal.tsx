@@ -13,7 +13,7 @@ import { useDebounced } from './use-debounced';
 
 /**
  * Configure & Deploy one environment: its endpoint URL, its backend URL
- * (saved on the API when changed) and a value for every `${parameter}`;
+ * (saved on the API, with the deploy, when changed) and a value for every `${parameter}`;
  * values the environment holds already are reused. Save & Deploy.
  */
 export function ConfigureDeployModal({ apiRef, definition, environment, opened, onClose }: {
@@ -35,16 +35,16 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
   const [values, setValues] = useState<Record<string, ParameterValue>>({});
 
   const deploy = useMutation({
-    mutationFn: async () => {
+    // The backend URL goes with the deploy: the server keeps it on the API (this environment's entry only) in the
+    // deploy's transaction, so a deploy that fails changes nothing. Unchanged, the API's current one is used.
+    mutationFn: () => {
       const url = backendUrl.trim();
-      if (url !== saved) {
-        await unwrap(api.PATCH('/api/v1/orgs/{org}/projects/{project}/components/{component}/api', {
-          params: apiPath(apiRef), body: { backendUrls: { ...definition.backendUrls, [environment.name]: url } },
-        }));
-      }
       return unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments', {
         params: apiPath(apiRef),
-        body: { environment: environment.name, params: paramsBody(plan.data?.parameters ?? [], values), reuseStoredValues: true },
+        body: {
+          environment: environment.name, params: paramsBody(plan.data?.parameters ?? [], values), reuseStoredValues: true,
+          ...(url !== saved && { backendUrl: url, saveBackendUrl: true }),
+        },
       }));
     },
     onSettled: () => client.invalidateQueries({ queryKey: keys.api(apiRef) }),
@@ -63,7 +63,7 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
         {plan.data && <CopyValue label="Endpoint URL" value={plan.data.endpointUrl} />}
         <TextInput
           label="Backend URL"
-          description="Where the gateway sends the requests in this environment; may use ${parameter}. Saved on the API."
+          description="Where the gateway sends the requests in this environment; may use ${parameter}. Saved on the API when the deploy succeeds."
           withAsterisk
           value={backendUrl}
           onChange={(e) => setBackendUrl(e.currentTarget.value)}

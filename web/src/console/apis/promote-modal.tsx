@@ -36,15 +36,12 @@ function PromoteForm({ apiRef, definition, from, to, onDone }: { apiRef: ApiRef;
   });
 
   const promote = useMutation({
-    mutationFn: async () => {
+    // The backend URL goes with the promotion; the server keeps it on the API in the same transaction.
+    mutationFn: () => {
       const url = backendUrl.trim();
-      if (url !== saved) {
-        await unwrap(api.PATCH('/api/v1/orgs/{org}/projects/{project}/components/{component}/api', {
-          params: apiPath(apiRef), body: { backendUrls: { ...definition.backendUrls, [to.name]: url } },
-        }));
-      }
       return unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promote', {
-        params: apiPath(apiRef), body: { from: from.name, params: paramsBody(needs, values), reuseStoredValues: true },
+        params: apiPath(apiRef),
+        body: { from: from.name, params: paramsBody(needs, values), reuseStoredValues: true, ...(url !== saved && { backendUrl: url, saveBackendUrl: true }) },
       }));
     },
     onSettled: () => client.invalidateQueries({ queryKey: keys.api(apiRef) }),
@@ -66,7 +63,7 @@ function PromoteForm({ apiRef, definition, from, to, onDone }: { apiRef: ApiRef;
         {plan.data && <CopyValue label="Endpoint URL" value={plan.data.endpointUrl} />}
         <TextInput
           label="Backend URL"
-          description={`Where the gateway sends the requests in ${to.displayName}; may use \${parameter}. Saved on the API.`}
+          description={`Where the gateway sends the requests in ${to.displayName}; may use \${parameter}. Saved on the API when the promotion succeeds.`}
           withAsterisk
           value={backendUrl}
           onChange={(e) => setBackendUrl(e.currentTarget.value)}
