@@ -89,8 +89,10 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     ]);
     await configure(page, 'Development');
     const providers = page.getByRole('tablist', { name: 'Identity Provider' });
-    expect(await providers.getByRole('tab').evaluateAll((tabs) => tabs.map((t) => t.getAttribute('aria-label')))).toEqual(['Built-in', 'corp-idp']);
-    expect(await providers.getByRole('tab', { name: 'Built-in' }).getAttribute('aria-selected')).toBe('true');
+    // Each tab's accessible name is its text: the provider, its kind and, once keys exist, "In use".
+    expect(await providers.getByRole('tab').allTextContents()).toEqual(['Built-inToken service', 'corp-idpOpenID Connect']);
+    expect(await providers.getByRole('tab', { name: /^Built-in\s*Token service$/ }).getAttribute('aria-selected')).toBe('true');
+    expect(await providers.getByRole('tab', { name: /^corp-idp\s*OpenID Connect$/ }).getAttribute('aria-selected')).toBe('false');
     await page.getByRole('button', { name: 'Generate Keys' }).waitFor();
     expect(errors(page)).toEqual([]);
   });
@@ -124,6 +126,8 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.reload();
     await page.getByRole('button', { name: 'Regenerate Secret' }).waitFor();
     expect(await page.content()).not.toContain(shown.clientSecret);
+    // The "In use" badge is part of the tab's accessible name (no aria-label hides it).
+    expect(await page.getByRole('tablist', { name: 'Identity Provider' }).getByRole('tab', { name: /^Built-in\s*Token service\s*In use$/ }).count()).toBe(1);
     const storage = (await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })')) as string;
     expect(storage).not.toContain(shown.clientSecret);
 
