@@ -33,6 +33,29 @@ const describeDefault = (field: Omit<PolicyField, 'name'>) => (field.default ===
 /** A `${parameter}` reference, the only thing a secret setting may hold. */
 export const PARAMETER_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
+/** The error a secret setting shows when it holds anything but a `${parameter}` reference. */
+export const SECRET_REFERENCE_ERROR = 'Use a ${parameter} reference: secrets are given at deploy';
+
+/**
+ * Errors (keyed `config.<path>`, as the API keys them) for every secret
+ * setting, nested ones included, whose value is not a `${parameter}`
+ * reference: checked before sending, so a literal secret never leaves the browser.
+ */
+export function secretFieldErrors(fields: PolicyField[], value: unknown, path = ''): Record<string, string> {
+  const config = (value !== null && typeof value === 'object' && !Array.isArray(value) ? value : {}) as Config;
+  const errors: Record<string, string> = {};
+  for (const field of fields) {
+    const at = path ? `${path}.${field.name}` : field.name;
+    const v = config[field.name];
+    if (field.secret && typeof v === 'string' && v.trim() !== '' && !PARAMETER_REFERENCE.test(v.trim())) errors[`config.${at}`] = SECRET_REFERENCE_ERROR;
+    if (field.type === 'object') Object.assign(errors, secretFieldErrors(field.fields ?? [], v, at));
+    if (field.type === 'array' && field.items?.type === 'object' && Array.isArray(v)) {
+      v.forEach((item, i) => Object.assign(errors, secretFieldErrors(field.items?.fields ?? [], item, `${at}[${i}]`)));
+    }
+  }
+  return errors;
+}
+
 /** Drops empty strings and unset values, so the policy's defaults apply. */
 export function cleanConfig(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cleanConfig);

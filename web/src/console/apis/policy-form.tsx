@@ -3,7 +3,7 @@ import { Button, Group, MultiSelect, Select, Stack, Switch, Text } from '@mantin
 import { api, ApiRequestError, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { apiPath, useApiMutation } from './mutations';
-import { cleanConfig, FieldList, type PolicyField } from './policy-fields';
+import { cleanConfig, FieldList, secretFieldErrors, type PolicyField } from './policy-fields';
 import { resourceKey, type ApiResource, type ApiRef, type PolicyAttachment, type PolicySchema } from './queries';
 
 type Selection = 'all' | string[];
@@ -27,6 +27,10 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
   const [phase, setPhase] = useState<string>(attachment?.phase ?? schema.phases[0] ?? 'request');
   const [config, setConfig] = useState<Record<string, unknown>>(attachment?.config ?? {});
   const [lastSome, setLastSome] = useState<string[]>(Array.isArray(selection) ? selection : []);
+  // Secret settings are checked before sending (a literal secret never leaves the browser), then as they change.
+  const [checked, setChecked] = useState(false);
+  const fields = schema.fields as unknown as PolicyField[];
+  const localErrors = checked ? secretFieldErrors(fields, config) : {};
 
   const save = useApiMutation(apiRef, (body: { policy: string; resources: Selection; phase: 'request' | 'response'; config: Record<string, unknown> }) =>
     attachment
@@ -35,10 +39,12 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
 
   function submit(event: FormEvent) {
     event.preventDefault();
+    setChecked(true);
+    if (Object.keys(secretFieldErrors(fields, config)).length) return;
     save.mutate({ policy: schema.ref, resources: selection, phase: phase as 'request', config: cleanConfig(config) as Record<string, unknown> }, { onSuccess: onDone });
   }
 
-  const errors = save.error instanceof ApiRequestError ? save.error.fields : {};
+  const errors = { ...(save.error instanceof ApiRequestError ? save.error.fields : {}), ...localErrors };
   const all = selection === 'all';
   return (
     <form onSubmit={submit} noValidate aria-label={`${schema.displayName} settings`}>
@@ -76,7 +82,7 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
             error={errors.phase}
           />
         )}
-        <FieldList fields={schema.fields as unknown as PolicyField[]} path="" labelPrefix="" value={config} onChange={setConfig} errors={errors} />
+        <FieldList fields={fields} path="" labelPrefix="" value={config} onChange={setConfig} errors={errors} />
         {save.error && <ApiErrorAlert error={save.error} title={attachment ? 'The policy was not changed' : 'The policy was not attached'} />}
         <Group justify="flex-end">
           <Button variant="default" onClick={onCancel}>Cancel</Button>
