@@ -198,7 +198,10 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     await tenant.fill('acme-prod');
     await apiKey.fill('prod-key');
     await dialog.getByRole('button', { name: 'Promote to Production' }).click();
-    await dialog.waitFor({ state: 'detached' });
+    // Either the dialog closes or it shows why not; a failure names the reason.
+    await dialog.waitFor({ state: 'detached' }).catch(async (e: Error) => {
+      throw new Error(`the dialog stayed open, showing ${JSON.stringify(await dialog.getByRole('alert').allTextContents())}: ${e.message}`);
+    });
     await section('Production').getByText('Active: revision 1', { exact: true }).waitFor();
     const [promoted] = (await web.platform.admin.get(`${base}/deployments?environment=production`)).body;
     expect(promoted).toMatchObject({ revision: 1, status: 'active', backendUrl: prod.url, params: { tenant: { secret: false, value: 'acme-prod' }, apiKey: { secret: true } } });

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CONTENT_SECURITY_POLICY } from '../../src/control-plane/web.js';
-import { errors, hasChromium, signInThroughForm, startWebTest, type WebTest } from '../helpers/browser.js';
+import { errors, hasChromium, inviteMember, signInThroughForm, startWebTest, type WebTest } from '../helpers/browser.js';
 import { ADMIN_PASSWORD } from '../helpers/platform.js';
 
 describe.runIf(hasChromium)('web foundation', () => {
@@ -34,7 +34,7 @@ describe.runIf(hasChromium)('web foundation', () => {
     await page.getByRole('textbox', { name: 'Organization name' }).fill('Stark Industries');
     expect(await page.getByRole('textbox', { name: 'Handle' }).inputValue()).toBe('stark-industries');
     await page.getByRole('button', { name: 'Create' }).click();
-    await page.waitForURL('**/console/o/stark-industries/projects');
+    await page.waitForURL('**/console/o/stark-industries/projects/default');
     expect(errors(page)).toEqual([]);
   });
 
@@ -100,5 +100,27 @@ describe.runIf(hasChromium)('web foundation', () => {
     expect(ok.status).toBe(201);
     const session = await fetch(`${web.base}/api/v1/auth/session`, { headers: { cookie } });
     expect(await session.json()).toMatchObject({ csrfToken, user: { email: 'admin' } });
+  });
+
+  it('an invited member changes the temporary password from the account menu, and signs in with the new one', async () => {
+    const temporary = await inviteMember(web.platform, 'stark-industries', 'happy@stark.example', 'developer');
+    const page = await web.signedInPage('happy@stark.example', temporary);
+    await page.getByRole('button', { name: 'happy', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Change password' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Change password' });
+    await dialog.getByRole('textbox', { name: 'Current password' }).fill('not the password');
+    await dialog.getByRole('textbox', { name: 'New password' }).fill('a much longer new password');
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.getByRole('alert').waitFor();
+    expect(await dialog.getByRole('alert').textContent()).toContain('The current password is wrong');
+    await dialog.getByRole('textbox', { name: 'Current password' }).fill(temporary);
+    await dialog.getByRole('button', { name: 'Change password' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.getByRole('button', { name: 'happy', exact: true }).click();
+    await page.getByRole('menuitem', { name: 'Sign out' }).click();
+    await page.waitForURL('**/console/login');
+    await signInThroughForm(page, '/console/', 'happy@stark.example', 'a much longer new password');
+    await page.waitForURL('**/console/o/stark-industries/projects/default');
+    expect(errors(page)).toEqual([]);
   });
 });

@@ -17,7 +17,8 @@ async function cachedState(page: Page): Promise<{ queries: string; mutations: st
       getQueryCache(): { getAll(): { state: unknown }[] };
       getMutationCache(): { getAll(): { state: unknown }[] };
     };
-    const root = document.getElementById('root') as unknown as Record<string, unknown>;
+    const { document } = globalThis as unknown as { document: { getElementById(id: string): unknown } };
+    const root = document.getElementById('root') as Record<string, unknown>;
     const containerKey = Object.keys(root).find((k) => k.startsWith('__reactContainer$'));
     if (!containerKey) throw new Error('no React root on #root');
     let client: Client | undefined;
@@ -33,7 +34,7 @@ async function cachedState(page: Page): Promise<{ queries: string; mutations: st
     const safe = (value: unknown) => {
       const seen = new WeakSet<object>();
       return JSON.stringify(value, (_key, v: unknown) => {
-        if (v instanceof Error) return { name: v.name, message: v.message, ...v };
+        if (v instanceof Error) return { ...v, name: v.name, message: v.message };
         if (typeof v === 'object' && v !== null) {
           if (seen.has(v)) return '[circular]';
           seen.add(v);

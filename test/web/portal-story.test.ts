@@ -91,6 +91,7 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     await doc.getByText('Needs a token with the scopes orders:write.').waitFor();
     await doc.getByRole('button', { name: 'GET /items/{id}' }).click();
     const params = doc.getByRole('region', { name: 'Parameters of GET /items/{id}' });
+    await params.getByRole('row').nth(1).waitFor();
     expect(await params.getByRole('row').allTextContents()).toEqual(['NameInTypeDescription', expect.stringMatching(/^idrequiredpathstring/)]);
     expect(await doc.getByRole('link', { name: 'Download the OpenAPI document' }).getAttribute('href')).toBe(`/api/v1/orgs/${org.handle}/portal/apis/${new URL(page.url()).pathname.split('/').pop()}/openapi`);
     expect(errors(page)).toEqual([]);

@@ -10,7 +10,7 @@ import { routes as settingsRoutes } from './settings/routes';
 
 const nav: NavItem[] = [
   { label: 'Projects', to: 'projects' },
-  { label: 'API Management', to: 'settings/identity-providers' },
+  { label: 'API Management', to: 'settings/identity-providers', section: 'settings/' },
   { label: 'Members', to: 'members' },
   { label: 'Audit', to: 'audit' },
 ];
@@ -29,7 +29,8 @@ export const consoleRoutes: RouteObject[] = [
       { path: 'new-org', element: <CreateOrgPage area="console" /> },
       {
         path: 'o/:org',
-        children: [{ index: true, element: <Navigate to="projects" replace /> }, ...projectRoutes, ...apiRoutes, ...settingsRoutes],
+        // A new organization's work starts in its default project.
+        children: [{ index: true, element: <Navigate to="projects/default" replace /> }, ...projectRoutes, ...apiRoutes, ...settingsRoutes],
       },
     ],
   },

@@ -1,6 +1,6 @@
 import { Anchor, AppShell, Burger, Group, NavLink, Text } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
-import { NavLink as RouterNavLink, Outlet, useParams } from 'react-router';
+import { NavLink as RouterNavLink, Outlet, useLocation, useParams } from 'react-router';
 import { OrgSwitcher } from './org-switcher';
 import { UserMenu } from './user-menu';
 
@@ -9,12 +9,16 @@ export interface NavItem {
   /** Relative to the organization (`/<area>/o/<org>/`). */
   to: string;
   end?: boolean;
+  /** Also active on these paths (relative to the organization), e.g. the other pages of a section. */
+  section?: string;
 }
 
 /** The frame of both areas: header (area, organization, account) and the navigation. */
 export function Shell({ area, title, nav, other }: { area: 'console' | 'portal'; title: string; nav: NavItem[]; other: { label: string; to: string } }) {
   const [opened, { toggle }] = useDisclosure();
   const { org } = useParams();
+  const { pathname } = useLocation();
+  const inSection = (item: NavItem) => item.section !== undefined && pathname.startsWith(`/${area}/o/${org}/${item.section}`);
   return (
     <AppShell header={{ height: 56 }} navbar={org ? { width: 230, breakpoint: 'sm', collapsed: { mobile: !opened } } : undefined} padding="lg">
       <AppShell.Header>
@@ -34,7 +38,7 @@ export function Shell({ area, title, nav, other }: { area: 'console' | 'portal';
       {org && (
         <AppShell.Navbar p="xs" aria-label={`${title} navigation`}>
           {nav.map((item) => (
-            <NavLink key={item.to} component={RouterNavLink} to={`/${area}/o/${org}/${item.to}`} end={item.end} label={item.label} />
+            <NavLink key={item.to} component={RouterNavLink} to={`/${area}/o/${org}/${item.to}`} end={item.end} label={item.label} {...(inSection(item) && { active: true })} />
           ))}
         </AppShell.Navbar>
       )}

@@ -1,4 +1,4 @@
-import { useQuery } from '@tanstack/react-query';
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
 
 type ApiPath = '/api/v1/orgs/{org}/projects/{project}/components/{component}/api';
@@ -79,6 +79,8 @@ export function useDeploymentPlan(r: ApiRef, environment: string, options: { rev
     queryKey: keys.plan(r, environment, options.revision, options.backendUrl),
     enabled: options.enabled ?? true,
     staleTime: 0,
+    // A new backend URL keeps the parameter inputs on screen while its plan loads.
+    placeholderData: keepPreviousData,
     queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan', {
       params: {
         path: { org: r.org, project: r.project, component: r.component },
