@@ -33,7 +33,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { createOrganization } from '../src/control-plane/routes/organizations.js';
+import { createOrganization } from '../src/control-plane/resources/organizations/service.js';
 import { loadConfig } from '../src/shared/config.js';
 import { createLogger } from '../src/shared/logger.js';
 import { startPlatform } from '../src/platform.js';

@@ -21,7 +21,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { createOrganization } from '../src/control-plane/routes/organizations.js';
+import { createOrganization } from '../src/control-plane/resources/organizations/service.js';
 import { loadConfig } from '../src/shared/config.js';
 import { verifyIdpToken } from '../src/shared/idp-keys/verify.js';
 import { createLogger } from '../src/shared/logger.js';

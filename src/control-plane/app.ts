@@ -9,7 +9,7 @@ import { authenticate } from './auth.js';
 import type { ControlPlaneDeps } from './context.js';
 import { DATABASE_RETRY_AFTER, sendApiError } from './errors.js';
 import { registerRequestLog, RequestLineController } from './request-log.js';
-import { apiRoutes } from './routes/index.js';
+import { apiRoutes } from './resources/index.js';
 
 export type App = FastifyInstance;
 

@@ -2006,7 +2006,9 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description client_credentials and/or urn:ietf:params:oauth:grant-type:token-exchange */
                         grantTypes?: string[];
+                        /** @description scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each */
                         scopes?: string[];
                         /** @description Access-token lifetime in seconds */
                         tokenLifetime?: number;
@@ -2069,7 +2071,9 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
+                        /** @description client_credentials and/or urn:ietf:params:oauth:grant-type:token-exchange */
                         grantTypes?: string[];
+                        /** @description scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each */
                         scopes?: string[];
                         /** @description Access-token lifetime in seconds */
                         tokenLifetime?: number;
@@ -4744,11 +4748,12 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        grantTypes?: ("client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
-                        /** @description access-token lifetime in seconds */
-                        tokenLifetime?: number;
-                        /** @description scopes the client may be granted */
+                        /** @description client_credentials and/or urn:ietf:params:oauth:grant-type:token-exchange */
+                        grantTypes?: string[];
+                        /** @description scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each */
                         scopes?: string[];
+                        /** @description Access-token lifetime in seconds */
+                        tokenLifetime?: number;
                     };
                 };
             };
@@ -4802,11 +4807,12 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        grantTypes?: ("client_credentials" | "urn:ietf:params:oauth:grant-type:token-exchange")[];
-                        /** @description access-token lifetime in seconds */
-                        tokenLifetime?: number;
-                        /** @description scopes the client may be granted */
+                        /** @description client_credentials and/or urn:ietf:params:oauth:grant-type:token-exchange */
+                        grantTypes?: string[];
+                        /** @description scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each */
                         scopes?: string[];
+                        /** @description Access-token lifetime in seconds */
+                        tokenLifetime?: number;
                     };
                 };
             };
@@ -4866,7 +4872,7 @@ export interface paths {
             requestBody: {
                 content: {
                     "application/json": {
-                        /** @description seconds the old secret keeps working */
+                        /** @description Seconds the old secret keeps working (default 0) */
                         gracePeriod?: number;
                     };
                 };
