@@ -188,7 +188,6 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         throw conflict('A concurrent change got in the way; try again');
       }
     }
-    deps.onRuntimeChange?.(org.id);
     return reply.code(201).header('cache-control', 'no-store').send(await connectionView(store, deps, org, project, connection, secrets));
   });
 
@@ -237,7 +236,6 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         details: { project: project.name, name: connection.name, subscriptionRemoved: !!subscription, keptFor: others.map((o) => o.name) },
       });
     });
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

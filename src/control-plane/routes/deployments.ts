@@ -180,7 +180,6 @@ async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: 
     });
     return d;
   });
-  deps.onRuntimeChange?.(access.org.id);
   return deployment;
 }
 

@@ -252,7 +252,6 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
       await tx.applications.delete(access.org.id, application.id);
       await tx.audit.record({ orgId: access.org.id, ...actorOf(access.user), action: 'application.deleted', targetType: 'application', targetId: application.id, details: { name: application.name, subscriptions: subscriptions.length } });
     });
-    deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });
 
@@ -284,7 +283,6 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
       if (!isUniqueViolation(error)) throw error;
       result = { subscription: (await store.subscriptions.find(access.org.id, application.id, api.id))!, created: false };
     }
-    if (result.created) deps.onRuntimeChange?.(access.org.id);
     return reply.code(result.created ? 201 : 200).send(await subscriptionView(store, access, result.subscription));
   });
 
@@ -303,7 +301,6 @@ export const portalRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox 
     const subscription = (await store.subscriptions.byId(access.org.id, ref)) ?? (apiId ? await store.subscriptions.find(access.org.id, application.id, apiId) : undefined);
     if (!subscription || subscription.applicationId !== application.id) throw notFound('Subscription');
     await store.transaction((tx) => unsubscribe(tx, access, subscription));
-    deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });
 

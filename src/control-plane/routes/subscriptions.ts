@@ -107,7 +107,6 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
       if (!isUniqueViolation(error)) throw error;
       result = { subscription: (await store.subscriptions.find(org.id, application.id, api.id))!, created: false };
     }
-    if (result.created) deps.onRuntimeChange?.(org.id);
     return reply.code(result.created ? 201 : 200).send(await subscriptionView(store, org.id, result.subscription));
   });
 
@@ -124,7 +123,6 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
     if (!subscription) throw notFound('Subscription');
     await loadApplication(store, access, subscription.applicationId, 'manage');
     await store.transaction((tx) => unsubscribe(tx, access, subscription));
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };
