@@ -45,6 +45,9 @@ export async function readSnapshotFile(file: string): Promise<GatewaySnapshot | 
   return JSON.parse(text) as GatewaySnapshot;
 }
 
+/** How long after a swap its disk write starts (ms). */
+const WRITE_DELAY_MS = 50;
+
 /**
  * The current snapshot, swapped by reference: a request reads `current` once
  * when it starts and keeps that object, so in-flight requests finish on the
@@ -70,7 +73,8 @@ export class SnapshotHolder {
     }
     const file = this.file;
     const queued = { raw: compiled.raw, done: Promise.resolve() };
-    queued.done = this.writing.then(async () => {
+    // A short wait first: a burst of swaps is written once, and serializing a large snapshot runs after the requests the swap let through.
+    queued.done = this.writing.then(() => new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS))).then(async () => {
       if (this.queued === queued) this.queued = undefined;
       await writeFileAtomic(file, JSON.stringify(queued.raw));
     }).catch((error: Error) => {
