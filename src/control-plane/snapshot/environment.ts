@@ -171,6 +171,22 @@ async function compileOrgWide(options: CompileOptions, environment: string): Pro
   return out;
 }
 
+/** `ordered` without `removed` and with `added` in snapshot order: a redeploy does not sort every API again. */
+function placed(ordered: ApiPart[], removed: ReadonlySet<ApiPart>, added: readonly ApiPart[]): ApiPart[] {
+  const out = removed.size > 0 ? ordered.filter((p) => !removed.has(p)) : ordered.slice();
+  for (const part of added) {
+    let lo = 0;
+    let hi = out.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (byFirstDeployment(out[mid]!.deployment, part.deployment) < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    out.splice(lo, 0, part);
+  }
+  return out;
+}
+
 /** One environment's snapshot, compiled part by part (see the top of this file). */
 export class EnvironmentCompiler {
   private parts = new Map<string, ApiPart>();
@@ -233,13 +249,23 @@ export class EnvironmentCompiler {
       const only = d.all ? undefined : { apiIds: [...d.apis], orgIds: [...d.orgs] };
       const deployments = await store.deployments.activeInEnvironment(this.environment, only);
       const next = d.all ? new Map<string, ApiPart>() : this.parts;
-      if (only) for (const [apiId, part] of next) if (d.apis.has(apiId) || d.orgs.has(part.deployment.orgId)) next.delete(apiId);
+      const removed = new Set<ApiPart>();
+      if (only) {
+        const touched = (apiId: string, part: ApiPart) => d.apis.has(apiId) || d.orgs.has(part.deployment.orgId);
+        // One organization's change scans every part; one API's looks up that API only.
+        const candidates = d.orgs.size > 0 ? [...next] : [...d.apis].flatMap((id) => (next.has(id) ? [[id, next.get(id)!] as const] : []));
+        for (const [apiId, part] of candidates) if (touched(apiId, part)) { next.delete(apiId); removed.add(part); }
+      }
+      const added: ApiPart[] = [];
       for (const deployment of deployments) {
-        const old = this.parts.get(deployment.apiId);
-        next.set(deployment.apiId, old && old.key === partKey(deployment) ? old : compilePart(deployment, masterKey));
+        const old = this.parts.get(deployment.apiId) ?? [...removed].find((p) => p.deployment.apiId === deployment.apiId);
+        const part = old && old.key === partKey(deployment) ? old : compilePart(deployment, masterKey);
+        next.set(deployment.apiId, part);
+        if (removed.has(part)) removed.delete(part);
+        else added.push(part);
       }
       this.parts = next;
-      this.ordered = undefined;
+      this.ordered = d.all || !this.ordered ? undefined : placed(this.ordered, removed, added);
     }
     if (d.all || d.subscriptions) this.subscriptionRows = (await store.subscriptions.all()).map((s) => ({ applicationId: s.applicationId, apiId: s.apiId }));
     if (d.all || d.orgWide || !this.orgWide) this.orgWide = await compileOrgWide({ ...this.options, environment: this.environment }, this.environment);
