@@ -10,9 +10,7 @@ import { webApp } from './control-plane/web.js';
 import { gatewaySync, SnapshotFeed } from './control-plane/gateway-sync.js';
 import { INSTALLATION_ADMIN, type ControlPlaneDeps } from './control-plane/context.js';
 import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
-import { openChangeFeed } from './store/change-feed.js';
-import { notifyCredentialChange, onCredentialChange } from './store/repos/credentials.js';
-import { identityProvidersChanged } from './store/repos/identity-providers.js';
+import { ChangeRelay } from './store/change-feed.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
@@ -20,7 +18,7 @@ import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snap
 export interface PlatformOptions {
   clock?: Clock;
   logger?: Logger;
-  /** How often the snapshot publisher recompiles without a change notice (ms, default 2000; 0: never, so only announced changes arrive). */
+  /** How often the change log is read without a notification from another node (ms, default 2000; 0: never, so only notified changes arrive). */
   snapshotPollMs?: number;
   /** Store this node's public URL as the installation's token issuer even though another one is stored (see checkIssuer). */
   changeIssuer?: boolean;
@@ -110,32 +108,17 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     closers.unshift(async () => idpKeys.stop());
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
-    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys, pollMs: options.snapshotPollMs });
+    // One change feed (store.changes): repositories publish what they changed once it committed;
+    // caches and the snapshot publisher subscribe. Other nodes' changes are read from the change
+    // log on their NOTIFY (PostgreSQL), or at the poll should a notification be lost.
+    const relay = new ChangeRelay(store.kysely, store.changes, {
+      postgresUrl: store.dialect === 'postgres' ? config.databaseUrl : undefined, pollMs: options.snapshotPollMs ?? 2000, logger,
+    });
+    await relay.start();
+    closers.unshift(() => relay.close());
+    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys });
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
-    // One change feed: a committed change recompiles this node's snapshots and is announced to
-    // the other nodes (PostgreSQL LISTEN/NOTIFY), which drop their caches and recompile too.
-    // The publisher's poll stays as the fallback for a lost notification.
-    const changes = await openChangeFeed(config.databaseUrl, { logger });
-    closers.unshift(() => changes.close());
-    let relaying = false;
-    const announce = () => { if (!relaying) changes.announce(); };
-    deps.onRuntimeChange = () => {
-      runtime.publisher.notify();
-      announce();
-    };
-    const stopCredentialAnnouncements = onCredentialChange(announce);
-    closers.unshift(async () => stopCredentialAnnouncements());
-    changes.onRemoteChange(() => {
-      relaying = true;
-      try {
-        runtime.publisher.notify();
-        notifyCredentialChange();
-        identityProvidersChanged();
-      } finally {
-        relaying = false;
-      }
-    });
     deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;
     const app = await buildServer(deps, { mount: [tokenService(deps, keys), gatewaySync(deps, new SnapshotFeed(runtime.publisher)), webApp()] });
     await app.listen({ port: config.port, host: config.host });

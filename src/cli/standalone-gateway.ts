@@ -13,7 +13,7 @@ import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
 import { createIdpKeyCache, primeFromPersistence } from '../shared/idp-keys/runtime.js';
 import { createLogger, type Logger } from '../shared/logger.js';
 import { openStore, type OpenStore } from '../store/index.js';
-import { openChangeFeed, type ChangeFeed } from '../store/change-feed.js';
+import { ChangeRelay } from '../store/change-feed.js';
 
 export interface StandaloneGateway {
   gateway: Gateway;
@@ -43,7 +43,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
 
   let opened: OpenStore | undefined;
   let publisher: RuntimePublisher | undefined;
-  let changes: ChangeFeed | undefined;
+  let relay: ChangeRelay | undefined;
   // Keys are saved through whichever store connection is open (none while the database is down).
   const idpKeys = createIdpKeyCache({
     allowPrivate: config.allowPrivateIdpUrls, clock, logger,
@@ -67,12 +67,13 @@ export async function runStandaloneGateway(config: Config, environment: string, 
         throw error;
       }
       opened = store;
-      publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys, pollMs: options.pollMs ?? 2000 });
+      // Changes the control-plane nodes commit arrive at once (NOTIFY, then the change log); the poll is the fallback.
+      relay = new ChangeRelay(store.store.kysely, store.store.changes, {
+        postgresUrl: store.store.dialect === 'postgres' ? config.databaseUrl : undefined, pollMs: options.pollMs ?? 2000, logger,
+      });
+      await relay.start();
+      publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys, changes: store.store.changes });
       if (gateway) publisher.attach(environment, gateway);
-      // Changes announced by the control-plane nodes arrive at once; the poll is the fallback.
-      const created = publisher;
-      changes = await openChangeFeed(config.databaseUrl, { logger }).catch(() => undefined);
-      changes?.onRemoteChange(() => created.notify());
     }
     return publisher.compile(environment);
   };
@@ -99,7 +100,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   return {
     gateway: started,
     async close() {
-      await changes?.close();
+      await relay?.close();
       await publisher?.close();
       await started.close();
       await idpKeys.stop();

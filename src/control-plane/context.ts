@@ -15,11 +15,6 @@ export interface ControlPlaneDeps {
   clock: Clock;
   logger: Logger;
   masterKey: MasterKey;
-  /**
-   * Called after a change that gateways must see (subscriptions, deployments, revocations, keys).
-   * Without an organization: an installation-wide change (signing keys) that every environment's snapshot carries.
-   */
-  onRuntimeChange?: (orgId?: string) => void;
   /** External identity providers' key cache, shared with the token service and the gateway (created by the platform). */
   idpKeys?: import('../shared/idp-keys/cache.js').IdpKeyCache;
   /** Base URL of this node's own gateway listener for an environment, if it runs one (the portal's Try it calls only these). */

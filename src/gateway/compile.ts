@@ -31,6 +31,16 @@ export interface CompiledSnapshot {
   revoked: Set<string>;
   /** APIs and identity providers left out because they do not compile (each logged with its path). */
   skipped: SkippedEntry[];
+  /** Each served API's compiled form by the snapshot object it came from, for the next compile to reuse. */
+  built: Map<unknown, BuiltApi>;
+}
+
+/** One API as compiled: validated, its routes planned and its policies' handlers created. */
+export interface BuiltApi {
+  /** Where the API sat in the snapshot it was compiled from (`apis[3]`); its routes' paths start with it. */
+  at: string;
+  api: CompiledApi;
+  routes: { segments: TemplateSegment[]; key: string; method: string; path: string; at: string; resource: CompiledResource }[];
 }
 
 export interface CompiledCors {
@@ -87,6 +97,13 @@ export interface CompileDeps {
   shared: PolicyDeps['shared'];
   openSecret?: SecretOpener;
   egress?: PolicyDeps['egress'];
+  /**
+   * The snapshot compiled before, with the same deps: an API given as the very same
+   * object as then is taken as compiled then (handlers included), so a snapshot that
+   * changed one API costs one API. The control plane hands unchanged APIs over as the
+   * same objects; a snapshot read from disk or the network compiles in full.
+   */
+  previous?: CompiledSnapshot;
 }
 
 const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -335,13 +352,15 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
 
   const router = new Router<RouteEntry>();
   const apis: CompiledApi[] = [];
+  const built = new Map<unknown, BuiltApi>();
   const bases = new Map<string, string>();
   const routes = new Map<string, string>();
   arr(s, 'apis', 'snapshot').forEach((rawApi, i) => {
     const at = `apis[${i}]`;
     let conflictsWith: string | undefined;
     try {
-      const plan = planApi(rawApi, at, deps);
+      const reused = deps.previous?.built.get(rawApi);
+      const plan = reused ? { ...reused, policies: [] } : planApi(rawApi, at, deps);
       const { api } = plan;
       const clash = bases.get(api.basePath);
       if (clash) {
@@ -352,7 +371,8 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
         const holder = routes.get(r.key);
         if (holder) {
           conflictsWith = holder;
-          throw new ConfigError(r.at, `${r.method} ${api.basePath}${r.path === '/' ? '' : r.path} is already served by API ${holder}`);
+          // A reused API's routes name its index in the snapshot it was compiled from.
+          throw new ConfigError(reused ? at + r.at.slice(reused.at.length) : r.at, `${r.method} ${api.basePath}${r.path === '/' ? '' : r.path} is already served by API ${holder}`);
         }
       }
       for (const p of plan.policies) {
@@ -375,6 +395,7 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
         router.add(r.segments, r.method, { api, resource: r.resource });
       }
       apis.push(api);
+      built.set(rawApi, reused ?? { at, api, routes: plan.routes });
     } catch (error) {
       skip('api', at, rawApi, error, conflictsWith);
     }
@@ -414,5 +435,5 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
     revoked.add(r.jti);
   });
 
-  return { raw: snapshot, version: s.version, environment, issuer, keys, router, apis, subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped };
+  return { raw: snapshot, version: s.version, environment, issuer, keys, router, apis, subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped, built };
 }

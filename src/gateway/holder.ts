@@ -45,26 +45,44 @@ export async function readSnapshotFile(file: string): Promise<GatewaySnapshot | 
   return JSON.parse(text) as GatewaySnapshot;
 }
 
+/** How long after a swap its disk write starts (ms). */
+const WRITE_DELAY_MS = 50;
+
 /**
  * The current snapshot, swapped by reference: a request reads `current` once
  * when it starts and keeps that object, so in-flight requests finish on the
- * snapshot they began with. Disk writes are serialized; the newest wins.
+ * snapshot they began with. Disk writes are serialized and made after the
+ * swap (serializing a large snapshot must not delay serving it); snapshots
+ * swapped while a write runs are written once, the newest.
  */
 export class SnapshotHolder {
   current: HeldSnapshot | undefined;
   private writing: Promise<void> = Promise.resolve();
+  /** The write not started yet, and the snapshot it will write (the newest swapped). */
+  private queued: { done: Promise<void>; raw: GatewaySnapshot } | undefined;
 
   constructor(private readonly file: string | undefined, private readonly logger: Logger) {}
 
+  /** Swaps `compiled` in at once; resolves when it (or a newer one) is on disk. */
   swap(compiled: CompiledSnapshot, origin: SnapshotOrigin, loadedAt: string): Promise<void> {
     this.current = { compiled, origin, loadedAt };
     if (origin === 'disk' || !this.file) return Promise.resolve();
+    if (this.queued) {
+      this.queued.raw = compiled.raw;
+      return this.queued.done;
+    }
     const file = this.file;
-    const text = JSON.stringify(compiled.raw);
-    this.writing = this.writing.then(() => writeFileAtomic(file, text)).catch((error: Error) => {
+    const queued = { raw: compiled.raw, done: Promise.resolve() };
+    // A short wait first: a burst of swaps is written once, and serializing a large snapshot runs after the requests the swap let through.
+    queued.done = this.writing.then(() => new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS))).then(async () => {
+      if (this.queued === queued) this.queued = undefined;
+      await writeFileAtomic(file, JSON.stringify(queued.raw));
+    }).catch((error: Error) => {
       this.logger.error({ err: { message: error.message }, file }, 'could not save the gateway snapshot to disk');
     });
-    return this.writing;
+    this.queued = queued;
+    this.writing = queued.done;
+    return queued.done;
   }
 
   /** Resolves when pending disk writes are done. */

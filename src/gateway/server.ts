@@ -755,6 +755,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
       },
       openSecret: masterKey ? (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT) : undefined,
       egress: options.egress,
+      previous: gw.holder.current?.compiled,
     });
     // Verified tokens stay valid across snapshots unless the keys or trusted IdPs changed.
     const fingerprint = `${compiled.keys.fingerprint}:${compiled.idpByOrgIssuer.fingerprint()}`;

@@ -1,3 +1,4 @@
+import type { ChangeLogTables } from './change-feed.js';
 import type { ApiTables } from './repos/apis.js';
 import type { ConnectionTables } from './repos/connections.js';
 import type { DeploymentTables } from './repos/deployments.js';
@@ -22,4 +23,4 @@ export interface CoreTables {
   settings: { key: string; value: string };
 }
 
-export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables, ConnectionTables, GatewayNodeTables {}
+export interface Database extends CoreTables, ApiTables, DeploymentTables, SubscriptionTables, TokenServiceTables, IdentityProviderTables, ConnectionTables, GatewayNodeTables, ChangeLogTables {}

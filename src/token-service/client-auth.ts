@@ -3,7 +3,7 @@ import type { Clock } from '../shared/clock.js';
 import { digestEquals, randomToken, sha256 } from '../shared/crypto.js';
 import { InvalidClient, InvalidRequest } from '../shared/oauth-errors.js';
 import type { Store } from '../store/index.js';
-import { onCredentialChange, type ClientRecord, type CredentialSecrets } from '../store/repos/credentials.js';
+import type { ClientRecord, CredentialSecrets } from '../store/repos/credentials.js';
 import { decodeFormComponent, type FormParams } from './form.js';
 import type { AuthenticatedClient } from './grants/grant.js';
 
@@ -86,13 +86,16 @@ export class ClientCache {
   private readonly entries = new Map<string, { record: ClientRecord; at: number }>();
   /** Moves on every change notice; a record read before a notice is used once but not cached. */
   private generation = 0;
-  // Any secret or settings change made in this process empties the cache (changes are rare).
-  private readonly unsubscribe = onCredentialChange(() => {
-    this.generation++;
-    this.entries.clear();
-  });
+  private readonly unsubscribe: () => void;
 
-  constructor(private readonly store: Store) {}
+  constructor(private readonly store: Store) {
+    // Any committed secret or settings change, here or on another node, empties the cache (changes are rare).
+    this.unsubscribe = store.changes.subscribe(({ changes }) => {
+      if (!changes.some((c) => c.kind === 'credentials' || c.kind === 'everything')) return;
+      this.generation++;
+      this.entries.clear();
+    });
+  }
 
   async lookup(clientId: string): Promise<ClientRecord | undefined> {
     const now = performance.now();

@@ -29,8 +29,6 @@ export interface EndpointDeps {
   throttle: ClientAuthThrottle;
   /** Peers whose X-Forwarded-For gives the source address the throttle counts (`DRAWBRIDGE_TRUSTED_PROXIES`). */
   trustedProxies: BlockList | undefined;
-  /** Read at call time: the platform may attach it after the server is built. */
-  runtimeChanged(orgId: string): void;
 }
 
 // --- steps -----------------------------------------------------------------
@@ -140,7 +138,6 @@ export const revocationEndpoint = (deps: EndpointDeps) => async (request: Fastif
   if (claims && claims.org_id === client.org.id && claims.client_id === client.clientId) {
     await deps.store.revocations.revoke({ jti: claims.jti, orgId: claims.org_id, environment: claims.env, expiresAt: new Date(claims.exp * 1000).toISOString() });
     await deps.store.revocations.purgeExpired();
-    deps.runtimeChanged(claims.org_id);
   }
   return noStore(reply).code(200).send();
 };

@@ -32,7 +32,6 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
         perClient: deps.config.clientAuthFailuresPerClient, perAddress: deps.config.clientAuthFailuresPerAddress, windowSeconds: deps.config.clientAuthFailureWindow,
       }, deps.clock),
       trustedProxies: deps.config.trustedProxies.length > 0 ? addressList(deps.config.trustedProxies, 'DRAWBRIDGE_TRUSTED_PROXIES') : undefined,
-      runtimeChanged: (orgId) => deps.onRuntimeChange?.(orgId),
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());
     // The control plane's listener (this server) is one of the platform's own: the gateways' egress policy refuses it as a backend in production.

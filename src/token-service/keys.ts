@@ -84,7 +84,7 @@ export interface RotationResult {
  * interval of other nodes and a skew margin). One rotation at a time: a
  * pending key is a 409.
  *
- * The caller tells the gateways (`onRuntimeChange`), so the new public key
+ * The change feed tells the gateways, so the new public key
  * reaches every environment's snapshot long before it signs: the delay is at
  * least MIN_SIGNING_KEY_PUBLISH_AHEAD seconds.
  */

@@ -1,6 +1,5 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { onCredentialChange } from '../../src/store/repos/credentials.js';
 import { newClient, startWorld, type World } from './setup.js';
 
 /**
@@ -48,7 +47,8 @@ describe('external keys and the client cache', () => {
     const file = w.platform.config.databaseUrl.replace(/^sqlite:/, '');
     const reader = new Database(file, { readonly: true, fileMustExist: true });
     const seen: string[][] = [];
-    const stop = onCredentialChange(() => {
+    const stop = w.platform.store.changes.subscribe(({ changes }) => {
+      if (!changes.some((change) => change.kind === 'credentials')) return;
       // A second connection sees only committed rows: what another node, or a cache refill, would read.
       const rows = reader.prepare("select external_client_id from credentials where application_id = ? and environment_id = (select id from environments where org_id = ? and name = 'production')")
         .all(client.appId, w.org.id) as { external_client_id: string }[];

@@ -2,7 +2,6 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { sha256 } from '../../src/shared/crypto.js';
-import { onCredentialChange } from '../../src/store/repos/credentials.js';
 import { basic, expectOAuthError, FORM, newConsumer, postForm, startTestPlatform, type Consumer, type TestPlatform } from './fixture.js';
 
 const GRANT = 'grant_type=client_credentials';
@@ -41,7 +40,8 @@ describe('client cache and secret regeneration', () => {
     const file = p.config.databaseUrl.replace(/^sqlite:/, '');
     const reader = new Database(file, { readonly: true, fileMustExist: true });
     const seen: (string | null)[] = [];
-    const stop = onCredentialChange(() => {
+    const stop = p.store.changes.subscribe(({ changes }) => {
+      if (!changes.some((change) => change.kind === 'credentials')) return;
       // Synchronous read on a second connection: only committed data is visible to it.
       const row = reader.prepare('select secret_hash from credentials where client_id = ?').get(c.clientId) as { secret_hash: string | null };
       seen.push(row.secret_hash);

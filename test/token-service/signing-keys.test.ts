@@ -112,12 +112,8 @@ describe('a rotation reaches every gateway before the new key signs', () => {
       };
     }
     const notify = vi.spyOn(p.runtime.publisher, 'notify');
-    const changes: (string | undefined)[] = [];
-    const hook = p.deps.onRuntimeChange!;
-    p.deps.onRuntimeChange = (orgId) => {
-      changes.push(orgId);
-      hook(orgId);
-    };
+    const changes: string[] = [];
+    const stop = p.store.changes.subscribe((batch) => changes.push(...batch.changes.map((c) => c.kind)));
 
     const rotated = await p.admin.post('/api/v1/admin/signing-keys/rotate', {});
     expect(rotated.status).toBe(201);
@@ -125,7 +121,7 @@ describe('a rotation reaches every gateway before the new key signs', () => {
     const activatesAt = Date.parse(rotated.body.key.activatesAt);
     expect(activatesAt - T0).toBe(600_000);
     // Installation-wide: no organization named, and the publisher recompiles every environment.
-    expect(changes).toEqual([undefined]);
+    expect(changes).toEqual(['signingKeys']);
     expect(notify).toHaveBeenCalledTimes(1);
 
     await vi.waitFor(() => {
@@ -145,7 +141,7 @@ describe('a rotation reaches every gateway before the new key signs', () => {
     clock.set(activatesAt);
     expect(decodeProtectedHeader(await token()).kid).toBe(k2);
     notify.mockRestore();
-    p.deps.onRuntimeChange = hook;
+    stop();
   });
 });
 

@@ -16,39 +16,10 @@ import type { ActiveDeployment } from '../../store/repos/deployments.js';
 import { openParams, plainValues, referencedParams } from './params.js';
 import { resolveDeployment, type ResolvedPolicy } from './resolve.js';
 
-/**
- * Compiles one environment's runtime snapshot from the store: every
- * organization's active deployments in environments of that name (parameters
- * resolved, secrets decrypted here only and sealed again for the gateway),
- * subscriptions, client-ID maps, the token service's public keys, external
- * IdPs and revoked token IDs. Runs on changes and polls, never per request.
- */
+export { compileRuntimeSnapshot, EnvironmentCompiler, type CompiledRuntime, type CompileOptions } from './environment.js';
 
-export interface CompileOptions {
-  store: Store;
-  masterKey: MasterKey;
-  /** Issuer of platform tokens (`config.publicUrl`). */
-  issuer: string;
-  environment: string;
-  clock: Clock;
-  logger: Logger;
-  /**
-   * The platform's IdP key cache: each IdP's last good keys are read from it
-   * (in memory). Without it they are read from the store.
-   */
-  idpKeys?: IdpKeyCache;
-}
-
-export interface CompiledRuntime {
-  /** `version` is 0 here: the publisher numbers snapshots. */
-  snapshot: GatewaySnapshot;
-  /** Hash of the content before secrets are sealed (sealing is randomized): equal digests, equal behavior. */
-  digest: string;
-  /** Deployments left out because they no longer compile (the publisher logs them; the rest of the environment still serves). */
-  skipped: { apiId: string; orgId: string; reason: string }[];
-  /** Full settings of every IdP in the snapshot, for the in-process external-token verifier. */
-  idpConfigs: Map<string, IdpVerificationConfig>;
-}
+/** What a deployment left out of the snapshot, and why. */
+type Skipped = { apiId: string; orgId: string; reason: string }[];
 
 /**
  * A string a secret went into: a setting the policy marks secret, or any
@@ -76,7 +47,7 @@ function markSecrets(resolved: unknown, template: unknown, isSecretTemplate: (t:
   return resolved;
 }
 
-function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
+export function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
   const params = openParams(masterKey, d.apiId, d.environmentId, d.params);
   const resolved = resolveDeployment(d.definition, d.backendUrl, plainValues(params));
   const secretNames = new Set(Object.keys(params).filter((n) => params[n]!.secret));
@@ -108,7 +79,7 @@ function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotApi {
  * file on disk) holds no secret in clear; the gateway opens them when it
  * loads the snapshot.
  */
-function sealSecrets(apis: SnapshotApi[], masterKey: MasterKey): SnapshotApi[] {
+export function sealSecrets(apis: SnapshotApi[], masterKey: MasterKey): SnapshotApi[] {
   // One ciphertext per distinct value and compile, so resources sharing a policy share its sealed value.
   const sealed = new Map<string, { $sealed: string }>();
   const seal = (value: unknown): unknown => {
@@ -125,13 +96,13 @@ function sealSecrets(apis: SnapshotApi[], masterKey: MasterKey): SnapshotApi[] {
 }
 
 /** Snapshot order: by the API's first deployment to the environment, so between two APIs claiming one route the earlier keeps it. */
-const byFirstDeployment = (a: ActiveDeployment, b: ActiveDeployment): number =>
+export const byFirstDeployment = (a: Pick<ActiveDeployment, 'apiId' | 'firstDeployedAt'>, b: Pick<ActiveDeployment, 'apiId' | 'firstDeployedAt'>): number =>
   a.firstDeployedAt < b.firstDeployedAt ? -1 : a.firstDeployedAt > b.firstDeployedAt ? 1 : a.apiId < b.apiId ? -1 : a.apiId > b.apiId ? 1 : 0;
 
 /** Compiles deployments in snapshot order; one that no longer compiles is listed in `skipped` and left out. */
-function compileDeployments(deployments: ActiveDeployment[], masterKey: MasterKey): { apis: SnapshotApi[]; skipped: CompiledRuntime['skipped'] } {
+function compileDeployments(deployments: ActiveDeployment[], masterKey: MasterKey): { apis: SnapshotApi[]; skipped: Skipped } {
   const apis: SnapshotApi[] = [];
-  const skipped: CompiledRuntime['skipped'] = [];
+  const skipped: Skipped = [];
   for (const d of [...deployments].sort(byFirstDeployment)) {
     try {
       apis.push(compileApi(d, masterKey));
@@ -141,109 +112,6 @@ function compileDeployments(deployments: ActiveDeployment[], masterKey: MasterKe
     }
   }
   return { apis, skipped };
-}
-
-/** Keys per IdP carried in the snapshot (a JWKS rarely has more than a handful). */
-const MAX_SNAPSHOT_IDP_KEYS = 20;
-
-/** The IdP's last good keys for the snapshot entry, so a disk snapshot verifies without the IdP. */
-const snapshotJwks = (saved: PersistedKeys | undefined): Pick<SnapshotIdentityProvider, 'jwks'> =>
-  saved && saved.jwks.keys.length > 0 ? { jwks: { keys: saved.jwks.keys.slice(0, MAX_SNAPSHOT_IDP_KEYS), fetchedAt: new Date(saved.fetchedAt).toISOString() } } : {};
-
-/** Keys read from a key cache, per IdP, as of the cache entry's `fetchedAt` (re-read only after the cache fetched or loaded keys). */
-const cacheReads = new WeakMap<IdpKeyCache, Map<string, { jwksUri: string; fetchedAt: number; keys: PersistedKeys }>>();
-
-/**
- * The IdP's last good keys as the key cache holds them (no database read).
- * Keys older than the 24 h staleness bound are left out (the cache would
- * refetch them before using them, and refuse them if that fails).
- */
-async function cachedKeys(cache: IdpKeyCache, idp: { id: string; name: string; jwksUri: string }, now: number): Promise<PersistedKeys | undefined> {
-  let reads = cacheReads.get(cache);
-  if (!reads) cacheReads.set(cache, (reads = new Map()));
-  const status = cache.status(idp.id);
-  if (status?.fetchedAt === undefined || status.jwksUri !== idp.jwksUri) {
-    reads.delete(idp.id);
-    return undefined;
-  }
-  if (now - status.fetchedAt > KEY_CACHE_DEFAULTS.maxStaleMs) return undefined;
-  const read = reads.get(idp.id);
-  if (read && read.fetchedAt === status.fetchedAt && read.jwksUri === status.jwksUri) return read.keys;
-  const found = await cache.keysFor(idp, undefined);
-  if (!found.ok) return undefined;
-  const keys: PersistedKeys = { jwks: { keys: found.keys.map((k) => k.jwk) }, fetchedAt: status.fetchedAt };
-  reads.set(idp.id, { jwksUri: status.jwksUri, fetchedAt: status.fetchedAt, keys });
-  return keys;
-}
-
-/**
- * The digest counts an IdP's key fetch time only in steps of this size: the
- * key cache refetches every 10 minutes and saves an unchanged key set again
- * every hour, and neither should move the snapshot. The disk copy's
- * `fetchedAt` (which bounds the 24 h staleness rule for a gateway started
- * from it) thus lags the last fetch by at most this much.
- */
-const KEYS_FETCHED_STEP_MS = 6 * 60 * 60_000;
-
-/** The IdP entries as the digest sees them: `jwks.fetchedAt` coarsened to `KEYS_FETCHED_STEP_MS`. */
-const digestedIdps = (idps: SnapshotIdentityProvider[]): unknown[] => idps.map(({ jwks, ...settings }) =>
-  (jwks ? { ...settings, jwks: { keys: jwks.keys, fetchedStep: Math.floor(Date.parse(jwks.fetchedAt) / KEYS_FETCHED_STEP_MS) } } : settings));
-
-export async function compileRuntimeSnapshot(options: CompileOptions): Promise<CompiledRuntime> {
-  const { store, masterKey, environment, clock } = options;
-  const nowIso = isoNow(clock);
-  const { apis, skipped } = compileDeployments(await store.deployments.activeInEnvironment(environment), masterKey);
-  const served = new Set(apis.map((a) => a.id));
-
-  const subscriptions: Record<string, string[]> = {};
-  for (const s of await store.subscriptions.all()) {
-    if (!served.has(s.apiId)) continue;
-    (subscriptions[s.applicationId] ??= []).push(s.apiId);
-  }
-
-  const builtin: Record<string, string> = {};
-  const external: SnapshotExternalClient[] = [];
-  const identityProviders: SnapshotIdentityProvider[] = [];
-  const revokedTokens: GatewaySnapshot['revokedTokens'] = [];
-  const idpConfigs = new Map<string, IdpVerificationConfig>();
-  const idpKeys = options.idpKeys ? undefined : await store.identityProviders.allKeys();
-  for (const org of await store.orgs.all()) {
-    const env = await store.orgs.environment(org.id, environment);
-    if (!env) continue;
-    for (const c of await store.credentials.forOrgEnvironment(org.id, env.id)) {
-      if (c.kind === 'builtin' && c.clientId) builtin[c.clientId] = c.applicationId;
-      if (c.kind === 'external' && c.idpId && c.externalClientId) external.push({ idpId: c.idpId, externalClientId: c.externalClientId, appId: c.applicationId });
-    }
-    for (const idp of await store.identityProviders.list(org.id)) {
-      const issuer = idp.issuer ?? idp.issuerTemplate;
-      if (!issuer) continue;
-      idpConfigs.set(idp.id, idp);
-      identityProviders.push({
-        id: idp.id, orgId: org.id, name: idp.name, issuer, jwksUri: idp.jwksUri, audiences: idp.audiences,
-        clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'], clockSkewSeconds: idp.clockSkew,
-        subjectClaim: idp.subjectClaim, maxTokenAge: idp.maxTokenAge, tokenTyping: idp.tokenTyping,
-        ...(idp.issuerTemplate !== null && { issuerTemplate: idp.issuerTemplate, allowedTenantIds: idp.allowedTenantIds }),
-        ...snapshotJwks(options.idpKeys ? await cachedKeys(options.idpKeys, { id: idp.id, name: idp.name, jwksUri: idp.jwksUri }, clock.now()) : idpKeys!.get(idp.id)),
-      });
-    }
-    for (const r of await store.revocations.active(org.id, environment)) {
-      revokedTokens.push({ jti: r.jti, exp: Math.ceil(Date.parse(r.expiresAt) / 1000) });
-    }
-  }
-
-  const keys: SnapshotJwk[] = (await store.signingKeys.published(nowIso)).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: k.alg }) as SnapshotJwk);
-
-  const content = {
-    format: SNAPSHOT_FORMAT, environment, issuer: options.issuer, keys, apis, subscriptions,
-    clients: { builtin, external }, identityProviders, revokedTokens,
-  };
-  const digest = sha256(canonicalJson({ ...content, identityProviders: digestedIdps(identityProviders) }));
-  let sealed: GatewaySnapshot | undefined;
-  return {
-    // Sealing encrypts afresh each time; done only when someone needs this snapshot (its content changed).
-    get snapshot() { return (sealed ??= { ...content, version: 0, generatedAt: nowIso, apis: sealSecrets(apis, masterKey) }); },
-    digest, skipped, idpConfigs,
-  };
 }
 
 // ---------------------------------------------------------------------------

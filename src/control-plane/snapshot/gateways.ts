@@ -32,13 +32,12 @@ export async function startRuntimeGateways(options: {
   logger: Logger;
   /** The platform's IdP key cache: with it, gateways accept direct tokens from organizations' IdPs. */
   idpKeys?: IdpKeyCache;
-  pollMs?: number;
 }): Promise<RuntimeGateways> {
   const { config, store, masterKey, clock, logger } = options;
   // The platform's own listeners are refused as backends in production; ports bound as 0 are added as they bind.
   const egress = egressPolicy(config);
   registerEgressPolicy(store, egress);
-  const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys: options.idpKeys, pollMs: options.pollMs });
+  const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys: options.idpKeys, changes: store.changes });
   const externalVerifier = options.idpKeys && externalTokenVerifier(options.idpKeys, clock, (id) => publisher.identityProviders.get(id));
   const gateways: Gateway[] = [];
   const close = async () => {

@@ -4,8 +4,8 @@ import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
-import type { Store } from '../../store/index.js';
-import { compileRuntimeSnapshot } from './compile.js';
+import type { ChangeFeed, Store } from '../../store/index.js';
+import { EnvironmentCompiler } from './environment.js';
 
 /** What the publisher pushes snapshots into (a gateway listener). */
 export interface SnapshotTarget {
@@ -20,17 +20,24 @@ export interface RuntimePublisherOptions {
   logger: Logger;
   /** The IdP key cache: snapshots take each IdP's last good keys from it instead of reading every saved key set from the store. */
   idpKeys?: IdpKeyCache;
-  /** Changes arriving within this window are compiled once (default 50 ms). */
+  /**
+   * The change feed to follow (the store's): committed changes recompile what they touched and
+   * push it. Without it, snapshots are compiled only by `compile` and `refresh`.
+   */
+  changes?: ChangeFeed;
+  /** Changes arriving within this window are compiled once (default 5 ms: a burst of writes, not a wait). */
   debounceMs?: number;
   /**
-   * Recompile this often even without a change notice (default 2 s; 0: never),
-   * so changes made elsewhere (another node, revocations, key rotation, time
-   * passing) reach the gateways.
+   * How often what changes with time alone is re-read (default 60 s; 0: never):
+   * revocations expiring, signing keys leaving the JWKS, IdP keys refreshed. The
+   * rest is recompiled only when the store's change feed says it changed, and
+   * only the part it touched.
    */
   pollMs?: number;
 }
 
 interface EnvironmentState {
+  compiler: EnvironmentCompiler;
   digest: string | undefined;
   /** The snapshot of that digest, as handed out (same object until the content changes). */
   snapshot?: GatewaySnapshot;
@@ -40,7 +47,9 @@ interface EnvironmentState {
 
 /**
  * Compiles each environment's snapshot and pushes it to that environment's
- * in-process gateways when its content changed. Versions increase per
+ * in-process gateways when its content changed. It subscribes to the store's
+ * change feed: nothing changed, nothing compiled; a change recompiles only the
+ * parts it touched (see `EnvironmentCompiler`). Versions increase per
  * environment (at least the compile time in ms, so a restarted publisher
  * does not go backwards).
  */
@@ -50,28 +59,43 @@ export class RuntimePublisher {
   private poller: NodeJS.Timeout | undefined;
   private running: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly unsubscribe: () => void;
   /** Full IdP settings from the latest compile (IdPs belong to organizations, not environments). */
   readonly identityProviders = new Map<string, IdpVerificationConfig>();
 
   constructor(private readonly options: RuntimePublisherOptions) {
-    const pollMs = options.pollMs ?? 2000;
+    this.unsubscribe = options.changes?.subscribe(({ changes }) => {
+      for (const s of this.environments.values()) s.compiler.mark(changes);
+      this.notify();
+    }) ?? (() => {});
+    const pollMs = options.pollMs ?? 60_000;
     if (pollMs > 0) {
-      this.poller = setInterval(() => this.schedule(0), pollMs);
+      this.poller = setInterval(() => {
+        for (const s of this.environments.values()) s.compiler.markTimed();
+        this.schedule(0);
+      }, pollMs);
       this.poller.unref();
     }
   }
 
   private state(environment: string): EnvironmentState {
     let s = this.environments.get(environment);
-    if (!s) this.environments.set(environment, (s = { digest: undefined, version: 0, targets: [] }));
+    if (!s) this.environments.set(environment, (s = { compiler: new EnvironmentCompiler(this.options, environment), digest: undefined, version: 0, targets: [] }));
     return s;
   }
 
-  /** Compiles the environment's current snapshot; the version moves only when the content did. */
+  /** Compiles the environment's current snapshot, checking every part; the version moves only when the content did. */
   async compile(environment: string): Promise<GatewaySnapshot> {
-    const compiled = await compileRuntimeSnapshot({ ...this.options, environment });
-    for (const [id, config] of compiled.idpConfigs) this.identityProviders.set(id, config);
+    this.state(environment).compiler.markAll();
+    return this.compileChanged(environment);
+  }
+
+  /** Compiles what changed since the last compile (nothing read when nothing changed). */
+  private async compileChanged(environment: string): Promise<GatewaySnapshot> {
     const s = this.state(environment);
+    if (!s.compiler.pending && s.snapshot) return s.snapshot;
+    const compiled = await s.compiler.compile();
+    for (const [id, config] of compiled.idpConfigs) this.identityProviders.set(id, config);
     if (compiled.digest !== s.digest || !s.snapshot) {
       s.digest = compiled.digest;
       s.version = Math.max(s.version + 1, this.options.clock.now());
@@ -93,9 +117,9 @@ export class RuntimePublisher {
     this.state(environment).targets.push(target);
   }
 
-  /** Something gateways must see changed (the `onRuntimeChange` hook): recompile soon, once for a burst of changes. */
+  /** Something gateways must see changed (a batch on the change feed): recompile soon, once for a burst of changes. */
   notify(): void {
-    this.schedule(this.options.debounceMs ?? 50);
+    this.schedule(this.options.debounceMs ?? 5);
   }
 
   private schedule(delayMs: number): void {
@@ -106,8 +130,9 @@ export class RuntimePublisher {
     }, delayMs);
   }
 
-  /** Recompiles every attached environment now and pushes changed snapshots; resolves when they are in place. */
+  /** Recompiles every attached environment now, checking every part, and pushes changed snapshots; resolves when they are in place. */
   async refresh(): Promise<void> {
+    for (const s of this.environments.values()) s.compiler.markAll();
     if (this.timer) {
       clearTimeout(this.timer);
       this.timer = undefined;
@@ -121,13 +146,12 @@ export class RuntimePublisher {
       if (this.closed || s.targets.length === 0) continue;
       try {
         const before = s.digest;
-        const snapshot = await this.compile(environment);
+        const snapshot = await this.compileChanged(environment);
         if (s.digest === before) continue;
-        for (const target of s.targets) {
-          await target.setSnapshot(snapshot).catch((error: Error) => {
-            this.options.logger.error({ environment, version: snapshot.version, err: { message: error.message } }, 'gateway refused the new snapshot; it keeps serving the previous one');
-          });
-        }
+        // Every target at once: one gateway's disk write does not hold back the next.
+        await Promise.all(s.targets.map((target) => target.setSnapshot(snapshot).catch((error: Error) => {
+          this.options.logger.error({ environment, version: snapshot.version, err: { message: error.message } }, 'gateway refused the new snapshot; it keeps serving the previous one');
+        })));
       } catch (error) {
         this.options.logger.error({ environment, err: { message: (error as Error).message } }, 'could not compile the gateway snapshot; gateways keep serving the previous one');
       }
@@ -136,6 +160,7 @@ export class RuntimePublisher {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.unsubscribe();
     if (this.timer) clearTimeout(this.timer);
     if (this.poller) clearInterval(this.poller);
     await this.running;

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
-import type { AfterCommit } from '../index.js';
-import { notifyCredentialChange } from './credentials.js';
+import type { RecordChange } from '../index.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -26,7 +25,7 @@ export const toApplication = (r: Database['applications']): Application => ({
 
 /** Applications. Every query is scoped by organization. */
 export class ApplicationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async create(input: { orgId: string; componentId?: string | null; name: string; description?: string; ownerUserId?: string | null }): Promise<Application> {
     const now = isoNow(this.clock);
@@ -64,6 +63,7 @@ export class ApplicationRepo {
   /** Its credentials go with it (foreign-key cascade), so client caches are told after the commit. */
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('applications').where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
+    await this.changed({ kind: 'subscriptions' });
   }
 }

@@ -4,7 +4,7 @@ import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 import { toApplication, type Application } from './applications.js';
 import { toEnvironment, type Environment, type Organization } from './organizations.js';
-import type { AfterCommit } from '../index.js';
+import type { RecordChange } from '../index.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -51,27 +51,6 @@ export interface ClientRecord {
 
 type Row = Database['credentials'];
 
-const changeListeners = new Set<() => void>();
-
-/**
- * Registers `listener` to run after any change to a credential's secret or
- * settings made through this process (caches of client records use it).
- * Returns the unsubscribe function.
- */
-export function onCredentialChange(listener: () => void): () => void {
-  changeListeners.add(listener);
-  return () => changeListeners.delete(listener);
-}
-
-/**
- * Tells the listeners that credentials changed. Repositories call it through
- * `Store.afterCommit`, so it runs once the change is visible to every
- * connection (a cache told earlier could re-read the old row).
- */
-export function notifyCredentialChange(): void {
-  for (const listener of changeListeners) listener();
-}
-
 export const toCredential = (r: Row): Credential => ({
   id: r.id, orgId: r.org_id, applicationId: r.application_id, environmentId: r.environment_id, kind: r.kind as CredentialKind,
   clientId: r.client_id, grantTypes: JSON.parse(r.grant_types) as string[], scopes: JSON.parse(r.scopes) as string[],
@@ -81,7 +60,7 @@ export const toCredential = (r: Row): Credential => ({
 
 /** Credentials per (application, environment). Every query but the client-ID lookup is scoped by organization. */
 export class CredentialRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async createBuiltin(input: {
     orgId: string; applicationId: string; environmentId: string; clientId: string; secretHash: string;
@@ -95,7 +74,7 @@ export class CredentialRepo {
       idp_id: null, external_client_id: null, created_at: now, updated_at: now,
     };
     await this.db.insertInto('credentials').values(row).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
     return toCredential(row);
   }
 
@@ -109,7 +88,7 @@ export class CredentialRepo {
       idp_id: input.idpId, external_client_id: input.externalClientId, created_at: now, updated_at: now,
     };
     await this.db.insertInto('credentials').values(row).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
     return toCredential(row);
   }
 
@@ -148,7 +127,7 @@ export class CredentialRepo {
     await this.db.updateTable('credentials').set({
       secret_hash: secretHash, previous_secret_hash: previous?.hash ?? null, previous_secret_expires_at: previous?.expiresAt ?? null, updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).where('kind', '=', 'builtin').execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
   }
 
   /** The current secret hash, to carry it over as the previous one on regeneration. */
@@ -164,12 +143,12 @@ export class CredentialRepo {
       ...(patch.tokenLifetime !== undefined && { token_lifetime: patch.tokenLifetime }),
       updated_at: isoNow(this.clock),
     }).where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('credentials').where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'credentials' });
   }
 
   /**

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
+import type { RecordChange } from '../index.js';
 import type { RevisionDefinition } from './apis.js';
 
 export type DeploymentStatus = 'active' | 'superseded';
@@ -54,7 +55,7 @@ export type DeploymentInput = Omit<Deployment, 'id' | 'status' | 'createdAt'>;
 
 /** Deployments per (API, environment): at most one active, the rest history. */
 export class DeploymentRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   /** Makes `input` the active deployment of its API in its environment; the previous one becomes history. Call inside a transaction. */
   async activate(input: DeploymentInput): Promise<Deployment> {
@@ -68,6 +69,7 @@ export class DeploymentRepo {
       status: 'active', deployed_by: input.deployedBy, created_at: isoNow(this.clock), sequence: Number(last?.n ?? 0) + 1,
     };
     await this.db.insertInto('deployments').values(row).execute();
+    await this.changed({ kind: 'api', orgId: input.orgId, apiId: input.apiId });
     return toDeployment(row);
   }
 
@@ -94,9 +96,12 @@ export class DeploymentRepo {
     return r && toDeployment(r);
   }
 
-  /** Every active deployment in environments named `environment`, in every organization (for the runtime snapshot), with when its API was first deployed there. */
-  async activeInEnvironment(environment: string): Promise<ActiveDeployment[]> {
-    const rows = await this.db.selectFrom('deployments')
+  /**
+   * Every active deployment in environments named `environment`, in every organization (for the runtime snapshot), with when its API was first deployed there.
+   * `only`: just those of these APIs or organizations (what a change touched).
+   */
+  async activeInEnvironment(environment: string, only?: { apiIds: readonly string[]; orgIds: readonly string[] }): Promise<ActiveDeployment[]> {
+    let query = this.db.selectFrom('deployments')
       .innerJoin('api_revisions', 'api_revisions.id', 'deployments.revision_id')
       .innerJoin('organizations', 'organizations.id', 'deployments.org_id')
       .innerJoin('components', 'components.id', 'deployments.api_id')
@@ -105,8 +110,15 @@ export class DeploymentRepo {
       .select(['api_revisions.definition', 'organizations.handle as org_handle', 'components.name as component_name', 'environments.gateway_url'])
       .select((eb) => eb.selectFrom('deployments as first').select((f) => f.fn.min('first.created_at').as('at'))
         .whereRef('first.api_id', '=', 'deployments.api_id').whereRef('first.environment_id', '=', 'deployments.environment_id').as('first_deployed_at'))
-      .where('deployments.environment', '=', environment).where('deployments.status', '=', 'active')
-      .orderBy('deployments.org_id').orderBy('deployments.api_id').execute();
+      .where('deployments.environment', '=', environment).where('deployments.status', '=', 'active');
+    if (only) {
+      if (only.apiIds.length === 0 && only.orgIds.length === 0) return [];
+      query = query.where((eb) => eb.or([
+        ...(only.apiIds.length > 0 ? [eb('deployments.api_id', 'in', only.apiIds)] : []),
+        ...(only.orgIds.length > 0 ? [eb('deployments.org_id', 'in', only.orgIds)] : []),
+      ]));
+    }
+    const rows = await query.orderBy('deployments.org_id').orderBy('deployments.api_id').execute();
     return rows.map((r) => ({
       ...toDeployment(r), orgHandle: r.org_handle, componentName: r.component_name, gatewayUrl: r.gateway_url,
       definition: JSON.parse(r.definition) as RevisionDefinition, firstDeployedAt: String(r.first_deployed_at ?? r.created_at),

@@ -5,7 +5,7 @@ import { sharedConcreteIssuer, sharedIssuer } from '../../shared/idp-keys/verify
 import type { IdpKind, TokenTyping } from '../../shared/idp-keys/presets.js';
 import type { IdpVerificationConfig, JsonWebKeySet, PersistedKeys } from '../../shared/idp-keys/types.js';
 import type { Database } from '../schema.js';
-import type { AfterCommit } from '../index.js';
+import type { RecordChange } from '../index.js';
 
 export interface IdentityProviderTables {
   identity_providers: {
@@ -60,29 +60,18 @@ function toColumns(p: IdentityProviderPatch): Partial<Row> {
   return c;
 }
 
-let generation = 0;
-
-/**
- * Moves forward on every identity-provider change made through this process
- * (create, update, delete; announced after the commit). Caches of IdP lists compare it to drop what they hold at once.
- */
-export const identityProviderGeneration = (): number => generation;
-export function identityProvidersChanged(): void {
-  generation++;
-}
-
 /**
  * Identity providers, always scoped by organization: an issuer is looked up
  * within one organization, never across them.
  */
 export class IdentityProviderRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async create(input: IdentityProviderInput): Promise<IdentityProvider> {
     const now = isoNow(this.clock);
     const row = { id: newId(), org_id: input.orgId, name: input.name, created_at: now, updated_at: now, ...toColumns(input) } as Row;
     await this.db.insertInto('identity_providers').values(row).execute();
-    this.afterCommit(identityProvidersChanged);
+    await this.changed({ kind: 'identityProviders' });
     return toIdp(row);
   }
 
@@ -141,19 +130,23 @@ export class IdentityProviderRepo {
   async update(orgId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
     await this.db.updateTable('identity_providers').set({ ...toColumns(patch), updated_at: isoNow(this.clock) })
       .where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(identityProvidersChanged);
+    await this.changed({ kind: 'identityProviders' });
   }
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('identity_providers').where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(identityProvidersChanged);
+    await this.changed({ kind: 'identityProviders' });
   }
 
-  /** Saves the last good public keys of an IdP (replacing earlier ones). */
+  /**
+   * Saves the last good public keys of an IdP (replacing earlier ones): the key cache does
+   * so when the key set changed (or hourly), which is when snapshots' copies must follow.
+   */
   async saveKeys(idpId: string, keys: PersistedKeys): Promise<void> {
     const values = { jwks: JSON.stringify(keys.jwks), fetched_at: new Date(keys.fetchedAt).toISOString() };
     await this.db.insertInto('idp_key_cache').values({ idp_id: idpId, ...values })
       .onConflict((oc) => oc.column('idp_id').doUpdateSet(values)).execute();
+    await this.changed({ kind: 'identityProviders' });
   }
 
   /** Last good keys of every IdP that has some. */

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
+import type { RecordChange } from '../index.js';
 
 export type Role = 'admin' | 'developer';
 export const ROLES: readonly Role[] = ['admin', 'developer'];
@@ -16,7 +17,7 @@ export const toEnvironment = (r: Database['environments']): Environment => ({
 });
 
 export class OrganizationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async create(input: { name: string; handle: string }): Promise<Organization> {
     const row = { id: newId(), name: input.name, handle: input.handle, created_at: isoNow(this.clock) };
@@ -108,6 +109,7 @@ export class OrganizationRepo {
     }
     const row = { id: newId(), org_id: input.orgId, name: input.name, display_name: input.displayName, position, gateway_url: input.gatewayUrl, created_at: isoNow(this.clock) };
     await this.db.insertInto('environments').values(row).execute();
+    await this.changed({ kind: 'organization', orgId: input.orgId });
     return toEnvironment(row);
   }
 
@@ -125,13 +127,16 @@ export class OrganizationRepo {
     const set: Partial<Database['environments']> = {};
     if (patch.displayName !== undefined) set.display_name = patch.displayName;
     if (patch.gatewayUrl !== undefined) set.gateway_url = patch.gatewayUrl;
-    if (Object.keys(set).length) await this.db.updateTable('environments').set(set).where('id', '=', id).execute();
+    if (Object.keys(set).length === 0) return;
+    const r = await this.db.updateTable('environments').set(set).where('id', '=', id).returning('org_id').executeTakeFirst();
+    if (r) await this.changed({ kind: 'organization', orgId: r.org_id });
   }
 
   /** Moves every environment at `fromPosition` or later one step down the chain; call inside a transaction. */
   async shiftEnvironments(orgId: string, fromPosition: number): Promise<void> {
     await this.db.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) }))
       .where('org_id', '=', orgId).where('position', '>=', fromPosition).execute();
+    await this.changed({ kind: 'organization', orgId });
   }
 
   /** Rewrites positions to follow `orderedIds`; call inside a transaction. */
@@ -139,5 +144,6 @@ export class OrganizationRepo {
     for (const [i, id] of orderedIds.entries()) {
       await this.db.updateTable('environments').set({ position: i }).where('org_id', '=', orgId).where('id', '=', id).execute();
     }
+    await this.changed({ kind: 'organization', orgId });
   }
 }

@@ -2,8 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
-import type { AfterCommit } from '../index.js';
-import { notifyCredentialChange } from './credentials.js';
+import type { RecordChange } from '../index.js';
 
 export type ComponentType = 'external-consumer' | 'api-proxy';
 export const COMPONENT_TYPES: readonly ComponentType[] = ['external-consumer', 'api-proxy'];
@@ -20,7 +19,7 @@ const toComponent = (r: Database['components']): Component => ({
 
 /** Projects and their components. Every query is scoped by organization. */
 export class ProjectRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly afterCommit: AfterCommit = (fn) => fn()) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async create(input: { orgId: string; name: string; displayName: string; description?: string; isDefault?: boolean }): Promise<Project> {
     const now = isoNow(this.clock);
@@ -48,6 +47,9 @@ export class ProjectRepo {
 
   async delete(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('projects').where('org_id', '=', orgId).where('id', '=', id).execute();
+    await this.changed({ kind: 'organization', orgId });
+    await this.changed({ kind: 'credentials' });
+    await this.changed({ kind: 'subscriptions' });
   }
 
   /**
@@ -102,6 +104,8 @@ export class ProjectRepo {
   /** An external consumer's application and its credentials go with it (cascade): client caches are told after the commit. */
   async deleteComponent(orgId: string, id: string): Promise<void> {
     await this.db.deleteFrom('components').where('org_id', '=', orgId).where('id', '=', id).execute();
-    this.afterCommit(notifyCredentialChange);
+    await this.changed({ kind: 'organization', orgId });
+    await this.changed({ kind: 'credentials' });
+    await this.changed({ kind: 'subscriptions' });
   }
 }

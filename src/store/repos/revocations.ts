@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { Database } from '../schema.js';
+import type { RecordChange } from '../index.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -8,14 +9,16 @@ export interface RevokedToken { jti: string; orgId: string; environment: string;
 
 /** Revoked access tokens, kept until they would have expired anyway. */
 export class RevocationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   /** Records a revocation; revoking twice is not an error. Returns true when it was new. */
   async revoke(token: RevokedToken): Promise<boolean> {
     const r = await this.db.insertInto('revoked_tokens').values({
       jti: token.jti, org_id: token.orgId, environment: token.environment, expires_at: token.expiresAt, created_at: isoNow(this.clock),
     }).onConflict((oc) => oc.column('jti').doNothing()).executeTakeFirst();
-    return Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+    const added = Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
+    if (added) await this.changed({ kind: 'revocations' });
+    return added;
   }
 
   async isRevoked(jti: string): Promise<boolean> {

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../schema.js';
+import type { RecordChange } from '../index.js';
 
 export type { TokenServiceTables } from './token-service.js';
 
@@ -23,13 +24,14 @@ const toRecord = (r: Database['signing_keys']): SigningKeyRecord => ({
 
 /** The token service's signing keys (installation-wide: one issuer for every organization). */
 export class SigningKeyRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async insert(key: Omit<SigningKeyRecord, 'retiredAt' | 'publishUntil'>): Promise<void> {
     await this.db.insertInto('signing_keys').values({
       kid: key.kid, alg: key.alg, public_jwk: JSON.stringify(key.publicJwk), private_jwk: key.sealedPrivateJwk,
       created_at: key.createdAt, activates_at: key.activatesAt, retired_at: null, publish_until: null,
     }).execute();
+    await this.changed({ kind: 'signingKeys' });
   }
 
   /** Every key, oldest activation first. */
@@ -49,11 +51,13 @@ export class SigningKeyRepo {
   async retireAll(exceptKid: string, retiredAt: string, publishUntil: string): Promise<number> {
     const r = await this.db.updateTable('signing_keys').set({ retired_at: retiredAt, publish_until: publishUntil })
       .where('retired_at', 'is', null).where('kid', '!=', exceptKid).executeTakeFirst();
+    if (Number(r.numUpdatedRows) > 0) await this.changed({ kind: 'signingKeys' });
     return Number(r.numUpdatedRows);
   }
 
   /** Removes keys whose publication ended before `beforeIso` (no live token can reference them). */
   async deleteUnpublished(beforeIso: string): Promise<void> {
-    await this.db.deleteFrom('signing_keys').where('publish_until', 'is not', null).where('publish_until', '<', beforeIso).execute();
+    const r = await this.db.deleteFrom('signing_keys').where('publish_until', 'is not', null).where('publish_until', '<', beforeIso).executeTakeFirst();
+    if (Number(r.numDeletedRows) > 0) await this.changed({ kind: 'signingKeys' });
   }
 }

@@ -2,6 +2,7 @@ import type { Kysely } from 'kysely';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
+import type { RecordChange } from '../index.js';
 
 export interface Subscription {
   id: string;
@@ -23,13 +24,14 @@ const toSubscription = (r: Database['subscriptions']): Subscription => ({
 
 /** Application ↔ API subscriptions. Every query is scoped by organization, except the snapshot's. */
 export class SubscriptionRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
 
   async create(input: { orgId: string; applicationId: string; apiId: string; createdBy: string }): Promise<Subscription> {
     const row: Database['subscriptions'] = {
       id: newId(), org_id: input.orgId, application_id: input.applicationId, api_id: input.apiId, created_by: input.createdBy, created_at: isoNow(this.clock),
     };
     await this.db.insertInto('subscriptions').values(row).execute();
+    await this.changed({ kind: 'subscriptions' });
     return toSubscription(row);
   }
 
@@ -53,12 +55,15 @@ export class SubscriptionRepo {
 
   async delete(orgId: string, id: string): Promise<boolean> {
     const r = await this.db.deleteFrom('subscriptions').where('org_id', '=', orgId).where('id', '=', id).executeTakeFirst();
-    return Number(r.numDeletedRows) > 0;
+    const deleted = Number(r.numDeletedRows) > 0;
+    if (deleted) await this.changed({ kind: 'subscriptions' });
+    return deleted;
   }
 
   /** Removes every subscription of an application (when the application is deleted). */
   async deleteForApplication(orgId: string, applicationId: string): Promise<number> {
     const r = await this.db.deleteFrom('subscriptions').where('org_id', '=', orgId).where('application_id', '=', applicationId).executeTakeFirst();
+    if (Number(r.numDeletedRows) > 0) await this.changed({ kind: 'subscriptions' });
     return Number(r.numDeletedRows);
   }
 

@@ -7,7 +7,7 @@ import {
 import { gatewayAudience } from '../../shared/jwt/index.js';
 import { InvalidRequest, InvalidTarget, TemporarilyUnavailable } from '../../shared/oauth-errors.js';
 import type { Store } from '../../store/index.js';
-import { identityProviderGeneration, type IdentityProvider } from '../../store/repos/identity-providers.js';
+import type { IdentityProvider } from '../../store/repos/identity-providers.js';
 import type { AuthenticatedClient, GrantContext, GrantDeps, GrantFactory } from './grant.js';
 import { TOKEN_EXCHANGE } from './grant-types.js';
 
@@ -107,19 +107,26 @@ const MAX_CACHED_ORGS = 10_000;
  * Each organization's identity providers, held for IDP_LIST_CACHE_MS of real
  * (monotonic) time like the client cache, so the exchange path does no
  * database query per request: a busy organization costs one IdP list read
- * per second per node. Any IdP change made in this process (the repository
- * moves `identityProviderGeneration`) drops every list at once; a change
- * made on another node applies here within a second. Concurrent misses of
+ * per second per node. Any committed IdP change (the store's change feed,
+ * which carries other nodes' changes too) drops every list at once; should a
+ * notice be late, a change applies within a second. Concurrent misses of
  * one organization share one read.
  */
 export class IdpListCache {
   private readonly entries = new Map<string, { idps: Promise<IdentityProvider[]>; at: number; generation: number }>();
 
-  constructor(private readonly store: Store) {}
+  /** Moves on every committed IdP change (the store's change feed). */
+  private generation = 0;
+
+  constructor(private readonly store: Store) {
+    store.changes.subscribe(({ changes }) => {
+      if (changes.some((c) => c.kind === 'identityProviders' || c.kind === 'everything')) this.generation++;
+    });
+  }
 
   list(orgId: string): Promise<IdentityProvider[]> {
     const now = performance.now();
-    const generation = identityProviderGeneration();
+    const generation = this.generation;
     const hit = this.entries.get(orgId);
     if (hit && hit.generation === generation && now - hit.at < IDP_LIST_CACHE_MS) return hit.idps;
     if (this.entries.size >= MAX_CACHED_ORGS) this.entries.clear();

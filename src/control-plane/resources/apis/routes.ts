@@ -141,7 +141,6 @@ export const apiDefinitionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncT
       }
       if (state === 'published' && current.resources.length === 0) throw conflict('Add at least one resource before publishing the API', { resources: 'is empty' });
       await saveApi(deps, access, current, { ...current, lifecycle: state }, `api.${state}`);
-      deps.onRuntimeChange?.(access.org.id);
     }
     return apiView(store, access.org, access.project, access.component, (await store.apis.get(access.org.id, current.id))!);
   });

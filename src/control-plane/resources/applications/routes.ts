@@ -99,7 +99,6 @@ export const portalApplicationRoutes = (deps: ControlPlaneDeps): FastifyPluginAs
       await tx.applications.delete(access.org.id, application.id);
       await tx.audit.record({ orgId: access.org.id, ...actorOf(access.user), action: 'application.deleted', targetType: 'application', targetId: application.id, details: { name: application.name, subscriptions: subscriptions.length } });
     });
-    deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });
 };

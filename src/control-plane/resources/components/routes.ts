@@ -95,7 +95,6 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
       await tx.projects.deleteComponent(org.id, component.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'component.deleted', targetType: 'component', targetId: component.id, details: { project: project.name, name: component.name, type: component.type } });
     });
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

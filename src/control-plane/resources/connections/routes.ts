@@ -89,7 +89,6 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         throw conflict('A concurrent change got in the way; try again');
       }
     }
-    deps.onRuntimeChange?.(org.id);
     return reply.code(201).header('cache-control', 'no-store').send(await connectionView(store, deps, org, project, connection, secrets));
   });
 
@@ -138,7 +137,6 @@ export const connectionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
         details: { project: project.name, name: connection.name, subscriptionRemoved: !!subscription, keptFor: others.map((o) => o.name) },
       });
     });
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

@@ -57,7 +57,6 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const env = await environmentByName(store, access.org.id, request.params.env);
     const generated = await generateKeys(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
-    deps.onRuntimeChange?.(access.org.id);
     return reply.code(201).header('cache-control', 'no-store').send({ ...(await keysView(store, deps.config.publicUrl, access.org, env, generated.credential)), consumerSecret: generated.clientSecret });
   });
 
@@ -73,7 +72,6 @@ export const portalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const env = await environmentByName(store, access.org.id, request.params.env);
     const credential = await updateCredentialSettings(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
-    deps.onRuntimeChange?.(access.org.id);
     return keysView(store, deps.config.publicUrl, access.org, env, credential);
   });
 

@@ -125,7 +125,6 @@ export async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api
     });
     return d;
   });
-  deps.onRuntimeChange?.(access.org.id);
   return deployment;
 }
 

@@ -78,7 +78,6 @@ export const environmentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
         await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'environment.created', targetType: 'environment', targetId: env.id, details: { name, position: env.position, gatewayUrl: env.gatewayUrl } });
         return env;
       });
-      deps.onRuntimeChange?.(org.id);
       return reply.code(201).send(view(created));
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An environment named "${name}" already exists`, { name: 'is taken' });
@@ -107,7 +106,6 @@ export const environmentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       });
       return (await tx.orgs.environments(org.id)).map(view);
     });
-    deps.onRuntimeChange?.(org.id);
     return reordered;
   });
 
@@ -133,7 +131,6 @@ export const environmentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'environment.updated', targetType: 'environment', targetId: env.id, details: { name: env.name, ...patch } });
       return view({ ...env, ...patch });
     });
-    deps.onRuntimeChange?.(org.id);
     return updated;
   });
 };

@@ -52,7 +52,6 @@ export const externalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'credentials.external-set', targetType: 'application', targetId: application.id, details: { environment: env.name, identityProvider: idp.name, externalClientId: request.body.clientId } });
       return created;
     });
-    deps.onRuntimeChange?.(org.id);
     return { applicationId: application.id, environment: env.name, kind: 'external' as const, identityProvider: idp.name, externalClientId: credential.externalClientId!, createdAt: credential.createdAt };
   });
 
@@ -66,7 +65,6 @@ export const externalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
       await tx.credentials.delete(org.id, existing.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'credentials.external-removed', targetType: 'application', targetId: application.id, details: { environment: env.name } });
     });
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

@@ -301,7 +301,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
         return created;
       });
       await keys.refresh(idp);
-      deps.onRuntimeChange?.(org.id);
       return reply.code(201).send(view(idp, keys));
     } catch (error) {
       if (isUniqueViolation(error)) throw conflict(`An identity provider named "${body.name}" already exists`, { name: 'is taken' });
@@ -351,7 +350,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       return after;
     });
     if (updated.jwksUri !== current.jwksUri || keys.status(updated.id) === undefined) await keys.refresh(updated);
-    deps.onRuntimeChange?.(org.id);
     return view(updated, keys);
   });
 
@@ -367,7 +365,6 @@ export const identityProviderRoutes = (deps: ControlPlaneDeps): FastifyPluginAsy
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.deleted', targetType: 'identity-provider', targetId: idp.id, details: auditDetails(idp) });
     });
     keys.forget(idp.id);
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 

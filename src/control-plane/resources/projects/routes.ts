@@ -93,7 +93,6 @@ export const projectRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox
       }
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'project.deleted', targetType: 'project', targetId: project.id, details: { name: project.name, ...(shared && { application: shared.name }) } });
     });
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };

@@ -42,7 +42,6 @@ export const signingKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncType
     });
     // Keys are installation-wide: no organization, so every environment's snapshot is recompiled
     // now rather than at the next poll, well inside the publish-ahead delay.
-    deps.onRuntimeChange?.();
     return reply.code(201).send(result);
   });
 };

@@ -36,7 +36,6 @@ export const portalSubscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginA
     const application = await loadApplication(store, access, request.params.app, 'manage');
     const api = await visibleApi(store, access, request.body.api);
     const result = await subscribeApplication(store, access.org, access.user, application.id, api);
-    if (result.created) deps.onRuntimeChange?.(access.org.id);
     return reply.code(result.created ? 201 : 200).send(await portalSubscriptionView(store, access, result.subscription));
   });
 
@@ -55,7 +54,6 @@ export const portalSubscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginA
     const subscription = (await store.subscriptions.byId(access.org.id, ref)) ?? (apiId ? await store.subscriptions.find(access.org.id, application.id, apiId) : undefined);
     if (!subscription || subscription.applicationId !== application.id) throw notFound('Subscription');
     await store.transaction((tx) => unsubscribe(tx, access, subscription));
-    deps.onRuntimeChange?.(access.org.id);
     return reply.code(204).send(null);
   });
 };

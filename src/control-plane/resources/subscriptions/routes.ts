@@ -38,7 +38,6 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
     const application = await loadApplication(store, access, request.body.applicationId, 'manage');
     const api = await subscribableApi(store, access, request.body.api);
     const result = await subscribeApplication(store, org, user, application.id, api);
-    if (result.created) deps.onRuntimeChange?.(org.id);
     return reply.code(result.created ? 201 : 200).send(await subscriptionView(store, org.id, result.subscription));
   });
 
@@ -55,7 +54,6 @@ export const subscriptionRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTy
     if (!subscription) throw notFound('Subscription');
     await loadApplication(store, access, subscription.applicationId, 'manage');
     await store.transaction((tx) => unsubscribe(tx, access, subscription));
-    deps.onRuntimeChange?.(org.id);
     return reply.code(204).send(null);
   });
 };
