@@ -85,7 +85,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   gateway = await startGateway({
     environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
     snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config),
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs,
   });
   publisher?.attach(environment, gateway);
   if (!publisher && gateway.status().snapshot?.source === 'disk') {

@@ -50,7 +50,7 @@ export async function startRuntimeGateways(options: {
       const gw = await startGateway({
         environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
         snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier,
-        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress,
+        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress, drainMs: config.gatewayDrainMs,
       });
       gateways.push(gw);
       publisher.attach(listener.environment, gw);
