@@ -44,8 +44,10 @@ async function versionsByWorker(url: string): Promise<Map<string, number>> {
   return seen;
 }
 
+/** The worker processes of a primary: its children running the drawbridge executable (not, e.g., a compiler service). */
 const childPids = (pid: number): number[] =>
-  execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n').map((s) => Number(s.trim())).filter((n) => n > 0);
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n')
+    .filter((line) => line.includes('drawbridge.js')).map((line) => Number(line.trim().split(/\s+/)[0])).filter((n) => n > 0);
 
 let platform: TestPlatform;
 let backend: Server;
@@ -139,4 +141,39 @@ describe('drawbridge gateway --workers 2', () => {
     expect(await exited).toBe(0);
     for (const pid of workers) expect(() => process.kill(pid, 0)).toThrow();
   });
+});
+
+describe('drawbridge start with DRAWBRIDGE_GATEWAY_WORKERS=2', () => {
+  it('runs each environment\'s gateway in two workers behind its port, both with the snapshot, and stops cleanly', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'drawbridge-start-workers-'));
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
+    Object.assign(env, {
+      DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_PORT: '0', DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0', DRAWBRIDGE_LOG_LEVEL: 'warn', DRAWBRIDGE_GATEWAY_WORKERS: '2', DRAWBRIDGE_ADMIN_PASSWORD: 'a-long-admin-password-1',
+    });
+    const child = spawn(process.execPath, [BIN, 'start', '--dev'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let out = '';
+        child.stdout!.setEncoding('utf8').on('data', (c: string) => {
+          out += c;
+          const m = /Gateway development\s+(http:\/\/\S+)\s+\(2 worker processes\)/.exec(out);
+          if (m) resolve(m[1]!);
+        });
+        child.once('exit', (code) => reject(new Error(`start exited with ${code}: ${out}`)));
+      });
+      await eventually(async () => {
+        const seen = await versionsByWorker(url);
+        return seen.size === 2 && [...seen.values()].every((v) => v >= 0);
+      });
+      expect(childPids(child.pid!)).toHaveLength(2);
+      const exited = new Promise<number | null>((r) => child.once('exit', (code) => r(code)));
+      child.kill('SIGTERM');
+      expect(await exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL');
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
 });
