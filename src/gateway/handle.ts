@@ -5,7 +5,7 @@ import { Exchange } from './exchange.js';
 import { ops } from './ops.js';
 import { OPS_PREFIX } from './options.js';
 import { run } from './pipeline/index.js';
-import { discard } from './pipeline/relay.js';
+import { discard } from './proxy.js';
 import type { GatewayState } from './state.js';
 
 export function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): void {

@@ -25,6 +25,8 @@ export function register(program: Command): void {
           await platform.close().catch(() => {});
           throw portInUse(config, error) ?? error;
         }
+        const urls = pool.urls;
+        platform.deps.localGatewayUrl = (environment) => urls[config.gateways.findIndex((g) => g.environment === environment)];
         pool.urls.forEach((url, i) => process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`));
       }
       let stopping = false;

@@ -1,7 +1,6 @@
-import type { Readable } from 'node:stream';
 import type { Exchange } from '../exchange.js';
 import { logRefusal } from '../failure-log.js';
-import { upstreamFailure } from '../proxy.js';
+import { discard, upstreamFailure } from '../proxy.js';
 
 /**
  * Streams the backend's answer to the consumer. Plain `pipe` (not
@@ -27,10 +26,4 @@ export function relay(ex: Exchange): void {
     res.destroy();
   });
   body.pipe(res);
-}
-
-/** Drops a backend body nobody will read; undici reports that as an error, which is expected here. */
-export function discard(body: Readable): void {
-  body.on('error', () => {});
-  body.destroy();
 }
