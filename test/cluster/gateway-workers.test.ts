@@ -175,5 +175,5 @@ describe('drawbridge start with DRAWBRIDGE_GATEWAY_WORKERS=2', () => {
       if (child.exitCode === null) child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     }
-  }, 60_000);
+  }, 180_000);
 });
