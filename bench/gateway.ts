@@ -17,7 +17,8 @@ import { cpuOf, forkRole, pin, serveCpuUsage } from './_process.js';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { hash, randomUUID } from 'node:crypto';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { exportJWK, generateKeyPair, SignJWT } from 'jose';
 import { Pool } from 'undici';
 import { systemClock } from '../src/shared/clock.js';
@@ -31,9 +32,10 @@ const SELF = fileURLToPath(import.meta.url);
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 5);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const BASELINE = process.env.BENCH_BASELINE;
 const PAYLOAD = JSON.stringify({ id: 42, name: 'widget', price: 9.99, tags: ['a', 'b', 'c'] });
 
-type Message = { backendUrl?: string; gatewayUrl?: string; proxyUrl?: string; floorUrl?: string; token?: string; cpu?: number };
+type Message = { backendUrl?: string; gatewayUrl?: string; baselineUrl?: string; proxyUrl?: string; floorUrl?: string; token?: string; cpu?: number };
 
 /** Process A: a small JSON backend. */
 async function backendRole(): Promise<void> {
@@ -77,6 +79,11 @@ async function proxiesRole(backendUrl: string): Promise<void> {
   // Access logs on, written as the platform writes stdout: the buffered asynchronous writer (16 KiB batches), here into /dev/null.
   const logger = createLogger(process.env.BENCH_ACCESS_LOG === '0' ? 'warn' : 'info', new BufferedDestination('/dev/null') as unknown as NodeJS.WritableStream);
   const gateway = await startGateway({ environment: 'development', port: 0, host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } });
+  let baselineUrl: string | undefined;
+  if (BASELINE) {
+    const base = (await import(pathToFileURL(join(BASELINE, 'src/gateway/server.ts')).href)) as { startGateway: typeof startGateway };
+    baselineUrl = (await base.startGateway({ environment: 'development', port: 0, host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } })).url;
+  }
 
   const pool = new Pool(backendUrl, { connections: 128, keepAliveTimeout: 4_000, pipelining: 1 });
   // The least a working proxy does: forward the request headers undici accepts, stream both ways.
@@ -129,7 +136,7 @@ async function proxiesRole(backendUrl: string): Promise<void> {
     forward(req, res, headers);
   }));
   serveCpuUsage();
-  process.send!({ gatewayUrl: gateway.url, proxyUrl, floorUrl, token } satisfies Message);
+  process.send!({ gatewayUrl: gateway.url, baselineUrl, proxyUrl, floorUrl, token } satisfies Message);
 }
 
 const child = (role: string, env: Record<string, string> = {}) =>
@@ -150,18 +157,19 @@ export async function runGatewayBench(): Promise<void> {
   const proxies = await child('proxies', { BENCH_BACKEND_URL: backend.msg.backendUrl! });
   const pinned = pin(proxies.proc.pid!, 1) && pin(backend.proc.pid!, 0) && pin(process.pid, 0);
   const path = '/things/42';
-  const { backendUrl, gatewayUrl, proxyUrl, floorUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
+  const { backendUrl, gatewayUrl, baselineUrl, proxyUrl, floorUrl, token } = { ...backend.msg, ...proxies.msg } as Required<Message>;
   const auth = { authorization: `Bearer ${token}` };
-  const targets = {
+  const targets: Record<string, { name: string; url: string; headers: Record<string, string> }> = {
     a: { name: '(a) backend direct', url: backendUrl + path, headers: {} },
     b: { name: '(b) gateway: token + subscription', url: `${gatewayUrl}/bench/items/v1${path}`, headers: auth },
     c: { name: '(c) bare node:http + undici proxy', url: proxyUrl + path, headers: auth },
     d: { name: '(d) gateway, resource without OAuth2', url: `${gatewayUrl}/bench/items/v1/open/42`, headers: {} },
     e: { name: '(e) floor: bare + required work', url: floorUrl + path, headers: auth },
   };
+  if (baselineUrl) targets.f = { name: '(f) baseline gateway (BENCH_BASELINE)', url: `${baselineUrl}/bench/items/v1${path}`, headers: auth };
   try {
     if (process.env.BENCH_ONLY) { // profiling aid: load one target only
-      const t = targets[process.env.BENCH_ONLY as keyof typeof targets];
+      const t = targets[process.env.BENCH_ONLY]!;
       const before = await cpuOf(proxies.proc);
       const f = await load(t.url, t.headers, SECONDS);
       console.log(t.name, f, 'cpu µs/req', ((await cpuOf(proxies.proc) - before) / f.total).toFixed(1));
@@ -169,7 +177,7 @@ export async function runGatewayBench(): Promise<void> {
     }
     for (const t of Object.values(targets)) await load(t.url, t.headers, 2); // warm-up (JIT, pools, token cache)
     // Rounds interleave the targets so a noisy neighbour on the machine hits them alike; medians are reported.
-    const runs: Record<string, Figures[]> = { a: [], b: [], c: [], d: [], e: [] };
+    const runs: Record<string, Figures[]> = Object.fromEntries(Object.keys(targets).map((key) => [key, []]));
     for (let round = 0; round < ROUNDS; round++) {
       for (const [key, t] of Object.entries(targets)) {
         const before = await cpuOf(proxies.proc);
@@ -181,11 +189,11 @@ export async function runGatewayBench(): Promise<void> {
     }
     const cpuMedian = (key: string) => [...runs[key]!.map((f) => f.cpuPerRequest!)].sort((x, y) => x - y)[Math.floor(ROUNDS / 2)]!;
     const median = (list: Figures[]): Figures => [...list].sort((x, y) => x.rps - y.rps)[Math.floor(list.length / 2)]!;
-    const results: Record<string, Figures> = { a: median(runs.a!), b: median(runs.b!), c: median(runs.c!), d: median(runs.d!), e: median(runs.e!) };
+    const results: Record<string, Figures> = Object.fromEntries(Object.entries(runs).map(([key, list]) => [key, median(list)]));
     const ratios = runs.b!.map((b, i) => (b.rps / runs.c![i]!.rps).toFixed(3));
     const rate = Math.floor(results.b!.rps * 0.8);
-    const atRateA = await load(targets.a.url, {}, SECONDS, rate);
-    const atRateB = await load(targets.b.url, auth, SECONDS, rate);
+    const atRateA = await load(targets.a!.url, {}, SECONDS, rate);
+    const atRateB = await load(targets.b!.url, auth, SECONDS, rate);
 
     const row = (label: string, f: Figures) => `${label.padEnd(40)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   errors ${f.errors} non-2xx ${f.non2xx}`;
     console.log(`\nGateway benchmark: ${ROUNDS} rounds x ${SECONDS}s per target, ${CONNECTIONS} connections, node ${process.version} (medians)${pinned ? ', proxy pinned to core 1' : ''}`);
@@ -198,6 +206,10 @@ export async function runGatewayBench(): Promise<void> {
     console.log(`b/d = ${(results.b!.rps / results.d!.rps).toFixed(3)}: what token validation + subscription check cost inside the gateway`);
     console.log(`proxy CPU per request: (b) ${cpuB.toFixed(1)} µs, (c) ${cpuC.toFixed(1)} µs, (d) ${cpuD.toFixed(1)} µs, (e) ${cpuE.toFixed(1)} µs → c/b = ${(cpuC / cpuB).toFixed(3)}, d/b = ${(cpuD / cpuB).toFixed(3)} (throughput ratios of a saturated core)`);
     console.log(`floor: e/c = ${(results.e!.rps / results.c!.rps).toFixed(3)} (CPU c/e = ${(cpuC / cpuE).toFixed(3)}): the best b/c the required work allows on this machine; b/e = ${(results.b!.rps / results.e!.rps).toFixed(3)} (CPU e/b = ${(cpuE / cpuB).toFixed(3)})`);
+    if (results.f) {
+      const perRound = runs.b!.map((b, i) => (b.rps / runs.f![i]!.rps).toFixed(3));
+      console.log(`this checkout vs baseline: b/f = ${(results.b!.rps / results.f.rps).toFixed(3)} (per round: ${perRound.join(', ')}); CPU per request (b) ${cpuB.toFixed(1)} µs, (f) ${cpuMedian('f').toFixed(1)} µs → f/b = ${(cpuMedian('f') / cpuB).toFixed(3)}`);
+    }
     console.log(`At 80% of the gateway's maximum (${rate} req/s):`);
     console.log(row('  (a) backend direct', atRateA));
     console.log(row('  (b) gateway', atRateB));

@@ -28,6 +28,8 @@ export interface RemoteGatewayOptions {
   waitSeconds?: number;
   logger?: Logger;
   clock?: Clock;
+  /** In a gateway worker process: its slot number. */
+  workerId?: number;
 }
 
 export interface RemoteGateway {
@@ -79,7 +81,7 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
     snapshotSource: { load: async () => { const s = await fetchSnapshot(-1, 0); if (!s) throw new Error('no snapshot'); adopt(s); return s; } },
     dataDir: config.dataDir, masterKey: nodeSealingKey(options.token),
     externalVerifier: externalTokenVerifier(idpKeys, clock, (id) => idpConfigs.get(id)),
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config),
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
   });
   if (gateway.status().snapshot?.source === 'disk') {
     const saved = await readSnapshotFile(snapshotFile(config.dataDir, options.environment)).catch(() => undefined);

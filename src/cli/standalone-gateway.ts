@@ -34,7 +34,7 @@ export interface StandaloneGateway {
  * and last good keys from that snapshot, so direct external tokens verify
  * with the configured rules even while the database and the IdP are down.
  */
-export async function runStandaloneGateway(config: Config, environment: string, options: { port?: number; pollMs?: number; logger?: Logger } = {}): Promise<StandaloneGateway> {
+export async function runStandaloneGateway(config: Config, environment: string, options: { port?: number; pollMs?: number; logger?: Logger; workerId?: number } = {}): Promise<StandaloneGateway> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = systemClock;
   const masterKey = MasterKey.load(config.masterKey, config.masterKeyFile);
@@ -86,7 +86,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   gateway = await startGateway({
     environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
     snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config),
+    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
   });
   publisher?.attach(environment, gateway);
   if (!publisher && gateway.status().snapshot?.source === 'disk') {

@@ -1,5 +1,6 @@
 /** The gateway data plane: public surface used by the platform wiring and the control plane. */
-export { startGateway, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type GatewayOptions, type GatewayLimits, type GatewayStatus, type SnapshotSource } from './server.js';
+export { startGateway } from './server.js';
+export { DEFAULT_DRAIN_MS, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type GatewayOptions, type GatewayLimits, type GatewayStatus, type SnapshotSource } from './options.js';
 export type { ExternalTokenVerifier, Principal } from './tokens.js';
 export * from './snapshot.js';
 export { policyCatalogue, findPolicy, validatePolicyInstance, secretPaths, GATEWAY_OWNED_HEADERS } from './policies/index.js';

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import { Transform, type TransformCallback } from 'node:stream';
+import { Transform, type Readable, type TransformCallback } from 'node:stream';
 import { Pool, type Dispatcher } from 'undici';
 import { ApiError } from '../shared/errors.js';
 import type { EgressPolicy } from '../shared/egress.js';
@@ -142,4 +142,10 @@ export class Pools {
     this.pools.clear();
     await Promise.all(all.map((p) => p.destroy().catch(() => {})));
   }
+}
+
+/** Drops a backend body nobody will read; undici reports that as an error, which is expected here. */
+export function discard(body: Readable): void {
+  body.on('error', () => {});
+  body.destroy();
 }

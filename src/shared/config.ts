@@ -1,4 +1,5 @@
 import { BlockList, isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
 import { parseEgressLists } from './egress-lists.js';
 import { ConfigError } from './errors.js';
@@ -52,6 +53,17 @@ export interface Config {
    * Default: loopback and the private ranges, where Prometheus usually scrapes from.
    */
   gatewayMetricsAllow: string[];
+  /**
+   * On shutdown, how long a gateway lets requests in flight finish before it
+   * closes the connections still open (`DRAWBRIDGE_GATEWAY_DRAIN_MS`, 0 to 600000, default 2000).
+   */
+  gatewayDrainMs: number;
+  /**
+   * Worker processes per gateway listener, all behind its one port
+   * (`DRAWBRIDGE_GATEWAY_WORKERS`: 1 to 256 or `auto` = one per core; default 1,
+   * the listener in the node's own process).
+   */
+  gatewayWorkers: number;
   /**
    * Egress policy of the gateways (backend and policy URLs): entries that are
    * allowed (`DRAWBRIDGE_EGRESS_ALLOW`) and refused (`DRAWBRIDGE_EGRESS_DENY`):
@@ -205,6 +217,25 @@ export const ANY_ADDRESS = '*';
 /** Loopback and private ranges (RFC 1918, RFC 4193). */
 export const PRIVATE_NETWORKS: readonly string[] = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
 
+export const MAX_GATEWAY_DRAIN_MS = 600_000;
+export const MAX_GATEWAY_WORKERS = 256;
+
+/** Milliseconds from 0 to `MAX_GATEWAY_DRAIN_MS`. */
+function drainMs(env: Env, name: string): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return 2_000;
+  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) > MAX_GATEWAY_DRAIN_MS) throw new ConfigError(name, `must be a whole number of milliseconds from 0 to ${MAX_GATEWAY_DRAIN_MS}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
+/** A worker count from 1 to `MAX_GATEWAY_WORKERS`, or `auto`: one per core this process may use. */
+export function workerCount(raw: string | undefined, name: string): number {
+  if (raw === undefined || raw.trim() === '') return 1;
+  if (raw.trim().toLowerCase() === 'auto') return Math.min(availableParallelism(), MAX_GATEWAY_WORKERS);
+  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > MAX_GATEWAY_WORKERS) throw new ConfigError(name, `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(raw)}`);
+  return Number(raw);
+}
+
 function forwardedProto(env: Env, name: string): 'http' | 'https' {
   const raw = env[name]?.trim().toLowerCase();
   if (raw === undefined || raw === '') return 'http';
@@ -246,6 +277,8 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     gatewayTrustedProxies: addressEntries(env, 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'),
     gatewayMetricsAllow: addressEntries(env, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW', { fallback: [...PRIVATE_NETWORKS], allowAny: true }),
     gatewayForwardedProto: forwardedProto(env, 'DRAWBRIDGE_GATEWAY_FORWARDED_PROTO'),
+    gatewayDrainMs: drainMs(env, 'DRAWBRIDGE_GATEWAY_DRAIN_MS'),
+    gatewayWorkers: workerCount(env.DRAWBRIDGE_GATEWAY_WORKERS, 'DRAWBRIDGE_GATEWAY_WORKERS'),
     clientAuthFailuresPerClient: count(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT', 10),
     clientAuthFailuresPerAddress: count(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS', 30),
     clientAuthFailureWindow: seconds(env, 'DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW', 60, 1, 86_400),
@@ -268,6 +301,12 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (config.gatewayMetricsAllow.join() !== ANY_ADDRESS) addressList(config.gatewayMetricsAllow, 'DRAWBRIDGE_GATEWAY_METRICS_ALLOW');
   if (config.gatewayForwardedProto !== 'http' && config.gatewayForwardedProto !== 'https') {
     throw new ConfigError('DRAWBRIDGE_GATEWAY_FORWARDED_PROTO', `must be http or https, got ${JSON.stringify(config.gatewayForwardedProto)}`);
+  }
+  if (!Number.isInteger(config.gatewayDrainMs) || config.gatewayDrainMs < 0 || config.gatewayDrainMs > MAX_GATEWAY_DRAIN_MS) {
+    throw new ConfigError('DRAWBRIDGE_GATEWAY_DRAIN_MS', `must be a whole number of milliseconds from 0 to ${MAX_GATEWAY_DRAIN_MS}, got ${JSON.stringify(config.gatewayDrainMs)}`);
+  }
+  if (!Number.isInteger(config.gatewayWorkers) || config.gatewayWorkers < 1 || config.gatewayWorkers > MAX_GATEWAY_WORKERS) {
+    throw new ConfigError('DRAWBRIDGE_GATEWAY_WORKERS', `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(config.gatewayWorkers)}`);
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError('DRAWBRIDGE_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');

@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { loadConfig, type Config } from '../../shared/config.js';
+import { loadConfig, workerCount, type Config } from '../../shared/config.js';
 import { ConfigError } from '../../shared/errors.js';
 
 export function register(program: Command): void {
@@ -8,16 +8,33 @@ export function register(program: Command): void {
     .description('Start the whole platform in one process (control plane, token service, gateways)')
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
     .option('--change-issuer', 'make this node\'s DRAWBRIDGE_PUBLIC_URL the installation\'s token issuer (moving every node to a new URL)')
-    .action(async (opts: { dev?: boolean; changeIssuer?: boolean }) => {
-      const config = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
+    .option('--workers <n>', 'gateway worker processes behind each gateway port: a number, or auto for one per core (default: DRAWBRIDGE_GATEWAY_WORKERS, else 1)')
+    .action(async (opts: { dev?: boolean; changeIssuer?: boolean; workers?: string }) => {
+      const loaded = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
+      const config: Config = opts.workers === undefined ? loaded : { ...loaded, gatewayWorkers: workerCount(opts.workers, '--workers') };
+      const workers = await import('../../gateway/workers.js');
+      if (workers.isGatewayWorker()) return runStartWorker(config, workers.runGatewayWorker);
       const { startPlatform } = await import('../../platform.js'); // only this command needs the whole platform
       const platform = await startPlatform(config, { changeIssuer: opts.changeIssuer }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
+      // With workers, the gateway listeners run in worker processes (the platform started none in this one).
+      let pool: import('../../gateway/workers.js').WorkerPool | undefined;
+      if (config.gatewayWorkers > 1 && config.gateways.length > 0) {
+        try {
+          pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger: platform.deps.logger, drainMs: config.gatewayDrainMs });
+        } catch (error) {
+          await platform.close().catch(() => {});
+          throw portInUse(config, error) ?? error;
+        }
+        const urls = pool.urls;
+        platform.deps.localGatewayUrl = (environment) => urls[config.gateways.findIndex((g) => g.environment === environment)];
+        pool.urls.forEach((url, i) => process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`));
+      }
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
         platform.deps.logger.info({ signal }, 'shutting down');
-        platform.close().then(() => process.exit(0), (error: unknown) => {
+        Promise.all([pool?.close(), platform.close()]).then(() => process.exit(0), (error: unknown) => {
           platform.deps.logger.error({ err: error }, 'shutdown failed');
           process.exit(1);
         });
@@ -25,6 +42,23 @@ export function register(program: Command): void {
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
     });
+}
+
+/** A gateway worker of `start`: every configured environment's listener, each against the database as `drawbridge gateway` does. */
+async function runStartWorker(config: Config, runGatewayWorker: typeof import('../../gateway/workers.js').runGatewayWorker): Promise<void> {
+  const { runStandaloneGateway } = await import('../standalone-gateway.js');
+  const { createLogger } = await import('../../shared/logger.js');
+  const logger = createLogger(config.logLevel);
+  await runGatewayWorker(async (workerId) => {
+    const started: Awaited<ReturnType<typeof runStandaloneGateway>>[] = [];
+    try {
+      for (const listener of config.gateways) started.push(await runStandaloneGateway(config, listener.environment, { port: listener.port, workerId, logger }));
+    } catch (error) {
+      for (const gw of started) await gw.close().catch(() => {});
+      throw error;
+    }
+    return { urls: started.map((s) => s.gateway.url), close: async () => { await Promise.all(started.map((s) => s.close())); } };
+  }, logger);
 }
 
 /** A listener that cannot bind is a wrong setting: name the variable that chose the port instead of printing a stack. */
