@@ -16,6 +16,7 @@ import { identityProvidersChanged } from './store/repos/identity-providers.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
+import { openClusterServices } from './cluster-services.js';
 
 export interface PlatformOptions {
   clock?: Clock;
@@ -108,9 +109,11 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     await checkIssuer(store, config, options.changeIssuer);
     const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
     closers.unshift(async () => idpKeys.stop());
-    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
+    const cluster = await openClusterServices(config, logger, clock);
+    closers.push(() => cluster.close()); // after the listeners, which may still use it
+    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys, redis: cluster.redis, signInThrottle: cluster.signInThrottle };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
-    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys, pollMs: options.snapshotPollMs });
+    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys, pollMs: options.snapshotPollMs, shared: cluster.gatewayShared });
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
     // One change feed: a committed change recompiles this node's snapshots and is announced to

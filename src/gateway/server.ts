@@ -84,6 +84,8 @@ export interface GatewayOptions {
    * own port is added to the addresses it refuses. Default: none (everything allowed).
    */
   egress?: EgressPolicy;
+  /** Objects policies get from `PolicyDeps.shared`, by key, seeded by the platform (e.g. the Redis outbound-token cache). */
+  shared?: Readonly<Record<string, unknown>>;
 }
 
 export interface GatewayStatus {
@@ -728,7 +730,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   if (proto !== 'http' && proto !== 'https') throw new ConfigError('forwardedProto', `must be http or https, got ${JSON.stringify(proto)}`);
   const metrics = new GatewayMetrics(environment);
   const file = options.dataDir ? snapshotFile(options.dataDir, environment) : undefined;
-  const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
+  const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics], ...Object.entries(options.shared ?? {})]);
   const gw: GatewayState = {
     environment, clock, logger, metrics,
     accessLog: new AccessLog(logger.child({ env: environment }, { redact: [] })),
