@@ -23,7 +23,7 @@ async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<v
   }
 }
 
-describe.skipIf(postgres.length === 0 || !redisUrl)('two nodes sharing one Redis: throttles', () => {
+describe.skipIf(postgres.length === 0 || !redisUrl)('two nodes sharing one Redis: throttles', { timeout: 90_000 }, () => {
   let database: TestDatabase;
   let a: TestPlatform;
   let b: TestPlatform;
@@ -32,7 +32,7 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('two nodes sharing one Redis
     database = await postgres[0]!.createDatabase();
     const env = {
       DRAWBRIDGE_DATABASE_URL: database.url, DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
-      DRAWBRIDGE_REDIS_URL: redisUrl!, DRAWBRIDGE_REDIS_PREFIX: testRedisPrefix(),
+      DRAWBRIDGE_REDIS_URL: redisUrl!, DRAWBRIDGE_REDIS_PREFIX: testRedisPrefix(), DRAWBRIDGE_REDIS_TIMEOUT_MS: '3000',
       // A day-long window: the counts below cannot straddle two windows (except at midnight UTC).
       DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS: '4', DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW: '86400',
     };
