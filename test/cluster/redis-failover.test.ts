@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/shared/logger.js';
-import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
+import { ADMIN_PASSWORD, ManualClock, startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { storeBackends, type TestDatabase } from '../helpers/stores.js';
 import { testRedisPrefix, testRedisUrl, throughProxy } from '../helpers/redis.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
@@ -29,6 +29,8 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('nodes whose Redis fails', {
   let idp: CountingIdp;
   let backend: TokenBackend;
   let f: ApiFixture;
+  // Moved by nobody: the sign-in lock below lasts however slow the machine is.
+  const clock = new ManualClock(Date.now());
 
   const deployWith = async (client: { id: string; secret: string }) => {
     const deployed = await nodes[0]!.platform.admin.post(`${f.base}/deployments`, {
@@ -57,7 +59,7 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('nodes whose Redis fails', {
       const sink = new Writable({ write(chunk: Buffer, _encoding, done) { log.push(chunk.toString()); done(); } });
       // A timeout generous enough that a loaded test machine does not look like a Redis outage.
       const platform = await startTestPlatform({
-        logger: createLogger('info', sink),
+        logger: createLogger('info', sink), clock,
         env: { DRAWBRIDGE_DATABASE_URL: database.url, DRAWBRIDGE_MASTER_KEY: masterKey, DRAWBRIDGE_REDIS_URL: throughProxy(redisUrl!, proxy.port), DRAWBRIDGE_REDIS_PREFIX: prefix, DRAWBRIDGE_REDIS_TIMEOUT_MS: '1000' },
       });
       nodes.push({ platform, proxy, log });
