@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Redis } from 'ioredis';
+import { loadConfig } from '../../src/shared/config.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { RedisLink, RedisUnavailable } from '../../src/shared/redis/link.js';
 import { SharedWindowCounter } from '../../src/shared/redis/window-counter.js';
@@ -83,5 +85,36 @@ describe.skipIf(!redisUrl)('fixed-window counter in Redis', () => {
     while (!b.available && Date.now() < end) await new Promise((r) => setTimeout(r, 50));
     expect(b.available).toBe(true);
     expect(await onB.incr('k', WINDOW, NOW)).toEqual({ count: 2, resetInMs: 30_000 });
+  });
+});
+
+describe('Redis configuration', () => {
+  it('an unusable DRAWBRIDGE_REDIS_URL stops the start, named, without echoing the value (it may hold a password)', () => {
+    expect(() => loadConfig({ DRAWBRIDGE_REDIS_URL: 'http://:hunter2@cache:6379' })).toThrow(new ConfigError('DRAWBRIDGE_REDIS_URL', 'must be a redis:// or rediss:// URL'));
+    try {
+      loadConfig({ DRAWBRIDGE_REDIS_URL: 'http://:hunter2@cache:6379' });
+    } catch (error) {
+      expect(String((error as Error).message)).not.toContain('hunter2');
+    }
+  });
+
+  it('without DRAWBRIDGE_REDIS_URL nothing is shared; the timeout and prefix have defaults', () => {
+    expect(loadConfig({})).toMatchObject({ redisUrl: undefined, redisTimeoutMs: 500, redisPrefix: 'drawbridge:' });
+    expect(loadConfig({ DRAWBRIDGE_REDIS_URL: 'rediss://:pw@cache:6380/2', DRAWBRIDGE_REDIS_TIMEOUT_MS: '250', DRAWBRIDGE_REDIS_PREFIX: 'acme:' }))
+      .toMatchObject({ redisUrl: 'rediss://:pw@cache:6380/2', redisTimeoutMs: 250, redisPrefix: 'acme:' });
+    expect(() => loadConfig({ DRAWBRIDGE_REDIS_TIMEOUT_MS: '5' })).toThrow(new ConfigError('DRAWBRIDGE_REDIS_TIMEOUT_MS', 'must be a whole number of milliseconds between 10 and 60000, got "5"'));
+  });
+
+  it('a Redis that refuses connections at start is not waited for: the link reports it unavailable and commands fail at once', async () => {
+    const link = new RedisLink({ url: 'redis://127.0.0.1:1', logger: createLogger('silent'), timeoutMs: 300, prefix: 'x:' });
+    try {
+      expect(await link.ready()).toBe(false);
+      expect(link.available).toBe(false);
+      await expect(link.run((r) => r.ping())).rejects.toBeInstanceOf(RedisUnavailable);
+      const counter = new SharedWindowCounter(link, 'rate');
+      expect(await counter.incr('k', WINDOW, NOW)).toEqual({ count: 1, resetInMs: 30_000 });
+    } finally {
+      await link.close();
+    }
   });
 });
