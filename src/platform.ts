@@ -14,6 +14,7 @@ import { ChangeRelay } from './store/change-feed.js';
 import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
+import { openClusterServices } from './cluster-services.js';
 
 export interface PlatformOptions {
   clock?: Clock;
@@ -106,7 +107,9 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     await checkIssuer(store, config, options.changeIssuer);
     const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
     closers.unshift(async () => idpKeys.stop());
-    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys };
+    const cluster = await openClusterServices(config, logger, clock);
+    closers.push(() => cluster.close()); // after the listeners, which may still use it
+    const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys, redis: cluster.redis, signInThrottle: cluster.signInThrottle };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
     // One change feed (store.changes): repositories publish what they changed once it committed;
     // caches and the snapshot publisher subscribe. Other nodes' changes are read from the change
@@ -116,7 +119,7 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     });
     await relay.start();
     closers.unshift(() => relay.close());
-    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys });
+    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys, shared: cluster.gatewayShared });
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
     deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;

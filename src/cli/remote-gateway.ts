@@ -5,6 +5,7 @@
  * on disk (secrets sealed with a key derived from its token) and serves from it
  * while the control plane is away.
  */
+import { openClusterServices } from '../cluster-services.js';
 import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../control-plane/snapshot/external-verifier.js';
 import { GATEWAY_SYNC_PATH, nodeSealingKey } from '../control-plane/gateway-sync.js';
 import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';
@@ -55,6 +56,8 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
 
   const idpKeys = createIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger });
   idpKeys.start();
+  // With DRAWBRIDGE_REDIS_URL, outbound tokens are shared with the rest of the cluster.
+  const cluster = await openClusterServices(config, logger, clock);
   let idpConfigs = new Map<string, IdpVerificationConfig>();
   const adopt = (snapshot: GatewaySnapshot) => {
     idpConfigs = snapshotIdpConfigs(snapshot);
@@ -82,6 +85,7 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
     dataDir: config.dataDir, masterKey: nodeSealingKey(options.token),
     externalVerifier: externalTokenVerifier(idpKeys, clock, (id) => idpConfigs.get(id)),
     forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
+    shared: cluster.gatewayShared,
   });
   if (gateway.status().snapshot?.source === 'disk') {
     const saved = await readSnapshotFile(snapshotFile(config.dataDir, options.environment)).catch(() => undefined);
@@ -123,6 +127,7 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
       await loop;
       await gateway.close();
       await idpKeys.stop();
+      await cluster.close();
     },
   };
 }

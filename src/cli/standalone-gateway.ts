@@ -1,4 +1,5 @@
 /** `drawbridge gateway`: one gateway listener against the database, loaded only when that command runs. */
+import { openClusterServices } from '../cluster-services.js';
 import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../control-plane/snapshot/external-verifier.js';
 import { RuntimePublisher } from '../control-plane/snapshot/publisher.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
@@ -55,6 +56,8 @@ export async function runStandaloneGateway(config: Config, environment: string, 
     },
   });
   idpKeys.start();
+  // With DRAWBRIDGE_REDIS_URL, outbound tokens are shared with the rest of the cluster.
+  const cluster = await openClusterServices(config, logger, clock);
 
   // The database is opened on first use and again after a failure, so a gateway started while it is down comes up from disk.
   const compile = async (): Promise<GatewaySnapshot> => {
@@ -87,6 +90,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
     environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
     snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
     forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
+    shared: cluster.gatewayShared,
   });
   publisher?.attach(environment, gateway);
   if (!publisher && gateway.status().snapshot?.source === 'disk') {
@@ -105,6 +109,7 @@ export async function runStandaloneGateway(config: Config, environment: string, 
       await started.close();
       await idpKeys.stop();
       await opened?.close();
+      await cluster.close();
     },
   };
 }

@@ -19,6 +19,10 @@ export interface ControlPlaneDeps {
   idpKeys?: import('../shared/idp-keys/cache.js').IdpKeyCache;
   /** Base URL of this node's own gateway listener for an environment, if it runs one (the portal's Try it calls only these). */
   localGatewayUrl?: (environment: string) => string | undefined;
+  /** The shared Redis when the installation has one (`DRAWBRIDGE_REDIS_URL`): throttles count for the whole cluster. */
+  redis?: import('../shared/redis/link.js').RedisLink;
+  /** The sign-in throttle (default: one per node, in memory). */
+  signInThrottle?: import('./shared-login-throttle.js').SignInThrottle;
 }
 
 declare module 'fastify' {

@@ -73,6 +73,8 @@ export interface GatewayOptions {
    * own port is added to the addresses it refuses. Default: none (everything allowed).
    */
   egress?: EgressPolicy;
+  /** Objects policies get from `PolicyDeps.shared`, by key, seeded by the platform (e.g. the Redis outbound-token cache). */
+  shared?: Readonly<Record<string, unknown>>;
   /** On `close()`, how long requests in flight may run before the connections still open are closed (default 2 s). */
   drainMs?: number;
   /** Set in worker processes: sent as `X-Drawbridge-Worker` on the ops endpoints and written in access lines. */

@@ -59,7 +59,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const settings = listenerSettings(options);
   const metrics = new GatewayMetrics(environment);
   const file = options.dataDir ? snapshotFile(options.dataDir, environment) : undefined;
-  const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics]]);
+  const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics], ...Object.entries(options.shared ?? {})]);
   const workerId = options.workerId === undefined ? undefined : String(options.workerId);
   const gw: GatewayState = {
     environment, clock, logger, metrics,

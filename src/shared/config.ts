@@ -92,6 +92,16 @@ export interface Config {
   signingAlg: SigningAlg;
   /** Seconds a rotated-in signing key is published in the JWKS before it signs (`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD`). */
   signingKeyPublishAhead: number;
+  /**
+   * Optional Redis shared by the nodes (`DRAWBRIDGE_REDIS_URL`, `redis://` or `rediss://`):
+   * outbound tokens, sign-in and client-authentication throttles, counters (src/shared/redis).
+   * Commands that take longer than `redisTimeoutMs` (`DRAWBRIDGE_REDIS_TIMEOUT_MS`, default 500)
+   * count as a failure and the node falls back to its local state until Redis answers again.
+   * Keys start with `redisPrefix` (`DRAWBRIDGE_REDIS_PREFIX`, default `drawbridge:`).
+   */
+  redisUrl?: string;
+  redisTimeoutMs: number;
+  redisPrefix: string;
 }
 
 /**
@@ -144,6 +154,24 @@ function seconds(env: Env, name: string, fallback: number, min: number, max: num
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new ConfigError(name, `must be a whole number of seconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  return value;
+}
+
+function redisUrl(env: Env, name: string): string | undefined {
+  const raw = env[name]?.trim();
+  if (!raw) return undefined;
+  let parsed: URL | undefined;
+  try { parsed = new URL(raw); } catch { parsed = undefined; }
+  // The value may hold a password: never echoed back in the error.
+  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) throw new ConfigError(name, 'must be a redis:// or rediss:// URL');
+  return raw;
+}
+
+function milliseconds(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw.trim() === '') return fallback;
+  const value = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new ConfigError(name, `must be a whole number of milliseconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
   return value;
 }
 
@@ -287,6 +315,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     egressDeny: listEntries(env, 'DRAWBRIDGE_EGRESS_DENY'),
     signingAlg: signingAlg(env, 'DRAWBRIDGE_SIGNING_ALG'),
     signingKeyPublishAhead: seconds(env, 'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', 600, MIN_SIGNING_KEY_PUBLISH_AHEAD, MAX_SIGNING_KEY_PUBLISH_AHEAD),
+    redisUrl: redisUrl(env, 'DRAWBRIDGE_REDIS_URL'),
+    redisTimeoutMs: milliseconds(env, 'DRAWBRIDGE_REDIS_TIMEOUT_MS', 500, 10, 60_000),
+    redisPrefix: env.DRAWBRIDGE_REDIS_PREFIX?.trim() || 'drawbridge:',
     ...overrides,
   };
   // Overrides (tests, embedding) get the same floor as the variable.

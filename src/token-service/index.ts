@@ -10,6 +10,7 @@ import { GrantRegistry } from './grants/index.js';
 import { KEY_REFRESH_MS, type KeyRing } from './keys.js';
 import { sendOAuthError } from './render.js';
 import { ClientAuthThrottle } from './throttle.js';
+import { SharedWindowCounter } from '../shared/redis/window-counter.js';
 
 /** Seconds kept between a cached JWKS or discovery document's expiry and the moment a key it lacks may sign. */
 const CACHE_MARGIN_SECONDS = 10;
@@ -30,7 +31,7 @@ export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPlug
       store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants, clients: new ClientCache(deps.store),
       throttle: new ClientAuthThrottle({
         perClient: deps.config.clientAuthFailuresPerClient, perAddress: deps.config.clientAuthFailuresPerAddress, windowSeconds: deps.config.clientAuthFailureWindow,
-      }, deps.clock),
+      }, deps.clock, deps.redis ? new SharedWindowCounter(deps.redis, 'client-auth') : undefined),
       trustedProxies: deps.config.trustedProxies.length > 0 ? addressList(deps.config.trustedProxies, 'DRAWBRIDGE_TRUSTED_PROXIES') : undefined,
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());

@@ -2,6 +2,7 @@ import { isIP, type BlockList } from 'node:net';
 import type { Clock } from '../shared/clock.js';
 import { sha256 } from '../shared/crypto.js';
 import { OAuthError } from '../shared/oauth-errors.js';
+import { MemoryWindowCounter, type WindowCount, type WindowCounter } from '../shared/window-counter.js';
 
 /**
  * Brute-force protection of client authentication (RFC 6749 §2.3.1: the
@@ -21,60 +22,20 @@ import { OAuthError } from '../shared/oauth-errors.js';
  * Refusals are 429 with `Retry-After` and an RFC 6749 error body, decided
  * without checking the secret, so a guess made while refused teaches nothing.
  * A success writes nothing and waits for nothing beyond the counter reads
- * (in memory here).
+ * (in memory per node, or in Redis for the cluster: `FailureCounter`).
  */
 
-/** A count in the current window and how long until that window ends. */
-export interface WindowCount {
-  count: number;
-  resetInMs: number;
-}
+export type { WindowCount };
 
 /**
- * Where failures are counted. This in-memory one counts per node; a shared
- * one (Redis, when the installation has one) makes the limits cluster-wide by
- * implementing the same two calls, e.g. `INCR` + `PEXPIRE` on
- * `<key>:<window index>` and `MGET`.
+ * Where failures are counted: the in-memory counter per node, or the Redis
+ * one (shared/redis/window-counter.ts) when the installation has Redis, which
+ * makes the limits cluster-wide.
  */
-export interface FailureCounter {
-  /** Adds one failure under each key; resolves to each key's count in the current window. */
-  add(keys: readonly string[], windowMs: number, now: number): Promise<WindowCount[]>;
-  /** Each key's count in the current window, without changing anything. */
-  get(keys: readonly string[], windowMs: number, now: number): Promise<WindowCount[]>;
-}
+export type FailureCounter = Pick<WindowCounter, 'add' | 'get'>;
 
-/** Keys kept at most (random client IDs and addresses must not fill memory); expired windows go first. */
-const MAX_KEYS = 100_000;
-
-export class MemoryFailureCounter implements FailureCounter {
-  private readonly windows = new Map<string, { start: number; count: number }>();
-
-  private current(key: string, windowMs: number, now: number): { start: number; count: number } | undefined {
-    const w = this.windows.get(key);
-    return w && w.start === Math.floor(now / windowMs) * windowMs ? w : undefined;
-  }
-
-  async add(keys: readonly string[], windowMs: number, now: number): Promise<WindowCount[]> {
-    const start = Math.floor(now / windowMs) * windowMs;
-    if (this.windows.size + keys.length > MAX_KEYS) this.prune(start);
-    return keys.map((key) => {
-      let w = this.current(key, windowMs, now);
-      if (!w) this.windows.set(key, (w = { start, count: 0 }));
-      w.count++;
-      return { count: w.count, resetInMs: start + windowMs - now };
-    });
-  }
-
-  async get(keys: readonly string[], windowMs: number, now: number): Promise<WindowCount[]> {
-    const resetInMs = Math.floor(now / windowMs) * windowMs + windowMs - now;
-    return keys.map((key) => ({ count: this.current(key, windowMs, now)?.count ?? 0, resetInMs }));
-  }
-
-  private prune(start: number): void {
-    for (const [key, w] of this.windows) if (w.start < start) this.windows.delete(key);
-    if (this.windows.size >= MAX_KEYS) this.windows.clear();
-  }
-}
+/** Counts per node. */
+export class MemoryFailureCounter extends MemoryWindowCounter {}
 
 export interface ThrottleSettings {
   /** Failures of one client ID per window before addresses that failed for it are refused (0: off). */

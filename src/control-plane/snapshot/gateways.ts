@@ -32,6 +32,8 @@ export async function startRuntimeGateways(options: {
   logger: Logger;
   /** The platform's IdP key cache: with it, gateways accept direct tokens from organizations' IdPs. */
   idpKeys?: IdpKeyCache;
+  /** Seeds of the gateways' `PolicyDeps.shared` (the platform's cluster caches). */
+  shared?: Readonly<Record<string, unknown>>;
 }): Promise<RuntimeGateways> {
   const { config, store, masterKey, clock, logger } = options;
   // The platform's own listeners are refused as backends in production; ports bound as 0 are added as they bind.
@@ -50,7 +52,7 @@ export async function startRuntimeGateways(options: {
       const gw = await startGateway({
         environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
         snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier,
-        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress, drainMs: config.gatewayDrainMs,
+        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress, drainMs: config.gatewayDrainMs, shared: options.shared,
       });
       gateways.push(gw);
       publisher.attach(listener.environment, gw);

@@ -16,7 +16,7 @@ const TokenView = Type.Object({ id: Type.String(), name: Type.String(), createdA
 
 export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
   const { store } = deps;
-  const throttle = new LoginThrottle(deps.clock);
+  const throttle = deps.signInThrottle ?? new LoginThrottle(deps.clock);
   const secureCookie = deps.config.publicUrl.startsWith('https://');
 
   /**
@@ -25,7 +25,7 @@ export const authRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
    * ones; `check` answers what it verified, or undefined for a wrong password (a failure).
    */
   async function checkPassword<T>(request: FastifyRequest, reply: FastifyReply, account: string, lockedMessage: string, check: () => Promise<T | undefined>): Promise<T | undefined> {
-    const begun = throttle.begin([`user:${account.toLowerCase()}`, `ip:${request.ip}`]);
+    const begun = await throttle.begin([`user:${account.toLowerCase()}`, `ip:${request.ip}`]);
     if ('retryAfterMs' in begun) {
       reply.header('retry-after', Math.ceil(begun.retryAfterMs / 1000));
       throw new ApiError('rate_limited', lockedMessage);

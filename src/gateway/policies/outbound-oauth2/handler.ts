@@ -2,6 +2,7 @@ import { GATEWAY_METRICS_KEY, GatewayMetrics } from '../../metrics.js';
 import type { PolicyDeps, PolicyHandler, PolicyRequestContext } from '../types.js';
 import type { OutboundOAuth2Config } from './schema.js';
 import { TokenManager, type TokenManagerMetrics } from './token-manager.js';
+import { CLUSTER_TOKEN_CACHE_KEY, type ClusterTokenCache } from './cluster-token-cache.js';
 
 /** Key of the listener's token manager in `PolicyDeps.shared`: one per listener, kept across snapshot swaps. */
 export const TOKEN_MANAGER_KEY = 'outbound-oauth2:token-manager';
@@ -25,7 +26,10 @@ function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
 let instances = 0;
 
 export function create(config: OutboundOAuth2Config, deps: PolicyDeps): PolicyHandler {
-  const manager = deps.shared(TOKEN_MANAGER_KEY, () => new TokenManager({ clock: deps.clock, logger: deps.logger, metrics: managerMetrics(deps), egress: deps.egress }));
+  const manager = deps.shared(TOKEN_MANAGER_KEY, () => new TokenManager({
+    clock: deps.clock, logger: deps.logger, metrics: managerMetrics(deps), egress: deps.egress,
+    cluster: deps.shared<ClusterTokenCache | undefined>(CLUSTER_TOKEN_CACHE_KEY, () => undefined),
+  }));
   const entry = manager.entry({
     orgId: deps.api.orgId,
     tokenUrl: config.tokenUrl,

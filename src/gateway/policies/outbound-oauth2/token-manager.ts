@@ -5,6 +5,7 @@ import type { Logger } from '../../../shared/logger.js';
 import type { EgressPolicy } from '../../../shared/egress.js';
 import { backendTokenUnavailable, egressDenied, type GatewayError } from '../../errors.js';
 import type { ClientAuthMethod } from './schema.js';
+import type { CachedToken, ClusterTokenCache } from './cluster-token-cache.js';
 
 /**
  * Client-credentials tokens for outbound calls, one cache entry per
@@ -22,6 +23,9 @@ import type { ClientAuthMethod } from './schema.js';
  * - after a failed token request the entry backs off (1 s doubling to 60 s):
  *   requests that need a token during the back-off fail at once without
  *   calling the IdP; the first one after it tries again.
+ *
+ * With a cluster cache (Redis), every token request goes through it: a node
+ * takes the token another node obtained, and one node at a time asks the IdP.
  */
 
 export interface TokenSpec {
@@ -66,16 +70,14 @@ export interface TokenManagerOptions {
   minForcedRefreshIntervalMs?: number;
   /** The installation's egress policy: token endpoints are connected to only where it allows. */
   egress?: EgressPolicy;
+  /** Tokens shared by the cluster's nodes (absent: this manager's cache only). */
+  cluster?: ClusterTokenCache;
 }
 
-interface Token {
-  value: string;
-  obtainedAt: number;
-  /** Served until this instant. */
-  usableUntil: number;
-  /** First use at or after this instant starts a background refresh. */
-  refreshFrom: number;
-}
+type Token = CachedToken;
+
+/** A node waits this long beyond the token request's own timeout for the node that holds the cluster lock. */
+const CLUSTER_WAIT_MARGIN_MS = 2_000;
 
 /** The most a token response may weigh; anything larger is refused. */
 const MAX_RESPONSE_BYTES = 64 * 1024;
@@ -153,7 +155,7 @@ export class TokenEntry {
       if (now - this.lastForcedRefresh < this.manager.minForcedRefreshIntervalMs || now < this.retryAt) return undefined;
       this.lastForcedRefresh = now;
       if (current?.value === used) this.token = undefined;
-      this.fetch().catch(() => {});
+      this.fetch(used).catch(() => {});
     }
     try {
       const fresh = await this.inflight!;
@@ -175,12 +177,20 @@ export class TokenEntry {
     return this.inflight === undefined && now - last > idleMs;
   }
 
-  private fetch(): Promise<Token> {
-    const started = this.manager.clock.now();
-    const pending = this.manager.requestToken(this.spec).then((result) => {
-      const lifetimeMs = result.expiresInSeconds * 1000;
-      const margin = Math.min(30_000, lifetimeMs * 0.1);
-      const token: Token = { value: result.accessToken, obtainedAt: started, usableUntil: started + lifetimeMs - margin, refreshFrom: started + lifetimeMs * this.manager.refreshAt };
+  /** A new token (from the IdP, or from the cluster when another node got one not yet due for refresh); `refused`: a token a backend refused. */
+  private fetch(refused?: string): Promise<Token> {
+    const { clock, cluster } = this.manager;
+    const request = (): Promise<Token> => {
+      const started = clock.now();
+      return this.manager.requestToken(this.spec).then((result) => {
+        const lifetimeMs = result.expiresInSeconds * 1000;
+        const margin = Math.min(30_000, lifetimeMs * 0.1);
+        return { value: result.accessToken, obtainedAt: started, usableUntil: started + lifetimeMs - margin, refreshFrom: started + lifetimeMs * this.manager.refreshAt };
+      });
+    };
+    const fresh = (t: Token) => clock.now() < t.refreshFrom && t.value !== refused;
+    const obtained = cluster ? cluster.obtain(this.key, this.spec.clientSecret, fresh, request, this.spec.timeoutMs + CLUSTER_WAIT_MARGIN_MS) : request();
+    const pending = obtained.then((token) => {
       this.token = token;
       this.failures = 0;
       this.retryAt = 0;
@@ -215,6 +225,7 @@ export class TokenManager {
   readonly backoffBaseMs: number;
   readonly backoffMaxMs: number;
   readonly minForcedRefreshIntervalMs: number;
+  readonly cluster: ClusterTokenCache | undefined;
   private readonly defaultLifetimeSeconds: number;
   private readonly entries = new Map<string, TokenEntry>();
   /** Token endpoints only: never shares connections with backend traffic. Every new connection goes through the egress policy. */
@@ -229,6 +240,7 @@ export class TokenManager {
     this.backoffBaseMs = options.backoffBaseMs ?? 1_000;
     this.backoffMaxMs = options.backoffMaxMs ?? 60_000;
     this.minForcedRefreshIntervalMs = options.minForcedRefreshIntervalMs ?? 5_000;
+    this.cluster = options.cluster;
     this.agent = new Agent({ connections: 8, keepAliveTimeout: 30_000, connect: options.egress ? options.egress.connector(60_000) : { timeout: 60_000 } });
   }
 
