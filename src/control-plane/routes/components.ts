@@ -1,11 +1,11 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { conflict, notFound, unprocessable } from '../../shared/errors.js';
+import { conflict, forbidden, notFound, unprocessable } from '../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../store/index.js';
 import type { Organization } from '../../store/repos/organizations.js';
 import type { Component, ComponentType, Project } from '../../store/repos/projects.js';
 import type { User } from '../../store/repos/users.js';
-import { actorOf, type ControlPlaneDeps } from '../context.js';
+import { actorOf, type ControlPlaneDeps, type OrgAccess } from '../context.js';
 import { Body, Description, DisplayName, Slug } from '../schemas.js';
 import { displayNameOf, ProjectParams, projectAccess } from './projects.js';
 import { AuthenticationView, componentAuthentication, createComponentApplication } from './credentials.js';
@@ -69,6 +69,17 @@ export async function createComponent(tx: Store, org: Organization, project: Pro
   return component;
 }
 
+/**
+ * An external consumer is changed or deleted only by an organization admin or
+ * its owner (the member who created it), the same rule as for its keys: a
+ * deletion revokes them. Any member changes other components.
+ */
+async function checkCanChange(store: Store, access: OrgAccess, component: Component): Promise<void> {
+  if (component.type !== 'external-consumer' || access.role === 'admin') return;
+  const application = await store.applications.byComponent(access.org.id, component.id);
+  if (application?.ownerUserId !== access.user.id) throw forbidden('Only organization admins and the consumer\'s owner can change or delete it');
+}
+
 export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
   const { store } = deps;
 
@@ -120,15 +131,17 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
   app.patch('/orgs/:org/projects/:project/components/:component', {
     schema: {
       tags: ['components'],
-      summary: 'Change a component\'s display name or description; name and type are fixed',
+      summary: 'Change a component\'s display name or description; name and type are fixed. An external consumer only by an organization admin or its owner (403)',
       params: ComponentParams,
       body: Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()), displayName: Type.Optional(DisplayName), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: ComponentView },
     },
   }, async (request) => {
-    const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
+    const access = await projectAccess(store, request, request.params.org, request.params.project);
+    const { org, user, project } = access;
     const component = await store.projects.component(org.id, project.id, request.params.component);
     if (!component) throw notFound('Component');
+    await checkCanChange(store, access, component);
     if (request.body.name !== undefined && request.body.name !== component.name) throw unprocessable('A component\'s name cannot be changed', { name: 'is immutable' });
     if (request.body.type !== undefined && request.body.type !== component.type) throw unprocessable('A component\'s type cannot be changed', { type: 'is immutable' });
     const patch = {
@@ -145,11 +158,13 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
   });
 
   app.delete('/orgs/:org/projects/:project/components/:component', {
-    schema: { tags: ['components'], summary: 'Delete a component', params: ComponentParams, response: { 204: Type.Null() } },
+    schema: { tags: ['components'], summary: 'Delete a component; an external consumer only by an organization admin or its owner (403)', params: ComponentParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
+    const access = await projectAccess(store, request, request.params.org, request.params.project);
+    const { org, user, project } = access;
     const component = await store.projects.component(org.id, project.id, request.params.component);
     if (!component) throw notFound('Component');
+    await checkCanChange(store, access, component);
     await store.transaction(async (tx) => {
       await tx.projects.deleteComponent(org.id, component.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'component.deleted', targetType: 'component', targetId: component.id, details: { project: project.name, name: component.name, type: component.type } });

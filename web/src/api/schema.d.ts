@@ -1742,7 +1742,7 @@ export interface paths {
         };
         put?: never;
         post?: never;
-        /** Delete a component */
+        /** Delete a component; an external consumer only by an organization admin or its owner (403) */
         delete: {
             parameters: {
                 query?: never;
@@ -1767,7 +1767,7 @@ export interface paths {
         };
         options?: never;
         head?: never;
-        /** Change a component's display name or description; name and type are fixed */
+        /** Change a component's display name or description; name and type are fixed. An external consumer only by an organization admin or its owner (403) */
         patch: {
             parameters: {
                 query?: never;
