@@ -10,7 +10,9 @@ import { EmptyState, QueryState } from '../../ui/page-state';
 import { Crumbs } from '../projects/crumbs';
 import { ConnectionEnv } from './connection-env';
 import { CreateConnectionModal } from './create-connection-modal';
-import { keys, useConnections, useProject, type Connection } from './queries';
+import { keys } from '../query-keys';
+import { useProject } from '../projects/queries';
+import { useConnections, type Connection } from './queries';
 
 /** A project's connections: consumer → published API, with the parameters per environment as environment variables. */
 export function ConnectionsPage() {

@@ -8,7 +8,9 @@ import { CopyValue } from '../../ui/copy-value';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { QueryState } from '../../ui/page-state';
 import { ConnectionEnv } from './connection-env';
-import { keys, useComponents, usePublishedApis, type Connection } from './queries';
+import { keys } from '../query-keys';
+import { useComponents } from '../projects/queries';
+import { usePublishedApis, type Connection } from './queries';
 
 const PROJECT = '__project__';
 

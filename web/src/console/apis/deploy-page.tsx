@@ -9,7 +9,8 @@ import { apiPagePath, useApiPage } from './api-context';
 import { ConfigureDeployModal } from './configure-deploy-modal';
 import { apiPath, useApiMutation } from './mutations';
 import { PromoteModal } from './promote-modal';
-import { useDeployments, useEnvironments, useRevisions, type ApiDefinition, type ApiRef, type Deployment, type Environment } from './queries';
+import { useEnvironments, type Environment } from '../projects/queries';
+import { useDeployments, useRevisions, type ApiDefinition, type ApiRef, type Deployment } from './queries';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 

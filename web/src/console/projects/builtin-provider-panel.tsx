@@ -8,7 +8,8 @@ import { CopyValue } from '../../ui/copy-value';
 import { Notice } from '../../ui/notice';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { AdvancedConfigurations, DEFAULT_SETTINGS, settingsProblem, type CredentialSettings } from './advanced-configurations';
-import { keys, type Authentication } from './queries';
+import { keys } from '../query-keys';
+import { type Authentication } from './queries';
 import { RegenerateSecretModal } from './regenerate-secret-modal';
 import { SecretModal } from './secret-modal';
 

@@ -4,7 +4,8 @@ import { useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
-import { keys, type ComponentOverview } from './queries';
+import { keys } from '../query-keys';
+import { type ComponentOverview } from './queries';
 
 /** Delete a component after a confirmation; its keys go with it. */
 export function DeleteComponentModal({ project, component, opened, onClose }: { project: string; component: ComponentOverview; opened: boolean; onClose: () => void }) {

@@ -6,7 +6,8 @@ import { useOrgHandle } from '../../orgs/orgs';
 import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
-import { IDP_KIND_LABELS, keys, type Authentication, type IdentityProvider } from './queries';
+import { keys } from '../query-keys';
+import { IDP_KIND_LABELS, type Authentication, type IdentityProvider } from './queries';
 
 /** A client ID as the API accepts it: printable ASCII without spaces, 1-255 characters. */
 const clientIdProblem = (value: string) =>

@@ -6,7 +6,7 @@ import { useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
-import { idpKey, idpsKey } from './idp-queries';
+import { keys } from '../query-keys';
 
 /** Delete, after a confirmation; a provider still used by external keys is refused with the API's message. */
 export function IdpDeleteButton({ name }: { name: string }) {
@@ -18,8 +18,8 @@ export function IdpDeleteButton({ name }: { name: string }) {
     mutationFn: () => unwrap(api.DELETE('/api/v1/orgs/{org}/identity-providers/{idp}', { params: { path: { org, idp: name } } })),
     onSuccess: async () => {
       close();
-      queryClient.removeQueries({ queryKey: idpKey(org, name) });
-      await queryClient.invalidateQueries({ queryKey: idpsKey(org), exact: true });
+      queryClient.removeQueries({ queryKey: keys.identityProvider(org, name) });
+      await queryClient.invalidateQueries({ queryKey: keys.identityProviders(org), exact: true });
       notifications.show({ color: 'green', message: `Identity provider "${name}" deleted` });
       navigate(`/console/o/${org}/settings/identity-providers`);
     },

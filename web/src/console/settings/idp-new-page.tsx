@@ -12,7 +12,8 @@ import { Page } from '../../ui/page';
 import { AdminsOnly, WithOrg } from './admin-only';
 import { AudiencesInput, EndpointFields, isTemplate, IssuerOverride, TenantIdsInput, type Endpoints } from './idp-fields';
 import { IdpKindCards } from './idp-kind-cards';
-import { idpKey, idpsKey, kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
+import { keys } from '../query-keys';
+import { kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
 
 const NAME_RULE = 'Use lowercase letters, digits and single hyphens (at most 63)';
 const EMPTY: Endpoints = { issuer: '', tokenEndpoint: '', jwksUri: '' };
@@ -83,8 +84,8 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
         },
       })),
     onSuccess: async (idp) => {
-      queryClient.setQueryData(idpKey(org, idp.name), idp);
-      await queryClient.invalidateQueries({ queryKey: idpsKey(org), exact: true });
+      queryClient.setQueryData(keys.identityProvider(org, idp.name), idp);
+      await queryClient.invalidateQueries({ queryKey: keys.identityProviders(org), exact: true });
       notifications.show({ color: 'green', message: `Identity provider "${idp.name}" added` });
       navigate(`/console/o/${org}/settings/identity-providers/${idp.name}`);
     },

@@ -10,7 +10,8 @@ import { ApiErrorAlert } from '../../ui/api-error';
 import { Page } from '../../ui/page';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { InviteMemberModal } from './invite-member-modal';
-import { membersKey, ROLES, useMembers, type Member, type Role } from './members-queries';
+import { keys } from '../query-keys';
+import { ROLES, useMembers, type Member, type Role } from './members-queries';
 
 /** Members: everyone sees who is in; admins invite, change roles and remove. */
 export function MembersPage() {
@@ -45,7 +46,7 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
     mutationFn: ({ member, role }: { member: Member; role: Role }) =>
       unwrap(api.PATCH('/api/v1/orgs/{org}/members/{userId}', { params: { path: { org, userId: member.userId } }, body: { role } })),
     onSuccess: async (updated) => {
-      await queryClient.invalidateQueries({ queryKey: membersKey(org) });
+      await queryClient.invalidateQueries({ queryKey: keys.members(org) });
       // My own role changed: what this console lets me do changes with it.
       if (updated.userId === me.id) await queryClient.invalidateQueries({ queryKey: orgsKey, exact: true });
       notifications.show({ color: 'green', message: `${updated.email} is now ${updated.role}` });
@@ -61,7 +62,7 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
         navigate('/console/');
         return;
       }
-      await queryClient.invalidateQueries({ queryKey: membersKey(org) });
+      await queryClient.invalidateQueries({ queryKey: keys.members(org) });
     },
   });
   const closeRemove = () => {
