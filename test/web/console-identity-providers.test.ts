@@ -119,7 +119,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const page = await open(ADD);
     await page.getByRole('button', { name: 'Keycloak', exact: true }).click();
     await page.getByRole('textbox', { name: 'Name' }).fill('Corp IdP');
-    await page.getByText('Use lowercase letters, digits and single hyphens (at most 63)').waitFor();
+    await page.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit (at most 63)').waitFor();
     await fillDetails(page, { name: 'corp-idp', audience: 'https://other.test', wellKnownUrl: idp.wellKnownUrl });
     await page.getByRole('button', { name: 'Next', exact: true }).click();
     await page.getByRole('textbox', { name: 'Issuer' }).waitFor();

@@ -1,10 +1,10 @@
 import { useState, type FormEvent } from 'react';
 import { Alert, Button, Group, Modal, Select, Stack, Switch, TextInput } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
-import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { nameProblem } from '../../ui/name-check';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { QueryState } from '../../ui/page-state';
 import { ConnectionEnv } from './connection-env';
@@ -66,7 +66,7 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
     create.mutate();
   }
   const error = create.error;
-  const nameProblem = name && !isSlug(name) ? 'lowercase letters, digits and single hyphens' : undefined;
+  const nameIssue = nameProblem(name);
   return (
     <form onSubmit={submit} noValidate aria-label="Create Connection">
       <Stack gap="sm">
@@ -98,7 +98,7 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
             />
           )}
         </QueryState>
-        <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameProblem ?? fieldError(error, 'name')} />
+        <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameIssue ?? fieldError(error, 'name')} />
         <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(error, 'description')} />
         <Switch label="Generate keys where the consumer has none" checked={generateKeys} onChange={(e) => setGenerateKeys(e.currentTarget.checked)} />
         {error && <ApiErrorAlert error={error} title="The connection was not created" />}

@@ -3,11 +3,11 @@ import { Button, Group, Paper, Stack, Text, TextInput, Textarea, Title } from '@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
+import { nameProblem } from '../../ui/name-check';
 import { Page } from '../../ui/page';
 import { AdminsOnly, WithOrg } from './admin-only';
 import { AudiencesInput, EndpointFields, isTemplate, IssuerOverride, TenantIdsInput, type Endpoints } from './idp-fields';
@@ -15,7 +15,6 @@ import { IdpKindCards } from './idp-kind-cards';
 import { keys } from '../query-keys';
 import { kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
 
-const NAME_RULE = 'Use lowercase letters, digits and single hyphens (at most 63)';
 const EMPTY: Endpoints = { issuer: '', tokenEndpoint: '', jwksUri: '' };
 
 /** + Add Provider: choose a kind, give the details, discover the endpoints (Next), then Add. */
@@ -57,10 +56,10 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
   const [issuerOverride, setIssuerOverride] = useState(false);
   const [tenants, setTenants] = useState<string[]>([]);
 
-  const nameProblem = !name ? (checked ? 'Required' : undefined) : isSlug(name) ? undefined : NAME_RULE;
+  const nameIssue = !name ? (checked ? 'Required' : undefined) : nameProblem(name);
   const audienceProblem = checked && splitList(audiences).length === 0 ? 'Give at least one audience' : undefined;
   const urlProblem = checked && !wellKnownUrl.trim() ? 'Required (or enter the endpoints manually below)' : undefined;
-  const detailsOk = !!name && isSlug(name) && splitList(audiences).length > 0;
+  const detailsOk = !!name && !nameProblem(name) && splitList(audiences).length > 0;
 
   const discover = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/identity-providers/discover', { params: { path: { org } }, body: { wellKnownUrl: wellKnownUrl.trim() } })),
@@ -128,7 +127,7 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
               autoFocus
               value={name}
               onChange={(e) => setName(e.currentTarget.value)}
-              error={nameProblem ?? fieldError(add.error, 'name')}
+              error={nameIssue ?? fieldError(add.error, 'name')}
             />
             <Textarea label="Description" autosize minRows={1} maxRows={4} value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(add.error, 'description')} />
             <AudiencesInput value={audiences} onChange={setAudiences} error={audienceProblem ?? add.error} />
