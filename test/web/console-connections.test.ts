@@ -127,9 +127,9 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect(await alert.textContent()).toContain('Only the owner of application "mobile" or an organization admin can connect it or remove its connections');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
-    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Delete connection mobile-orders' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete connection mobile-orders?' });
-    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await confirm.getByRole('button', { name: 'Delete mobile-orders' }).click();
     await confirm.getByRole('alert').waitFor();
     expect(await confirm.getByRole('alert').textContent()).toContain('Only the owner of application "mobile" or an organization admin');
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections/mobile-orders`)).status).toBe(200);
@@ -138,8 +138,8 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
   it('the admin deletes a connection', async () => {
     const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
     const card = page.getByRole('region', { name: 'shared-orders' });
-    await card.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('dialog', { name: 'Delete connection shared-orders?' }).getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Delete connection shared-orders' }).click();
+    await page.getByRole('dialog', { name: 'Delete connection shared-orders?' }).getByRole('button', { name: 'Delete shared-orders' }).click();
     await card.waitFor({ state: 'detached' });
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections`)).body.map((c: { name: string }) => c.name)).toEqual(['mobile-orders']);
     expect(errors(page)).toEqual([]);

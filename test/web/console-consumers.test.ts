@@ -154,7 +154,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
     expect(await confirm.getByRole('combobox', { name: 'The current secret' }).inputValue()).toBe('Stops working now');
-    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await confirm.getByRole('button', { name: 'Regenerate the Development secret' }).click();
     await page.getByRole('dialog', { name: 'New secret for Development' }).waitFor();
     const shown = await shownKeys(page);
     expect(shown.clientId).toBe(clientId);
@@ -174,7 +174,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
     await confirm.getByRole('combobox', { name: 'The current secret' }).click();
     await page.getByRole('option', { name: 'Keeps working for 1 hour' }).click();
-    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await confirm.getByRole('button', { name: 'Regenerate the Development secret' }).click();
     const third = await shownKeys(page);
     await page.getByRole('button', { name: 'I have copied the secret' }).click();
     await page.getByText(/^The previous secret still works until /).waitFor();
@@ -273,7 +273,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('tab', { name: 'corp-idp' }).waitFor();
     expect(await page.getByRole('tab', { name: 'corp-idp' }).getAttribute('aria-selected')).toBe('true');
     await page.getByRole('button', { name: 'Remove Keys' }).click();
-    await page.getByRole('dialog', { name: 'Remove the corp-idp keys of Production?' }).getByRole('button', { name: 'Yes, remove' }).click();
+    await page.getByRole('dialog', { name: 'Remove the corp-idp keys of Production?' }).getByRole('button', { name: 'Remove the corp-idp keys' }).click();
     await page.getByRole('button', { name: 'Add Keys' }).waitFor();
     expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/production`)).body).toMatchObject({ kind: 'builtin', keysGenerated: false, externalClientId: null });
     await page.getByRole('tab', { name: 'Built-in' }).click();
@@ -315,7 +315,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
 
   it('Edit changes the display name and description; Delete asks for confirmation and removes the consumer', async () => {
     const page = await signedIn(`/console/o/${org}/projects/default/consumers/other-app`);
-    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: 'Edit other-app' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Other App' });
     await edit.getByRole('textbox', { name: 'Display name' }).fill('   ');
     expect(await edit.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
@@ -325,13 +325,13 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('heading', { name: 'Partner Portal', level: 2 }).waitFor();
     expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({ name: 'other-app', displayName: 'Partner Portal', description: 'The partners\' web app' });
 
-    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete other-app' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete Partner Portal?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
     expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).status).toBe(200);
-    await page.getByRole('button', { name: 'Delete' }).click();
-    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete other-app' }).click();
+    await confirm.getByRole('button', { name: 'Delete other-app' }).click();
     await page.waitForURL(`**/console/o/${org}/projects/default`);
     await page.getByRole('list', { name: 'Components' }).waitFor();
     expect(await page.getByRole('link', { name: 'Partner Portal' }).count()).toBe(0);

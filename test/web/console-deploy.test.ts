@@ -146,7 +146,7 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
 
     await development.getByRole('button', { name: 'Roll back', exact: true }).click();
     const confirm = page.getByRole('dialog', { name: 'Roll back Development?' });
-    await confirm.getByRole('button', { name: 'Roll back' }).click();
+    await confirm.getByRole('button', { name: 'Roll back Development' }).click();
     await confirm.waitFor({ state: 'detached' });
     await page.waitForFunction(`document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 3`);
     expect((await historyRows('Development'))[0]).toEqual(['1', 'active', 'tenant=acmeapiKey=••••']);

@@ -222,9 +222,9 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const other = await web.platform.admin.post(`/api/v1/orgs/${ORG}/identity-providers`, { name: 'old-idp', kind: 'auth0', wellKnownUrl: idp.wellKnownUrl, audiences: ['https://old.test'] });
     expect(other.status).toBe(201);
     const page = await open(`${LIST}/old-idp`);
-    await page.getByRole('button', { name: 'Delete', exact: true }).click();
+    await page.getByRole('button', { name: 'Delete identity provider old-idp', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete identity provider "old-idp"?' });
-    await dialog.getByRole('button', { name: 'Delete provider' }).click();
+    await dialog.getByRole('button', { name: 'Delete old-idp' }).click();
     await page.waitForURL(`**${LIST}`);
     await page.getByRole('link', { name: 'corp-idp' }).waitFor();
     expect(await page.getByRole('link', { name: 'old-idp' }).count()).toBe(0);

@@ -101,7 +101,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
 
     await page.getByRole('button', { name: 'Remove admin', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove member?' });
-    await dialog.getByRole('button', { name: 'Remove member' }).click();
+    await dialog.getByRole('button', { name: 'Remove admin' }).click();
     const alert = dialog.getByRole('alert');
     await alert.waitFor();
     expect(await alert.textContent()).toContain(LAST_ADMIN);
@@ -115,7 +115,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     await page.getByRole('button', { name: 'Remove jane@acme.test', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove member?' });
     expect(await dialog.textContent()).toContain('jane@acme.test will lose access to this organization');
-    await dialog.getByRole('button', { name: 'Remove member' }).click();
+    await dialog.getByRole('button', { name: 'Remove jane@acme.test' }).click();
     await dialog.waitFor({ state: 'hidden' });
     await page.getByRole('row', { name: /jane@acme\.test/ }).waitFor({ state: 'detached' });
     expect((await members()).map((m) => m.email).sort()).toEqual(['admin', 'dev@acme.test']);

@@ -119,8 +119,7 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
       <RegenerateSecretModal
         opened={confirming}
         environment={environment.displayName}
-        pending={regenerate.isPending}
-        error={regenerate.error}
+        mutation={regenerate}
         onConfirm={(grace) => regenerate.mutate(grace)}
         onClose={() => setConfirming(false)}
       />
