@@ -287,7 +287,9 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     page.setDefaultTimeout(10_000);
     await signInThroughForm(page, consumer, 'dev@acme.test', password);
     await page.getByRole('table', { name: 'Authentication Configurations' }).waitFor();
-    await page.getByText('only organization admins and the member who created this consumer can change its keys').waitFor();
+    await page.getByText('only organization admins and the member who created it can edit or delete it or change its keys').waitFor();
+    // Editing or deleting (which revokes its keys) is the owner's or an admin's, in the API and so in the console.
+    expect(await page.getByRole('button', { name: /^(Edit|Delete)/ }).count()).toBe(0);
     await configure(page, 'Development');
     await page.getByRole('textbox', { name: 'Consumer Key' }).waitFor();
     expect(await page.getByRole('button', { name: 'Regenerate Secret' }).count()).toBe(0);
@@ -310,6 +312,11 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const shown = await shownKeys(page);
     expect((await token(shown.clientId, shown.clientSecret)).status).toBe(200);
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.goto(`/console/o/${org}/projects/default/consumers/dev-bot`);
+    await page.getByRole('button', { name: 'Edit dev-bot' }).waitFor();
+    await page.getByRole('button', { name: 'Delete dev-bot' }).waitFor();
+    expect(await page.getByText('only organization admins and the member who created it').count()).toBe(0);
     expect(errors(page)).toEqual([]);
   });
 

@@ -31,6 +31,4 @@ export const keys = {
   audit: (org: string) => ['orgs', org, 'audit'] as const,
   /** The policy catalogue (the same for every organization). */
   policies: () => ['policies'] as const,
-  /** The signed-in user's personal API tokens. */
-  myTokens: () => ['me', 'tokens'] as const,
 };

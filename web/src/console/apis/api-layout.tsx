@@ -51,6 +51,7 @@ export function ApiLayout() {
       <Crumbs trail={trail} current={c.displayName} />
       <Page
         title={c.displayName}
+        documentTitle={[TABS.find((t) => t.value === tab)?.label, c.displayName, projectQuery.data?.displayName ?? project]}
         description={c.description || undefined}
       >
         <Group gap="xs">

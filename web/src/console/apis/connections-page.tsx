@@ -27,6 +27,7 @@ export function ConnectionsPage() {
       <Crumbs trail={trail} current="Connections" />
       <Page
         title="Connections"
+        documentTitle={['Connections', projectQuery.data?.displayName ?? project]}
         description="Connect a consumer of this project to a published API; its code reads the connection parameters as environment variables."
         actions={<Button onClick={create.open}>Create Connection</Button>}
       >

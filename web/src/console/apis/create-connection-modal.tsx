@@ -10,7 +10,9 @@ import { QueryState } from '../../ui/page-state';
 import { ConnectionEnv } from './connection-env';
 import { keys } from '../query-keys';
 import { useComponents } from '../projects/queries';
-import { usePublishedApis, type Connection } from './queries';
+import { useConnections, usePublishedApis, type Connection } from './queries';
+import { RequiredScopes } from './required-scopes';
+import { Notice } from '../../ui/notice';
 
 const PROJECT = '__project__';
 
@@ -45,6 +47,7 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
   const client = useQueryClient();
   const apis = usePublishedApis(org);
   const components = useComponents(org, project);
+  const existing = useConnections(org, project);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [apiId, setApiId] = useState<string | null>(null);
@@ -57,7 +60,8 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
       body: { name, ...(description && { description }), api: apiId ?? '', ...(consumer !== PROJECT && { component: consumer }), generateKeys },
     })),
     onSuccess: async (c) => {
-      await client.invalidateQueries({ queryKey: keys.connections(org, project) });
+      // The connections, and the consumer's keys and subscription (it may have generated keys).
+      await client.invalidateQueries({ queryKey: keys.project(org, project) });
       onCreated(c);
     },
   });
@@ -67,6 +71,9 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
   }
   const error = create.error;
   const nameIssue = nameProblem(name);
+  const chosen = apis.data?.find((a) => a.id === apiId);
+  // The API refuses only a taken name; the same consumer connected twice to the same API is allowed but rarely meant.
+  const duplicate = chosen && existing.data?.find((c) => c.api.id === chosen.id && (c.component ?? PROJECT) === consumer);
   return (
     <form onSubmit={submit} noValidate aria-label="Create Connection">
       <Stack gap="sm">
@@ -98,6 +105,12 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
             />
           )}
         </QueryState>
+        {chosen && <RequiredScopes apis={[chosen]} />}
+        {duplicate && (
+          <Notice color="yellow" title="Already connected">
+            The connection {duplicate.name} already connects {consumer === PROJECT ? 'the project' : consumer} to this API; its parameters are on the Connections page.
+          </Notice>
+        )}
         <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameIssue ?? fieldError(error, 'name')} />
         <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(error, 'description')} />
         <Switch label="Generate keys where the consumer has none" checked={generateKeys} onChange={(e) => setGenerateKeys(e.currentTarget.checked)} />

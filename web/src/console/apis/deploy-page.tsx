@@ -4,6 +4,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
+import { Notice } from '../../ui/notice';
 import { CopyValue } from '../../ui/copy-value';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { apiPagePath, useApiPage } from './api-context';
@@ -30,6 +31,12 @@ export function DeployPage() {
   }
   return (
     <Stack gap="lg">
+      <Notice title="Calling the deployed API">
+        <Text size="sm">
+          Clients call the endpoint URL below with a token. To give a consumer its ServiceURL, TokenURL and keys, publish the API and connect the consumer to it
+          on the project's <Link to={`/console/o/${ref.org}/projects/${ref.project}/connections`}>Connections</Link> page.
+        </Text>
+      </Notice>
       <QueryState query={environments} label="environments">
         {(envs) => (
           <QueryState query={deployments} label="deployments">

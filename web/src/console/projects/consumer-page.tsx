@@ -35,6 +35,7 @@ export function ConsumerPage() {
       <Crumbs trail={trail} current={c.displayName} />
       <Page
         title={c.displayName}
+        documentTitle={[c.displayName, projectQuery.data?.displayName ?? project]}
         description={c.description || undefined}
         actions={
           // Mirrors the API: only an admin or the consumer's owner may edit or delete it (deleting revokes its keys).

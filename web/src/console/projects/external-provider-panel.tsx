@@ -36,7 +36,11 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
   const [clientId, setClientId] = useState('');
   const [removing, setRemoving] = useState(false);
   const path = { org, app: applicationId, env: environment.name };
-  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) });
+  // The keys show in the consumer's pages and in the project's connections (their TokenURL and ConsumerKey).
+  const refresh = () => Promise.all([
+    queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }),
+    queryClient.invalidateQueries({ queryKey: keys.connections(org, project) }),
+  ]);
   const add = useMutation({
     mutationFn: () => unwrap(api.PUT('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/external', { params: { path }, body: { idpName: provider.name, clientId: clientId.trim() } })),
     onSuccess: async () => {
