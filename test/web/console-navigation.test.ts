@@ -64,9 +64,14 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
   it('a CSRF token that no longer matches the session (signed in again elsewhere) is refreshed and the call retried once', async () => {
     const page = await open(`/console/o/${org}/projects`);
     await page.getByRole('heading', { level: 2, name: 'Projects' }).waitFor();
-    // A new sign-in in the same browser replaces the session cookie: the page still holds the old session's token.
-    const again = await page.request.post('/api/v1/auth/login', { data: { username: 'admin', password: ADMIN_PASSWORD } });
-    expect(again.status()).toBe(200);
+    // A new sign-in (another tab) replaces the browser's session cookie: the page still holds the old session's token.
+    const again = await fetch(`${web.base}/api/v1/auth/login`, {
+      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
+    expect(again.status).toBe(200);
+    const [name, value] = again.headers.getSetCookie()[0]!.split(';')[0]!.split('=') as [string, string];
+    expect(name).toBe('drawbridge_session');
+    await page.context().addCookies([{ name, value, url: web.base, httpOnly: true, sameSite: 'Strict' }]);
     const statuses: number[] = [];
     page.on('response', (r) => { if (r.url().endsWith(`/api/v1/orgs/${org}/projects`) && r.request().method() === 'POST') statuses.push(r.status()); });
     await page.getByRole('button', { name: '+ Create project' }).click();
@@ -81,7 +86,7 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
 
   it('API tokens in the account menu: create one (shown once), it signs in the API, revoke it after confirming', async () => {
     const page = await open(`/console/o/${org}/projects`);
-    await page.getByRole('button', { name: 'admin', exact: true }).click();
+    await page.getByRole('button', { name: 'Administrator', exact: true }).click();
     await page.getByRole('menuitem', { name: 'API tokens' }).click();
     const dialog = page.getByRole('dialog', { name: 'API tokens' });
     await dialog.getByRole('textbox', { name: 'Token name' }).fill('ci-deploy');
@@ -93,11 +98,11 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
     expect(me.status).toBe(200);
     await dialog.getByRole('button', { name: 'I have copied the token' }).click();
     expect(await page.content()).not.toContain(token);
-    await dialog.getByRole('table', { name: 'API tokens' }).getByRole('cell', { name: 'ci-deploy' }).waitFor();
+    await dialog.getByRole('table', { name: 'API tokens' }).getByRole('cell', { name: 'ci-deploy', exact: true }).waitFor();
 
     await dialog.getByRole('button', { name: 'Revoke ci-deploy' }).click();
     await page.getByRole('dialog', { name: 'Revoke the API token "ci-deploy"?' }).getByRole('button', { name: 'Revoke ci-deploy' }).click();
-    await dialog.getByText('No API tokens').waitFor();
+    await dialog.getByRole('cell', { name: 'ci-deploy', exact: true }).waitFor({ state: 'detached' });
     expect((await fetch(`${web.base}/api/v1/orgs`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(401);
     expect(errors(page)).toEqual([]);
   });
