@@ -281,7 +281,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     expect(errors(page)).toEqual([]);
   });
 
-  it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', async () => {
+  it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', { timeout: 60_000 }, async () => {
     const password = await inviteMember(web.platform, org, 'dev@acme.test', 'developer');
     const page = await web.newPage();
     page.setDefaultTimeout(10_000);

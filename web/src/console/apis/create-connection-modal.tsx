@@ -107,7 +107,7 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
         </QueryState>
         {chosen && <RequiredScopes apis={[chosen]} />}
         {duplicate && (
-          <Notice color="yellow" title="Already connected">
+          <Notice color="yellow" title="Already connected" aria-label="Already connected">
             The connection {duplicate.name} already connects {consumer === PROJECT ? 'the project' : consumer} to this API; its parameters are on the Connections page.
           </Notice>
         )}
