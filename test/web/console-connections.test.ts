@@ -164,4 +164,24 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections`)).body.map((c: { name: string }) => c.name)).toEqual(['mobile-orders']);
     expect(errors(page)).toEqual([]);
   });
+
+  it('keys generated for a connected consumer show in its connection without a reload (the connections list is refreshed)', async () => {
+    const admin = web.platform.admin;
+    expect((await admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'tablet', displayName: 'Tablet' })).status).toBe(201);
+    expect((await admin.post(`/api/v1/orgs/${org}/projects/default/connections`, { name: 'tablet-orders', api: 'default/orders', component: 'tablet', generateKeys: false })).status).toBe(201);
+    const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
+    const card = page.getByRole('region', { name: 'tablet-orders' });
+    await card.getByText('No keys in Development').waitFor();
+
+    // Within the same page (no reload, and well inside the lists' 10 s freshness), generate the keys and come back.
+    await card.getByRole('link', { name: 'tablet' }).click();
+    await page.getByRole('table', { name: 'Authentication Configurations' }).getByRole('row', { name: /^Development/ }).getByRole('button', { name: 'Configure' }).click();
+    await page.getByRole('button', { name: 'Generate Keys' }).click();
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.goBack();
+    await page.goBack();
+    const [connection] = (await admin.get(`/api/v1/orgs/${org}/projects/default/connections/tablet-orders`)).body.environments.filter((e: { environment: string }) => e.environment === 'development');
+    await card.getByText(`ConsumerKey=${connection.params.ConsumerKey}`).waitFor();
+    expect(await card.getByText('No keys in Development').count()).toBe(0);
+  });
 });
