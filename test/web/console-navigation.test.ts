@@ -18,7 +18,7 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
     page.setDefaultTimeout(10_000);
     return page;
   }
-  const focused = (page: Page) => page.evaluate(() => `${document.activeElement?.tagName} ${document.activeElement?.textContent}`);
+  const focused = (page: Page) => page.evaluate('`${document.activeElement?.tagName} ${document.activeElement?.textContent}`') as Promise<string>;
 
   it('each page names the browser tab, most specific first, and navigation moves the focus to the page\'s heading', async () => {
     const page = await open(`/console/o/${org}/projects`);
