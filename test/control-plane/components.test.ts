@@ -113,3 +113,37 @@ describe('components', () => {
     expect(mine.find((e) => e.action === 'component.deleted')?.details).toEqual({ project: 'default', name: 'orders-api', type: 'api-proxy' });
   });
 });
+
+describe('who changes an external consumer', () => {
+  let other: Api;
+  beforeAll(async () => {
+    const invited = await p.admin.post(`/api/v1/orgs/${handle}/members`, { email: 'comp-other@example.com', role: 'developer' });
+    other = await signIn(p.api, 'comp-other@example.com', invited.body.temporaryPassword);
+    expect((await dev.post(base(), { type: 'external-consumer', name: 'dev-owned', displayName: 'Dev owned' })).status).toBe(201);
+    expect((await p.admin.post(base(), { type: 'external-consumer', name: 'admin-owned', displayName: 'Admin owned' })).status).toBe(201);
+  });
+  const REFUSED = { code: 'forbidden', message: 'Only organization admins and the consumer\'s owner can change or delete it' };
+
+  it('prevents a member who is neither admin nor owner from editing or deleting someone else\'s consumer (and so revoking its keys)', async () => {
+    const edit = await other.patch(`${base()}/dev-owned`, { displayName: 'Taken over' });
+    expect([edit.status, edit.body]).toEqual([403, REFUSED]);
+    const del = await other.delete(`${base()}/dev-owned`);
+    expect([del.status, del.body]).toEqual([403, REFUSED]);
+    const byDev = await dev.delete(`${base()}/admin-owned`);
+    expect([byDev.status, byDev.body]).toEqual([403, REFUSED]);
+    expect((await other.get(`${base()}/dev-owned`)).body.displayName).toBe('Dev owned');
+    expect((await other.get(`${base()}/admin-owned`)).status).toBe(200);
+  });
+
+  it('lets the owner and an admin edit and delete it; other components stay open to every member', async () => {
+    const byOwner = await dev.patch(`${base()}/dev-owned`, { description: 'mine' });
+    expect([byOwner.status, byOwner.body.description]).toEqual([200, 'mine']);
+    const byAdmin = await p.admin.patch(`${base()}/dev-owned`, { description: 'checked' });
+    expect([byAdmin.status, byAdmin.body.description]).toEqual([200, 'checked']);
+    expect((await other.post(base(), { type: 'api-proxy', name: 'shared-api', displayName: 'Shared' })).status).toBe(201);
+    expect((await dev.patch(`${base()}/shared-api`, { description: 'anyone' })).status).toBe(200);
+    expect((await dev.delete(`${base()}/shared-api`)).status).toBe(204);
+    expect((await dev.delete(`${base()}/dev-owned`)).status).toBe(204);
+    expect((await p.admin.delete(`${base()}/admin-owned`)).status).toBe(204);
+  });
+});

@@ -129,6 +129,28 @@ describe('connections', () => {
     expect((await org.developer.get(`${connections()}/orders-conn-2`)).status).toBe(404);
   }, CLI_TIMEOUT);
 
+  it('prevents a connection to a consumer with external keys from pointing its client at the built-in token endpoint: TokenURL and ConsumerKey are the identity provider\'s', async () => {
+    const idp = await platform.admin.post(`${org.path}/identity-providers`, {
+      name: 'partner-idp', kind: 'generic-oidc', issuer: 'https://idp.partner.example', jwksUri: 'https://idp.partner.example/keys',
+      tokenEndpoint: 'https://idp.partner.example/oauth2/token', audiences: ['api://orders'],
+    });
+    expect(idp.status, idp.text).toBe(201);
+    expect((await org.developer.post(`${org.path}/projects/default/components`, { type: 'external-consumer', name: 'partner', displayName: 'Partner' })).status).toBe(201);
+    const app = (await org.developer.get(`${org.path}/projects/default/components/partner/application`)).body as { id: string };
+    const added = await org.developer.put(`${org.path}/applications/${app.id}/credentials/production/external`, { idpName: 'partner-idp', clientId: 'partner-client-7' });
+    expect(added.status, added.text).toBe(200);
+    const created = await org.developer.post(connections(), { name: 'partner-orders', api: orders.ref, component: 'partner' });
+    expect(created.status, created.text).toBe(201);
+    const params = (env: string) => created.body.environments.find((e: { environment: string }) => e.environment === env).params;
+    expect(params('production')).toEqual({
+      ServiceURL: `${platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`, TokenURL: 'https://idp.partner.example/oauth2/token', ConsumerKey: 'partner-client-7',
+    });
+    // Development had no keys, so the connection made built-in ones there.
+    expect(params('development')).toMatchObject({ TokenURL: `${platform.config.publicUrl}/oauth2/token`, ConsumerSecret: expect.any(String) });
+    const read = await org.developer.get(`${connections()}/partner-orders`);
+    expect(read.body.environments.find((e: { environment: string }) => e.environment === 'production').params.TokenURL).toBe('https://idp.partner.example/oauth2/token');
+  });
+
   it('refuses a duplicate name, a consumer that is not an external consumer, and an API one may not see', async () => {
     const dup = await org.developer.post(connections(), { name: 'shared-orders', api: orders.ref });
     expect(dup.status).toBe(409);

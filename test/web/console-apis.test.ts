@@ -239,9 +239,9 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     [attached] = (await apiOf('orders')).policies;
     expect(attached.config).toEqual({ tokenUrl: 'https://idp.example.com/oauth2/token', clientId: 'gateway', clientSecret: '${clientSecret}', scope: 'orders.backend' });
 
-    await card.getByRole('button', { name: 'Detach' }).click();
+    await card.getByRole('button', { name: 'Detach Outbound OAuth2 (client credentials) (1.0.1)' }).click();
     const confirm = page.getByRole('dialog', { name: 'Detach Outbound OAuth2 (client credentials) (1.0.1)?' });
-    await confirm.getByRole('button', { name: 'Detach' }).click();
+    await confirm.getByRole('button', { name: 'Detach Outbound OAuth2 (client credentials) (1.0.1)' }).click();
     await card.waitFor({ state: 'detached' });
     expect((await apiOf('orders')).policies).toEqual([]);
     expect(errors(page)).toEqual([]);

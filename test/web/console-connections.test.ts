@@ -31,7 +31,7 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     await admin.post(components, { type: 'api-proxy', name: 'drafts', displayName: 'Drafts' });
     await admin.post(components, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' });
     const base = `${components}/orders/api`;
-    await admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items' }], backendUrls: { development: 'http://127.0.0.1:9/orders' } });
+    await admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] } }], backendUrls: { development: 'http://127.0.0.1:9/orders' } });
     await admin.post(`${base}/deployments`, { environment: 'development' });
     await admin.post(`${base}/lifecycle`, { state: 'published' });
     await admin.put(`${components}/drafts/api`, { contextPath: '/drafts', version: 'v1', resources: [{ method: 'GET', path: '/' }] });
@@ -49,8 +49,13 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect(await page.getByRole('option').allTextContents()).toEqual(['Orders (default/orders) /orders/v1']);
     await page.getByRole('option', { name: 'Orders (default/orders) /orders/v1' }).click();
     expect(await dialog.getByRole('textbox', { name: 'Connection name' }).inputValue()).toBe('orders');
+    // The scopes its resources need are said before any key is made (a token without them gets 403 insufficient_scope).
+    const scopes = dialog.getByRole('note', { name: 'Scopes the API needs' });
+    expect(await scopes.textContent()).toContain('Orders:orders:read');
+    expect(await scopes.textContent()).toContain('insufficient_scope');
     await dialog.getByRole('combobox', { name: 'Consumer' }).click();
     await page.getByRole('option', { name: 'Mobile (mobile)' }).click();
+    expect(await dialog.getByText('Already connected').count()).toBe(0);
     await dialog.getByRole('textbox', { name: 'Connection name' }).fill('mobile-orders');
     await dialog.getByRole('button', { name: 'Connect' }).click();
 
@@ -85,6 +90,21 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect(await card.locator('pre').textContent()).toBe(`ServiceURL=${production.params.ServiceURL}\nTokenURL=${TokenURL}\nConsumerKey=${production.params.ConsumerKey}\n`);
     expect(await card.getByText('Not deployed in Production', { exact: true }).count()).toBe(1);
     expect(errors(page)).toEqual([]);
+  });
+
+  it('warns when the consumer is already connected to the chosen API', async () => {
+    const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
+    await page.getByRole('region', { name: 'mobile-orders' }).waitFor();
+    await page.getByRole('button', { name: 'Create Connection' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Create Connection' });
+    await dialog.getByRole('combobox', { name: 'API' }).click();
+    await page.getByRole('option', { name: 'Orders (default/orders) /orders/v1' }).click();
+    await dialog.getByRole('combobox', { name: 'Consumer' }).click();
+    await page.getByRole('option', { name: 'Mobile (mobile)' }).click();
+    const warning = dialog.getByRole('note', { name: 'Already connected' });
+    expect(await warning.textContent()).toContain('The connection mobile-orders already connects mobile to this API');
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
   });
 
   it('refuses a duplicate name with the API\'s message on the field; connects the project itself', async () => {
@@ -127,9 +147,9 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect(await alert.textContent()).toContain('Only the owner of application "mobile" or an organization admin can connect it or remove its connections');
     await dialog.getByRole('button', { name: 'Cancel' }).click();
 
-    await card.getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Delete connection mobile-orders' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete connection mobile-orders?' });
-    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await confirm.getByRole('button', { name: 'Delete mobile-orders' }).click();
     await confirm.getByRole('alert').waitFor();
     expect(await confirm.getByRole('alert').textContent()).toContain('Only the owner of application "mobile" or an organization admin');
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections/mobile-orders`)).status).toBe(200);
@@ -138,10 +158,30 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
   it('the admin deletes a connection', async () => {
     const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
     const card = page.getByRole('region', { name: 'shared-orders' });
-    await card.getByRole('button', { name: 'Delete' }).click();
-    await page.getByRole('dialog', { name: 'Delete connection shared-orders?' }).getByRole('button', { name: 'Delete' }).click();
+    await card.getByRole('button', { name: 'Delete connection shared-orders' }).click();
+    await page.getByRole('dialog', { name: 'Delete connection shared-orders?' }).getByRole('button', { name: 'Delete shared-orders' }).click();
     await card.waitFor({ state: 'detached' });
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections`)).body.map((c: { name: string }) => c.name)).toEqual(['mobile-orders']);
     expect(errors(page)).toEqual([]);
+  });
+
+  it('keys generated for a connected consumer show in its connection without a reload (the connections list is refreshed)', async () => {
+    const admin = web.platform.admin;
+    expect((await admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'tablet', displayName: 'Tablet' })).status).toBe(201);
+    expect((await admin.post(`/api/v1/orgs/${org}/projects/default/connections`, { name: 'tablet-orders', api: 'default/orders', component: 'tablet', generateKeys: false })).status).toBe(201);
+    const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
+    const card = page.getByRole('region', { name: 'tablet-orders' });
+    await card.getByText('No keys in Development').waitFor();
+
+    // Within the same page (no reload, and well inside the lists' 10 s freshness), generate the keys and come back.
+    await card.getByRole('link', { name: 'tablet' }).click();
+    await page.getByRole('table', { name: 'Authentication Configurations' }).getByRole('row', { name: /^Development/ }).getByRole('button', { name: 'Configure' }).click();
+    await page.getByRole('button', { name: 'Generate Keys' }).click();
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.goBack();
+    await page.goBack();
+    const [connection] = (await admin.get(`/api/v1/orgs/${org}/projects/default/connections/tablet-orders`)).body.environments.filter((e: { environment: string }) => e.environment === 'development');
+    await card.getByText(`ConsumerKey=${connection.params.ConsumerKey}`).waitFor();
+    expect(await card.getByText('No keys in Development').count()).toBe(0);
   });
 });

@@ -154,7 +154,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
     expect(await confirm.getByRole('combobox', { name: 'The current secret' }).inputValue()).toBe('Stops working now');
-    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await confirm.getByRole('button', { name: 'Regenerate the Development secret' }).click();
     await page.getByRole('dialog', { name: 'New secret for Development' }).waitFor();
     const shown = await shownKeys(page);
     expect(shown.clientId).toBe(clientId);
@@ -174,7 +174,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
     await confirm.getByRole('combobox', { name: 'The current secret' }).click();
     await page.getByRole('option', { name: 'Keeps working for 1 hour' }).click();
-    await confirm.getByRole('button', { name: 'Yes, regenerate' }).click();
+    await confirm.getByRole('button', { name: 'Regenerate the Development secret' }).click();
     const third = await shownKeys(page);
     await page.getByRole('button', { name: 'I have copied the secret' }).click();
     await page.getByText(/^The previous secret still works until /).waitFor();
@@ -273,7 +273,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('tab', { name: 'corp-idp' }).waitFor();
     expect(await page.getByRole('tab', { name: 'corp-idp' }).getAttribute('aria-selected')).toBe('true');
     await page.getByRole('button', { name: 'Remove Keys' }).click();
-    await page.getByRole('dialog', { name: 'Remove the corp-idp keys of Production?' }).getByRole('button', { name: 'Yes, remove' }).click();
+    await page.getByRole('dialog', { name: 'Remove the corp-idp keys of Production?' }).getByRole('button', { name: 'Remove the corp-idp keys' }).click();
     await page.getByRole('button', { name: 'Add Keys' }).waitFor();
     expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/production`)).body).toMatchObject({ kind: 'builtin', keysGenerated: false, externalClientId: null });
     await page.getByRole('tab', { name: 'Built-in' }).click();
@@ -281,13 +281,15 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     expect(errors(page)).toEqual([]);
   });
 
-  it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', async () => {
+  it('a developer sees the configurations of a consumer they did not create but no action that changes its keys, and manages the keys of their own', { timeout: 60_000 }, async () => {
     const password = await inviteMember(web.platform, org, 'dev@acme.test', 'developer');
     const page = await web.newPage();
     page.setDefaultTimeout(10_000);
     await signInThroughForm(page, consumer, 'dev@acme.test', password);
     await page.getByRole('table', { name: 'Authentication Configurations' }).waitFor();
-    await page.getByText('only organization admins and the member who created this consumer can change its keys').waitFor();
+    await page.getByText('only organization admins and the member who created it can edit or delete it or change its keys').waitFor();
+    // Editing or deleting (which revokes its keys) is the owner's or an admin's, in the API and so in the console.
+    expect(await page.getByRole('button', { name: /^(Edit|Delete)/ }).count()).toBe(0);
     await configure(page, 'Development');
     await page.getByRole('textbox', { name: 'Consumer Key' }).waitFor();
     expect(await page.getByRole('button', { name: 'Regenerate Secret' }).count()).toBe(0);
@@ -310,12 +312,17 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const shown = await shownKeys(page);
     expect((await token(shown.clientId, shown.clientSecret)).status).toBe(200);
+    await page.getByRole('button', { name: 'I have copied the secret' }).click();
+    await page.goto(`/console/o/${org}/projects/default/consumers/dev-bot`);
+    await page.getByRole('button', { name: 'Edit dev-bot' }).waitFor();
+    await page.getByRole('button', { name: 'Delete dev-bot' }).waitFor();
+    expect(await page.getByText('only organization admins and the member who created it').count()).toBe(0);
     expect(errors(page)).toEqual([]);
   });
 
   it('Edit changes the display name and description; Delete asks for confirmation and removes the consumer', async () => {
     const page = await signedIn(`/console/o/${org}/projects/default/consumers/other-app`);
-    await page.getByRole('button', { name: 'Edit' }).click();
+    await page.getByRole('button', { name: 'Edit other-app' }).click();
     const edit = page.getByRole('dialog', { name: 'Edit Other App' });
     await edit.getByRole('textbox', { name: 'Display name' }).fill('   ');
     expect(await edit.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
@@ -325,13 +332,13 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('heading', { name: 'Partner Portal', level: 2 }).waitFor();
     expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({ name: 'other-app', displayName: 'Partner Portal', description: 'The partners\' web app' });
 
-    await page.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete other-app' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete Partner Portal?' });
     await confirm.getByRole('button', { name: 'Cancel' }).click();
     await confirm.waitFor({ state: 'detached' });
     expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).status).toBe(200);
-    await page.getByRole('button', { name: 'Delete' }).click();
-    await confirm.getByRole('button', { name: 'Delete' }).click();
+    await page.getByRole('button', { name: 'Delete other-app' }).click();
+    await confirm.getByRole('button', { name: 'Delete other-app' }).click();
     await page.waitForURL(`**/console/o/${org}/projects/default`);
     await page.getByRole('list', { name: 'Components' }).waitFor();
     expect(await page.getByRole('link', { name: 'Partner Portal' }).count()).toBe(0);

@@ -146,7 +146,7 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
 
     await development.getByRole('button', { name: 'Roll back', exact: true }).click();
     const confirm = page.getByRole('dialog', { name: 'Roll back Development?' });
-    await confirm.getByRole('button', { name: 'Roll back' }).click();
+    await confirm.getByRole('button', { name: 'Roll back Development' }).click();
     await confirm.waitFor({ state: 'detached' });
     await page.waitForFunction(`document.querySelectorAll('table[aria-label="Deployment history (Development)"] tbody tr').length === 3`);
     expect((await historyRows('Development'))[0]).toEqual(['1', 'active', 'tenant=acmeapiKey=••••']);
@@ -206,6 +206,50 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     const [promoted] = (await web.platform.admin.get(`${base}/deployments?environment=production`)).body;
     expect(promoted).toMatchObject({ revision: 1, status: 'active', backendUrl: prod.url, params: { tenant: { secret: false, value: 'acme-prod' }, apiKey: { secret: true } } });
     expect((await web.platform.admin.get(base)).body.backendUrls).toEqual({ development: `${dev.url}/svc`, production: prod.url });
+    expect(errors(page).filter((e) => !e.includes('status of 4'))).toEqual([]);
+  });
+
+  it('Roll back to revision N in the history asks first: Cancel changes nothing, confirming redeploys that revision', async () => {
+    const changed = await web.platform.admin.patch(base, { resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: [] } }, { method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: [] } }] });
+    expect(changed.status, changed.text).toBe(200);
+    const deployed = await web.platform.admin.post(`${base}/deployments`, { environment: 'development', params: { tenant: 'acme', apiKey: 'k-123' } });
+    expect(deployed.status, deployed.text).toBe(201);
+    expect(deployed.body.revision).toBe(2);
+    await page.reload();
+    const development = section('Development');
+    await development.getByText('Active: revision 2', { exact: true }).waitFor();
+    const before = (await web.platform.admin.get(`${base}/deployments?environment=development`)).body.length;
+
+    await development.getByRole('button', { name: 'Roll back to revision 1' }).first().click();
+    const confirm = page.getByRole('dialog', { name: 'Roll back Development to revision 1?' });
+    await confirm.getByRole('button', { name: 'Cancel' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    expect((await web.platform.admin.get(`${base}/deployments?environment=development`)).body.length).toBe(before);
+
+    await development.getByRole('button', { name: 'Roll back to revision 1' }).first().click();
+    await confirm.getByRole('button', { name: 'Roll back to revision 1' }).click();
+    await confirm.waitFor({ state: 'detached' });
+    await development.getByText('Active: revision 1', { exact: true }).waitFor();
+    expect((await web.platform.admin.get(`${base}/deployments?environment=development`)).body[0]).toMatchObject({ revision: 1, status: 'active' });
+  });
+
+  it('Deprecate and Publish ask first, naming the API; Cancel leaves the lifecycle as it was', async () => {
+    await page.getByRole('tab', { name: 'Overview' }).click();
+    await page.getByRole('button', { name: 'Deprecate', exact: true }).click();
+    const deprecate = page.getByRole('dialog', { name: 'Deprecate /orders/v1?' });
+    await deprecate.getByRole('button', { name: 'Cancel' }).click();
+    await deprecate.waitFor({ state: 'detached' });
+    expect((await web.platform.admin.get(base)).body.lifecycle).toBe('published');
+
+    await page.getByRole('button', { name: 'Deprecate', exact: true }).click();
+    await deprecate.getByRole('button', { name: 'Deprecate /orders/v1' }).click();
+    await deprecate.waitFor({ state: 'detached' });
+    expect((await web.platform.admin.get(base)).body.lifecycle).toBe('deprecated');
+
+    await page.getByRole('button', { name: 'Publish', exact: true }).click();
+    await page.getByRole('dialog', { name: 'Publish /orders/v1?' }).getByRole('button', { name: 'Publish /orders/v1' }).click();
+    await page.getByRole('button', { name: 'Deprecate', exact: true }).waitFor();
+    expect((await web.platform.admin.get(base)).body.lifecycle).toBe('published');
     expect(errors(page).filter((e) => !e.includes('status of 4'))).toEqual([]);
   });
 });

@@ -58,7 +58,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     expect(await alert.textContent()).toContain('name is taken');
 
     await nameBox(page).fill('Mobile Apps');
-    await dialog.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit').waitFor();
+    await dialog.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit (at most 63)').waitFor();
     expect(await dialog.getByRole('button', { name: 'Create', exact: true }).isDisabled()).toBe(true);
     expect(await nameBox(page).getAttribute('aria-invalid')).toBe('true');
 
@@ -91,7 +91,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     await dialog.getByRole('textbox', { name: 'Display name' }).fill('Weather App');
     expect(await nameBox(page).inputValue()).toBe('weather-app');
     await nameBox(page).fill('weather--app');
-    await dialog.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit').waitFor();
+    await dialog.getByText('Use lowercase letters, digits and single hyphens; start and end with a letter or digit (at most 63)').waitFor();
     expect(await dialog.getByRole('button', { name: 'Create', exact: true }).isDisabled()).toBe(true);
     await nameBox(page).fill('weather-app-');
     expect(await dialog.getByRole('button', { name: 'Create', exact: true }).isDisabled()).toBe(true);

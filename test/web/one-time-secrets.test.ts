@@ -93,7 +93,7 @@ describe.runIf(hasChromium)('web: one-time secrets are forgotten when their dial
 
     // Regenerate Secret → close: the new secret is forgotten too.
     await page.getByRole('button', { name: 'Regenerate Secret' }).click();
-    await page.getByRole('dialog', { name: 'Regenerate the secret for Development?' }).getByRole('button', { name: 'Yes, regenerate' }).click();
+    await page.getByRole('dialog', { name: 'Regenerate the secret for Development?' }).getByRole('button', { name: 'Regenerate the Development secret' }).click();
     const renewed = page.getByRole('dialog', { name: 'New secret for Development' });
     await renewed.getByRole('button', { name: 'Show Consumer Secret' }).click();
     const second = await renewed.getByRole('textbox', { name: 'Consumer Secret' }).inputValue();

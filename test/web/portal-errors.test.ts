@@ -174,7 +174,7 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
     await page.getByRole('button', { name: 'Delete' }).click();
     const dialog = page.getByRole('dialog', { name: 'Delete application "Weather Widget"?' });
     expect(await dialog.textContent()).toContain('It has 1 subscription; they are removed too');
-    await dialog.getByRole('button', { name: 'Delete application' }).click();
+    await dialog.getByRole('button', { name: 'Delete Weather Widget' }).click();
     await page.waitForURL(`**/portal/o/${org.handle}/applications`);
     await page.getByText('No applications yet').waitFor();
     expect((await web.platform.admin.get(`${org.path}/portal/applications/${appId}`)).status).toBe(404);

@@ -27,18 +27,63 @@ export function setCsrfToken(token: string | undefined): void {
   csrfToken = token;
 }
 
-/** Called when a call answers 401: the session ended, so the app goes back to sign-in. */
+/** Called when a call answers 401 `unauthenticated`: the session ended, so the app goes back to sign-in. */
 export function setUnauthenticatedHandler(handler: () => void): void {
   onUnauthenticated = handler;
 }
 
+/** The `code` of a management API error body, if the response has one. */
+async function errorCode(response: Response): Promise<string | undefined> {
+  try {
+    const body = (await response.clone().json()) as { code?: unknown };
+    return typeof body.code === 'string' ? body.code : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The session's current CSRF token, asked of the API (undefined without a session). */
+async function currentCsrfToken(): Promise<string | undefined> {
+  try {
+    const response = await fetch(new URL('/api/v1/auth/session', globalThis.location?.origin).toString(), { credentials: 'same-origin' });
+    if (!response.ok) return undefined;
+    return ((await response.json()) as { csrfToken?: string }).csrfToken;
+  } catch {
+    return undefined;
+  }
+}
+
+// A copy of each state-changing request as sent, so a CSRF refusal can be retried once with a fresh token.
+const unsent = new WeakMap<Request, Request>();
+
 const session: Middleware = {
   onRequest({ request }) {
-    if (csrfToken && !SAFE_METHODS.has(request.method)) request.headers.set('x-csrf-token', csrfToken);
+    if (!SAFE_METHODS.has(request.method)) {
+      if (csrfToken) request.headers.set('x-csrf-token', csrfToken);
+      unsent.set(request, request.clone());
+    }
     return request;
   },
-  onResponse({ request, response }) {
-    if (response.status === 401 && !new URL(request.url).pathname.startsWith('/api/v1/auth/')) onUnauthenticated();
+  async onResponse({ request, response }) {
+    const path = new URL(request.url).pathname;
+    if (path.startsWith('/api/v1/auth/')) return response;
+    // Only the API's own "no session" signs out: a 401 passed on from elsewhere (an OAuth error in try-it) does not.
+    if (response.status === 401 && (await errorCode(response)) === 'unauthenticated') {
+      onUnauthenticated();
+      return response;
+    }
+    // A 403 may be a CSRF token that no longer matches the session (signed in again in another tab):
+    // when the session's token differs from the one sent, take it and retry once.
+    const copy = unsent.get(request);
+    if (response.status === 403 && copy && (await errorCode(response)) === 'forbidden') {
+      const sent = request.headers.get('x-csrf-token') ?? undefined;
+      const fresh = await currentCsrfToken();
+      if (fresh && fresh !== sent) {
+        csrfToken = fresh;
+        copy.headers.set('x-csrf-token', fresh);
+        return fetch(copy);
+      }
+    }
     return response;
   },
 };

@@ -5,6 +5,7 @@ import { Navigate, useNavigate, useSearchParams } from 'react-router';
 import { api, setCsrfToken, unwrap } from '../api/client';
 import { ApiErrorAlert } from '../ui/api-error';
 import { PageLoader } from '../ui/page-state';
+import { useDocumentTitle } from '../ui/page-title';
 import { SESSION_KEY, useSessionQuery, type Session } from './session';
 
 /** Only a path of this app: never an absolute URL (no open redirect through ?next=). */
@@ -20,7 +21,10 @@ export function SignInPage({ area }: { area: 'console' | 'portal' }) {
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
   const next = safeNext(params.get('next'), area);
+  useDocumentTitle(['Sign in']);
   const signIn = useMutation({
+    // Nothing of the sign-in (the password went in its request) stays in the mutation cache once it settles.
+    gcTime: 0,
     mutationFn: () => unwrap(api.POST('/api/v1/auth/login', { body: { username, password } })),
     onSuccess: (signedIn: Session) => {
       setCsrfToken(signedIn.csrfToken);

@@ -2,9 +2,9 @@ import { useState } from 'react';
 import { Button, Paper, Stack, TextInput } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { isSlug, slugify } from '../../../src/shared/names';
 import { api, unwrap } from '../api/client';
 import { ApiErrorAlert, fieldError } from '../ui/api-error';
+import { nameProblem, slugify } from '../ui/name-check';
 import { Page } from '../ui/page';
 import { orgsKey } from './orgs';
 
@@ -15,7 +15,7 @@ export function CreateOrgPage({ area = 'console' }: { area?: 'console' | 'portal
   const [name, setName] = useState('');
   const [handle, setHandle] = useState<string | null>(null);
   const effectiveHandle = handle ?? slugify(name);
-  const handleProblem = effectiveHandle && !isSlug(effectiveHandle) ? 'Use lowercase letters, digits and single hyphens (at most 63)' : undefined;
+  const handleProblem = nameProblem(effectiveHandle);
   const create = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs', { body: { name: name.trim(), handle: effectiveHandle || undefined } })),
     onSuccess: async (org) => {

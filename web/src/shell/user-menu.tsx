@@ -6,12 +6,14 @@ import { useNavigate } from 'react-router';
 import { api, setCsrfToken, unwrap } from '../api/client';
 import { useSession } from '../auth/session';
 import { ApiErrorAlert, fieldError } from '../ui/api-error';
+import { ApiTokensModal } from './api-tokens-modal';
 
 export function UserMenu({ area }: { area: 'console' | 'portal' }) {
   const { user } = useSession();
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const [changing, setChanging] = useState(false);
+  const [tokens, setTokens] = useState(false);
   const signOut = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/auth/logout')),
     onSuccess: () => {
@@ -30,10 +32,12 @@ export function UserMenu({ area }: { area: 'console' | 'portal' }) {
         <Menu.Dropdown>
           <Menu.Label>{user.email}</Menu.Label>
           <Menu.Item onClick={() => setChanging(true)}>Change password</Menu.Item>
+          <Menu.Item onClick={() => setTokens(true)}>API tokens</Menu.Item>
           <Menu.Item onClick={() => signOut.mutate()}>Sign out</Menu.Item>
         </Menu.Dropdown>
       </Menu>
       <ChangePasswordModal opened={changing} onClose={() => setChanging(false)} />
+      <ApiTokensModal opened={tokens} onClose={() => setTokens(false)} />
     </>
   );
 }

@@ -7,7 +7,7 @@ import { Body, Description, DisplayName, Slug } from '../../schemas.js';
 import { ProjectParams } from '../projects/schema.js';
 import { displayNameOf, projectAccess } from '../projects/service.js';
 import { ComponentOverviewView, ComponentParams, ComponentTypeSchema, ComponentView } from './schema.js';
-import { createComponent, type NewComponent } from './service.js';
+import { checkCanChange, createComponent, type NewComponent } from './service.js';
 import { componentOverview, componentView } from './view.js';
 
 export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
@@ -61,15 +61,17 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
   app.patch('/orgs/:org/projects/:project/components/:component', {
     schema: {
       tags: ['components'],
-      summary: 'Change a component\'s display name or description; name and type are fixed',
+      summary: 'Change a component\'s display name or description; name and type are fixed. An external consumer only by an organization admin or its owner (403)',
       params: ComponentParams,
       body: Type.Object({ name: Type.Optional(Type.String()), type: Type.Optional(Type.String()), displayName: Type.Optional(DisplayName), description: Type.Optional(Description) }, { additionalProperties: false, minProperties: 1 }),
       response: { 200: ComponentView },
     },
   }, async (request) => {
-    const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
+    const access = await projectAccess(store, request, request.params.org, request.params.project);
+    const { org, user, project } = access;
     const component = await store.projects.component(org.id, project.id, request.params.component);
     if (!component) throw notFound('Component');
+    await checkCanChange(store, access, component);
     if (request.body.name !== undefined && request.body.name !== component.name) throw unprocessable('A component\'s name cannot be changed', { name: 'is immutable' });
     if (request.body.type !== undefined && request.body.type !== component.type) throw unprocessable('A component\'s type cannot be changed', { type: 'is immutable' });
     const patch = {
@@ -86,11 +88,13 @@ export const componentRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypeb
   });
 
   app.delete('/orgs/:org/projects/:project/components/:component', {
-    schema: { tags: ['components'], summary: 'Delete a component', params: ComponentParams, response: { 204: Type.Null() } },
+    schema: { tags: ['components'], summary: 'Delete a component; an external consumer only by an organization admin or its owner (403)', params: ComponentParams, response: { 204: Type.Null() } },
   }, async (request, reply) => {
-    const { org, user, project } = await projectAccess(store, request, request.params.org, request.params.project);
+    const access = await projectAccess(store, request, request.params.org, request.params.project);
+    const { org, user, project } = access;
     const component = await store.projects.component(org.id, project.id, request.params.component);
     if (!component) throw notFound('Component');
+    await checkCanChange(store, access, component);
     await store.transaction(async (tx) => {
       await tx.projects.deleteComponent(org.id, component.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'component.deleted', targetType: 'component', targetId: component.id, details: { project: project.name, name: component.name, type: component.type } });

@@ -1,10 +1,10 @@
-import { conflict } from '../../../shared/errors.js';
+import { conflict, forbidden } from '../../../shared/errors.js';
 import type { Store } from '../../../store/index.js';
 import type { Organization } from '../../../store/repos/organizations.js';
 import type { Component, ComponentType, Project } from '../../../store/repos/projects.js';
 import type { User } from '../../../store/repos/users.js';
 import { createComponentApplication } from '../../../token-service/credentials.js';
-import { actorOf } from '../../context.js';
+import { actorOf, type OrgAccess } from '../../context.js';
 
 export interface NewComponent { type: ComponentType; name: string; displayName: string; description?: string }
 
@@ -23,4 +23,15 @@ export async function createComponent(tx: Store, org: Organization, project: Pro
     details: { project: project.name, name: component.name, type: component.type },
   });
   return component;
+}
+
+/**
+ * An external consumer is changed or deleted only by an organization admin or
+ * its owner (the member who created it), the same rule as for its keys: a
+ * deletion revokes them. Any member changes other components.
+ */
+export async function checkCanChange(store: Store, access: OrgAccess, component: Component): Promise<void> {
+  if (component.type !== 'external-consumer' || access.role === 'admin') return;
+  const application = await store.applications.byComponent(access.org.id, component.id);
+  if (application?.ownerUserId !== access.user.id) throw forbidden('Only organization admins and the consumer\'s owner can change or delete it');
 }

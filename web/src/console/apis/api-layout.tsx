@@ -8,7 +8,8 @@ import { PageLoader } from '../../ui/page-state';
 import { Crumbs } from '../projects/crumbs';
 import { apiPagePath, type ApiPageContext } from './api-context';
 import { LifecycleBadge } from './lifecycle';
-import { useApiDefinition, useComponent, useProject, type ApiRef } from './queries';
+import { useComponentOverview, useProject } from '../projects/queries';
+import { useApiDefinition, type ApiRef } from './queries';
 
 const TABS = [
   { value: 'overview', label: 'Overview' },
@@ -24,7 +25,7 @@ export function ApiLayout() {
   const location = useLocation();
   const navigate = useNavigate();
   const projectQuery = useProject(org, project);
-  const componentQuery = useComponent(ref);
+  const componentQuery = useComponentOverview(ref.org, ref.project, ref.component);
   const definition = useApiDefinition(ref);
   const trail = [{ label: 'Projects', to: 'projects' }, { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` }];
 
@@ -50,6 +51,7 @@ export function ApiLayout() {
       <Crumbs trail={trail} current={c.displayName} />
       <Page
         title={c.displayName}
+        documentTitle={[TABS.find((t) => t.value === tab)?.label, c.displayName, projectQuery.data?.displayName ?? project]}
         description={c.description || undefined}
       >
         <Group gap="xs">

@@ -8,7 +8,9 @@ import { CopyValue } from '../../ui/copy-value';
 import { PageLoader } from '../../ui/page-state';
 import { apiPath } from './mutations';
 import { ParameterInputs, paramsBody, type ParameterValue } from './parameter-inputs';
-import { keys, useDeploymentPlan, type ApiDefinition, type ApiRef, type Environment } from './queries';
+import { keys } from '../query-keys';
+import type { Environment } from '../projects/queries';
+import { useDeploymentPlan, type ApiDefinition, type ApiRef } from './queries';
 import { useDebounced } from './use-debounced';
 
 /**

@@ -1,16 +1,18 @@
-import { Anchor, Badge, Button, Card, Group, Modal, Stack, Text, Title } from '@mantine/core';
+import { Anchor, Badge, Button, Card, Group, Stack, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { Link, useParams } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
-import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { Page } from '../../ui/page';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { Crumbs } from '../projects/crumbs';
 import { ConnectionEnv } from './connection-env';
 import { CreateConnectionModal } from './create-connection-modal';
-import { keys, useConnections, useProject, type Connection } from './queries';
+import { keys } from '../query-keys';
+import { useProject } from '../projects/queries';
+import { useConnections, type Connection } from './queries';
 
 /** A project's connections: consumer → published API, with the parameters per environment as environment variables. */
 export function ConnectionsPage() {
@@ -25,6 +27,7 @@ export function ConnectionsPage() {
       <Crumbs trail={trail} current="Connections" />
       <Page
         title="Connections"
+        documentTitle={['Connections', projectQuery.data?.displayName ?? project]}
         description="Connect a consumer of this project to a published API; its code reads the connection parameters as environment variables."
         actions={<Button onClick={create.open}>Create Connection</Button>}
       >
@@ -50,7 +53,11 @@ function ConnectionCard({ org, project, connection }: { org: string; project: st
   const [deleting, del] = useDisclosure();
   const remove = useMutation({
     mutationFn: () => unwrap(api.DELETE('/api/v1/orgs/{org}/projects/{project}/connections/{connection}', { params: { path: { org, project, connection: connection.name } } })),
-    onSuccess: async () => { await client.invalidateQueries({ queryKey: keys.connections(org, project) }); del.close(); },
+    onSuccess: async () => {
+      // The consumer's subscription (and so its application) may have gone with it.
+      await client.invalidateQueries({ queryKey: keys.project(org, project) });
+      del.close();
+    },
   });
   const [apiProject, apiComponent] = connection.api.ref.split('/');
   return (
@@ -70,20 +77,14 @@ function ConnectionCard({ org, project, connection }: { org: string; project: st
               <Badge variant="light" color={connection.level === 'project' ? 'grape' : 'teal'}>{connection.level === 'project' ? 'Project level' : 'Component level'}</Badge>
             </Group>
           </div>
-          <Button variant="default" color="red" size="xs" onClick={del.open}>Delete</Button>
+          <Button variant="default" color="red" size="xs" onClick={del.open} aria-label={`Delete connection ${connection.name}`}>Delete</Button>
         </Group>
         <ConnectionEnv connection={connection} />
       </Stack>
-      <Modal opened={deleting} onClose={del.close} title={`Delete connection ${connection.name}?`}>
-        <Stack>
-          <Text size="sm">The consumer's subscription to the API goes too, if this connection made it and no other connection uses it. Its keys stay.</Text>
-          {remove.error && <ApiErrorAlert error={remove.error} title="The connection was not deleted" />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={del.close}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Delete</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog opened={deleting} onClose={del.close} title={`Delete connection ${connection.name}?`} confirmLabel={`Delete ${connection.name}`}
+        onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The connection was not deleted">
+        <Text size="sm">The consumer's subscription to the API goes too, if this connection made it and no other connection uses it. Its keys stay.</Text>
+      </ConfirmDialog>
     </Card>
   );
 }

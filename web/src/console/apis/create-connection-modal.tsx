@@ -1,14 +1,18 @@
 import { useState, type FormEvent } from 'react';
 import { Alert, Button, Group, Modal, Select, Stack, Switch, TextInput } from '@mantine/core';
 import { useQueryClient } from '@tanstack/react-query';
-import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
+import { nameProblem } from '../../ui/name-check';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { QueryState } from '../../ui/page-state';
 import { ConnectionEnv } from './connection-env';
-import { keys, useComponents, usePublishedApis, type Connection } from './queries';
+import { keys } from '../query-keys';
+import { useComponents } from '../projects/queries';
+import { useConnections, usePublishedApis, type Connection } from './queries';
+import { RequiredScopes } from './required-scopes';
+import { Notice } from '../../ui/notice';
 
 const PROJECT = '__project__';
 
@@ -43,6 +47,7 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
   const client = useQueryClient();
   const apis = usePublishedApis(org);
   const components = useComponents(org, project);
+  const existing = useConnections(org, project);
   const [name, setName] = useState('');
   const [description, setDescription] = useState('');
   const [apiId, setApiId] = useState<string | null>(null);
@@ -55,7 +60,8 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
       body: { name, ...(description && { description }), api: apiId ?? '', ...(consumer !== PROJECT && { component: consumer }), generateKeys },
     })),
     onSuccess: async (c) => {
-      await client.invalidateQueries({ queryKey: keys.connections(org, project) });
+      // The connections, and the consumer's keys and subscription (it may have generated keys).
+      await client.invalidateQueries({ queryKey: keys.project(org, project) });
       onCreated(c);
     },
   });
@@ -64,7 +70,10 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
     create.mutate();
   }
   const error = create.error;
-  const nameProblem = name && !isSlug(name) ? 'lowercase letters, digits and single hyphens' : undefined;
+  const nameIssue = nameProblem(name);
+  const chosen = apis.data?.find((a) => a.id === apiId);
+  // The API refuses only a taken name; the same consumer connected twice to the same API is allowed but rarely meant.
+  const duplicate = chosen && existing.data?.find((c) => c.api.id === chosen.id && (c.component ?? PROJECT) === consumer);
   return (
     <form onSubmit={submit} noValidate aria-label="Create Connection">
       <Stack gap="sm">
@@ -96,7 +105,13 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
             />
           )}
         </QueryState>
-        <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameProblem ?? fieldError(error, 'name')} />
+        {chosen && <RequiredScopes apis={[chosen]} />}
+        {duplicate && (
+          <Notice color="yellow" title="Already connected" aria-label="Already connected">
+            The connection {duplicate.name} already connects {consumer === PROJECT ? 'the project' : consumer} to this API; its parameters are on the Connections page.
+          </Notice>
+        )}
+        <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameIssue ?? fieldError(error, 'name')} />
         <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(error, 'description')} />
         <Switch label="Generate keys where the consumer has none" checked={generateKeys} onChange={(e) => setGenerateKeys(e.currentTarget.checked)} />
         {error && <ApiErrorAlert error={error} title="The connection was not created" />}

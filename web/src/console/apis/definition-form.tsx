@@ -4,7 +4,8 @@ import { api, ApiRequestError, unwrap } from '../../api/client';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { QueryState } from '../../ui/page-state';
 import { apiPath, useApiMutation } from './mutations';
-import { useEnvironments, type ApiDefinition, type ApiRef } from './queries';
+import { useEnvironments } from '../projects/queries';
+import type { ApiDefinition, ApiRef } from './queries';
 
 const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
 

@@ -1,15 +1,18 @@
-import { Badge, Button, Card, Code, Group, Modal, Stack, Table, Text, Title } from '@mantine/core';
+import { useState } from 'react';
+import { Badge, Button, Card, Code, Group, Stack, Table, Text, Title } from '@mantine/core';
 import { useDisclosure } from '@mantine/hooks';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
-import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
+import { Notice } from '../../ui/notice';
 import { CopyValue } from '../../ui/copy-value';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { apiPagePath, useApiPage } from './api-context';
 import { ConfigureDeployModal } from './configure-deploy-modal';
 import { apiPath, useApiMutation } from './mutations';
 import { PromoteModal } from './promote-modal';
-import { useDeployments, useEnvironments, useRevisions, type ApiDefinition, type ApiRef, type Deployment, type Environment } from './queries';
+import { useEnvironments, type Environment } from '../projects/queries';
+import { useDeployments, useRevisions, type ApiDefinition, type ApiRef, type Deployment } from './queries';
 
 const when = (iso: string) => new Date(iso).toLocaleString();
 
@@ -28,6 +31,12 @@ export function DeployPage() {
   }
   return (
     <Stack gap="lg">
+      <Notice title="Calling the deployed API">
+        <Text size="sm">
+          Clients call the endpoint URL below with a token. To give a consumer its ServiceURL, TokenURL and keys, publish the API and connect the consumer to it
+          on the project's <Link to={`/console/o/${ref.org}/projects/${ref.project}/connections`}>Connections</Link> page.
+        </Text>
+      </Notice>
       <QueryState query={environments} label="environments">
         {(envs) => (
           <QueryState query={deployments} label="deployments">
@@ -104,6 +113,7 @@ function EnvironmentCard({ apiRef, definition, environment, next, history }: {
 function History({ apiRef, environment, history }: { apiRef: ApiRef; environment: Environment; history: Deployment[] }) {
   const active = history.find((d) => d.status === 'active');
   const back = useRollback(apiRef);
+  const [target, setTarget] = useState<Deployment>();
   return (
     <Stack gap={4}>
       <Text size="sm" fw={600}>Deployment history</Text>
@@ -125,15 +135,21 @@ function History({ apiRef, environment, history }: { apiRef: ApiRef; environment
               <Table.Td>{when(d.createdAt)}</Table.Td>
               <Table.Td>
                 {d.status !== 'active' && d.revision !== active?.revision && (
-                  <Button size="compact-xs" variant="subtle" loading={back.isPending && back.variables?.revision === d.revision}
-                    onClick={() => back.mutate({ environment: environment.name, revision: d.revision })}>{`Roll back to revision ${d.revision}`}</Button>
+                  <Button size="compact-xs" variant="subtle" onClick={() => setTarget(d)}>{`Roll back to revision ${d.revision}`}</Button>
                 )}
               </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
-      {back.error && <ApiErrorAlert error={back.error} title="The rollback failed" />}
+      <ConfirmDialog opened={!!target} onClose={() => setTarget(undefined)} title={`Roll back ${environment.displayName} to revision ${target?.revision}?`}
+        confirmLabel={`Roll back to revision ${target?.revision}`} color="orange" mutation={back} errorTitle="The rollback failed"
+        onConfirm={() => target && back.mutate({ environment: environment.name, revision: target.revision }, { onSuccess: () => setTarget(undefined) })}>
+        <Text size="sm">
+          Redeploys revision {target?.revision} to {environment.displayName} with the backend URL and values it had then
+          {target?.backendUrl ? <> (<Code>{target.backendUrl}</Code>)</> : null}. Calls go to it at once.
+        </Text>
+      </ConfirmDialog>
     </Stack>
   );
 }
@@ -146,15 +162,9 @@ function useRollback(apiRef: ApiRef) {
 function RollbackModal({ apiRef, environment, opened, onClose }: { apiRef: ApiRef; environment: Environment; opened: boolean; onClose: () => void }) {
   const back = useRollback(apiRef);
   return (
-    <Modal opened={opened} onClose={onClose} title={`Roll back ${environment.displayName}?`}>
-      <Stack>
-        <Text size="sm">Redeploys the deployment that was active before the current one, with the backend URL and values it had. Rolling back again goes one step further back.</Text>
-        {back.error && <ApiErrorAlert error={back.error} title="The rollback failed" />}
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>Cancel</Button>
-          <Button color="orange" loading={back.isPending} onClick={() => back.mutate({ environment: environment.name }, { onSuccess: onClose })}>Roll back</Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog opened={opened} onClose={onClose} title={`Roll back ${environment.displayName}?`} confirmLabel={`Roll back ${environment.displayName}`}
+      color="orange" mutation={back} errorTitle="The rollback failed" onConfirm={() => back.mutate({ environment: environment.name }, { onSuccess: onClose })}>
+      <Text size="sm">Redeploys the deployment that was active before the current one, with the backend URL and values it had. Rolling back again goes one step further back.</Text>
+    </ConfirmDialog>
   );
 }

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
-import { keys, type ApiRef } from './queries';
+import { keys } from '../query-keys';
+import { type ApiRef } from './queries';
 
 /** Calls `fn`, then refreshes everything this API's pages show (and the organization's API lists). */
 export function useApiMutation<T, V>(ref: ApiRef, fn: (vars: V) => Promise<T>) {
@@ -10,8 +11,8 @@ export function useApiMutation<T, V>(ref: ApiRef, fn: (vars: V) => Promise<T>) {
     onSuccess: async () => {
       await Promise.all([
         client.invalidateQueries({ queryKey: keys.api(ref) }),
-        client.invalidateQueries({ queryKey: keys.component(ref) }),
-        client.invalidateQueries({ queryKey: ['orgs', ref.org, 'apis'] }),
+        client.invalidateQueries({ queryKey: keys.component(ref.org, ref.project, ref.component) }),
+        client.invalidateQueries({ queryKey: keys.apis(ref.org) }),
       ]);
     },
   });

@@ -4,6 +4,7 @@ import { useDisclosure } from '@mantine/hooks';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { apiPagePath, useApiPage } from './api-context';
 import { apiPath, useApiMutation } from './mutations';
@@ -111,7 +112,7 @@ function AttachmentCard({ apiRef, definition, attachment, schema }: { apiRef: Ap
           <Group gap="xs">
             <Button variant="default" size="xs" onClick={edit.open} disabled={!schema}>Edit</Button>
             {attachment.resources !== 'all' && <Button variant="default" size="xs" loading={toAll.isPending} onClick={() => toAll.mutate(undefined)}>Apply to all resources</Button>}
-            <Button variant="default" color="red" size="xs" onClick={detach.open}>Detach</Button>
+            <Button variant="default" color="red" size="xs" onClick={detach.open} aria-label={`Detach ${label}`}>Detach</Button>
           </Group>
         </Group>
         <Stack gap={2} aria-label="Settings">
@@ -126,16 +127,10 @@ function AttachmentCard({ apiRef, definition, attachment, schema }: { apiRef: Ap
           <PolicyForm apiRef={apiRef} schema={schema} resources={definition.resources} initialResources={attachment.resources} attachment={attachment} onDone={edit.close} onCancel={edit.close} />
         )}
       </Modal>
-      <Modal opened={detaching} onClose={detach.close} title={`Detach ${label}?`}>
-        <Stack>
-          <Text size="sm">It stops running {attachment.resources === 'all' ? 'on every resource' : `on ${attachment.resources.join(', ')}`} from the next deploy.</Text>
-          {remove.error && <ApiErrorAlert error={remove.error} title="The policy was not detached" />}
-          <Group justify="flex-end">
-            <Button variant="default" onClick={detach.close}>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate(undefined, { onSuccess: detach.close })}>Detach</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog opened={detaching} onClose={detach.close} title={`Detach ${label}?`} confirmLabel={`Detach ${label}`}
+        onConfirm={() => remove.mutate(undefined, { onSuccess: detach.close })} mutation={remove} errorTitle="The policy was not detached">
+        <Text size="sm">It stops running {attachment.resources === 'all' ? 'on every resource' : `on ${attachment.resources.join(', ')}`} from the next deploy.</Text>
+      </ConfirmDialog>
     </Card>
   );
 }

@@ -7,7 +7,9 @@ import { CopyValue } from '../../ui/copy-value';
 import { PageLoader } from '../../ui/page-state';
 import { apiPath } from './mutations';
 import { ParameterInputs, paramsBody, type ParameterNeed, type ParameterValue } from './parameter-inputs';
-import { keys, useDeploymentPlan, usePromotion, type ApiDefinition, type ApiRef, type Environment } from './queries';
+import { keys } from '../query-keys';
+import type { Environment } from '../projects/queries';
+import { useDeploymentPlan, usePromotion, type ApiDefinition, type ApiRef } from './queries';
 import { useDebounced } from './use-debounced';
 
 /** Promote: the revision running in `from` goes to the next environment, with that environment's values. */

@@ -1,5 +1,6 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
+import { keys, type ApiRef } from '../query-keys';
 
 type ApiPath = '/api/v1/orgs/{org}/projects/{project}/components/{component}/api';
 export type ApiDefinition = ResponseOf<ApiPath, 'get'>;
@@ -10,54 +11,16 @@ export type Deployment = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/compo
 export type Revision = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/revisions', 'get'>[number];
 export type DeploymentPlan = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan', 'get'>;
 export type Promotion = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promotion', 'get'>;
-export type Environment = ResponseOf<'/api/v1/orgs/{org}/environments', 'get'>[number];
 export type Connection = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/connections', 'get'>[number];
 export type ComponentSummary = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components', 'get'>[number];
 
-/** Where one API's data lives: `/orgs/{org}/projects/{project}/components/{component}/api…`. */
-export interface ApiRef { org: string; project: string; component: string }
-
-/** Query keys of this area; all start with ['orgs', org] so an organization's data is invalidated together. */
-export const keys = {
-  api: (r: ApiRef) => ['orgs', r.org, 'projects', r.project, 'components', r.component, 'api'] as const,
-  deployments: (r: ApiRef) => ['orgs', r.org, 'projects', r.project, 'components', r.component, 'api', 'deployments'] as const,
-  revisions: (r: ApiRef) => ['orgs', r.org, 'projects', r.project, 'components', r.component, 'api', 'revisions'] as const,
-  plan: (r: ApiRef, environment: string, revision?: number, backendUrl?: string) =>
-    ['orgs', r.org, 'projects', r.project, 'components', r.component, 'api', 'deployments', 'plan', environment, revision ?? null, backendUrl ?? null] as const,
-  promotion: (r: ApiRef, from: string) => ['orgs', r.org, 'projects', r.project, 'components', r.component, 'api', 'deployments', 'promotion', from] as const,
-  component: (r: ApiRef) => ['orgs', r.org, 'projects', r.project, 'components', r.component] as const,
-  components: (org: string, project: string) => ['orgs', org, 'projects', project, 'components'] as const,
-  project: (org: string, project: string) => ['orgs', org, 'projects', project] as const,
-  environments: (org: string) => ['orgs', org, 'environments'] as const,
-  policies: () => ['policies'] as const,
-  apis: (org: string, lifecycle?: string) => ['orgs', org, 'apis', lifecycle ?? 'all'] as const,
-  connections: (org: string, project: string) => ['orgs', org, 'projects', project, 'connections'] as const,
-};
+export type { ApiRef };
 
 const path = (r: ApiRef) => ({ params: { path: { org: r.org, project: r.project, component: r.component } } });
 
 /** The API of an api-proxy component; a 404 means "not defined yet". */
 export function useApiDefinition(r: ApiRef) {
   return useQuery({ queryKey: keys.api(r), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api', path(r))) });
-}
-
-export function useComponent(r: ApiRef) {
-  return useQuery({ queryKey: keys.component(r), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}', path(r))) });
-}
-
-export function useProject(org: string, project: string) {
-  return useQuery({ queryKey: keys.project(org, project), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}', { params: { path: { org, project } } })) });
-}
-
-export function useComponents(org: string, project: string) {
-  return useQuery({
-    queryKey: keys.components(org, project),
-    queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components', { params: { path: { org, project } } })),
-  });
-}
-
-export function useEnvironments(org: string) {
-  return useQuery({ queryKey: keys.environments(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/environments', { params: { path: { org } } })) });
 }
 
 /** The policy catalogue (the same for every organization). */

@@ -8,7 +8,10 @@ import { CopyValue } from '../../ui/copy-value';
 import { Notice } from '../../ui/notice';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
 import { AdvancedConfigurations, DEFAULT_SETTINGS, settingsProblem, type CredentialSettings } from './advanced-configurations';
-import { keys, type Authentication } from './queries';
+import { keys } from '../query-keys';
+import { useConnections, usePublishedApis } from '../apis/queries';
+import { RequiredScopes } from '../apis/required-scopes';
+import { type Authentication } from './queries';
 import { RegenerateSecretModal } from './regenerate-secret-modal';
 import { SecretModal } from './secret-modal';
 
@@ -37,7 +40,14 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   const saved: CredentialSettings = auth?.keysGenerated ? { grantTypes: auth.grantTypes, scopes: auth.scopes, tokenLifetime: auth.tokenLifetime } : DEFAULT_SETTINGS;
   const [settings, setSettings] = useState<CredentialSettings>(saved);
   const [confirming, setConfirming] = useState(false);
-  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) });
+  // New or changed keys show in the consumer's pages and in the project's connections (their ConsumerKey).
+  const refresh = () => Promise.all([
+    queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }),
+    queryClient.invalidateQueries({ queryKey: keys.connections(org, project) }),
+  ]);
+  const connections = useConnections(org, project);
+  const published = usePublishedApis(org);
+  const connectedApis = (published.data ?? []).filter((a) => connections.data?.some((c) => c.component === component && c.api.id === a.id));
 
   const generate = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/keys', { params: { path }, body: settings })),
@@ -104,6 +114,7 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
       )}
       {!externalProvider && (auth?.keysGenerated || canChange) && (
         <>
+          <RequiredScopes apis={connectedApis} />
           <AdvancedConfigurations
             value={settings}
             onChange={setSettings}
@@ -118,8 +129,7 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
       <RegenerateSecretModal
         opened={confirming}
         environment={environment.displayName}
-        pending={regenerate.isPending}
-        error={regenerate.error}
+        mutation={regenerate}
         onConfirm={(grace) => regenerate.mutate(grace)}
         onClose={() => setConfirming(false)}
       />

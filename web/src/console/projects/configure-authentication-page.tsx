@@ -1,9 +1,10 @@
 import { useEffect, useState } from 'react';
-import { Alert, Anchor, Badge, Group, Loader, Stack, Tabs, Text, Title } from '@mantine/core';
+import { Alert, Anchor, Badge, Group, Loader, Stack, Tabs, Text } from '@mantine/core';
 import { Link, useParams } from 'react-router';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { Notice } from '../../ui/notice';
+import { Page } from '../../ui/page';
 import { PageLoader } from '../../ui/page-state';
 import { BUILTIN_PROVIDER } from './auth-status';
 import { BuiltinProviderPanel } from './builtin-provider-panel';
@@ -70,10 +71,11 @@ function ConfigureAuthentication() {
   return (
     <Stack gap="md">
       <Crumbs trail={trail} current={`${environment.displayName} authentication`} />
-      <div>
-        <Title order={2}>{c.displayName}: {environment.displayName}</Title>
-        <Text c="dimmed" mt={4}>Choose the identity provider this consumer gets its tokens from in {environment.displayName}, and set up its keys there.</Text>
-      </div>
+      <Page
+        title={`${c.displayName}: ${environment.displayName}`}
+        documentTitle={[`${environment.displayName} authentication`, c.displayName, projectQuery.data?.displayName ?? project]}
+        description={`Choose the identity provider this consumer gets its tokens from in ${environment.displayName}, and set up its keys there.`}
+      >
       {canChange === false && (
         <Notice color="gray">You can see this configuration; only organization admins and the member who created this consumer can change its keys.</Notice>
       )}
@@ -108,6 +110,7 @@ function ConfigureAuthentication() {
           </Tabs.Panel>
         ))}
       </Tabs>
+      </Page>
     </Stack>
   );
 }

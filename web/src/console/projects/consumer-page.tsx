@@ -35,12 +35,16 @@ export function ConsumerPage() {
       <Crumbs trail={trail} current={c.displayName} />
       <Page
         title={c.displayName}
+        documentTitle={[c.displayName, projectQuery.data?.displayName ?? project]}
         description={c.description || undefined}
         actions={
-          <>
-            <Button variant="default" onClick={edit.open}>Edit</Button>
-            <Button variant="light" color="red" onClick={del.open}>Delete</Button>
-          </>
+          // Mirrors the API: only an admin or the consumer's owner may edit or delete it (deleting revokes its keys).
+          canChange && (
+            <>
+              <Button variant="default" onClick={edit.open} aria-label={`Edit ${c.name}`}>Edit</Button>
+              <Button variant="light" color="red" onClick={del.open} aria-label={`Delete ${c.name}`}>Delete</Button>
+            </>
+          )
         }
       >
         <Group gap="xs">
@@ -53,7 +57,7 @@ export function ConsumerPage() {
             How this consumer authenticates in each environment: keys from the built-in token service, or the client ID of the app registered at one of the organization's identity providers.
           </Text>
           {canChange === false && (
-            <Notice color="gray">You can see these configurations; only organization admins and the member who created this consumer can change its keys.</Notice>
+            <Notice color="gray">You can see this consumer and its configurations; only organization admins and the member who created it can edit or delete it or change its keys.</Notice>
           )}
           {providers.isError && <ApiErrorAlert error={providers.error} title="Could not load: identity providers" />}
           <QueryState query={application} label="authentication configurations">
@@ -61,8 +65,8 @@ export function ConsumerPage() {
           </QueryState>
         </Stack>
       </Page>
-      {editing && <EditComponentModal project={project} component={c} opened onClose={edit.close} />}
-      <DeleteComponentModal project={project} component={c} opened={deleting} onClose={del.close} />
+      {canChange && editing && <EditComponentModal project={project} component={c} opened onClose={edit.close} />}
+      {canChange && <DeleteComponentModal project={project} component={c} opened={deleting} onClose={del.close} />}
     </Stack>
   );
 }

@@ -6,7 +6,8 @@ import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { NameFields, useNameFields } from './name-fields';
-import { COMPONENT_TYPES, componentPath, keys, type ComponentType } from './queries';
+import { keys } from '../query-keys';
+import { COMPONENT_TYPES, componentPath, type ComponentType } from './queries';
 
 /**
  * + Create: first the kind of component (cards External Consumer and API Proxy),

@@ -5,7 +5,7 @@ import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { NameFields, useNameFields } from './name-fields';
-import { keys } from './queries';
+import { keys } from '../query-keys';
 
 /** + Create project: display name, unique name (validated as you type) and description. */
 export function CreateProjectModal({ opened, onClose }: { opened: boolean; onClose: () => void }) {

@@ -4,7 +4,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
-import { keys, type ComponentOverview } from './queries';
+import { keys } from '../query-keys';
+import { type ComponentOverview } from './queries';
 
 /** Edit: a component's display name and description (its name and kind are fixed). */
 export function EditComponentModal({ project, component, opened, onClose }: { project: string; component: ComponentOverview; opened: boolean; onClose: () => void }) {

@@ -1,12 +1,14 @@
 import { useState } from 'react';
-import { Button, Code, Group, Modal, Stack, Text, TextInput, Title } from '@mantine/core';
+import { Button, Code, Group, Stack, Text, TextInput, Title } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { CopyValue } from '../../ui/copy-value';
-import { IDP_KIND_LABELS, keys, type Authentication, type IdentityProvider } from './queries';
+import { keys } from '../query-keys';
+import { IDP_KIND_LABELS, type Authentication, type IdentityProvider } from './queries';
 
 /** A client ID as the API accepts it: printable ASCII without spaces, 1-255 characters. */
 const clientIdProblem = (value: string) =>
@@ -34,7 +36,11 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
   const [clientId, setClientId] = useState('');
   const [removing, setRemoving] = useState(false);
   const path = { org, app: applicationId, env: environment.name };
-  const refresh = () => queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) });
+  // The keys show in the consumer's pages and in the project's connections (their TokenURL and ConsumerKey).
+  const refresh = () => Promise.all([
+    queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }),
+    queryClient.invalidateQueries({ queryKey: keys.connections(org, project) }),
+  ]);
   const add = useMutation({
     mutationFn: () => unwrap(api.PUT('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/external', { params: { path }, body: { idpName: provider.name, clientId: clientId.trim() } })),
     onSuccess: async () => {
@@ -100,16 +106,10 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
       ) : canChange === false && (
         <Text size="sm" c="dimmed">No keys from {provider.name} in {environment.displayName}. Only organization admins and the member who created this consumer can add them.</Text>
       )}
-      <Modal opened={removing} onClose={() => setRemoving(false)} title={`Remove the ${provider.name} keys of ${environment.displayName}?`}>
-        <Stack>
-          <Text>Tokens of {provider.name} for client ID <Code>{auth?.externalClientId}</Code> stop being accepted as this consumer's.</Text>
-          <ApiErrorAlert error={remove.error} title="The keys were not removed" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => setRemoving(false)} data-autofocus>Cancel</Button>
-            <Button color="red" loading={remove.isPending} onClick={() => remove.mutate()}>Yes, remove</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog opened={removing} onClose={() => setRemoving(false)} title={`Remove the ${provider.name} keys of ${environment.displayName}?`}
+        confirmLabel={`Remove the ${provider.name} keys`} onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The keys were not removed">
+        <Text>Tokens of {provider.name} for client ID <Code>{auth?.externalClientId}</Code> stop being accepted as this consumer's.</Text>
+      </ConfirmDialog>
     </Stack>
   );
 }

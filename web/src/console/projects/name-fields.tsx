@@ -1,15 +1,7 @@
 import { useState } from 'react';
 import { Stack, Textarea, TextInput } from '@mantine/core';
-import { isSlug, slugify } from '../../../../src/shared/names';
 import { fieldError } from '../../ui/api-error';
-
-/** Why a name (handle) is not acceptable, checked as the user types with the server's own rule. */
-export function nameProblem(name: string): string | undefined {
-  if (!name) return undefined;
-  if (name.length > 63) return 'At most 63 characters';
-  if (!isSlug(name)) return 'Use lowercase letters, digits and single hyphens; start and end with a letter or digit';
-  return undefined;
-}
+import { nameProblem, slugify } from '../../ui/name-check';
 
 export interface NameFieldsState {
   displayName: string;

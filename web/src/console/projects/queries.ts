@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
+import { keys } from '../query-keys';
 
 export type Project = ResponseOf<'/api/v1/orgs/{org}/projects/{project}', 'get'>;
 export type Component = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components', 'get'>[number];
@@ -7,17 +8,8 @@ export type ComponentOverview = ResponseOf<'/api/v1/orgs/{org}/projects/{project
 export type ConsumerApplication = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/application', 'get'>;
 export type Authentication = ConsumerApplication['authentication'][number];
 export type IdentityProvider = ResponseOf<'/api/v1/orgs/{org}/identity-providers', 'get'>[number];
+export type Environment = ResponseOf<'/api/v1/orgs/{org}/environments', 'get'>[number];
 export type ComponentType = 'external-consumer' | 'api-proxy';
-
-/** Query keys of this area; all start with ['orgs', org] so an organization's data is invalidated together. */
-export const keys = {
-  projects: (org: string) => ['orgs', org, 'projects'] as const,
-  project: (org: string, project: string) => ['orgs', org, 'projects', project] as const,
-  components: (org: string, project: string) => ['orgs', org, 'projects', project, 'components'] as const,
-  component: (org: string, project: string, component: string) => ['orgs', org, 'projects', project, 'components', component] as const,
-  application: (org: string, project: string, component: string) => ['orgs', org, 'projects', project, 'components', component, 'application'] as const,
-  identityProviders: (org: string) => ['orgs', org, 'identity-providers'] as const,
-};
 
 export function useProjects(org: string) {
   return useQuery({ queryKey: keys.projects(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects', { params: { path: { org } } })) });
@@ -49,6 +41,11 @@ export function useConsumerApplication(org: string, project: string, component: 
   });
 }
 
+export function useEnvironments(org: string) {
+  return useQuery({ queryKey: keys.environments(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/environments', { params: { path: { org } } })) });
+}
+
+/** The organization's identity providers (Settings → API Management lists them; consumers pick one per environment). */
 export function useIdentityProviders(org: string) {
   return useQuery({
     queryKey: keys.identityProviders(org),

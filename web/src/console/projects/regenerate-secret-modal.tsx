@@ -1,6 +1,7 @@
 import { useState } from 'react';
-import { Button, Group, Modal, Select, Stack, Text } from '@mantine/core';
-import { ApiErrorAlert, fieldError } from '../../ui/api-error';
+import { Select, Text } from '@mantine/core';
+import { fieldError } from '../../ui/api-error';
+import { ConfirmDialog, type ConfirmMutation } from '../../ui/confirm-dialog';
 
 const GRACE_PERIODS = [
   { value: '0', label: 'Stops working now' },
@@ -10,35 +11,28 @@ const GRACE_PERIODS = [
 ];
 
 /** The confirmation of Regenerate Secret, with how long the old secret keeps working. */
-export function RegenerateSecretModal({ opened, environment, pending, error, onConfirm, onClose }: {
+export function RegenerateSecretModal({ opened, environment, mutation, onConfirm, onClose }: {
   opened: boolean;
   environment: string;
-  pending: boolean;
-  error: unknown;
+  mutation: ConfirmMutation;
   onConfirm: (gracePeriod: number) => void;
   onClose: () => void;
 }) {
   const [grace, setGrace] = useState('0');
   return (
-    <Modal opened={opened} onClose={onClose} title={`Regenerate the secret for ${environment}?`} size="lg">
-      <Stack>
-        <Text>
-          A new secret replaces the current one. Every client that uses the current secret must switch to the new one.
-        </Text>
-        <Select
-          label="The current secret"
-          data={GRACE_PERIODS}
-          value={grace}
-          onChange={(v) => setGrace(v ?? '0')}
-          allowDeselect={false}
-          error={fieldError(error, 'gracePeriod')}
-        />
-        <ApiErrorAlert error={error} title="The secret was not regenerated" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={onClose} data-autofocus>Cancel</Button>
-          <Button color="orange" loading={pending} onClick={() => onConfirm(Number(grace))}>Yes, regenerate</Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog opened={opened} onClose={onClose} title={`Regenerate the secret for ${environment}?`} confirmLabel={`Regenerate the ${environment} secret`}
+      color="orange" onConfirm={() => onConfirm(Number(grace))} mutation={mutation} errorTitle="The secret was not regenerated">
+      <Text>
+        A new secret replaces the current one. Every client that uses the current secret must switch to the new one.
+      </Text>
+      <Select
+        label="The current secret"
+        data={GRACE_PERIODS}
+        value={grace}
+        onChange={(v) => setGrace(v ?? '0')}
+        allowDeselect={false}
+        error={fieldError(mutation.error, 'gracePeriod')}
+      />
+    </ConfirmDialog>
   );
 }

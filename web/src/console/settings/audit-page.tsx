@@ -3,6 +3,7 @@ import { Button, Code, Group, Stack, Table, Text, Tooltip } from '@mantine/core'
 import { keepPreviousData, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
+import { keys } from '../query-keys';
 import { Page } from '../../ui/page';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { AdminsOnly, WithOrg } from './admin-only';
@@ -38,7 +39,7 @@ function AuditLog() {
   const [cursors, setCursors] = useState<(string | undefined)[]>([undefined]);
   const cursor = cursors[cursors.length - 1];
   const page = useQuery({
-    queryKey: ['orgs', org, 'audit', AUDIT_PAGE_SIZE, cursor ?? null],
+    queryKey: [...keys.audit(org), AUDIT_PAGE_SIZE, cursor ?? null],
     queryFn: () => fetchPage(org, cursor),
     placeholderData: keepPreviousData,
   });
@@ -55,7 +56,7 @@ function AuditLog() {
             <AuditTable events={events} />
           )}
           <Group justify="space-between">
-            <Button variant="default" onClick={() => { setCursors([undefined]); void queryClient.invalidateQueries({ queryKey: ['orgs', org, 'audit'] }); }}>Refresh</Button>
+            <Button variant="default" onClick={() => { setCursors([undefined]); void queryClient.invalidateQueries({ queryKey: keys.audit(org) }); }}>Refresh</Button>
             <Group gap="xs" aria-label="Pages" role="navigation">
               <Button variant="default" disabled={pageNumber === 1 || page.isPlaceholderData} onClick={() => setCursors((c) => c.slice(0, -1))}>Newer</Button>
               <Text size="sm" aria-live="polite">Page {pageNumber}</Text>

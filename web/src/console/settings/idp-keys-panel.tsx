@@ -3,7 +3,8 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
-import { idpKey, idpsKey, type IdentityProvider, type TestResult } from './idp-queries';
+import { keys as queryKeys } from '../query-keys';
+import { type IdentityProvider, type TestResult } from './idp-queries';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 
@@ -14,7 +15,7 @@ export function IdpKeysPanel({ idp, canTest }: { idp: IdentityProvider; canTest:
   const test = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/identity-providers/{idp}/test', { params: { path: { org, idp: idp.name } } })),
     // The test refreshed the cache: the provider's key status changed too.
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: idpKey(org, idp.name) }).then(() => queryClient.invalidateQueries({ queryKey: idpsKey(org), exact: true })),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.identityProvider(org, idp.name) }).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.identityProviders(org), exact: true })),
   });
   const { keys } = idp;
   return (

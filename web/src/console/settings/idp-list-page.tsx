@@ -3,14 +3,15 @@ import { Link, useNavigate } from 'react-router';
 import { useCurrentOrg, useOrgHandle } from '../../orgs/orgs';
 import { Page } from '../../ui/page';
 import { EmptyState, QueryState } from '../../ui/page-state';
-import { kindLabel, useIdps, type IdentityProvider } from './idp-queries';
+import { useIdentityProviders } from '../projects/queries';
+import { kindLabel, type IdentityProvider } from './idp-queries';
 
 /** Settings → API Management: the organization's identity providers. */
 export function IdpListPage() {
   const org = useOrgHandle();
   const current = useCurrentOrg();
   const navigate = useNavigate();
-  const idps = useIdps(org);
+  const idps = useIdentityProviders(org);
   const isAdmin = current?.isAdmin ?? false;
   const add = isAdmin && <Button onClick={() => navigate(`/console/o/${org}/settings/add-identity-provider`)}>+ Add Provider</Button>;
   return (

@@ -3,18 +3,18 @@ import { Button, Group, Paper, Stack, Text, TextInput, Textarea, Title } from '@
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
-import { isSlug } from '../../../../src/shared/names';
 import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { Notice } from '../../ui/notice';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
+import { nameProblem } from '../../ui/name-check';
 import { Page } from '../../ui/page';
 import { AdminsOnly, WithOrg } from './admin-only';
 import { AudiencesInput, EndpointFields, isTemplate, IssuerOverride, TenantIdsInput, type Endpoints } from './idp-fields';
 import { IdpKindCards } from './idp-kind-cards';
-import { idpKey, idpsKey, kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
+import { keys } from '../query-keys';
+import { kindLabel, optional, splitList, WELL_KNOWN_EXAMPLES, type Discovery, type IdpKind } from './idp-queries';
 
-const NAME_RULE = 'Use lowercase letters, digits and single hyphens (at most 63)';
 const EMPTY: Endpoints = { issuer: '', tokenEndpoint: '', jwksUri: '' };
 
 /** + Add Provider: choose a kind, give the details, discover the endpoints (Next), then Add. */
@@ -56,10 +56,10 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
   const [issuerOverride, setIssuerOverride] = useState(false);
   const [tenants, setTenants] = useState<string[]>([]);
 
-  const nameProblem = !name ? (checked ? 'Required' : undefined) : isSlug(name) ? undefined : NAME_RULE;
+  const nameIssue = !name ? (checked ? 'Required' : undefined) : nameProblem(name);
   const audienceProblem = checked && splitList(audiences).length === 0 ? 'Give at least one audience' : undefined;
   const urlProblem = checked && !wellKnownUrl.trim() ? 'Required (or enter the endpoints manually below)' : undefined;
-  const detailsOk = !!name && isSlug(name) && splitList(audiences).length > 0;
+  const detailsOk = !!name && !nameProblem(name) && splitList(audiences).length > 0;
 
   const discover = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/identity-providers/discover', { params: { path: { org } }, body: { wellKnownUrl: wellKnownUrl.trim() } })),
@@ -83,8 +83,8 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
         },
       })),
     onSuccess: async (idp) => {
-      queryClient.setQueryData(idpKey(org, idp.name), idp);
-      await queryClient.invalidateQueries({ queryKey: idpsKey(org), exact: true });
+      queryClient.setQueryData(keys.identityProvider(org, idp.name), idp);
+      await queryClient.invalidateQueries({ queryKey: keys.identityProviders(org), exact: true });
       notifications.show({ color: 'green', message: `Identity provider "${idp.name}" added` });
       navigate(`/console/o/${org}/settings/identity-providers/${idp.name}`);
     },
@@ -127,7 +127,7 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
               autoFocus
               value={name}
               onChange={(e) => setName(e.currentTarget.value)}
-              error={nameProblem ?? fieldError(add.error, 'name')}
+              error={nameIssue ?? fieldError(add.error, 'name')}
             />
             <Textarea label="Description" autosize minRows={1} maxRows={4} value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(add.error, 'description')} />
             <AudiencesInput value={audiences} onChange={setAudiences} error={audienceProblem ?? add.error} />

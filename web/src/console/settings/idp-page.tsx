@@ -36,7 +36,7 @@ export function IdpPage() {
       {back}
       <QueryState query={idp} label="identity provider">
         {(p) => (
-          <Page title={p.name} description={p.description || kindLabel(p.kind)} actions={isAdmin && <IdpDeleteButton name={p.name} />}>
+          <Page title={p.name} documentTitle={[p.name, 'Identity providers']} description={p.description || kindLabel(p.kind)} actions={isAdmin && <IdpDeleteButton name={p.name} />}>
             {current && !isAdmin && <Text c="dimmed" size="sm">You are viewing this provider read-only: only admins can change it.</Text>}
             {/* Keyed on the last change, so a save elsewhere resets the form to the stored values. */}
             {current && <IdpSettingsForm key={`${p.updatedAt}-${isAdmin}`} idp={p} readOnly={!isAdmin} />}

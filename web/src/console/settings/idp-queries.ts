@@ -1,6 +1,7 @@
 import { useQuery } from '@tanstack/react-query';
 import { IDP_KINDS, IDP_PRESETS, type IdpKind } from '../../../../src/shared/idp-keys/presets';
 import { api, unwrap, type ResponseOf } from '../../api/client';
+import { keys } from '../query-keys';
 
 /** An identity provider as the API shows it. */
 export type IdentityProvider = ResponseOf<'/api/v1/orgs/{org}/identity-providers/{idp}', 'get'>;
@@ -27,16 +28,9 @@ export const WELL_KNOWN_EXAMPLES: Record<IdpKind, string> = {
   'generic-oidc': 'https://idp.example.com/.well-known/openid-configuration',
 };
 
-export const idpsKey = (org: string) => ['orgs', org, 'identity-providers'] as const;
-export const idpKey = (org: string, name: string) => [...idpsKey(org), name] as const;
-
-export function useIdps(org: string) {
-  return useQuery({ queryKey: idpsKey(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/identity-providers', { params: { path: { org } } })) });
-}
-
 export function useIdp(org: string, idp: string) {
   return useQuery({
-    queryKey: idpKey(org, idp),
+    queryKey: keys.identityProvider(org, idp),
     queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/identity-providers/{idp}', { params: { path: { org, idp } } })),
   });
 }

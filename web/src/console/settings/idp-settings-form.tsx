@@ -7,7 +7,8 @@ import { api, unwrap, type paths } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { AudiencesInput, EndpointFields, isTemplate, IssuerOverride, TenantIdsInput, type Endpoints } from './idp-fields';
-import { idpKey, idpsKey, KINDS, splitList, type IdentityProvider, type IdpKind } from './idp-queries';
+import { keys } from '../query-keys';
+import { KINDS, splitList, type IdentityProvider, type IdpKind } from './idp-queries';
 
 type Patch = NonNullable<paths['/api/v1/orgs/{org}/identity-providers/{idp}']['patch']['requestBody']>['content']['application/json'];
 type TokenTyping = (typeof TOKEN_TYPINGS)[number];
@@ -75,10 +76,10 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
   const save = useMutation({
     mutationFn: () => unwrap(api.PATCH('/api/v1/orgs/{org}/identity-providers/{idp}', { params: { path: { org, idp: idp.name } }, body: patch })),
     onSuccess: async (updated) => {
-      queryClient.setQueryData(idpKey(org, updated.name), updated);
+      queryClient.setQueryData(keys.identityProvider(org, updated.name), updated);
       setValues(valuesOf(updated));
       setIssuerOverride(false);
-      await queryClient.invalidateQueries({ queryKey: idpsKey(org), exact: true });
+      await queryClient.invalidateQueries({ queryKey: keys.identityProviders(org), exact: true });
       notifications.show({ color: 'green', message: `Identity provider "${updated.name}" saved` });
     },
   });

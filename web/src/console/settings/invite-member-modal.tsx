@@ -6,7 +6,8 @@ import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { CopyValue } from '../../ui/copy-value';
 import { useOneTimeSecret } from '../../ui/use-one-time-secret';
-import { membersKey, ROLES, type Role } from './members-queries';
+import { keys } from '../query-keys';
+import { ROLES, type Role } from './members-queries';
 
 type Added = ResponseOf<'/api/v1/orgs/{org}/members', 'post'>;
 
@@ -29,7 +30,7 @@ function InviteForm({ onClose }: { onClose: () => void }) {
   // The temporary password leaves the mutation cache when the form unmounts (the modal closes).
   const invite = useOneTimeSecret({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/members', { params: { path: { org } }, body: { email: email.trim(), role, name: name.trim() || undefined } })),
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: membersKey(org) }),
+    onSuccess: () => queryClient.invalidateQueries({ queryKey: keys.members(org) }),
   });
   if (invite.data) return <Invited added={invite.data} onClose={onClose} />;
   return (

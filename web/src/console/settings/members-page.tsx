@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { Badge, Button, Group, Modal, Select, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
+import { Badge, Button, Select, Stack, Table, Text, VisuallyHidden } from '@mantine/core';
 import { notifications } from '@mantine/notifications';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useNavigate } from 'react-router';
@@ -7,10 +7,12 @@ import { api, unwrap } from '../../api/client';
 import { useSession } from '../../auth/session';
 import { orgsKey, useCurrentOrg, useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { Page } from '../../ui/page';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { InviteMemberModal } from './invite-member-modal';
-import { membersKey, ROLES, useMembers, type Member, type Role } from './members-queries';
+import { keys } from '../query-keys';
+import { ROLES, useMembers, type Member, type Role } from './members-queries';
 
 /** Members: everyone sees who is in; admins invite, change roles and remove. */
 export function MembersPage() {
@@ -45,7 +47,7 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
     mutationFn: ({ member, role }: { member: Member; role: Role }) =>
       unwrap(api.PATCH('/api/v1/orgs/{org}/members/{userId}', { params: { path: { org, userId: member.userId } }, body: { role } })),
     onSuccess: async (updated) => {
-      await queryClient.invalidateQueries({ queryKey: membersKey(org) });
+      await queryClient.invalidateQueries({ queryKey: keys.members(org) });
       // My own role changed: what this console lets me do changes with it.
       if (updated.userId === me.id) await queryClient.invalidateQueries({ queryKey: orgsKey, exact: true });
       notifications.show({ color: 'green', message: `${updated.email} is now ${updated.role}` });
@@ -61,13 +63,9 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
         navigate('/console/');
         return;
       }
-      await queryClient.invalidateQueries({ queryKey: membersKey(org) });
+      await queryClient.invalidateQueries({ queryKey: keys.members(org) });
     },
   });
-  const closeRemove = () => {
-    setRemoving(null);
-    remove.reset();
-  };
 
   return (
     <Stack>
@@ -119,20 +117,12 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <Modal opened={removing !== null} onClose={closeRemove} title="Remove member?">
-        {removing && (
-          <Stack>
-            <Text size="sm">
-              <b>{removing.email}</b> will lose access to this organization{removing.userId === me.id ? ', and so will you' : ''}. Their account stays.
-            </Text>
-            <ApiErrorAlert error={remove.error} title="The member was not removed" />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={closeRemove}>Cancel</Button>
-              <Button color="red" loading={remove.isPending} onClick={() => remove.mutate(removing)}>Remove member</Button>
-            </Group>
-          </Stack>
-        )}
-      </Modal>
+      <ConfirmDialog opened={removing !== null} onClose={() => setRemoving(null)} title="Remove member?" confirmLabel={`Remove ${removing?.email ?? 'member'}`}
+        onConfirm={() => removing && remove.mutate(removing)} mutation={remove} errorTitle="The member was not removed">
+        <Text size="sm">
+          <b>{removing?.email}</b> will lose access to this organization{removing?.userId === me.id ? ', and so will you' : ''}. Their account stays.
+        </Text>
+      </ConfirmDialog>
     </Stack>
   );
 }

@@ -1,5 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
+import { keys } from '../query-keys';
 
 export type Member = ResponseOf<'/api/v1/orgs/{org}/members', 'get'>[number];
 export type Role = 'admin' | 'developer';
@@ -9,8 +10,6 @@ export const ROLES: { value: Role; label: string }[] = [
   { value: 'admin', label: 'admin' },
 ];
 
-export const membersKey = (org: string) => ['orgs', org, 'members'] as const;
-
 export function useMembers(org: string) {
-  return useQuery({ queryKey: membersKey(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/members', { params: { path: { org } } })) });
+  return useQuery({ queryKey: keys.members(org), queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/members', { params: { path: { org } } })) });
 }

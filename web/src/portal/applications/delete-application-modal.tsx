@@ -1,9 +1,9 @@
-import { Button, Group, Modal, Stack, Text } from '@mantine/core';
+import { Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
 import { useNavigate } from 'react-router';
 import { api, unwrap } from '../../api/client';
-import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { applicationKey, applicationsKey, portalPath, type Application } from '../queries';
 import { forgetTokens } from '../test-tokens';
 
@@ -23,22 +23,15 @@ export function DeleteApplicationModal({ org, application, opened, onClose }: { 
       navigate(portalPath(org, 'applications'));
     },
   });
-  const close = () => { remove.reset(); onClose(); };
   return (
-    <Modal opened={opened} onClose={close} title={`Delete application "${application.name}"?`}>
-      <Stack>
-        <Text size="sm">Its keys stop working at once in every environment. This cannot be undone.</Text>
-        {application.subscriptions > 0 && (
-          <Text size="sm" fw={500}>
-            It has {application.subscriptions === 1 ? '1 subscription' : `${application.subscriptions} subscriptions`}; they are removed too, with any connection relying on them.
-          </Text>
-        )}
-        <ApiErrorAlert error={remove.error} title="The application was not deleted" />
-        <Group justify="flex-end">
-          <Button variant="default" onClick={close}>Cancel</Button>
-          <Button color="red" onClick={() => remove.mutate()} loading={remove.isPending}>Delete application</Button>
-        </Group>
-      </Stack>
-    </Modal>
+    <ConfirmDialog opened={opened} onClose={onClose} title={`Delete application "${application.name}"?`} confirmLabel={`Delete ${application.name}`}
+      onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The application was not deleted">
+      <Text size="sm">Its keys stop working at once in every environment. This cannot be undone.</Text>
+      {application.subscriptions > 0 && (
+        <Text size="sm" fw={500}>
+          It has {application.subscriptions === 1 ? '1 subscription' : `${application.subscriptions} subscriptions`}; they are removed too, with any connection relying on them.
+        </Text>
+      )}
+    </ConfirmDialog>
   );
 }

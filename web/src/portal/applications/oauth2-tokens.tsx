@@ -127,7 +127,7 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
         </Paper>
       )}
       {keys.grantTypes.includes('client_credentials') && <TestTokenForm org={org} app={app} keys={keys} />}
-      <RegenerateSecretModal opened={regenerating} label={keys.label} onClose={() => { regen.close(); regenerate.forget(); }} onConfirm={(g) => regenerate.mutate(g)} pending={regenerate.isPending} error={regenerate.error} />
+      <RegenerateSecretModal opened={regenerating} label={keys.label} onClose={() => { regen.close(); regenerate.forget(); }} onConfirm={(g) => regenerate.mutate(g)} mutation={regenerate} />
     </Stack>
   );
 }

@@ -1,10 +1,11 @@
 import { useState } from 'react';
-import { Anchor, Button, Group, Modal, Select, Stack, Table, Text } from '@mantine/core';
+import { Anchor, Button, Group, Select, Stack, Table, Text } from '@mantine/core';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { notifications } from '@mantine/notifications';
 import { Link } from 'react-router';
 import { api, unwrap } from '../../api/client';
 import { ApiErrorAlert } from '../../ui/api-error';
+import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { EmptyState, QueryState } from '../../ui/page-state';
 import { LifecycleBadge } from '../apis/apis-page';
 import { applicationKey, applicationsKey, portalPath, subscriptionsKey, usePortalApis, useSubscriptions, type Application, type Subscription } from '../queries';
@@ -62,16 +63,10 @@ export function SubscriptionsPanel({ org, app }: { org: string; app: Application
           )
         }
       </QueryState>
-      <Modal opened={!!removing} onClose={() => { setRemoving(undefined); remove.reset(); }} title={`Unsubscribe from ${removing?.apiName || removing?.api}?`}>
-        <Stack>
-          <Text size="sm">The gateway stops letting this application's tokens through to this API.</Text>
-          <ApiErrorAlert error={remove.error} title="Not unsubscribed" />
-          <Group justify="flex-end">
-            <Button variant="default" onClick={() => { setRemoving(undefined); remove.reset(); }}>Cancel</Button>
-            <Button color="red" onClick={() => removing && remove.mutate(removing)} loading={remove.isPending}>Unsubscribe</Button>
-          </Group>
-        </Stack>
-      </Modal>
+      <ConfirmDialog opened={!!removing} onClose={() => setRemoving(undefined)} title={`Unsubscribe from ${removing?.apiName || removing?.api}?`} confirmLabel={`Unsubscribe from ${removing?.apiName || removing?.api}`}
+        onConfirm={() => removing && remove.mutate(removing)} mutation={remove} errorTitle="Not unsubscribed">
+        <Text size="sm">The gateway stops letting this application's tokens through to this API.</Text>
+      </ConfirmDialog>
     </Stack>
   );
 }
