@@ -7,6 +7,12 @@
  * so anything much faster than that came through the change feed (LISTEN/NOTIFY).
  *
  *   DRAWBRIDGE_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/postgres node --import tsx bench/cluster.ts
+ *
+ * The rest of the cluster's evidence lives beside it, one process each (bench/run.ts
+ * runs them all): cluster-outbound.ts (outbound token requests for 3 nodes × 100
+ * calls sharing Redis), cluster-workers.ts (1 vs 2 gateway workers), cluster-compile.ts
+ * (idle CPU and one API's redeploy at 10, 1,000 and 10,000 APIs) and soak.ts (RSS
+ * under load with a redeploy every second).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';

@@ -58,7 +58,7 @@ describe.skipIf(postgres.length === 0).each(postgres)('a node whose database fai
     expect(after.body.map((o: { handle: string }) => o.handle)).toContain('faulty');
   });
 
-  it('answers 503 with Retry-After (not a hang, not a 500) while the database is silent, reports not-ready but stays live, and recovers by itself', async () => {
+  it('answers 503 with Retry-After (not a hang, not a 500; temporarily_unavailable at the token endpoint) while the database is silent, reports not-ready but stays live, and recovers by itself', async () => {
     proxy.setMode('blackhole');
     proxy.cut();
     const started = Date.now();
@@ -71,6 +71,15 @@ describe.skipIf(postgres.length === 0).each(postgres)('a node whose database fai
     expect(ready.status).toBe(503);
     expect(ready.body).toEqual({ status: 'not_ready', database: 'unavailable' });
     expect((await p.api.get('/healthz')).status).toBe(200);
+    const token = await fetch(`${p.api.base}/oauth2/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from('unknown-client:some-secret').toString('base64')}` },
+      body: 'grant_type=client_credentials',
+    });
+    expect(token.status).toBe(503);
+    expect(token.headers.get('retry-after')).toBe('5');
+    expect(token.headers.get('cache-control')).toBe('no-store');
+    expect(await token.json()).toEqual({ error: 'temporarily_unavailable', error_description: 'The token service cannot reach its database; try again shortly' });
 
     proxy.setMode('pass');
     const back = await until(() => p.api.get('/readyz'), (r) => r.status === 200);
