@@ -130,9 +130,10 @@ describe('drawbridge gateway --workers 2', () => {
     process.kill(victim!, 'SIGKILL');
     await eventually(async () => !childPids(node!.pid!).includes(victim!));
     for (let i = 0; i < 10; i++) expect((await fresh(`${gatewayUrl}/${fixture.org}/orders/v1/health`)).status).toBe(200);
-    await eventually(async () => (await versionsByWorker(gatewayUrl)).size === 2);
+    // A new worker loads the code and fetches its snapshot: seconds on a loaded machine.
+    await eventually(async () => (await versionsByWorker(gatewayUrl)).size === 2, 60_000);
     expect(childPids(node!.pid!)).toHaveLength(2);
-  });
+  }, 90_000);
 
   it('SIGTERM drains the workers and the node exits with 0', async () => {
     const workers = childPids(node!.pid!);
