@@ -1,4 +1,4 @@
-import { findPolicy, policyCatalogue, secretPaths, validatePolicyInstance, type PolicyField, type PolicyPhase, type PolicySchema } from '../../gateway/policies/index.js';
+import { findPolicy, policyCatalogue, secretPaths, validatePolicyInstance, type PolicyField, type PolicyPhase, type PolicySchema } from '../../gateway/index.js';
 import { ConfigError } from '../../shared/errors.js';
 import { holdsReference, referencedParams } from './params.js';
 

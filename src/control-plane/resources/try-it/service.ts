@@ -1,4 +1,4 @@
-import { normalizeTarget } from '../../../gateway/path.js';
+import { normalizeTarget } from '../../../gateway/index.js';
 import { invalid } from '../../../shared/errors.js';
 
 /** The steps of a Try it call that need no request: checks of what the page sends, the curl text, reading the answer. */
