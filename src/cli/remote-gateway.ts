@@ -6,7 +6,7 @@
  * while the control plane is away.
  */
 import { openClusterServices } from '../cluster-services.js';
-import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../control-plane/snapshot/external-verifier.js';
+import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../gateway/index.js';
 import { GATEWAY_SYNC_PATH, nodeSealingKey } from '../control-plane/gateway-sync.js';
 import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';
 import { startGateway, type Gateway, type GatewaySnapshot } from '../gateway/index.js';

@@ -1,6 +1,6 @@
 /** `drawbridge gateway`: one gateway listener against the database, loaded only when that command runs. */
 import { openClusterServices } from '../cluster-services.js';
-import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../control-plane/snapshot/external-verifier.js';
+import { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from '../gateway/index.js';
 import { RuntimePublisher } from '../control-plane/snapshot/publisher.js';
 import { startGateway, type Gateway } from '../gateway/index.js';
 import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';

@@ -3,7 +3,7 @@ import { PATHS } from '../token-service/discovery.js';
 import type { Store } from '../store/index.js';
 import type { Api, ApiDocumentMediaType } from '../store/repos/apis.js';
 import type { Organization } from '../store/repos/organizations.js';
-import { apiBasePath } from '../gateway/snapshot.js';
+import { apiBasePath } from '../gateway/index.js';
 import { generateOpenApiDocument } from './openapi-generate.js';
 
 /**

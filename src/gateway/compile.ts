@@ -6,7 +6,7 @@ import type { Logger } from '../shared/logger.js';
 import { parsePathTemplate, type TemplateSegment } from './path.js';
 import { findPolicy, validatePolicyInstance } from './policies/index.js';
 import type { PolicyApiInfo, PolicyDeps, PolicyHandler } from './policies/types.js';
-import type { SecretOpener } from './policies/validate.js';
+import { isSealed, openSealedValue, type SecretOpener } from './policies/validate.js';
 import { Router } from './router.js';
 import { apiBasePath, HTTP_METHODS, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
 import { importPlatformKeys, type PlatformKeys } from './tokens.js';
@@ -147,7 +147,7 @@ function compileCors(raw: unknown, path: string): CompiledCors | undefined {
   const anyOrigin = origins.includes('*');
   if (anyOrigin && raw.allowCredentials) throw new ConfigError(`${path}.allowOrigins`, '"*" cannot be combined with allowCredentials');
   origins.forEach((o, i) => {
-    if (o !== '*' && !/^https?:\/\/[^/\s]+$/.test(o)) throw new ConfigError(`${path}.allowOrigins[${i}]`, 'must be an origin like https://app.example.com, or *');
+    if (!isCorsOrigin(o)) throw new ConfigError(`${path}.allowOrigins[${i}]`, 'must be an origin like https://app.example.com, or *');
   });
   return {
     anyOrigin,
@@ -202,6 +202,17 @@ function compileIdp(p: unknown, at: string): SnapshotIdentityProvider {
  * own path and query), no spaces or control characters. Returns the problem,
  * or undefined when the URL is acceptable.
  */
+/** A CORS allow-list entry: `*`, or an http(s) origin in its serialized form (`https://app.example.com`, no path). */
+export function isCorsOrigin(value: string): boolean {
+  if (value === '*') return true;
+  if (!/^https?:\/\/[^/\s]+$/i.test(value)) return false;
+  try {
+    return new URL(value).origin === value;
+  } catch {
+    return false;
+  }
+}
+
 export const BACKEND_URL_RULE = 'must be an absolute http(s) URL without credentials, query or fragment';
 export function backendUrlProblem(value: string): string | undefined {
   // WHATWG parsing forgives `https:///host`, `http:\\host` and stray tabs or newlines; an address must be written plainly.
@@ -224,7 +235,6 @@ export interface SkippedEntry {
   conflictsWith?: string;
 }
 
-const isSealed = (v: unknown): v is { $sealed: string } => isObject(v) && typeof v.$sealed === 'string' && Object.keys(v).length === 1;
 
 /**
  * Opens every `{"$sealed": …}` value of a policy config, wherever it sits: the
@@ -234,13 +244,7 @@ const isSealed = (v: unknown): v is { $sealed: string } => isObject(v) && typeof
  */
 function openSealed(value: unknown, path: string, open: SecretOpener | undefined): unknown {
   if (!open) return value;
-  if (isSealed(value)) {
-    try {
-      return open(value.$sealed);
-    } catch {
-      throw new ConfigError(path, 'sealed secret cannot be opened with this master key');
-    }
-  }
+  if (isSealed(value)) return openSealedValue(value, path, open);
   if (Array.isArray(value)) return value.map((v, i) => openSealed(v, `${path}[${i}]`, open));
   if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openSealed(v, `${path}.${k}`, open)]));
   return value;
@@ -250,7 +254,7 @@ function backendOf(rawApi: Record<string, any>, at: string, open: SecretOpener |
   let backend: unknown = rawApi.backendUrl;
   if (isSealed(backend)) {
     if (!open) throw new ConfigError(`${at}.backendUrl`, 'is sealed and this gateway has no master key to open it');
-    try { backend = open(backend.$sealed); } catch { throw new ConfigError(`${at}.backendUrl`, 'sealed secret cannot be opened with this master key'); }
+    backend = openSealedValue(backend, `${at}.backendUrl`, open);
   }
   if (typeof backend !== 'string' || backend === '') throw new ConfigError(`${at}.backendUrl`, 'must be a non-empty string');
   const problem = backendUrlProblem(backend);

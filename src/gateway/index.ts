@@ -4,6 +4,8 @@ export { DEFAULT_DRAIN_MS, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type Gatewa
 export type { ExternalTokenVerifier, Principal } from './tokens.js';
 export * from './snapshot.js';
 export { policyCatalogue, findPolicy, validatePolicyInstance, secretPaths, GATEWAY_OWNED_HEADERS } from './policies/index.js';
-export type { PolicySchema, PolicyField, PolicyDefinition, PolicyHandler } from './policies/index.js';
-export { compileSnapshot } from './compile.js';
+export type { PolicySchema, PolicyField, PolicyDefinition, PolicyHandler, PolicyPhase } from './policies/index.js';
+export { compileSnapshot, isCorsOrigin, BACKEND_URL_RULE, backendUrlProblem, type SkippedEntry } from './compile.js';
+export { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from './external-verifier.js';
+export { clientIdClaimsOf } from './tokens.js';
 export { parsePathTemplate, normalizeTarget } from './path.js';

@@ -60,6 +60,8 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const metrics = new GatewayMetrics(environment);
   const file = options.dataDir ? snapshotFile(options.dataDir, environment) : undefined;
   const sharedObjects = new Map<string, unknown>([[GATEWAY_METRICS_KEY, metrics], ...Object.entries(options.shared ?? {})]);
+  // What policies created here (e.g. the outbound token manager's connection pool) closes with the listener; seeds belong to the platform.
+  const ownedClosers: (() => unknown)[] = [];
   const workerId = options.workerId === undefined ? undefined : String(options.workerId);
   const gw: GatewayState = {
     environment, clock, logger, metrics,
@@ -83,7 +85,11 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     const compiled = compileSnapshot(snapshot, {
       environment, clock, logger,
       shared: <T>(key: string, create: () => T): T => {
-        if (!sharedObjects.has(key)) sharedObjects.set(key, create());
+        if (!sharedObjects.has(key)) {
+          const created = create();
+          sharedObjects.set(key, created);
+          if (typeof (created as { close?: unknown } | undefined)?.close === 'function') ownedClosers.push(() => (created as { close(): unknown }).close());
+        }
         return sharedObjects.get(key) as T;
       },
       openSecret: masterKey ? (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT) : undefined,
@@ -169,6 +175,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
         await done;
         clearTimeout(timer);
         await gw.pools.close();
+        await Promise.allSettled(ownedClosers.map(async (close) => close()));
         gw.accessLog.flush();
         await gw.holder.flushed();
       })();

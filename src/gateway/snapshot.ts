@@ -102,8 +102,8 @@ export interface SnapshotCors {
   maxAgeSeconds: number;
 }
 
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'OPTIONS';
-export const HTTP_METHODS: readonly HttpMethod[] = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'];
+export { HTTP_METHODS, type HttpMethod } from '../shared/http-methods.js';
+import type { HttpMethod } from '../shared/http-methods.js';
 
 export interface SnapshotResource {
   method: HttpMethod;

@@ -1,5 +1,10 @@
 import type { FastifyPluginAsync } from 'fastify';
-import type { ControlPlaneDeps } from '../control-plane/context.js';
+import type { Clock } from '../shared/clock.js';
+import type { Config } from '../shared/config.js';
+import type { IdpKeyCache } from '../shared/idp-keys/cache.js';
+import type { Logger } from '../shared/logger.js';
+import type { RedisLink } from '../shared/redis/link.js';
+import type { Store } from '../store/index.js';
 import { addressList } from '../shared/config.js';
 import { egressPolicyOf } from '../shared/egress.js';
 import { serverMetadata, PATHS } from './discovery.js';
@@ -23,7 +28,18 @@ export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, rotateSigningKey } from '
  * and revocation endpoints. Uses only the store and shared modules, never
  * the control plane's HTTP layer.
  */
-export function tokenService(deps: ControlPlaneDeps, keys: KeyRing): FastifyPluginAsync {
+/** What the token service needs from the platform (the control plane's deps satisfy it). */
+export interface TokenServiceDeps {
+  config: Config;
+  store: Store;
+  clock: Clock;
+  logger: Logger;
+  idpKeys?: IdpKeyCache;
+  /** Failed client authentications count for the whole cluster when set. */
+  redis?: RedisLink;
+}
+
+export function tokenService(deps: TokenServiceDeps, keys: KeyRing): FastifyPluginAsync {
   return async (app) => {
     const issuer = deps.config.publicUrl;
     const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config, idpKeys: deps.idpKeys });

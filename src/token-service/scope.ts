@@ -1,9 +1,7 @@
 import { InvalidScope } from '../shared/oauth-errors.js';
+import { isScopeToken } from '../shared/scope-token.js';
 
-/** RFC 6749 §3.3: scope-token = 1*( %x21 / %x23-5B / %x5D-7E ). */
-const SCOPE_TOKEN = /^[\x21\x23-\x5b\x5d-\x7e]+$/;
-
-export const isScopeToken = (value: string): boolean => SCOPE_TOKEN.test(value) && value.length <= 128;
+export { isScopeToken };
 
 /**
  * The scope model: each credential has a list of allowed scopes (empty by

@@ -1,9 +1,8 @@
-import { compileSnapshot, type SkippedEntry } from '../../gateway/compile.js';
-import { findPolicy, secretPaths, type PolicyField } from '../../gateway/policies/index.js';
 import {
+  compileSnapshot, findPolicy, secretPaths, type PolicyField, type SkippedEntry,
   emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient,
   type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
-} from '../../gateway/snapshot.js';
+} from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { KEY_CACHE_DEFAULTS, type IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';

@@ -1,6 +1,6 @@
 import {
   SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient, type SnapshotIdentityProvider, type SnapshotJwk,
-} from '../../gateway/snapshot.js';
+} from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import { KEY_CACHE_DEFAULTS, type IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';

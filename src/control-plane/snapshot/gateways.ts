@@ -6,7 +6,7 @@ import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { MasterKey } from '../../shared/crypto.js';
 import type { Logger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
-import { externalTokenVerifier } from './external-verifier.js';
+import { externalTokenVerifier } from '../../gateway/index.js';
 import { RuntimePublisher } from './publisher.js';
 
 export interface RuntimeGateways {

@@ -22,6 +22,10 @@ export function referencedParams(value: unknown, into: Set<string> = new Set()):
   return into;
 }
 
+/** Replaces each `${name}` in `text` by its value (empty when it has none: deploy refuses missing values first). */
+export const substituteParams = (text: string, values: Readonly<Record<string, string>>): string =>
+  text.replace(REFERENCE, (_, name: string) => values[name] ?? '');
+
 export const holdsReference = (value: unknown): boolean => typeof value === 'string' && ANY_REFERENCE.test(value);
 
 /**

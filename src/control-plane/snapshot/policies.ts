@@ -1,6 +1,6 @@
-import { findPolicy, policyCatalogue, secretPaths, validatePolicyInstance, type PolicyField, type PolicyPhase, type PolicySchema } from '../../gateway/policies/index.js';
+import { findPolicy, policyCatalogue, secretPaths, validatePolicyInstance, type PolicyField, type PolicyPhase, type PolicySchema } from '../../gateway/index.js';
 import { ConfigError } from '../../shared/errors.js';
-import { holdsReference, referencedParams } from './params.js';
+import { holdsReference, referencedParams, substituteParams } from './params.js';
 
 /**
  * The control plane's view of the gateway's policy registry: parsing
@@ -96,10 +96,10 @@ export function checkPolicyConfig(ref: PolicyRef, config: Record<string, unknown
 
 /** Resolves `${param}` values of a config (typed by the schema) with the environment's values. */
 export function resolvePolicyConfig(ref: PolicyRef, config: Record<string, unknown>, values: Record<string, string>): Record<string, unknown> {
-  const resolve: Substitute = (text, field) => coerce(text.replace(/\$\{([^}]+)\}/g, (_, name: string) => values[name] ?? ''), field);
+  const resolve: Substitute = (text, field) => coerce(substituteParams(text, values), field);
   const out = substitute(ref.schema.fields, config, 'config', resolve, new Set());
   // Keys outside the schema are refused by validation; resolve them as text so the message shows the value's place.
-  for (const [k, v] of Object.entries(config)) if (!ref.schema.fields.some((f) => f.name === k) && holdsReference(v)) out[k] = (v as string).replace(/\$\{([^}]+)\}/g, (_, name: string) => values[name] ?? '');
+  for (const [k, v] of Object.entries(config)) if (!ref.schema.fields.some((f) => f.name === k) && holdsReference(v)) out[k] = substituteParams(v as string, values);
   return out;
 }
 

@@ -1,4 +1,4 @@
-import type { GatewaySnapshot } from '../../gateway/snapshot.js';
+import type { GatewaySnapshot } from '../../gateway/index.js';
 import type { Clock } from '../../shared/clock.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';

@@ -1,7 +1,7 @@
 import { ConfigError, invalid, unprocessable } from '../../shared/errors.js';
 import type { PolicyAttachment, RevisionDefinition } from '../../store/repos/apis.js';
 import { BACKEND_URL_RULE, isBackendUrl } from './url.js';
-import { referencedParams, type ParamValue } from './params.js';
+import { referencedParams, substituteParams, type ParamValue } from './params.js';
 import { parsePolicyRef, resolvePolicyConfig, secretParamsOf, validateResolved, type PolicyRef } from './policies.js';
 
 /**
@@ -66,7 +66,7 @@ export function checkParams(definition: RevisionDefinition, backendUrl: string, 
  * the exact path.
  */
 export function resolveDeployment(definition: RevisionDefinition, backendUrlTemplate: string, values: Record<string, string>): ResolvedDeployment {
-  const backendUrl = backendUrlTemplate.replace(/\$\{([^}]+)\}/g, (_, name: string) => values[name] ?? '').replace(/\/+$/, '');
+  const backendUrl = substituteParams(backendUrlTemplate, values).replace(/\/+$/, '');
   if (!isBackendUrl(backendUrl)) throw unprocessable(`The backend URL ${BACKEND_URL_RULE}`, { backendUrl: BACKEND_URL_RULE });
   const policies = definition.policies.map((attachment, i): ResolvedPolicy => {
     const ref = parsePolicyRef(attachment.policy);

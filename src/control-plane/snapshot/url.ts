@@ -1,4 +1,4 @@
-import { BACKEND_URL_RULE, backendUrlProblem } from '../../gateway/compile.js';
+import { BACKEND_URL_RULE, backendUrlProblem } from '../../gateway/index.js';
 
 /** Absolute http(s) URL with a host and without credentials or fragment (e.g. a CORS origin). */
 export function isHttpUrlValue(value: string): boolean {

@@ -1,5 +1,6 @@
 import { ConfigError } from '../../shared/errors.js';
 import type { PolicyField, PolicySchema } from './types.js';
+import { isHeaderName } from '../../shared/http-token.js';
 
 /** Headers the gateway itself manages; no policy may set or remove them. */
 export const GATEWAY_OWNED_HEADERS: ReadonlySet<string> = new Set([
@@ -8,7 +9,6 @@ export const GATEWAY_OWNED_HEADERS: ReadonlySet<string> = new Set([
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
 ]);
 
-const HEADER_TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 /** Visible ASCII, spaces and tabs (RFC 9110 field-value, no obs-text). */
 const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
@@ -22,16 +22,22 @@ export interface ValidateOptions {
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** `{"$sealed": "..."}` and nothing else: a secret the control plane sealed with the master key. */
+export const isSealed = (v: unknown): v is { $sealed: string } => isPlainObject(v) && typeof v.$sealed === 'string' && Object.keys(v).length === 1;
+
+/** The one way a sealed value is opened: a wrong master key is a `ConfigError` at `path`. */
+export function openSealedValue(value: { $sealed: string }, path: string, open: SecretOpener): string {
+  try {
+    return open(value.$sealed);
+  } catch {
+    throw new ConfigError(path, 'sealed secret cannot be opened with this master key');
+  }
+}
+
 function check(field: Omit<PolicyField, 'name'>, value: unknown, path: string, options: ValidateOptions): unknown {
-  if (field.secret && isPlainObject(value) && typeof value.$sealed === 'string' && Object.keys(value).length === 1) {
+  if (field.secret && isSealed(value)) {
     if (!options.openSecret) return value;
-    let opened: string;
-    try {
-      opened = options.openSecret(value.$sealed);
-    } catch {
-      throw new ConfigError(path, 'sealed secret cannot be opened with this master key');
-    }
-    return check({ ...field, secret: false }, opened, path, options);
+    return check({ ...field, secret: false }, openSealedValue(value, path, options.openSecret), path, options);
   }
   switch (field.type) {
     case 'string':
@@ -48,7 +54,7 @@ function check(field: Omit<PolicyField, 'name'>, value: unknown, path: string, o
         if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(path, 'must be an absolute http(s) URL');
       }
       if (field.type === 'header-name') {
-        if (!HEADER_TOKEN.test(value)) throw new ConfigError(path, `${JSON.stringify(value)} is not a valid header name`);
+        if (!isHeaderName(value)) throw new ConfigError(path, `${JSON.stringify(value)} is not a valid header name`);
         const lower = value.toLowerCase();
         if (GATEWAY_OWNED_HEADERS.has(lower) || field.forbidden?.includes(lower)) throw new ConfigError(path, `header ${JSON.stringify(value)} is managed by the gateway and cannot be used here`);
         return lower;

@@ -3,8 +3,8 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId, sha256 } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 
-export const HTTP_METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'] as const;
-export type HttpMethod = (typeof HTTP_METHODS)[number];
+export { HTTP_METHODS, type HttpMethod } from '../../shared/http-methods.js';
+import type { HttpMethod } from '../../shared/http-methods.js';
 export type Visibility = 'public' | 'private';
 export type Lifecycle = 'created' | 'published' | 'deprecated';
 

@@ -1,10 +1,12 @@
 import { Type, type Static } from 'typebox';
 import { HTTP_METHODS } from '../../../store/repos/apis.js';
 import { Body } from '../../schemas.js';
+import { HEADER_NAME_PATTERN } from '../../../shared/http-token.js';
+import { SCOPE_TOKEN_PATTERN } from '../../../shared/scope-token.js';
 
 export const CONTEXT_PATH = '^(/[A-Za-z0-9][A-Za-z0-9._~-]*)+$';
 export const VERSION = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
-export const SCOPE = '^[\\x21\\x23-\\x5B\\x5D-\\x7E]{1,200}$';
+export const SCOPE = SCOPE_TOKEN_PATTERN;
 
 export const ApiParams = Type.Object({ org: Type.String(), project: Type.String(), component: Type.String() });
 
@@ -22,8 +24,8 @@ export const ResourceInput = Type.Object({
 export const CorsInput = Type.Object({
   allowOrigins: Type.Array(Type.String({ minLength: 1, maxLength: 500 }), { minItems: 1, maxItems: 100 }),
   allowMethods: Type.Optional(Type.Array(Method, { maxItems: 10 })),
-  allowHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), { maxItems: 100 })),
-  exposeHeaders: Type.Optional(Type.Array(Type.String({ pattern: '^[!#$%&\'*+.^_`|~0-9A-Za-z-]+$' }), { maxItems: 100 })),
+  allowHeaders: Type.Optional(Type.Array(Type.String({ pattern: HEADER_NAME_PATTERN }), { maxItems: 100 })),
+  exposeHeaders: Type.Optional(Type.Array(Type.String({ pattern: HEADER_NAME_PATTERN }), { maxItems: 100 })),
   allowCredentials: Type.Optional(Type.Boolean()),
   maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
 }, { additionalProperties: false });

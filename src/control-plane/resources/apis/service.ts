@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import type { Static } from 'typebox';
-import { apiBasePath } from '../../../gateway/snapshot.js';
+import { apiBasePath } from '../../../gateway/index.js';
 import { conflict, invalid, notFound, unprocessable } from '../../../shared/errors.js';
 import { isUniqueViolation, type Store } from '../../../store/index.js';
 import { basePathOf, canonicalJson, type Api, type ApiDocument, type ApiInput, type ApiResource, type CorsConfig, type Lifecycle, type PolicyAttachment, type Visibility } from '../../../store/repos/apis.js';

@@ -4,9 +4,10 @@ import { newId } from '../../../shared/crypto.js';
 import { resourceKey, type ApiLimits, type ApiResource, type CorsConfig, type HttpMethod, type PolicyAttachment } from '../../../store/repos/apis.js';
 import type { Environment } from '../../../store/repos/organizations.js';
 import { holdsReference, malformedReferences } from '../../snapshot/params.js';
-import { BACKEND_URL_RULE, isBackendUrl, isHttpUrlValue } from '../../snapshot/url.js';
+import { BACKEND_URL_RULE, isBackendUrl } from '../../snapshot/url.js';
 import { checkPolicyConfig, defaultPhase, parsePolicyRef } from '../../snapshot/policies.js';
 import type { CorsInput, LimitsInput, PolicyInput, ResourceInput } from './schema.js';
+import { isCorsOrigin } from '../../../gateway/index.js';
 
 /** Checks of an API definition: every check names the exact field. */
 
@@ -69,7 +70,7 @@ export function normalizeCors(input: Static<typeof CorsInput> | null | undefined
   if (!input) return null;
   const fields: Record<string, string> = {};
   input.allowOrigins.forEach((o, i) => {
-    if (o !== '*' && !(isHttpUrlValue(o) && new URL(o).origin === o)) fields[`cors.allowOrigins[${i}]`] = 'must be * or an origin like https://app.example.com';
+    if (!isCorsOrigin(o)) fields[`cors.allowOrigins[${i}]`] = 'must be * or an origin like https://app.example.com';
   });
   if (input.allowCredentials && input.allowOrigins.includes('*')) fields['cors.allowCredentials'] = 'cannot be true when allowOrigins contains *';
   if (Object.keys(fields).length) throw invalid(`Invalid CORS settings: ${describe(fields)}`, fields);

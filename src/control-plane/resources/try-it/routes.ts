@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Agent, request as httpRequest } from 'undici';
-import { apiBasePath } from '../../../gateway/snapshot.js';
+import { apiBasePath } from '../../../gateway/index.js';
 import { ApiError, conflict, invalid, unprocessable } from '../../../shared/errors.js';
 import { CLIENT_CREDENTIALS } from '../../../token-service/grants/grant-types.js';
 import { orgAccess, type ControlPlaneDeps } from '../../context.js';

@@ -1,5 +1,5 @@
 import { Type } from 'typebox';
-import { HTTP_METHODS } from '../../../gateway/snapshot.js';
+import { HTTP_METHODS } from '../../../gateway/index.js';
 import { Body } from '../../schemas.js';
 
 export const TRY_IT_LIMITS = { bodyBytes: 64 * 1024, responseBytes: 256 * 1024, timeoutMs: 10_000, query: 50, headers: 30 } as const;

@@ -1,3 +1,4 @@
+import { SCOPE_LIST_PATTERN as SCOPE } from '../../../shared/scope-token.js';
 import type { PolicySchema } from '../types.js';
 
 export type ClientAuthMethod = 'client_secret_basic' | 'client_secret_post';
@@ -15,8 +16,6 @@ export interface OutboundOAuth2Config {
   timeoutMs: number;
 }
 
-/** RFC 6749 §3.3: space-separated scope tokens of %x21 / %x23-5B / %x5D-7E. */
-const SCOPE = '^[\\x21\\x23-\\x5b\\x5d-\\x7e]+( [\\x21\\x23-\\x5b\\x5d-\\x7e]+)*$';
 /** Visible ASCII only: these values go into a form body and must not carry control characters. */
 const VISIBLE = '^[\\x20-\\x7e]+$';
 

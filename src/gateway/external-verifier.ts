@@ -1,12 +1,12 @@
 import type { JWTPayload } from 'jose';
-import type { ExternalTokenVerifier, GatewaySnapshot, SnapshotIdentityProvider } from '../../gateway/index.js';
-import { clientIdClaimsOf } from '../../gateway/tokens.js';
-import type { Clock } from '../../shared/clock.js';
-import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
-import { MAX_TOKEN_AGE, TOKEN_TYPINGS } from '../../shared/idp-keys/presets.js';
-import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
-import { verifyIdpToken } from '../../shared/idp-keys/verify.js';
-import { InvalidToken, TemporarilyUnavailable } from '../../shared/oauth-errors.js';
+import type { GatewaySnapshot, SnapshotIdentityProvider } from './snapshot.js';
+import { clientIdClaimsOf, type ExternalTokenVerifier } from './tokens.js';
+import type { Clock } from '../shared/clock.js';
+import type { IdpKeyCache } from '../shared/idp-keys/cache.js';
+import { MAX_TOKEN_AGE, TOKEN_TYPINGS } from '../shared/idp-keys/presets.js';
+import type { IdpVerificationConfig } from '../shared/idp-keys/types.js';
+import { verifyIdpToken } from '../shared/idp-keys/verify.js';
+import { InvalidToken, TemporarilyUnavailable } from '../shared/oauth-errors.js';
 
 /**
  * Lets the gateway accept direct tokens from organizations' IdPs, using the
