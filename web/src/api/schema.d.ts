@@ -5083,7 +5083,7 @@ export interface paths {
                         api: string;
                         environment: string;
                         /** @enum {unknown} */
-                        method: "GET" | "HEAD" | "POST" | "PUT" | "PATCH" | "DELETE" | "OPTIONS";
+                        method: "GET" | "POST" | "PUT" | "PATCH" | "DELETE" | "HEAD" | "OPTIONS";
                         /** @description path under the API's base path, e.g. `/items/42` (`/` for the base itself) */
                         path: string;
                         query?: {
