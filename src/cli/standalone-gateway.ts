@@ -6,7 +6,7 @@ import { startGateway, type Gateway } from '../gateway/index.js';
 import { readSnapshotFile, snapshotFile } from '../gateway/holder.js';
 import type { GatewaySnapshot } from '../gateway/snapshot.js';
 import { systemClock } from '../shared/clock.js';
-import { loadConfig, type Config } from '../shared/config.js';
+import type { Config } from '../shared/config.js';
 import { MasterKey } from '../shared/crypto.js';
 import { egressPolicy } from '../shared/egress.js';
 import { ConfigError } from '../shared/errors.js';

@@ -67,7 +67,6 @@ export class Store {
    * `pendingCommit`: what waits for the commit of the transaction this store is bound to (none outside one).
    */
   constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, readonly changes: ChangeFeed, private readonly pendingCommit?: PendingCommit) {
-    const afterCommit: AfterCommit = (fn) => this.afterCommit(fn);
     const changed: RecordChange = (change) => this.recordChange(change);
     this.users = new UserRepo(kysely, clock);
     this.signingKeys = new SigningKeyRepo(kysely, clock, changed);

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
+import { generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { ManualClock } from '../../src/shared/clock.js';
 import { InvalidToken } from '../../src/shared/oauth-errors.js';
 import type { ExternalTokenVerifier } from '../../src/gateway/tokens.js';

@@ -44,7 +44,6 @@ describe('gateway policies', () => {
   let backend: Backend;
   let gw: TestGateway;
   let signer: Signer;
-  let token: string;
 
   const anon = (method: SnapshotResource['method'], path: string, policies: SnapshotPolicyInstance[]): SnapshotResource =>
     ({ method, path, security: { oauth2: false, scopes: [] }, policies });
@@ -52,7 +51,6 @@ describe('gateway policies', () => {
   beforeAll(async () => {
     backend = await startBackend();
     signer = await newSigner(clock);
-    token = await signer.sign();
     const sealed = { $sealed: masterKey.encrypt('s3cret-value', SEALED_SECRET_CONTEXT) };
     gw = await startTestGateway(snapshot([signer.jwk], [api(backend.url, { resources: [
       anon('GET', '/headers', [

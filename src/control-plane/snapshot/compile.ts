@@ -1,16 +1,13 @@
 import {
   compileSnapshot, findPolicy, secretPaths, type PolicyField, type SkippedEntry,
-  emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotExternalClient,
-  type SnapshotIdentityProvider, type SnapshotJwk, type SnapshotPolicyInstance, type SnapshotResource,
+  emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, type SnapshotApi, type SnapshotPolicyInstance, type SnapshotResource,
 } from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
-import { KEY_CACHE_DEFAULTS, type IdpKeyCache } from '../../shared/idp-keys/cache.js';
-import type { IdpVerificationConfig, PersistedKeys } from '../../shared/idp-keys/types.js';
-import { sha256, type MasterKey } from '../../shared/crypto.js';
+import type { MasterKey } from '../../shared/crypto.js';
 import { egressPolicyOf, type EgressPolicy, type EgressRefused } from '../../shared/egress.js';
-import { createLogger, type Logger } from '../../shared/logger.js';
+import { createLogger } from '../../shared/logger.js';
 import type { Store } from '../../store/index.js';
-import { canonicalJson, resourceKey } from '../../store/repos/apis.js';
+import { resourceKey } from '../../store/repos/apis.js';
 import type { ActiveDeployment } from '../../store/repos/deployments.js';
 import { openParams, plainValues, referencedParams } from './params.js';
 import { resolveDeployment, type ResolvedPolicy } from './resolve.js';

@@ -1,5 +1,5 @@
 import { constants, KeyObject, sign, type SignKeyObjectInput } from 'node:crypto';
-import { errors, jwtVerify, type CryptoKey, type JWK, type JWTHeaderParameters, type JWTPayload } from 'jose';
+import { errors, jwtVerify, type CryptoKey, type JWK, type JWTHeaderParameters } from 'jose';
 import { isSigningAlg, type SigningAlg } from './algorithms.js';
 import { importSigningKey, publicPart } from './keys.js';
 

@@ -24,7 +24,7 @@ const toRecord = (r: Database['signing_keys']): SigningKeyRecord => ({
 
 /** The token service's signing keys (installation-wide: one issuer for every organization). */
 export class SigningKeyRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(private readonly db: Kysely<Database>, _clock: Clock, private readonly changed: RecordChange) {}
 
   async insert(key: Omit<SigningKeyRecord, 'retiredAt' | 'publishUntil'>): Promise<void> {
     await this.db.insertInto('signing_keys').values({
