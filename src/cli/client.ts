@@ -49,7 +49,7 @@ export class ApiClient {
       throw new CliError(`Cannot reach ${this.profile.url}: ${(error as Error).cause instanceof Error ? ((error as Error).cause as Error).message : (error as Error).message}`);
     }
     const text = await res.text();
-    let parsed: unknown = undefined;
+    let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
     } catch { parsed = text; }

@@ -10,7 +10,7 @@ import type { HeaderMap, PolicyApiInfo, PolicyResponseContext } from './policies
 import type { GatewayState } from './state.js';
 import type { Principal } from './tokens.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._:@\-]{1,128}$/;
+const REQUEST_ID = /^[A-Za-z0-9._:@-]{1,128}$/;
 
 /** Placeholder until `prepare`/`proxy` set the real maps (saves two allocations per request). */
 const NO_HEADERS: HeaderMap = Object.freeze({}) as HeaderMap;
@@ -59,4 +59,5 @@ export class Exchange implements PolicyResponseContext {
 }
 
 /** A step answers the request itself by returning true; otherwise the next step runs. */
+// biome-ignore lint/suspicious/noConfusingVoidType: a step that returns nothing lets the pipeline go on, like one that returns false.
 export type Step = (ex: Exchange) => boolean | void | Promise<boolean | void>;

@@ -9,7 +9,7 @@ import { discard } from './proxy.js';
 import type { GatewayState } from './state.js';
 
 export function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): void {
-  if (req.url !== undefined && req.url.startsWith(OPS_PREFIX)) {
+  if (req.url?.startsWith(OPS_PREFIX)) {
     ops(gw, req, res).catch((error: Error) => { gw.logger.error({ err: { message: error.message } }, 'operations endpoint failed'); res.destroy(); });
     return;
   }

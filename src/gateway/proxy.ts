@@ -37,7 +37,7 @@ export function upstreamHeaders(incoming: IncomingHttpHeaders, clientIp: string 
   const listed = connectionListed(incoming.connection);
   const out: HeaderMap = {};
   for (const name in incoming) {
-    if (REQUEST_DROPPED.has(name) || (listed !== undefined && listed.has(name))) continue;
+    if (REQUEST_DROPPED.has(name) || listed?.has(name)) continue;
     out[name] = incoming[name];
   }
   const ip = clientIp ?? 'unknown';
@@ -62,7 +62,7 @@ export function downstreamHeaders(incoming: Record<string, string | string[] | u
   const listed = connectionListed(incoming.connection);
   const out: HeaderMap = {};
   for (const name in incoming) {
-    if (HOP_BY_HOP.has(name) || (listed !== undefined && listed.has(name))) continue;
+    if (HOP_BY_HOP.has(name) || listed?.has(name)) continue;
     out[name] = incoming[name];
   }
   return out;

@@ -96,7 +96,7 @@ export async function regenerateSecret(store: Store, input: { org: Organization;
   const clientSecret = newClientSecret();
   return store.transaction(async (tx) => {
     const credential = await tx.credentials.forEnvironment(org.id, application.id, environment.id);
-    if (!credential || credential.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
+    if (credential?.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
     const oldHash = await tx.credentials.secretHash(org.id, credential.id);
     const expiresAt = new Date(store.clock.now() + gracePeriod * 1000).toISOString();
     await tx.credentials.replaceSecret(org.id, credential.id, sha256(clientSecret), gracePeriod > 0 && oldHash ? { hash: oldHash, expiresAt } : null);
@@ -115,7 +115,7 @@ export async function updateCredentialSettings(store: Store, input: { org: Organ
   const { org, application, environment } = input;
   return store.transaction(async (tx) => {
     const credential = await tx.credentials.forEnvironment(org.id, application.id, environment.id);
-    if (!credential || credential.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
+    if (credential?.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
     await tx.credentials.updateSettings(org.id, credential.id, input.settings);
     await tx.audit.record({
       orgId: org.id, ...input.actor, action: 'credentials.updated', targetType: 'application', targetId: application.id,

@@ -59,7 +59,7 @@ describe('identity provider registry', () => {
   });
 
   it('refuses a discovered issuer that does not match the well-known URL unless overridden (RFC 8414 §3.3)', async () => {
-    const liar = createServer((req, res) => {
+    const liar = createServer((_req, res) => {
       res.setHeader('content-type', 'application/json');
       res.end(JSON.stringify({ issuer: 'https://someone-else.example', jwks_uri: idp.jwksUri, token_endpoint: idp.tokenEndpoint }));
     });

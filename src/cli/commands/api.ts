@@ -62,7 +62,10 @@ const withParams = (cmd: Command) => cmd
   .option('--params-file <file>', 'JSON or YAML object of parameters (name: value, or name: {value, secret: true})');
 
 function printDeployment(d: Record<string, unknown>, json: boolean): void {
-  if (json) return printObject(d, true);
+  if (json) {
+    printObject(d, true);
+    return;
+  }
   const params = Object.entries((d.params ?? {}) as Record<string, { secret: boolean; value?: string }>).map(([k, p]) => (p.secret ? `${k}=(secret)` : `${k}=${p.value}`)).join(' ');
   printObject({ environment: d.environment, revision: d.revision, status: d.status, endpoint: d.endpointUrl, backend: d.backendUrl, params, deployedBy: d.deployedBy, createdAt: d.createdAt }, false);
 }

@@ -11,7 +11,10 @@ interface Overview extends Record<string, unknown> { environments?: { name: stri
 
 /** Readable form of an overview: environments as the promotion chain. */
 function printOverview(overview: Overview, json: boolean): void {
-  if (json || !overview.environments) return printObject(overview, json);
+  if (json || !overview.environments) {
+    printObject(overview, json);
+    return;
+  }
   printObject({ ...overview, environments: overview.environments.map((e) => e.name).join(' -> ') }, false);
 }
 

@@ -1,6 +1,6 @@
 import { ConfigError } from '../../shared/errors.js';
 import type { SnapshotPolicyInstance } from '../snapshot.js';
-import type { PolicyDefinition, PolicySchema } from './types.js';
+import type { PolicyDefinition, PolicyDeps, PolicyHandler, PolicySchema } from './types.js';
 import { validateConfig, type ValidateOptions } from './validate.js';
 import * as setHeadersSchema from './set-headers/schema.js';
 import * as setHeadersHandler from './set-headers/handler.js';
@@ -12,7 +12,7 @@ import * as outboundOAuth2Handler from './outbound-oauth2/handler.js';
 export type * from './types.js';
 export { GATEWAY_OWNED_HEADERS, secretPaths, validateConfig } from './validate.js';
 
-const definition = <C>(schema: PolicySchema, create: (config: C, ...rest: any[]) => any): PolicyDefinition =>
+const definition = <C>(schema: PolicySchema, create: (config: C, deps: PolicyDeps) => PolicyHandler): PolicyDefinition =>
   ({ schema, create: create as PolicyDefinition['create'] });
 
 /** Every policy the gateway knows: one line per policy (name@version). */

@@ -19,13 +19,12 @@ export function Page({ title, documentTitle, description, actions, children }: {
   useDocumentTitle(documentTitle ?? [title]);
   const heading = useRef<HTMLHeadingElement>(null);
   const location = useLocation();
+  // biome-ignore lint/correctness/useExhaustiveDependencies: only when the page appears; tabs inside a page change the location but keep the focus where it is.
   useEffect(() => {
     // Not on the first page load (location key "default"), and not over a field that took the focus itself (autofocus).
     if (location.key === 'default') return;
     if (document.activeElement?.matches('input, textarea, select, [role="dialog"] *')) return;
     heading.current?.focus();
-    // Only when the page appears: tabs inside a page change the location but keep the focus where it is.
-    // eslint-disable-next-line react-hooks/exhaustive-deps
   }, []);
   return (
     <Stack gap="lg">

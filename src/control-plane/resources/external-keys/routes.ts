@@ -61,7 +61,7 @@ export const externalKeyRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
     const { org, user, application, env } = await target(request, request.params);
     await store.transaction(async (tx) => {
       const existing = await tx.credentials.forEnvironment(org.id, application.id, env.id);
-      if (!existing || existing.kind !== 'external') throw notFound('External keys');
+      if (existing?.kind !== 'external') throw notFound('External keys');
       await tx.credentials.delete(org.id, existing.id);
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'credentials.external-removed', targetType: 'application', targetId: application.id, details: { environment: env.name } });
     });

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import { type Static, Type } from 'typebox';
 import { Agent, request as httpRequest } from 'undici';
 import { apiBasePath } from '../../../gateway/index.js';
 import { ApiError, conflict, invalid, unprocessable } from '../../../shared/errors.js';
@@ -110,7 +110,7 @@ export const portalTryItRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTyp
     outgoing.authorization = `Bearer ${token}`;
     const started = performance.now();
     const signal = AbortSignal.timeout(TRY_IT_LIMITS.timeoutMs);
-    let result;
+    let result: Static<typeof TryItView>['response'];
     try {
       const res = await httpRequest(new URL(target, gateway), {
         method: input.method, headers: outgoing, body: sendBody, dispatcher, signal,

@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, unwrap } from '../../api/client';
 import { keys } from '../query-keys';
-import { type ApiRef } from './queries';
+import type { ApiRef } from './queries';
 
 /** Calls `fn`, then refreshes everything this API's pages show (and the organization's API lists). */
 export function useApiMutation<T, V>(ref: ApiRef, fn: (vars: V) => Promise<T>) {

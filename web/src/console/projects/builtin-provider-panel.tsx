@@ -11,7 +11,7 @@ import { AdvancedConfigurations, DEFAULT_SETTINGS, settingsProblem, type Credent
 import { keys } from '../query-keys';
 import { useConnections, usePublishedApis } from '../apis/queries';
 import { RequiredScopes } from '../apis/required-scopes';
-import { type Authentication } from './queries';
+import type { Authentication } from './queries';
 import { RegenerateSecretModal } from './regenerate-secret-modal';
 import { SecretModal } from './secret-modal';
 

@@ -5,7 +5,7 @@ import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ConfirmDialog } from '../../ui/confirm-dialog';
 import { keys } from '../query-keys';
-import { type ComponentOverview } from './queries';
+import type { ComponentOverview } from './queries';
 
 /** Delete a component after a confirmation; its keys go with it. */
 export function DeleteComponentModal({ project, component, opened, onClose }: { project: string; component: ComponentOverview; opened: boolean; onClose: () => void }) {

@@ -5,7 +5,7 @@ import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { keys } from '../query-keys';
-import { type ComponentOverview } from './queries';
+import type { ComponentOverview } from './queries';
 
 /** Edit: a component's display name and description (its name and kind are fixed). */
 export function EditComponentModal({ project, component, opened, onClose }: { project: string; component: ComponentOverview; opened: boolean; onClose: () => void }) {

@@ -4,7 +4,7 @@ import { api, unwrap } from '../../api/client';
 import { useOrgHandle } from '../../orgs/orgs';
 import { ApiErrorAlert } from '../../ui/api-error';
 import { keys as queryKeys } from '../query-keys';
-import { type IdentityProvider, type TestResult } from './idp-queries';
+import type { IdentityProvider, TestResult } from './idp-queries';
 
 const when = (iso: string | null) => (iso ? new Date(iso).toLocaleString() : 'never');
 

@@ -6,6 +6,7 @@ export function IdpKindCards({ onChoose }: { onChoose: (kind: IdpKind) => void }
   return (
     <SimpleGrid cols={{ base: 1, sm: 2, md: 3 }} role="list" aria-label="Provider kinds">
       {KINDS.map((k) => (
+        // biome-ignore lint/a11y/useSemanticElements: SimpleGrid lays out divs; the roles give the grid list semantics without restyling ul and li.
         <div role="listitem" key={k.kind}>
           <Card
             component="button"

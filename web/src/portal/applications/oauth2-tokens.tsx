@@ -79,7 +79,8 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
   const current: CredentialSettings = { grantTypes: keys.grantTypes, scopes: keys.scopes, tokenLifetime: keys.tokenLifetime ?? DEFAULT_SETTINGS.tokenLifetime };
   const [settings, setSettings] = useState(current);
   const [regenerating, regen] = useDisclosure();
-  useEffect(() => setSettings(current), [keys.grantTypes.join(), keys.scopes.join(), keys.tokenLifetime]); // eslint-disable-line react-hooks/exhaustive-deps
+  // biome-ignore lint/correctness/useExhaustiveDependencies: reset the form only when the saved settings change by value, not on every new `current` object.
+  useEffect(() => setSettings(current), [keys.grantTypes.join(), keys.scopes.join(), keys.tokenLifetime]);
   const dirty = JSON.stringify(settings) !== JSON.stringify(current);
   const params = { path: { org, app: app.id, env: keys.environment } };
   const save = useMutation({
