@@ -8,7 +8,7 @@ export interface CliProfile {
   org?: string;
 }
 
-export const profilePath = (): string => process.env.DRAWBRIDGE_CLI_CONFIG ?? join(homedir(), '.config', 'drawbridge', 'cli.json');
+const profilePath = (): string => process.env.DRAWBRIDGE_CLI_CONFIG ?? join(homedir(), '.config', 'drawbridge', 'cli.json');
 
 export function loadProfile(): CliProfile {
   let saved: Partial<CliProfile> = {};

@@ -21,7 +21,7 @@ function fieldsOf(issues: ValidationIssue[], context: string): Record<string, st
 }
 
 /** Maps any error thrown by the management API to `{ code, message, fields }`. */
-export function toApiError(error: unknown): ApiError {
+function toApiError(error: unknown): ApiError {
   if (error instanceof ApiError) return error;
   if (isDatabaseUnavailable(error)) {
     return new ApiError('unavailable', 'The database is unavailable; try again shortly', undefined, (error as Error).message);

@@ -12,7 +12,7 @@ export const GATEWAY_TOKEN_PREFIX = 'dbg_';
 /** The sync endpoint gateway-only nodes long-poll (outside /api/v1: a machine protocol, not the management API). */
 export const GATEWAY_SYNC_PATH = '/_drawbridge/gateway-sync/v1/snapshot';
 /** Longest a sync request waits for a change before answering 204. */
-export const MAX_WAIT_SECONDS = 60;
+const MAX_WAIT_SECONDS = 60;
 
 /**
  * The key a gateway node's snapshots are sealed with: derived from its token, so the

@@ -9,12 +9,6 @@ export const DisplayName = Type.String({ minLength: 1, maxLength: 200 });
 export const Description = Type.String({ maxLength: 2000 });
 export const HttpUrl = Type.String({ pattern: '^https?://[^\\s]+$', maxLength: 2000, description: 'absolute http(s) URL' });
 
-export const ErrorBody = Type.Object({
-  code: Type.String(),
-  message: Type.String(),
-  fields: Type.Optional(Type.Record(Type.String(), Type.String())),
-}, { $id: 'ErrorBody' });
-
 /** A closed request body: unknown properties are refused. */
 export const Body = <T extends Record<string, TSchema>>(props: T) => Type.Object(props, { additionalProperties: false });
 

@@ -4,9 +4,9 @@ import fastifyStatic from '@fastify/static';
 import type { FastifyPluginAsync, FastifyReply } from 'fastify';
 
 /** Where `npm run build:web` (Vite) writes the console and portal. */
-export const WEB_DIST = resolve(import.meta.dirname, '../../web/dist');
+const WEB_DIST = resolve(import.meta.dirname, '../../web/dist');
 /** The URL prefix of the built assets; Vite's `base`. */
-export const WEB_ASSETS_PREFIX = '/web/';
+const WEB_ASSETS_PREFIX = '/web/';
 
 /**
  * The page's security policy: scripts and connections only from this origin (no inline

@@ -16,7 +16,7 @@ export const egressDenied = (what: 'backend' | 'token endpoint', detail?: string
     ? 'The backend\'s address is not allowed by this installation\'s egress policy'
     : 'The address of the backend\'s token endpoint is not allowed by this installation\'s egress policy', undefined, detail);
 
-export const REALM = 'drawbridge';
+const REALM = 'drawbridge';
 
 /** Bearer challenge without an error code: the request carried no token (RFC 6750 §3.1). */
 export class MissingToken extends ApiError {

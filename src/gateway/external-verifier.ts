@@ -32,7 +32,7 @@ export function externalTokenVerifier(keys: IdpKeyCache, clock: Clock, lookup: (
 }
 
 /** Verification settings of a snapshot IdP entry. */
-export const fromSnapshot = (idp: SnapshotIdentityProvider): IdpVerificationConfig => ({
+const fromSnapshot = (idp: SnapshotIdentityProvider): IdpVerificationConfig => ({
   id: idp.id, orgId: idp.orgId, name: idp.name,
   issuer: idp.issuerTemplate === undefined ? idp.issuer : null, issuerTemplate: idp.issuerTemplate ?? null, allowedTenantIds: idp.allowedTenantIds ?? [],
   jwksUri: idp.jwksUri, audiences: idp.audiences, clientIdClaims: clientIdClaimsOf(idp),

@@ -16,7 +16,7 @@ export interface HeldSnapshot {
 export const snapshotFile = (dataDir: string, environment: string): string => join(dataDir, 'gateway', `${environment}.snapshot.json`);
 
 /** Writes the file next to its final name and renames it: a reader never sees half a snapshot. */
-export async function writeFileAtomic(file: string, content: string): Promise<void> {
+async function writeFileAtomic(file: string, content: string): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o600);

@@ -1,11 +1,9 @@
 /** The gateway data plane: public surface used by the platform wiring and the control plane. */
 export { startGateway } from './server.js';
-export { DEFAULT_DRAIN_MS, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type GatewayOptions, type GatewayLimits, type GatewayStatus, type SnapshotSource } from './options.js';
-export type { ExternalTokenVerifier, Principal } from './tokens.js';
+export type { Gateway } from './options.js';
 export * from './snapshot.js';
-export { policyCatalogue, findPolicy, validatePolicyInstance, secretPaths, GATEWAY_OWNED_HEADERS } from './policies/index.js';
-export type { PolicySchema, PolicyField, PolicyDefinition, PolicyHandler, PolicyPhase } from './policies/index.js';
+export { policyCatalogue, findPolicy, validatePolicyInstance, secretPaths } from './policies/index.js';
+export type { PolicySchema, PolicyField, PolicyPhase } from './policies/index.js';
 export { compileSnapshot, isCorsOrigin, BACKEND_URL_RULE, backendUrlProblem, type SkippedEntry } from './compile.js';
 export { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from './external-verifier.js';
-export { clientIdClaimsOf } from './tokens.js';
-export { parsePathTemplate, normalizeTarget } from './path.js';
+export { normalizeTarget } from './path.js';

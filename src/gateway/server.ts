@@ -20,7 +20,7 @@ import { SEALED_SECRET_CONTEXT, type GatewaySnapshot } from './snapshot.js';
 import { peerTrusted, type GatewayState, type MarkedSocket, TRUSTED_PEER } from './state.js';
 import { TokenCache } from './tokens.js';
 
-export { DEFAULT_DRAIN_MS, DEFAULT_LIMITS, OPS_PREFIX, type Gateway, type GatewayLimits, type GatewayOptions, type GatewayStatus, type SnapshotSource } from './options.js';
+export type { Gateway, GatewayOptions } from './options.js';
 
 export interface ListenerSettings {
   trusted: BlockList | undefined;
@@ -30,7 +30,7 @@ export interface ListenerSettings {
 }
 
 /** Settings are checked before anything is opened: a bad one rejects the start with a `ConfigError` naming it. */
-export function listenerSettings(options: GatewayOptions): ListenerSettings {
+function listenerSettings(options: GatewayOptions): ListenerSettings {
   const trusted = options.trustedProxies && options.trustedProxies.length > 0 ? addressList(options.trustedProxies, 'trustedProxies') : undefined;
   const metricsAllow = options.metricsAllow ?? PRIVATE_NETWORKS;
   const metricsAllowed = metricsAllow.join() === ANY_ADDRESS ? undefined : addressList(metricsAllow, 'metricsAllow');
@@ -42,7 +42,7 @@ export function listenerSettings(options: GatewayOptions): ListenerSettings {
 }
 
 /** The URL a client on this machine reaches a bound listener at. */
-export function boundUrl(address: string, port: number): string {
+function boundUrl(address: string, port: number): string {
   const host = address === '0.0.0.0' || address === '::' ? '127.0.0.1' : address.includes(':') ? `[${address}]` : address;
   return `http://${host}:${port}`;
 }

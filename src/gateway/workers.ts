@@ -12,7 +12,7 @@ import cluster, { type Worker } from 'node:cluster';
 import type { Logger } from '../shared/logger.js';
 
 /** The environment variable that gives a worker its slot number (1…N). */
-export const WORKER_ID_VARIABLE = 'DRAWBRIDGE_GATEWAY_WORKER_ID';
+const WORKER_ID_VARIABLE = 'DRAWBRIDGE_GATEWAY_WORKER_ID';
 
 type WorkerMessage = { type: 'drawbridge:worker-ready'; urls: string[] } | { type: 'drawbridge:worker-failed'; message: string };
 const SHUTDOWN = 'drawbridge:worker-shutdown';

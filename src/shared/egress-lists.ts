@@ -6,7 +6,7 @@
 import { isIP } from 'node:net';
 import { ConfigError } from './errors.js';
 
-export const EGRESS_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
+const EGRESS_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
   loopback: ['127.0.0.0/8', '::1/128'],
   'link-local': ['169.254.0.0/16', 'fe80::/10'],
   private: ['10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', '100.64.0.0/10', 'fc00::/7', 'fec0::/10'],

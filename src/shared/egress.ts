@@ -36,13 +36,13 @@ import { bytesOf, contains, matchesName, normalizeHost, parseCidr, parseEgressLi
 import { addressKind, answerLookup, resolveChecked, type AddressKind } from './safe-fetch.js';
 
 /** Cloud metadata and platform endpoints outside link-local: AWS IPv6 IMDS, Alibaba Cloud, Azure WireServer. */
-export const METADATA_ADDRESSES: readonly string[] = ['fd00:ec2::254/128', '100.100.100.200/32', '168.63.129.16/32'];
+const METADATA_ADDRESSES: readonly string[] = ['fd00:ec2::254/128', '100.100.100.200/32', '168.63.129.16/32'];
 
 /** Address kinds refused by default in production. */
 const REFUSED_KINDS: ReadonlySet<AddressKind> = new Set(['loopback', 'link-local', 'unspecified', 'multicast', 'reserved', 'invalid']);
 
 /** How long a resolved and checked host is reused for new connections (`dns.lookup` reports no TTL). */
-export const EGRESS_DNS_CACHE_MS = 30_000;
+const EGRESS_DNS_CACHE_MS = 30_000;
 const MAX_CACHED_HOSTS = 10_000;
 
 export interface EgressSettings {

@@ -2,7 +2,7 @@
  * Errors of the management API. Every non-protocol failure carries one code
  * from this closed set; the HTTP status follows from the code.
  */
-export const API_ERROR_STATUS = {
+const API_ERROR_STATUS = {
   bad_request: 400,
   validation_failed: 400,
   unauthenticated: 401,

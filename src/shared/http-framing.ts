@@ -23,7 +23,7 @@ export class MalformedRequest extends Error {
  * Host field line. Node keeps the first copy and drops the others, so a
  * proxy in front could route on one and the platform read another.
  */
-export function repeatedHost(rawHeaders: readonly string[]): MalformedRequest | undefined {
+function repeatedHost(rawHeaders: readonly string[]): MalformedRequest | undefined {
   let hosts = 0;
   for (let i = 0; i < rawHeaders.length; i += 2) {
     const name = rawHeaders[i]!;

@@ -22,12 +22,10 @@ export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 401;
 }
-export class InvalidGrant extends OAuthError { readonly error = 'invalid_grant'; }
 export class UnauthorizedClient extends OAuthError { readonly error = 'unauthorized_client'; }
 export class UnsupportedGrantType extends OAuthError { readonly error = 'unsupported_grant_type'; }
 export class InvalidScope extends OAuthError { readonly error = 'invalid_scope'; }
 export class InvalidTarget extends OAuthError { readonly error = 'invalid_target'; }
-export class UnsupportedTokenType extends OAuthError { readonly error = 'unsupported_token_type'; }
 export class ServerError extends OAuthError {
   readonly error = 'server_error';
   override readonly status = 500;

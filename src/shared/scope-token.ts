@@ -5,7 +5,7 @@
  * most 128 characters: a longer one could never be granted.
  */
 const CHARS = '\\x21\\x23-\\x5b\\x5d-\\x7e';
-export const MAX_SCOPE_TOKEN_LENGTH = 128;
+const MAX_SCOPE_TOKEN_LENGTH = 128;
 
 /** For JSON schemas: one scope token. */
 export const SCOPE_TOKEN_PATTERN = `^[${CHARS}]{1,${MAX_SCOPE_TOKEN_LENGTH}}$`;

@@ -18,8 +18,6 @@ export type Change =
   | { kind: 'organization'; orgId: string }
   | { kind: 'subscriptions' | 'credentials' | 'identityProviders' | 'revocations' | 'signingKeys' | 'everything' };
 
-export type ChangeKind = Change['kind'];
-
 /** Changes committed together; `remote` when another node (or process) made them. */
 export interface ChangeBatch {
   changes: readonly Change[];

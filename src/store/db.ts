@@ -44,7 +44,7 @@ export interface DatabaseOptions {
  * Query parameters of DRAWBRIDGE_DATABASE_URL with the same names override these
  * (e.g. `?statement_timeout=30000`; `connect_timeout` is in seconds).
  */
-export const POSTGRES_POOL_DEFAULTS = {
+const POSTGRES_POOL_DEFAULTS = {
   max: 10,
   connectionTimeoutMillis: 5_000,
   idleTimeoutMillis: 30_000,

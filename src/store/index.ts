@@ -21,10 +21,7 @@ import { ConnectionRepo, PortalAccessRepo } from './repos/connections.js';
 import type { Database } from './schema.js';
 
 export { isDatabaseUnavailable, isUniqueViolation } from './db.js';
-export type { Change, ChangeBatch, ChangeFeed } from './change-feed.js';
-
-/** Runs `fn` once the current transaction commits (at once outside one). */
-export type AfterCommit = (fn: () => void) => void;
+export type { Change, ChangeFeed } from './change-feed.js';
 
 /** Records a change in the change log (inside the current transaction) and publishes it on the feed once committed. */
 export type RecordChange = (change: Change) => Promise<void>;

@@ -73,7 +73,7 @@ function secretMatches(secrets: CredentialSecrets | undefined, presentedHash: st
 }
 
 /** How long a node reuses a client record it read (ms). Changes made through this node apply at once. */
-export const CLIENT_CACHE_MS = 1000;
+const CLIENT_CACHE_MS = 1000;
 const MAX_CACHED_CLIENTS = 10_000;
 
 /**

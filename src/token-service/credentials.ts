@@ -11,15 +11,15 @@ import { MAX_TOKEN_LIFETIME } from './keys.js';
 import { isScopeToken } from './scope.js';
 
 /** Client secrets carry this prefix so secret scanners can recognize leaked ones. */
-export const CLIENT_SECRET_PREFIX = 'dbs_';
+const CLIENT_SECRET_PREFIX = 'dbs_';
 /** Client IDs carry this prefix (not secret; it makes them recognizable in logs and configs). */
-export const CLIENT_ID_PREFIX = 'dbc_';
+const CLIENT_ID_PREFIX = 'dbc_';
 export const MIN_TOKEN_LIFETIME = 60;
 /** Longest grace period during which a replaced secret still works (seconds). */
 export const MAX_SECRET_GRACE_PERIOD = 7 * 86_400;
 
-export const newClientSecret = (): string => randomToken(32, CLIENT_SECRET_PREFIX);
-export const newClientId = (): string => randomToken(16, CLIENT_ID_PREFIX);
+const newClientSecret = (): string => randomToken(32, CLIENT_SECRET_PREFIX);
+const newClientId = (): string => randomToken(16, CLIENT_ID_PREFIX);
 
 export interface CredentialSettings {
   grantTypes?: string[];
@@ -28,7 +28,7 @@ export interface CredentialSettings {
 }
 
 /** Validates settings once, naming the exact field that is wrong. */
-export function checkSettings(settings: CredentialSettings): void {
+function checkSettings(settings: CredentialSettings): void {
   const fields: Record<string, string> = {};
   settings.grantTypes?.forEach((g, i) => {
     if (!CREDENTIAL_GRANT_TYPES.includes(g)) fields[`grantTypes.${i}`] = `must be one of ${CREDENTIAL_GRANT_TYPES.join(', ')}`;

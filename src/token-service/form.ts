@@ -8,7 +8,7 @@ export const FORM_BODY_LIMIT = 16 * 1024;
  * §2) let a token-exchange request name several `audience` and `resource`
  * values. Every other parameter is refused when repeated (RFC 6749 §3.1).
  */
-export const REPEATABLE_PARAMS: ReadonlySet<string> = new Set(['audience', 'resource']);
+const REPEATABLE_PARAMS: ReadonlySet<string> = new Set(['audience', 'resource']);
 
 /** Form parameters, each present at most once, except the repeatable ones (read those with `all`). */
 export class FormParams {

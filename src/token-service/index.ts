@@ -20,7 +20,7 @@ import { SharedWindowCounter } from '../shared/redis/window-counter.js';
 /** Seconds kept between a cached JWKS or discovery document's expiry and the moment a key it lacks may sign. */
 const CACHE_MARGIN_SECONDS = 10;
 
-export { KeyRing, MAX_TOKEN_LIFETIME, listSigningKeys, rotateSigningKey } from './keys.js';
+export { KeyRing } from './keys.js';
 
 /**
  * The token service (the built-in IdP) as a Fastify plugin mounted at the

@@ -14,7 +14,7 @@ export interface IssueDeps {
 export const DEFAULT_TOKEN_LIFETIME = 3600;
 
 /** The lifetime a token gets: the credential's, capped by the installation maximum and the grant's bound. */
-export function lifetimeFor(credentialLifetime: number, maxLifetime?: number): number {
+function lifetimeFor(credentialLifetime: number, maxLifetime?: number): number {
   const bound = Math.min(credentialLifetime, MAX_TOKEN_LIFETIME, maxLifetime ?? Number.POSITIVE_INFINITY);
   return Math.max(1, Math.floor(bound));
 }

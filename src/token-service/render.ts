@@ -5,10 +5,10 @@ import { InvalidClient, InvalidRequest, OAuthError, ServerError, TemporarilyUnav
 import { isDatabaseUnavailable } from '../store/db.js';
 
 /** The realm named in `WWW-Authenticate` on 401 `invalid_client`. */
-export const REALM = 'drawbridge';
+const REALM = 'drawbridge';
 
 /** An oversized form body: `invalid_request`, with status 413 so proxies and clients see why. */
-export class BodyTooLarge extends InvalidRequest {
+class BodyTooLarge extends InvalidRequest {
   override readonly status = 413;
 }
 
@@ -18,12 +18,12 @@ export function noStore(reply: FastifyReply): FastifyReply {
 }
 
 /** The database is down or silent: the client may retry (RFC 6749 §5.2 `temporarily_unavailable`, 503 with `Retry-After`). */
-export class DatabaseUnavailable extends TemporarilyUnavailable {
+class DatabaseUnavailable extends TemporarilyUnavailable {
   readonly retryAfterSeconds = 5;
 }
 
 /** Maps anything thrown on an OAuth endpoint to an OAuth error (framework errors included). */
-export function toOAuthError(error: unknown): OAuthError {
+function toOAuthError(error: unknown): OAuthError {
   if (error instanceof OAuthError) return error;
   if (error instanceof MalformedRequest) return new InvalidRequest(error.message);
   const e = error as { code?: string; statusCode?: number; message?: string; stack?: string };

@@ -5,7 +5,7 @@ import { parseForm, type FormParams } from './form.js';
 const FORM_TYPE = /^application\/x-www-form-urlencoded\s*(?:;\s*charset\s*=\s*"?utf-8"?\s*)?$/i;
 
 /** Parameters belong in the body; a URL query (which ends up in logs and histories) is refused. */
-export function refuseQuery(request: FastifyRequest): void {
+function refuseQuery(request: FastifyRequest): void {
   const q = request.url.indexOf('?');
   if (q === -1 || q === request.url.length - 1) return;
   const names = new URLSearchParams(request.url.slice(q + 1));
@@ -17,7 +17,7 @@ export function refuseQuery(request: FastifyRequest): void {
 const SINGLE_HEADERS: Readonly<Record<string, string>> = { authorization: 'Authorization', 'content-type': 'Content-Type' };
 
 /** A repeated `Authorization` or `Content-Type` header is `invalid_request`, like a repeated parameter. */
-export function refuseRepeatedHeaders(request: FastifyRequest): void {
+function refuseRepeatedHeaders(request: FastifyRequest): void {
   const raw = request.raw.rawHeaders;
   const seen = new Set<string>();
   for (let i = 0; i < raw.length; i += 2) {

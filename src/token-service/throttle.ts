@@ -2,7 +2,7 @@ import { isIP, type BlockList } from 'node:net';
 import type { Clock } from '../shared/clock.js';
 import { sha256 } from '../shared/crypto.js';
 import { OAuthError } from '../shared/oauth-errors.js';
-import { MemoryWindowCounter, type WindowCount, type WindowCounter } from '../shared/window-counter.js';
+import { MemoryWindowCounter, type WindowCounter } from '../shared/window-counter.js';
 
 /**
  * Brute-force protection of client authentication (RFC 6749 §2.3.1: the
@@ -24,8 +24,6 @@ import { MemoryWindowCounter, type WindowCount, type WindowCounter } from '../sh
  * A success writes nothing and waits for nothing beyond the counter reads
  * (in memory per node, or in Redis for the cluster: `FailureCounter`).
  */
-
-export type { WindowCount };
 
 /**
  * Where failures are counted: the in-memory counter per node, or the Redis

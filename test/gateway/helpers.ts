@@ -14,7 +14,7 @@ export const ENV = 'development';
 export const ORG_ID = 'org-acme';
 export const APP_ID = 'app-1';
 export const CLIENT_ID = 'client-1';
-export const API_ID = 'api-orders';
+const API_ID = 'api-orders';
 
 export interface Signer {
   jwk: SnapshotJwk;
@@ -29,7 +29,7 @@ export async function newSigner(clock: ManualClock, kid = 'key-1'): Promise<Sign
 
 let counter = 0;
 /** A platform access token with the claims contract of the BRIEF; override any claim or header. */
-export async function signWith(key: CryptoKey, clock: ManualClock, kid: string, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
+async function signWith(key: CryptoKey, clock: ManualClock, kid: string, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(clock.now() / 1000);
   const payload: JWTPayload = {
     iss: ISSUER, sub: CLIENT_ID, aud: gatewayAudience(ORG_ID, ENV), client_id: CLIENT_ID, scope: 'orders:read',

@@ -15,7 +15,7 @@ import { chromium, type Browser, type BrowserContext, type Page } from 'playwrig
 import { buildWeb } from '../../scripts/build-web.js';
 import { ADMIN_PASSWORD, startTestPlatform, type TestPlatform, type TestPlatformOptions } from './platform.js';
 
-export const CHROMIUM = process.env.DRAWBRIDGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
+const CHROMIUM = process.env.DRAWBRIDGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** Browser tests run where Chromium is installed (`.ci/run` installs it). */
 export const hasChromium = existsSync(CHROMIUM);
 

@@ -6,7 +6,7 @@ import { randomBytes } from 'node:crypto';
  * and are skipped otherwise. Each test uses its own key prefix, so several
  * may share one Redis.
  */
-export const REDIS_URL_ENV = 'DRAWBRIDGE_TEST_REDIS_URL';
+const REDIS_URL_ENV = 'DRAWBRIDGE_TEST_REDIS_URL';
 
 export const testRedisUrl = (env: Record<string, string | undefined> = process.env): string | undefined => env[REDIS_URL_ENV] || undefined;
 

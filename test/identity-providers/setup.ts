@@ -2,7 +2,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { startTestIdp, type TestIdp, type TestIdpOptions } from '../helpers/oidc-idp.js';
 import { startTestPlatform, type Api, type TestPlatform } from '../helpers/platform.js';
 
-export const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
+const TOKEN_EXCHANGE = 'urn:ietf:params:oauth:grant-type:token-exchange';
 export const TT = {
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
   access: 'urn:ietf:params:oauth:token-type:access_token',

@@ -184,7 +184,7 @@ export async function startTokenBackend(options: { header: string; issuer: strin
   };
 }
 
-export const ORG_ID = 'org-acme';
+const ORG_ID = 'org-acme';
 export const ENV = 'development';
 
 /** An anonymous API (no consumer token needed) whose resources all carry `policies`. */

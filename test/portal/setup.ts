@@ -83,7 +83,7 @@ export async function publishedApi(platform: TestPlatform, org: PortalOrg, name:
 // --- running a curl command the way a shell would ------------------------------------
 
 /** Splits a POSIX shell command into words: quotes, `\` line continuations and `${VAR}` in double quotes. */
-export function shellWords(command: string, vars: Record<string, string>): string[] {
+function shellWords(command: string, vars: Record<string, string>): string[] {
   const words: string[] = [];
   let word: string | undefined;
   let i = 0;

@@ -1,6 +1,6 @@
 import { request as httpRequest } from 'node:http';
 import { expect } from 'vitest';
-import { startTestPlatform, type Api, type TestPlatform, type TestPlatformOptions } from '../helpers/platform.js';
+import { startTestPlatform, type Api, type TestPlatform } from '../helpers/platform.js';
 
 export interface Consumer {
   org: { id: string; handle: string };
@@ -27,7 +27,7 @@ export async function newConsumer(p: TestPlatform, options: { name?: string; env
 export const basic = (id: string, secret: string): string =>
   'Basic ' + Buffer.from(`${formEncode(id)}:${formEncode(secret)}`).toString('base64');
 
-export const formEncode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
+const formEncode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
 
 export const FORM = { 'content-type': 'application/x-www-form-urlencoded' };
 
@@ -75,7 +75,7 @@ export function postRawHeaders(p: TestPlatform, path: string, body: string, head
   });
 }
 
-export const REALM_CHALLENGE = 'Basic realm="drawbridge"';
+const REALM_CHALLENGE = 'Basic realm="drawbridge"';
 
 /**
  * An OAuth error exactly as RFC 6749 §5.2 and the token service's renderer
@@ -92,4 +92,4 @@ export function expectOAuthError(res: FormResponse, status: number, error: strin
 }
 
 export { startTestPlatform };
-export type { TestPlatform, TestPlatformOptions };
+export type { TestPlatform };

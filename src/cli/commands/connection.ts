@@ -10,7 +10,7 @@ interface EnvParams { environment: string; deployed: boolean; keysCreated: boole
 interface Connection { name: string; level: string; component: string | null; api: { ref: string }; environments: EnvParams[] }
 
 /** `--map ServiceURL=API_URL` pairs → a mapping of connection parameters to variable names. */
-export function parseMap(pairs: string[]): Map<string, string> {
+function parseMap(pairs: string[]): Map<string, string> {
   const map = new Map<string, string>();
   for (const pair of pairs) {
     const m = /^([A-Za-z]+)=([A-Za-z_][A-Za-z0-9_]*)$/.exec(pair);
@@ -24,7 +24,7 @@ export function parseMap(pairs: string[]): Map<string, string> {
 const shellValue = (v: string): string => (/^[A-Za-z0-9_./:@%+=,-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 /** `KEY=value` lines for one environment's parameters, names mapped. */
-export function envLines(params: Record<string, string>, map: Map<string, string>): string {
+function envLines(params: Record<string, string>, map: Map<string, string>): string {
   return Object.entries(params).map(([k, v]) => `${map.get(k) ?? k}=${shellValue(v)}\n`).join('');
 }
 

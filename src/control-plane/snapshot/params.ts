@@ -42,18 +42,8 @@ export function malformedReferences(value: unknown, path = ''): string[] {
   return [];
 }
 
-/** Replaces every reference in `value` with `values[name]` (all must be present). */
-export function resolveParams<T>(value: T, values: Record<string, string>): T {
-  if (typeof value === 'string') return value.replace(REFERENCE, (_, name: string) => values[name] as string) as T;
-  if (Array.isArray(value)) return value.map((v) => resolveParams(v, values)) as T;
-  if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, resolveParams(v, values)])) as T;
-  }
-  return value;
-}
-
 /** Associated data binding a sealed parameter to its API, environment and name: a value copied elsewhere does not open. */
-export const paramContext = (apiId: string, environmentId: string, name: string): string => `api-param:${apiId}:${environmentId}:${name}`;
+const paramContext = (apiId: string, environmentId: string, name: string): string => `api-param:${apiId}:${environmentId}:${name}`;
 
 export interface ParamValue { value: string; secret: boolean }
 

@@ -118,8 +118,5 @@ export function secretParamsOf(ref: PolicyRef, config: Record<string, unknown>):
   return names;
 }
 
-/** Paths (relative to the config) of settings marked secret. */
-export { secretPaths };
-
 /** The catalogue: every registered policy's schema. */
 export const catalogue = (): PolicySchema[] => policyCatalogue();

@@ -10,7 +10,7 @@ import * as outboundOAuth2Schema from './outbound-oauth2/schema.js';
 import * as outboundOAuth2Handler from './outbound-oauth2/handler.js';
 
 export type * from './types.js';
-export { GATEWAY_OWNED_HEADERS, secretPaths, validateConfig } from './validate.js';
+export { secretPaths } from './validate.js';
 
 const definition = <C>(schema: PolicySchema, create: (config: C, deps: PolicyDeps) => PolicyHandler): PolicyDefinition =>
   ({ schema, create: create as PolicyDefinition['create'] });

@@ -124,5 +124,3 @@ export interface PolicyDefinition<C = Record<string, unknown>> {
   /** Builds a handler from a config already validated (defaults applied, secrets opened). */
   create(config: C, deps: PolicyDeps): PolicyHandler;
 }
-
-export const defineHandler = <C>(create: (config: C, deps: PolicyDeps) => PolicyHandler) => create;

@@ -3,14 +3,11 @@ import type { PolicyField, PolicySchema } from './types.js';
 import { isHeaderName } from '../../shared/http-token.js';
 
 /** Headers the gateway itself manages; no policy may set or remove them. */
-export const GATEWAY_OWNED_HEADERS: ReadonlySet<string> = new Set([
+const GATEWAY_OWNED_HEADERS: ReadonlySet<string> = new Set([
   'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
   'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'expect', 'x-request-id',
   'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
 ]);
-
-/** Visible ASCII, spaces and tabs (RFC 9110 field-value, no obs-text). */
-const HEADER_VALUE = /^[\t\x20-\x7e]*$/;
 
 /** Opens a sealed secret (`{"$sealed": "..."}`) of a snapshot; absent when none may be opened. */
 export type SecretOpener = (sealed: string) => string;
@@ -124,5 +121,3 @@ export function secretPaths(schema: PolicySchema): string[] {
   walk(schema.fields, '');
   return out;
 }
-
-export const isValidHeaderValue = (value: string): boolean => HEADER_VALUE.test(value);

@@ -26,7 +26,7 @@ const OIDC_SUFFIX = '/.well-known/openid-configuration';
 const RFC8414_PREFIXES = ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration'];
 
 /** The issuer that a well-known URL was derived from, both the OIDC (suffix) and RFC 8414 (inserted) forms. */
-export function expectedIssuerFor(wellKnownUrl: string): string | undefined {
+function expectedIssuerFor(wellKnownUrl: string): string | undefined {
   let url: URL;
   try {
     url = new URL(wellKnownUrl);

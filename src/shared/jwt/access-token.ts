@@ -4,7 +4,7 @@ import { isSigningAlg, type SigningAlg } from './algorithms.js';
 import { importSigningKey, publicPart } from './keys.js';
 
 /** JOSE `typ` of platform access tokens (RFC 9068 §2.1). */
-export const ACCESS_TOKEN_TYP = 'at+jwt';
+const ACCESS_TOKEN_TYP = 'at+jwt';
 
 /** The `aud` of tokens for one organization's environment: what that environment's gateways accept. */
 export const gatewayAudience = (orgId: string, environment: string): string => `urn:drawbridge:${orgId}:${environment}`;

@@ -4,8 +4,6 @@ import { newId } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
-export type { TokenServiceTables } from './token-service.js';
-
 /** The consumer side of OAuth: every external-consumer component has one; the portal may create more. */
 export interface Application {
   id: string;

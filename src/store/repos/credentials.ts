@@ -6,8 +6,6 @@ import { toApplication, type Application } from './applications.js';
 import { toEnvironment, type Environment, type Organization } from './organizations.js';
 import type { RecordChange } from '../index.js';
 
-export type { TokenServiceTables } from './token-service.js';
-
 export type CredentialKind = 'builtin' | 'external';
 
 /** One application's authentication configuration in one environment. Secret hashes are never part of it. */
@@ -51,7 +49,7 @@ export interface ClientRecord {
 
 type Row = Database['credentials'];
 
-export const toCredential = (r: Row): Credential => ({
+const toCredential = (r: Row): Credential => ({
   id: r.id, orgId: r.org_id, applicationId: r.application_id, environmentId: r.environment_id, kind: r.kind as CredentialKind,
   clientId: r.client_id, grantTypes: JSON.parse(r.grant_types) as string[], scopes: JSON.parse(r.scopes) as string[],
   tokenLifetime: Number(r.token_lifetime), previousSecretExpiresAt: r.previous_secret_expires_at,

@@ -5,7 +5,6 @@ import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
 export type Role = 'admin' | 'developer';
-export const ROLES: readonly Role[] = ['admin', 'developer'];
 
 export interface Organization { id: string; name: string; handle: string; createdAt: string }
 export interface Member { userId: string; email: string; name: string; role: Role; since: string }

@@ -5,7 +5,6 @@ import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
 export type ComponentType = 'external-consumer' | 'api-proxy';
-export const COMPONENT_TYPES: readonly ComponentType[] = ['external-consumer', 'api-proxy'];
 
 export interface Project { id: string; orgId: string; name: string; displayName: string; description: string; isDefault: boolean; createdAt: string; updatedAt: string }
 export interface Component { id: string; orgId: string; projectId: string; type: ComponentType; name: string; displayName: string; description: string; createdAt: string; updatedAt: string }

@@ -3,8 +3,6 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
-export type { TokenServiceTables } from './token-service.js';
-
 export interface RevokedToken { jti: string; orgId: string; environment: string; expiresAt: string }
 
 /** Revoked access tokens, kept until they would have expired anyway. */

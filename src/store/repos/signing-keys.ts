@@ -3,8 +3,6 @@ import type { Clock } from '../../shared/clock.js';
 import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
-export type { TokenServiceTables } from './token-service.js';
-
 /** A stored signing key; `privateJwk` is MasterKey ciphertext (context = kid), never decrypted here. */
 export interface SigningKeyRecord {
   kid: string;

@@ -16,8 +16,8 @@ import type { FormParams } from '../form.js';
  * lists `type` among its grant types (otherwise `unauthorized_client`).
  * A grant only validates its own parameters and issues a token through
  * `ctx.issueAccessToken`. Every refusal is thrown as a typed error from
- * `src/shared/oauth-errors.ts` (`InvalidRequest`, `InvalidGrant`,
- * `InvalidScope`, `InvalidTarget`, …); the endpoint renders it.
+ * `src/shared/oauth-errors.ts` (`InvalidRequest`, `InvalidScope`,
+ * `InvalidTarget`, …); the endpoint renders it.
  *
  * Registering a grant: one module in `src/token-service/grants/` exporting a
  * `GrantFactory`, listed on one line in `grants/index.ts`.

@@ -2,8 +2,6 @@ import type { Grant, GrantDeps, GrantFactory } from './grant.js';
 import { clientCredentialsGrant } from './client-credentials.js';
 import { tokenExchangeGrant } from './token-exchange.js';
 
-export { CLIENT_CREDENTIALS, CREDENTIAL_GRANT_TYPES, TOKEN_EXCHANGE } from './grant-types.js';
-
 /**
  * Every grant the token endpoint serves: one module each, one line here.
  * The order does not matter; two grants with the same `type` fail at start.

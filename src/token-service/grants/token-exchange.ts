@@ -22,7 +22,7 @@ import { TOKEN_EXCHANGE } from './grant-types.js';
  * contains the token. Keys that cannot be fetched (or are stale) are a
  * server-side condition: `temporarily_unavailable`.
  */
-export const TOKEN_TYPE = {
+const TOKEN_TYPE = {
   jwt: 'urn:ietf:params:oauth:token-type:jwt',
   accessToken: 'urn:ietf:params:oauth:token-type:access_token',
   idToken: 'urn:ietf:params:oauth:token-type:id_token',
@@ -100,7 +100,7 @@ function decodeSubject(ctx: GrantContext): DecodedJwt {
 }
 
 /** How long a node reuses an organization's IdP list (ms). Changes made through this node apply at once. */
-export const IDP_LIST_CACHE_MS = 1000;
+const IDP_LIST_CACHE_MS = 1000;
 const MAX_CACHED_ORGS = 10_000;
 
 /**
@@ -112,7 +112,7 @@ const MAX_CACHED_ORGS = 10_000;
  * notice be late, a change applies within a second. Concurrent misses of
  * one organization share one read.
  */
-export class IdpListCache {
+class IdpListCache {
   private readonly entries = new Map<string, { idps: Promise<IdentityProvider[]>; at: number; generation: number }>();
 
   /** Moves on every committed IdP change (the store's change feed). */

@@ -5,7 +5,6 @@ import { api, ApiRequestError, setCsrfToken, setUnauthenticatedHandler, unwrap, 
 import { PageLoader } from '../ui/page-state';
 
 export type Session = ResponseOf<'/api/v1/auth/session', 'get'>;
-export type User = Session['user'];
 
 export const SESSION_KEY = ['session'] as const;
 

@@ -9,7 +9,7 @@ import { useDocumentTitle } from '../ui/page-title';
 import { SESSION_KEY, useSessionQuery, type Session } from './session';
 
 /** Only a path of this app: never an absolute URL (no open redirect through ?next=). */
-export function safeNext(next: string | null, area: 'console' | 'portal'): string {
+function safeNext(next: string | null, area: 'console' | 'portal'): string {
   return next && /^\/(console|portal)(\/|$)/.test(next) && !next.startsWith('//') ? next : `/${area}/`;
 }
 

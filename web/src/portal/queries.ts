@@ -10,8 +10,6 @@ export type KeysWithSecret = ResponseOf<'/api/v1/orgs/{org}/portal/applications/
 export type UserKeys = ResponseOf<'/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/user-keys/{idp}', 'get'>;
 export type Subscription = ResponseOf<'/api/v1/orgs/{org}/portal/applications/{app}/subscriptions', 'get'>[number];
 export type TryItResult = ResponseOf<'/api/v1/orgs/{org}/portal/applications/{app}/try-it', 'post'>;
-export type Environment = ResponseOf<'/api/v1/orgs/{org}/environments', 'get'>[number];
-export type IdentityProvider = ResponseOf<'/api/v1/orgs/{org}/identity-providers', 'get'>[number];
 
 /** What the token endpoint answers (Generate Test Token passes it on unchanged). */
 export interface TokenResponse {
@@ -31,7 +29,7 @@ export const GRANT_TYPES = [
 /** The token service's bounds (src/token-service/credentials.ts MIN_TOKEN_LIFETIME, keys.ts MAX_TOKEN_LIFETIME). */
 export const TOKEN_LIFETIME = { min: 60, max: 86_400, default: 3600 } as const;
 
-export const portalKey = (org: string) => ['orgs', org, 'portal'] as const;
+const portalKey = (org: string) => ['orgs', org, 'portal'] as const;
 export const apisKey = (org: string) => [...portalKey(org), 'apis'] as const;
 export const applicationsKey = (org: string) => [...portalKey(org), 'applications'] as const;
 export const applicationKey = (org: string, app: string) => [...applicationsKey(org), app] as const;
@@ -68,10 +66,6 @@ export function useSubscriptions(org: string, app: string) {
     queryKey: subscriptionsKey(org, app),
     queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/portal/applications/{app}/subscriptions', { params: { path: { org, app } } })),
   });
-}
-
-export function useEnvironments(org: string) {
-  return useQuery({ queryKey: ['orgs', org, 'environments'], queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/environments', { params: { path: { org } } })) });
 }
 
 export function useIdentityProviders(org: string) {

@@ -35,7 +35,7 @@ export function forgetTokens(app: string): void {
   changed();
 }
 
-export function heldToken(app: string, env: string): HeldToken | undefined {
+function heldToken(app: string, env: string): HeldToken | undefined {
   const t = held.get(keyOf(app, env));
   if (t && t.expiresAt <= Date.now()) {
     held.delete(keyOf(app, env));

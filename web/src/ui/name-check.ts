@@ -3,7 +3,7 @@ import { isSlug, slugify } from '../../../src/shared/names';
 export { slugify };
 
 /** The rule every handle and name follows, as the console words it. */
-export const NAME_RULE = 'Use lowercase letters, digits and single hyphens; start and end with a letter or digit (at most 63)';
+const NAME_RULE = 'Use lowercase letters, digits and single hyphens; start and end with a letter or digit (at most 63)';
 
 /**
  * Why a name or handle (organization, project, component, identity provider,

@@ -2,10 +2,10 @@ import { useEffect } from 'react';
 import { useQueryClient } from '@tanstack/react-query';
 import { useParams } from 'react-router';
 
-export const APP_NAME = 'Drawbridge';
+const APP_NAME = 'Drawbridge';
 
 /** "Consumers · Default project · Acme — Drawbridge": most specific first, empty parts left out. */
-export function pageTitle(parts: readonly (string | undefined)[]): string {
+function pageTitle(parts: readonly (string | undefined)[]): string {
   const shown = parts.filter((p): p is string => !!p);
   return shown.length ? `${shown.join(' · ')} — ${APP_NAME}` : APP_NAME;
 }

@@ -16,7 +16,7 @@ const OPENAPI_METHODS: Record<string, HttpMethod> = { get: 'GET', put: 'PUT', po
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** JSON or YAML text → its value; a broken text is a 422 naming the line and column. */
-export function parseOpenApiText(text: string): unknown {
+function parseOpenApiText(text: string): unknown {
   const parsed = parseDocument(text, { prettyErrors: true, uniqueKeys: true });
   const first = parsed.errors[0];
   if (first) {

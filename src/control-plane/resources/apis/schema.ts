@@ -4,8 +4,8 @@ import { Body } from '../../schemas.js';
 import { HEADER_NAME_PATTERN } from '../../../shared/http-token.js';
 import { SCOPE_TOKEN_PATTERN } from '../../../shared/scope-token.js';
 
-export const CONTEXT_PATH = '^(/[A-Za-z0-9][A-Za-z0-9._~-]*)+$';
-export const VERSION = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
+const CONTEXT_PATH = '^(/[A-Za-z0-9][A-Za-z0-9._~-]*)+$';
+const VERSION = '^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$';
 export const SCOPE = SCOPE_TOKEN_PATTERN;
 
 export const ApiParams = Type.Object({ org: Type.String(), project: Type.String(), component: Type.String() });
@@ -30,7 +30,7 @@ export const CorsInput = Type.Object({
   maxAge: Type.Optional(Type.Integer({ minimum: 0, maximum: 86400 })),
 }, { additionalProperties: false });
 /** Per-API overrides of the gateway's limits; bounds keep a typo from disabling a limit or starving every request. */
-export const LIMIT_BOUNDS = {
+const LIMIT_BOUNDS = {
   maxBodyBytes: { minimum: 1, maximum: 1024 * 1024 * 1024, description: 'request bodies above this are refused with 413 (gateway default 10 MiB; at most 1 GiB)' },
   connectTimeoutMs: { minimum: 100, maximum: 60_000, description: 'time to connect to the backend, ms (default 5000)' },
   headersTimeoutMs: { minimum: 100, maximum: 600_000, description: 'time for the backend to send its response headers, ms (default 30000)' },

@@ -6,7 +6,7 @@ import type { AuditCursor, AuditPage } from '../../../store/repos/audit.js';
 import { orgAccess, requireInstallationAdmin, requireUser, type ControlPlaneDeps } from '../../context.js';
 import { OrgParams } from '../../schemas.js';
 
-export const AuditEventView = Type.Object({
+const AuditEventView = Type.Object({
   id: Type.String(),
   actor: Type.String(),
   actorId: Type.Union([Type.String(), Type.Null()]),
@@ -17,11 +17,11 @@ export const AuditEventView = Type.Object({
   createdAt: Type.String(),
 });
 
-export const AUDIT_PAGE_MAX = 500;
+const AUDIT_PAGE_MAX = 500;
 const AUDIT_PAGE_DEFAULT = 100;
 
 /** Response header carrying the cursor of the next page (absent on the last page). */
-export const NEXT_CURSOR_HEADER = 'x-next-cursor';
+const NEXT_CURSOR_HEADER = 'x-next-cursor';
 
 /** Query strings arrive as strings (no coercion); these turn them into values or a 400 naming the parameter. */
 function parseLimit(raw: string | undefined): number {
@@ -41,7 +41,7 @@ function parseBefore(raw: string | undefined): string | undefined {
 }
 
 /** The cursor is opaque to clients: base64url of "<createdAt> <id>" of the last event of a page. */
-export const encodeCursor = (c: AuditCursor): string => Buffer.from(`${c.createdAt} ${c.id}`, 'utf8').toString('base64url');
+const encodeCursor = (c: AuditCursor): string => Buffer.from(`${c.createdAt} ${c.id}`, 'utf8').toString('base64url');
 
 function parseCursor(raw: string | undefined): AuditCursor | undefined {
   if (raw === undefined) return undefined;

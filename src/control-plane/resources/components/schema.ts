@@ -14,7 +14,7 @@ export const ComponentView = Type.Object({
  * consumers, backends of API proxies) add their properties here and in
  * `componentOverview`.
  */
-export const ComponentEnvironmentView = Type.Object({ name: Type.String(), displayName: Type.String(), position: Type.Integer(), authentication: Type.Optional(AuthenticationView) });
+const ComponentEnvironmentView = Type.Object({ name: Type.String(), displayName: Type.String(), position: Type.Integer(), authentication: Type.Optional(AuthenticationView) });
 
 export const ComponentOverviewView = Type.Object({
   ...ComponentView.properties,

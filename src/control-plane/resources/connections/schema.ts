@@ -1,7 +1,5 @@
 import { Type } from 'typebox';
 
-export const CONNECTION_PARAMS = ['ServiceURL', 'TokenURL', 'ConsumerKey', 'ConsumerSecret'] as const;
-
 export const ConnectionParams = Type.Object({ org: Type.String(), project: Type.String(), connection: Type.String() });
 
 const EnvironmentParams = Type.Object({

@@ -16,7 +16,7 @@ const GrantTypes = Type.Array(Type.String(), { minItems: 1, maxItems: 10, descri
 const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100, description: 'scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each' });
 const Lifetime = Type.Integer({ minimum: MIN_TOKEN_LIFETIME, maximum: MAX_TOKEN_LIFETIME, description: 'Access-token lifetime in seconds' });
 
-export const CredentialSettingsProps = { grantTypes: Type.Optional(GrantTypes), scopes: Type.Optional(Scopes), tokenLifetime: Type.Optional(Lifetime) };
+const CredentialSettingsProps = { grantTypes: Type.Optional(GrantTypes), scopes: Type.Optional(Scopes), tokenLifetime: Type.Optional(Lifetime) };
 /** Settings when keys are generated (all optional: the token service's defaults). */
 export const CredentialSettingsBody = Body(CredentialSettingsProps);
 /** Settings changed on existing keys: at least one. */

@@ -26,7 +26,7 @@ const AUDIENCE_REQUEST: Readonly<Record<IdpKind, (audience: string) => { paramet
 /** POSIX shell single-quoting. */
 const shq = (value: string): string => `'${value.replace(/'/g, `'\\''`)}'`;
 
-export function tokenExchangeCurl(tokenEndpoint: string, consumerKey: string): string {
+function tokenExchangeCurl(tokenEndpoint: string, consumerKey: string): string {
   return [
     `curl -sS -X POST ${shq(tokenEndpoint)}`,
     `  -u "${consumerKey.replace(/["\\$`]/g, '\\$&')}:\${CONSUMER_SECRET}"`,

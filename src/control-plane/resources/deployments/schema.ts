@@ -19,8 +19,8 @@ export const RevisionView = Type.Object({
   definition: Type.Record(Type.String(), Type.Unknown()),
   parameters: Type.Array(Type.String(), { description: 'parameters referenced by its policies' }),
 });
-export const ParameterNeed = Type.Object({ name: Type.String(), secret: Type.Boolean(), value: Type.Optional(Type.String({ description: 'the value the target environment has now (plain parameters only)' })) });
-export const PlannedParameter = Type.Object({
+const ParameterNeed = Type.Object({ name: Type.String(), secret: Type.Boolean(), value: Type.Optional(Type.String({ description: 'the value the target environment has now (plain parameters only)' })) });
+const PlannedParameter = Type.Object({
   name: Type.String(),
   secret: Type.Boolean({ description: 'a policy setting marked secret uses it, or the environment stores it sealed' }),
   stored: Type.Boolean({ description: 'the environment\'s active deployment has a value for it (reused with reuseStoredValues)' }),

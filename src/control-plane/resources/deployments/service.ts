@@ -70,7 +70,7 @@ export const sealedNames = (params: Record<string, StoredParam> | undefined): st
  * compiler would leave out of the environment's snapshot: this deployment,
  * or an API it serves now whose routes this one would take.
  */
-export async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: DeployRequest, definition: RevisionDefinition, params: Record<string, ParamValue>): Promise<void> {
+async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, req: DeployRequest, definition: RevisionDefinition, params: Record<string, ParamValue>): Promise<void> {
   const active = await deps.store.deployments.activeInEnvironment(req.env.name);
   for (const other of active) {
     if (other.orgId !== access.org.id || other.apiId === api.id || !basePathsOverlap(other.definition, definition)) continue;
@@ -129,7 +129,7 @@ export async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api
 }
 
 /** Sets the API's backendUrls[environment] (read inside the transaction, so other environments' entries changed meanwhile are kept); audited as api.updated when it changed. */
-export async function saveBackendUrl(tx: Store, access: ApiAccess, apiId: string, environment: string, url: string): Promise<void> {
+async function saveBackendUrl(tx: Store, access: ApiAccess, apiId: string, environment: string, url: string): Promise<void> {
   const current = (await tx.apis.get(access.org.id, apiId))!;
   if (current.backendUrls[environment] === url) return;
   await tx.apis.save({ ...current, backendUrls: { ...current.backendUrls, [environment]: url } });

@@ -6,7 +6,7 @@ import type { Environment } from '../../../store/repos/organizations.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../../context.js';
 import { Body, DisplayName, HttpUrl, OrgParams, Slug } from '../../schemas.js';
 
-export const EnvironmentView = Type.Object({
+const EnvironmentView = Type.Object({
   id: Type.String(), name: Type.String(), displayName: Type.String(), position: Type.Integer(), gatewayUrl: Type.String(), createdAt: Type.String(),
 });
 

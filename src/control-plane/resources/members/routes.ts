@@ -8,9 +8,9 @@ import type { User } from '../../../store/repos/users.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../../context.js';
 import { Body, OrgParams } from '../../schemas.js';
 
-export const RoleSchema = Type.Enum(['admin', 'developer'], { description: '`admin` manages members, environments and identity providers' });
+const RoleSchema = Type.Enum(['admin', 'developer'], { description: '`admin` manages members, environments and identity providers' });
 
-export const MemberView = Type.Object({ userId: Type.String(), email: Type.String(), name: Type.String(), role: Type.String(), since: Type.String() });
+const MemberView = Type.Object({ userId: Type.String(), email: Type.String(), name: Type.String(), role: Type.String(), since: Type.String() });
 
 const AddedMemberView = Type.Object({
   userId: Type.String(),

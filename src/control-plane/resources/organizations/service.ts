@@ -4,13 +4,13 @@ import type { Organization } from '../../../store/repos/organizations.js';
 import type { User } from '../../../store/repos/users.js';
 import { actorOf } from '../../context.js';
 
-export const DEFAULT_ENVIRONMENTS = [
+const DEFAULT_ENVIRONMENTS = [
   { name: 'development', displayName: 'Development' },
   { name: 'production', displayName: 'Production' },
 ];
 
 /** The base URL a new environment's gateway serves: the configured listener's port on the public host. */
-export function defaultGatewayUrl(config: Config, environment: string): string {
+function defaultGatewayUrl(config: Config, environment: string): string {
   const listener = config.gateways.find((g) => g.environment === environment);
   const base = new URL(config.publicUrl);
   if (listener) base.port = String(listener.port);

@@ -17,7 +17,7 @@ import type { OrgAccess } from '../../context.js';
 /** Lifecycle states the portal shows; only `published` accepts new subscriptions. */
 const LISTED = new Set(['published', 'deprecated']);
 
-export async function canSeeApi(store: Store, access: OrgAccess, api: Api): Promise<boolean> {
+async function canSeeApi(store: Store, access: OrgAccess, api: Api): Promise<boolean> {
   if (!LISTED.has(api.lifecycle)) return false;
   if (api.visibility === 'public' || access.role === 'admin') return true;
   return store.portalAccess.isAllowed(access.org.id, api.id, access.user.id);

@@ -5,7 +5,7 @@ import { TokenManager, type TokenManagerMetrics } from './token-manager.js';
 import { CLUSTER_TOKEN_CACHE_KEY, type ClusterTokenCache } from './cluster-token-cache.js';
 
 /** Key of the listener's token manager in `PolicyDeps.shared`: one per listener, kept across snapshot swaps. */
-export const TOKEN_MANAGER_KEY = 'outbound-oauth2:token-manager';
+const TOKEN_MANAGER_KEY = 'outbound-oauth2:token-manager';
 
 function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
   // A listener always provides its metrics; the fallback keeps the policy usable where none is shared (counts are then discarded).

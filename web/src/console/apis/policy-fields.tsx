@@ -21,7 +21,7 @@ type Errors = Record<string, string>;
 const ACRONYMS: Record<string, string> = { url: 'URL', id: 'ID', uri: 'URI' };
 
 /** `tokenUrl` → "Token URL", `timeoutMs` → "Timeout (ms)". */
-export function fieldLabel(name: string): string {
+function fieldLabel(name: string): string {
   const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(/[\s_-]+/).map((w) => w.toLowerCase());
   const ms = words.at(-1) === 'ms';
   const text = (ms ? words.slice(0, -1) : words).map((w, i) => ACRONYMS[w] ?? (i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w)).join(' ');
@@ -31,10 +31,10 @@ export function fieldLabel(name: string): string {
 const describeDefault = (field: Omit<PolicyField, 'name'>) => (field.default === undefined ? undefined : `Default: ${typeof field.default === 'string' ? field.default : JSON.stringify(field.default)}`);
 
 /** A `${parameter}` reference, the only thing a secret setting may hold. */
-export const PARAMETER_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
+const PARAMETER_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
 
 /** The error a secret setting shows when it holds anything but a `${parameter}` reference. */
-export const SECRET_REFERENCE_ERROR = 'Use a ${parameter} reference: secrets are given at deploy';
+const SECRET_REFERENCE_ERROR = 'Use a ${parameter} reference: secrets are given at deploy';
 
 /**
  * Errors (keyed `config.<path>`, as the API keys them) for every secret
@@ -77,7 +77,7 @@ interface Props {
 }
 
 /** One setting's input, drawn from its schema: text, masked secret, number, switch, choice, list, or a group of settings. */
-export function PolicyFieldInput({ field, path, label, value, onChange, errors }: Props) {
+function PolicyFieldInput({ field, path, label, value, onChange, errors }: Props) {
   const error = errors[`config.${path}`];
   const description = [field.description, describeDefault(field)].filter(Boolean).join(' ');
   const common = { label, description, withAsterisk: field.required, error };

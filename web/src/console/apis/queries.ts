@@ -8,11 +8,7 @@ export type ApiResource = ApiDefinition['resources'][number];
 export type PolicyAttachment = ApiDefinition['policies'][number];
 export type PolicySchema = ResponseOf<'/api/v1/policies', 'get'>[number];
 export type Deployment = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments', 'get'>[number];
-export type Revision = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/revisions', 'get'>[number];
-export type DeploymentPlan = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan', 'get'>;
-export type Promotion = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promotion', 'get'>;
 export type Connection = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/connections', 'get'>[number];
-export type ComponentSummary = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components', 'get'>[number];
 
 export type { ApiRef };
 

@@ -7,7 +7,7 @@ interface ApiWithResources {
 }
 
 /** The distinct scopes an API's resources ask of a token, sorted. */
-export const requiredScopes = (api: ApiWithResources): string[] => [...new Set(api.resources.flatMap((r) => r.security.scopes))].sort();
+const requiredScopes = (api: ApiWithResources): string[] => [...new Set(api.resources.flatMap((r) => r.security.scopes))].sort();
 
 /**
  * Which scopes the API's resources need. A token without them is refused by

@@ -2,7 +2,7 @@ import { Badge, Code, Group, Table, Text } from '@mantine/core';
 import { EmptyState } from '../../ui/page-state';
 import type { ApiResource } from './queries';
 
-export const METHOD_COLORS: Record<string, string> = { GET: 'blue', POST: 'green', PUT: 'orange', PATCH: 'yellow', DELETE: 'red', HEAD: 'gray', OPTIONS: 'gray' };
+const METHOD_COLORS: Record<string, string> = { GET: 'blue', POST: 'green', PUT: 'orange', PATCH: 'yellow', DELETE: 'red', HEAD: 'gray', OPTIONS: 'gray' };
 
 export function MethodBadge({ method }: { method: string }) {
   return <Badge variant="light" color={METHOD_COLORS[method] ?? 'gray'} w={74}>{method}</Badge>;

@@ -2,7 +2,6 @@ import { useQuery } from '@tanstack/react-query';
 import { api, unwrap, type ResponseOf } from '../../api/client';
 import { keys } from '../query-keys';
 
-export type Project = ResponseOf<'/api/v1/orgs/{org}/projects/{project}', 'get'>;
 export type Component = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components', 'get'>[number];
 export type ComponentOverview = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}', 'get'>;
 export type ConsumerApplication = ResponseOf<'/api/v1/orgs/{org}/projects/{project}/components/{component}/application', 'get'>;
@@ -77,8 +76,6 @@ export const GRANT_TYPES = [
   { value: 'client_credentials', label: 'Client Credentials' },
   { value: 'urn:ietf:params:oauth:grant-type:token-exchange', label: 'Token Exchange' },
 ] as const;
-
-export const grantTypeLabel = (value: string) => GRANT_TYPES.find((g) => g.value === value)?.label ?? value;
 
 /** Token lifetime bounds of the token service (seconds). */
 export const TOKEN_LIFETIME = { min: 60, max: 86_400, default: 3600 };

@@ -11,7 +11,7 @@ import { AdminsOnly, WithOrg } from './admin-only';
 type AuditEvent = ResponseOf<'/api/v1/orgs/{org}/audit', 'get'>[number];
 
 /** Events per page (the API allows 1-500). */
-export const AUDIT_PAGE_SIZE = 25;
+const AUDIT_PAGE_SIZE = 25;
 
 const DESCRIPTION = 'Every change made in this organization, newest first.';
 

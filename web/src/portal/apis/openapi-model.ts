@@ -10,10 +10,10 @@ export type JsonObject = { [key: string]: Json };
 export const isObject = (v: unknown): v is JsonObject => typeof v === 'object' && v !== null && !Array.isArray(v);
 export const str = (v: unknown): string | undefined => (typeof v === 'string' ? v : undefined);
 
-export const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
 
 /** The target of a local reference (`#/components/schemas/Pet`), or undefined. */
-export function resolveRef(doc: JsonObject, ref: string): Json | undefined {
+function resolveRef(doc: JsonObject, ref: string): Json | undefined {
   if (!ref.startsWith('#/')) return undefined;
   let node: Json | undefined = doc;
   for (const raw of ref.slice(2).split('/')) {

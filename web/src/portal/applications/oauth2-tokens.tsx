@@ -17,7 +17,7 @@ import { TestTokenForm } from './test-token-form';
 /** POSIX shell single-quoting. */
 const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-export const clientCredentialsCurl = (tokenEndpoint: string, consumerKey: string) => [
+const clientCredentialsCurl = (tokenEndpoint: string, consumerKey: string) => [
   `curl -sS -X POST ${shq(tokenEndpoint)}`,
   `  -u "${consumerKey}:\${CONSUMER_SECRET}"`,
   `  -H 'Content-Type: application/x-www-form-urlencoded'`,

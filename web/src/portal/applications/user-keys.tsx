@@ -16,7 +16,7 @@ import { TokenView } from './token-view';
 const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 /** The User Keys curl with the pasted token in place of ${IDP_TOKEN}; the consumer secret stays a shell variable. */
-export const curlWithToken = (curl: string, idpToken: string) =>
+const curlWithToken = (curl: string, idpToken: string) =>
   idpToken ? curl.replace('"subject_token=${IDP_TOKEN}"', shq(`subject_token=${idpToken}`)) : curl;
 
 /**
