@@ -101,13 +101,11 @@ function answerWithoutDatabase(req: IncomingMessage, res: ServerResponse): void 
     res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store', ...headers });
     res.end(text);
   };
-  if (path === '/healthz') return send(200, { status: 'ok' });
   const retry = { 'retry-after': DATABASE_RETRY_AFTER };
-  if (path === '/readyz') return send(503, { status: 'not_ready', database: 'unavailable' }, retry);
-  if (OAUTH_PATHS.has(path)) {
-    return send(503, new DatabaseUnavailable('The token service cannot reach its database; try again shortly').toJSON(), { ...retry, pragma: 'no-cache' });
-  }
-  return send(503, new ApiError('unavailable', 'The database is unavailable; try again shortly').toJSON(), retry);
+  if (path === '/healthz') send(200, { status: 'ok' });
+  else if (path === '/readyz') send(503, { status: 'not_ready', database: 'unavailable' }, retry);
+  else if (OAUTH_PATHS.has(path)) send(503, new DatabaseUnavailable('The token service cannot reach its database; try again shortly').toJSON(), { ...retry, pragma: 'no-cache' });
+  else send(503, new ApiError('unavailable', 'The database is unavailable; try again shortly').toJSON(), retry);
 }
 
 /**

@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DegradedStart } from '../../src/degraded-start.js';
 import { startPlatform, type Platform } from '../../src/platform.js';
 import { loadConfig } from '../../src/shared/config.js';
+import { ConfigError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { spawn } from 'node:child_process';
 import { BIN, runCli } from '../helpers/cli.js';
@@ -49,6 +50,17 @@ async function until<T>(what: () => Promise<T>, ok: (value: T) => boolean, ms = 
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+describe('the settings of a start without the database', () => {
+  it('DRAWBRIDGE_DATABASE_RETRY_MAX_MS caps the wait between attempts (default 30 s); a malformed database URL is refused without repeating it', () => {
+    expect(loadConfig({}).databaseRetryMaxMs).toBe(30_000);
+    expect(loadConfig({ DRAWBRIDGE_DATABASE_RETRY_MAX_MS: '250' }).databaseRetryMaxMs).toBe(250);
+    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_RETRY_MAX_MS: '50' }))
+      .toThrow(new ConfigError('DRAWBRIDGE_DATABASE_RETRY_MAX_MS', 'must be a whole number of milliseconds between 100 and 600000, got "50"'));
+    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_URL: 'postgres://me:secret@db:54x2/app' }))
+      .toThrow(new ConfigError('DRAWBRIDGE_DATABASE_URL', 'is not a valid URL (postgres://user:password@host:5432/database; characters such as @ : / in the password must be percent-encoded)'));
+  });
+});
 
 describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while its database is unreachable ($name)', (backend) => {
   let database: TestDatabase;
@@ -147,7 +159,7 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
     const snapshotPath = join(dataDir, 'gateway', 'development.snapshot.json');
     expect(lines[0]).toBe('Drawbridge is starting (production mode): database unreachable at start; retrying');
     expect(lines).toContain(`  Gateway development ${gateway.url}   serving the last snapshot from ${snapshotPath} (version ${gateway.status().snapshot!.version}, 1 APIs)`);
-    expect(lines.join('\n')).not.toContain(new URL(env.DRAWBRIDGE_DATABASE_URL!).username + '@');
+    expect(lines.join('\n')).not.toContain(`${new URL(env.DRAWBRIDGE_DATABASE_URL!).username}@`);
     expect(gateway.status()).toMatchObject({ ready: true, snapshot: { source: 'disk', apis: 1 } });
 
     const served = await call(gateway.url, '/items', token);

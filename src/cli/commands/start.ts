@@ -23,7 +23,7 @@ export function register(program: Command): void {
       const startPool = async () => {
         if (pool || config.gatewayWorkers <= 1 || config.gateways.length === 0) return;
         pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger, drainMs: config.gatewayDrainMs }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
-        pool.urls.forEach((url, i) => process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`));
+        for (const [i, url] of pool.urls.entries()) process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`);
       };
       // A signal while the database is awaited ends the wait (the listeners close); afterwards it stops the running platform.
       const waiting = new AbortController();
