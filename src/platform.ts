@@ -9,12 +9,14 @@ import { buildServer, type App } from './control-plane/app.js';
 import { webApp } from './control-plane/web.js';
 import { gatewaySync, SnapshotFeed } from './control-plane/gateway-sync.js';
 import { INSTALLATION_ADMIN, type ControlPlaneDeps } from './control-plane/context.js';
-import { isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
+import { isDatabaseUnavailable, isUniqueViolation, openStore, type OpenStore, type Store } from './store/index.js';
 import { ChangeRelay } from './store/change-feed.js';
-import { openIdpKeyCache } from './shared/idp-keys/runtime.js';
+import { openIdpKeyCache, primeFromPersistence } from './shared/idp-keys/runtime.js';
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
-import { openClusterServices } from './cluster-services.js';
+import { openClusterServices, type ClusterServices } from './cluster-services.js';
+import { databaseRefusal, describeDatabase, startDegraded, type DegradedStart } from './degraded-start.js';
+import type { IdpKeyCache } from './shared/idp-keys/cache.js';
 
 export interface PlatformOptions {
   clock?: Clock;
@@ -25,6 +27,19 @@ export interface PlatformOptions {
   changeIssuer?: boolean;
   /** Write the first-start banner here (default: stdout). */
   print?: (line: string) => void;
+  /**
+   * When the (PostgreSQL) database cannot be reached: serve from the gateways' disk snapshots and
+   * resolve once the database answered and the start is complete, instead of failing at once
+   * (`drawbridge start`). A database that refuses this node (user, password, database name) still fails the start.
+   */
+  waitForDatabase?: WaitForDatabase;
+}
+
+export interface WaitForDatabase {
+  /** Aborting gives up waiting: the listeners close and the start rejects with the abort reason. */
+  signal?: AbortSignal;
+  /** Called once the node serves without its database, its listeners bound. */
+  onDegraded?(degraded: DegradedStart): void | Promise<void>;
 }
 
 export interface Platform {
@@ -93,22 +108,78 @@ async function settleAll(promises: Promise<unknown>[]): Promise<void> {
   if (failed) throw failed.reason;
 }
 
-/** Starts the whole platform in one process: control plane API and (as they are added) token service and gateways. */
+/** Starts the whole platform in one process: control plane API, token service and gateways. */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
-  const clock = options.clock ?? systemClock;
-  const logger = options.logger ?? createLogger(config.logLevel);
-  const print = options.print ?? ((line: string) => process.stdout.write(line + '\n'));
-  mkdirSync(config.dataDir, { recursive: true });
-  const masterKey = MasterKey.load(config.masterKey, config.masterKeyFile);
-  const opened: OpenStore = await openStore(config.databaseUrl, clock, { logger });
+  const context: BootContext = {
+    config, options,
+    clock: options.clock ?? systemClock,
+    logger: options.logger ?? createLogger(config.logLevel),
+    print: options.print ?? ((line: string) => process.stdout.write(line + '\n')),
+    masterKey: (mkdirSync(config.dataDir, { recursive: true }), MasterKey.load(config.masterKey, config.masterKeyFile)),
+  };
+  let opened: OpenStore;
+  try {
+    opened = await openStore(config.databaseUrl, context.clock, { logger: context.logger });
+  } catch (error) {
+    if (options.waitForDatabase && isDatabaseUnavailable(error)) return startWithoutDatabase(context, options.waitForDatabase, error);
+    throw databaseRefusal(error) ?? error;
+  }
+  return boot(context, opened);
+}
+
+interface BootContext {
+  config: Config;
+  options: PlatformOptions;
+  clock: Clock;
+  logger: Logger;
+  print: (line: string) => void;
+  masterKey: MasterKey;
+}
+
+/**
+ * The database could not be reached: serve from the gateways' disk snapshots (degraded-start.ts)
+ * and retry; once it answers, finish the start on the same listeners. Losing the database again
+ * before the start is done goes back to waiting.
+ */
+async function startWithoutDatabase(context: BootContext, wait: WaitForDatabase, firstError: unknown): Promise<Platform> {
+  const { config, clock, logger, masterKey, print } = context;
+  const degraded = await startDegraded({ config, masterKey, clock, logger, firstError, print });
+  try {
+    await wait.onDegraded?.(degraded);
+    for (;;) {
+      const opened = await degraded.connect(wait.signal);
+      try {
+        return await boot(context, opened, degraded);
+      } catch (error) {
+        if (!isDatabaseUnavailable(error)) throw error;
+        logger.warn({ err: (error as Error).message }, 'database lost again while finishing the start; retrying');
+      }
+    }
+  } catch (error) {
+    await degraded.close().catch(() => {});
+    throw error;
+  }
+}
+
+/** Everything after the store opened. With `degraded`, its listeners, IdP key cache and cluster services are taken over. */
+async function boot(context: BootContext, opened: OpenStore, degraded?: DegradedStart): Promise<Platform> {
+  const { config, options, clock, logger, print, masterKey } = context;
   const { store } = opened;
   const closers: (() => Promise<void>)[] = [() => opened.close()];
   try {
     await checkIssuer(store, config, options.changeIssuer);
-    const idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
-    closers.unshift(async () => idpKeys.stop());
-    const cluster = await openClusterServices(config, logger, clock);
-    closers.push(() => cluster.close()); // after the listeners, which may still use it
+    let idpKeys: IdpKeyCache;
+    let cluster: ClusterServices;
+    if (degraded) {
+      idpKeys = degraded.idpKeys;
+      await primeFromPersistence(idpKeys, store.identityProviders);
+      cluster = degraded.cluster;
+    } else {
+      idpKeys = await openIdpKeyCache({ allowPrivate: config.allowPrivateIdpUrls, clock, logger, persistence: store.identityProviders });
+      closers.unshift(async () => idpKeys.stop());
+      cluster = await openClusterServices(config, logger, clock);
+      closers.push(() => cluster.close()); // after the listeners, which may still use it
+    }
     const deps: ControlPlaneDeps = { config, store, clock, logger, masterKey, idpKeys, redis: cluster.redis, signInThrottle: cluster.signInThrottle };
     const keys = await KeyRing.open({ store, masterKey, clock, config });
     // One change feed (store.changes): repositories publish what they changed once it committed;
@@ -119,26 +190,42 @@ export async function startPlatform(config: Config, options: PlatformOptions = {
     });
     await relay.start();
     closers.unshift(() => relay.close());
-    const runtime = await startRuntimeGateways({ config, store, masterKey, clock, logger, idpKeys, shared: cluster.gatewayShared });
+    const runtime = await startRuntimeGateways({
+      config, store, masterKey, clock, logger, idpKeys, shared: cluster.gatewayShared,
+      serving: degraded && { gateways: degraded.gateways.map((g) => g.gateway), egress: degraded.egress },
+    });
+    degraded?.connected(store, runtime.publisher.identityProviders);
     const closeRuntime = () => runtime.close();
     closers.unshift(closeRuntime);
     deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;
-    const app = await buildServer(deps, { mount: [tokenService(deps, keys), gatewaySync(deps, new SnapshotFeed(runtime.publisher)), webApp()] });
-    await app.listen({ port: config.port, host: config.host });
-    // Every listener (control plane and each gateway) stops accepting at the same moment: closed one
-    // after the other, the later ones would keep taking new connections while the first waits for its
-    // requests in flight. Each lets its own requests in flight finish; the store closes only after all.
-    // (`runtime.close()` afterwards finds the publisher and gateways closed already.)
-    closers.splice(closers.indexOf(closeRuntime), 1, async () => {
-      await settleAll([app.close(), runtime.publisher.close(), ...runtime.gateways.map((gw) => gw.close())]);
-      await closeRuntime();
-    });
+    const app = await buildServer(deps, { mount: [tokenService(deps, keys), gatewaySync(deps, new SnapshotFeed(runtime.publisher)), webApp()], serverFactory: degraded?.serverFactory });
+    const closeApp = async () => { await app.close(); };
+    closers.unshift(closeApp);
+    // Without its database at start, the node listens already: the app answers there from handOver on.
+    if (degraded) await app.ready();
+    else await app.listen({ port: config.port, host: config.host });
     const { port } = app.server.address() as AddressInfo;
     const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
     // Only now, with every listener bound, is the first admin created: a start that fails
     // earlier (a port in use) leaves the database without users, so the next start creates
     // the admin and prints its password instead of having created one nobody saw.
     const admin = await bootstrapAdmin(store, config);
+
+    // Every listener (control plane and each gateway) stops accepting at the same moment: closed one
+    // after the other, the later ones would keep taking new connections while the first waits for its
+    // requests in flight. Each lets its own requests in flight finish; the store closes only after all.
+    // (`runtime.close()` afterwards finds the publisher and gateways closed already.)
+    closers.splice(closers.indexOf(closeApp), 1);
+    closers.splice(closers.indexOf(closeRuntime), 1, async () => {
+      await settleAll([app.close(), runtime.publisher.close(), ...runtime.gateways.map((gw) => gw.close()), ...(degraded ? [degraded.closeServer()] : [])]);
+      await closeRuntime();
+    });
+    if (degraded) {
+      closers.unshift(async () => idpKeys.stop());
+      closers.push(() => degraded.close());
+      degraded.handOver();
+      logger.info({ database: describeDatabase(config.databaseUrl) }, 'database reached: the start is complete and the node is ready');
+    }
 
     print(`Drawbridge is running (${config.mode} mode)`);
     print(`  Web console        ${config.publicUrl}/console/`);

@@ -1,7 +1,7 @@
 import cookie from '@fastify/cookie';
 import swagger from '@fastify/swagger';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, type FastifyPluginAsync, type FastifyServerFactory } from 'fastify';
 import { ApiError } from '../shared/errors.js';
 import { refuseRepeatedHost } from '../shared/http-framing.js';
 import { requestChildLogger, type Logger } from '../shared/logger.js';
@@ -16,6 +16,8 @@ export type App = FastifyInstance;
 export interface ServerOptions {
   /** Plugins mounted at the root next to `/api/v1` (the token service, the console). */
   mount?: FastifyPluginAsync[];
+  /** Answer on a listener that is already bound (see degraded-start.ts) instead of the one `listen` binds. */
+  serverFactory?: FastifyServerFactory;
 }
 
 /**
@@ -31,6 +33,7 @@ export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions
     bodyLimit: 1024 * 1024,
     trustProxy: false,
     return503OnClosing: true,
+    ...(options.serverFactory ? { serverFactory: options.serverFactory } : {}),
     ajv: { customOptions: { coerceTypes: false, allErrors: true, removeAdditional: false, useDefaults: true } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerRequestLog(app, deps.logger);

@@ -23,6 +23,12 @@ export interface Config {
   dataDir: string;
   /** `sqlite:<file>` or `postgres://…`. */
   databaseUrl: string;
+  /**
+   * `drawbridge start` with a PostgreSQL database it cannot reach serves from the
+   * gateways' disk snapshots and retries, waiting twice as long after each failure,
+   * at most this long (`DRAWBRIDGE_DATABASE_RETRY_MAX_MS`, 100 to 600000, default 30000).
+   */
+  databaseRetryMaxMs: number;
   masterKey?: string;
   masterKeyFile: string;
   adminPassword?: string;
@@ -287,6 +293,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   if (!/^(sqlite:|postgres(ql)?:\/\/)/.test(databaseUrl)) {
     throw new ConfigError('DRAWBRIDGE_DATABASE_URL', 'must start with sqlite: or postgres://');
   }
+  // The URL holds the password: the message never repeats it.
+  if (!databaseUrl.startsWith('sqlite:') && !URL.canParse(databaseUrl)) {
+    throw new ConfigError('DRAWBRIDGE_DATABASE_URL', 'is not a valid URL (postgres://user:password@host:5432/database; characters such as @ : / in the password must be percent-encoded)');
+  }
   const config: Config = {
     mode,
     host: env.DRAWBRIDGE_HOST ?? '0.0.0.0',
@@ -294,6 +304,7 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
     publicUrl: url('DRAWBRIDGE_PUBLIC_URL', env.DRAWBRIDGE_PUBLIC_URL ?? `http://localhost:${cpPort}`),
     dataDir,
     databaseUrl,
+    databaseRetryMaxMs: milliseconds(env, 'DRAWBRIDGE_DATABASE_RETRY_MAX_MS', 30_000, 100, 600_000),
     masterKey: env.DRAWBRIDGE_MASTER_KEY || undefined,
     masterKeyFile: join(dataDir, 'master.key'),
     adminPassword: env.DRAWBRIDGE_ADMIN_PASSWORD || undefined,
@@ -338,6 +349,9 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   }
   if (!Number.isInteger(config.gatewayWorkers) || config.gatewayWorkers < 1 || config.gatewayWorkers > MAX_GATEWAY_WORKERS) {
     throw new ConfigError('DRAWBRIDGE_GATEWAY_WORKERS', `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(config.gatewayWorkers)}`);
+  }
+  if (!Number.isInteger(config.databaseRetryMaxMs) || config.databaseRetryMaxMs < 100 || config.databaseRetryMaxMs > 600_000) {
+    throw new ConfigError('DRAWBRIDGE_DATABASE_RETRY_MAX_MS', `must be a whole number of milliseconds between 100 and 600000, got ${JSON.stringify(config.databaseRetryMaxMs)}`);
   }
   if (!['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'].includes(config.logLevel)) {
     throw new ConfigError('DRAWBRIDGE_LOG_LEVEL', 'must be one of fatal, error, warn, info, debug, trace, silent');

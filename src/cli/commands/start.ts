@@ -15,32 +15,43 @@ export function register(program: Command): void {
       const workers = await import('../../gateway/workers.js');
       if (workers.isGatewayWorker()) return runStartWorker(config, workers.runGatewayWorker);
       const { startPlatform } = await import('../../platform.js'); // only this command needs the whole platform
-      const platform = await startPlatform(config, { changeIssuer: opts.changeIssuer }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
-      // With workers, the gateway listeners run in worker processes (the platform started none in this one).
+      const { createLogger } = await import('../../shared/logger.js');
+      const logger = createLogger(config.logLevel);
+      // With workers, the gateway listeners run in worker processes (the platform starts none in this one).
+      // A node still waiting for its database starts them at once: they serve from their disk snapshots meanwhile.
       let pool: import('../../gateway/workers.js').WorkerPool | undefined;
-      if (config.gatewayWorkers > 1 && config.gateways.length > 0) {
-        try {
-          pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger: platform.deps.logger, drainMs: config.gatewayDrainMs });
-        } catch (error) {
-          await platform.close().catch(() => {});
-          throw portInUse(config, error) ?? error;
-        }
-        const urls = pool.urls;
-        platform.deps.localGatewayUrl = (environment) => urls[config.gateways.findIndex((g) => g.environment === environment)];
-        pool.urls.forEach((url, i) => process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`));
-      }
+      const startPool = async () => {
+        if (pool || config.gatewayWorkers <= 1 || config.gateways.length === 0) return;
+        pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger, drainMs: config.gatewayDrainMs }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
+        for (const [i, url] of pool.urls.entries()) process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`);
+      };
+      // A signal while the database is awaited ends the wait (the listeners close); afterwards it stops the running platform.
+      const waiting = new AbortController();
+      const starting = startPlatform(config, { logger, changeIssuer: opts.changeIssuer, waitForDatabase: { signal: waiting.signal, onDegraded: startPool } });
       let stopping = false;
       const stop = (signal: string) => {
         if (stopping) return;
         stopping = true;
-        platform.deps.logger.info({ signal }, 'shutting down');
-        Promise.all([pool?.close(), platform.close()]).then(() => process.exit(0), (error: unknown) => {
-          platform.deps.logger.error({ err: error }, 'shutdown failed');
+        logger.info({ signal }, 'shutting down');
+        waiting.abort();
+        Promise.all([pool?.close(), starting.then((platform) => platform.close(), () => {})]).then(() => process.exit(0), (error: unknown) => {
+          logger.error({ err: error }, 'shutdown failed');
           process.exit(1);
         });
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
+      let platform: import('../../platform.js').Platform;
+      try {
+        platform = await starting;
+        await startPool();
+      } catch (error) {
+        if (stopping) return; // `stop` exits
+        await Promise.all([pool?.close(), starting.then((p) => p.close(), () => {})]).catch(() => {});
+        throw portInUse(config, error) ?? error;
+      }
+      const urls = pool?.urls;
+      if (urls) platform.deps.localGatewayUrl = (environment) => urls[config.gateways.findIndex((g) => g.environment === environment)];
     });
 }
 

@@ -34,18 +34,38 @@ export async function startRuntimeGateways(options: {
   idpKeys?: IdpKeyCache;
   /** Seeds of the gateways' `PolicyDeps.shared` (the platform's cluster caches). */
   shared?: Readonly<Record<string, unknown>>;
+  /**
+   * Listeners already serving (from their disk snapshots, while the database could not be
+   * reached at start) and the egress policy they were started with: attached to the publisher
+   * instead of started, and given their first live snapshot before this resolves. They are
+   * listed in `gateways` but `close()` leaves them to their owner.
+   */
+  serving?: { gateways: Gateway[]; egress: EgressPolicy };
 }): Promise<RuntimeGateways> {
-  const { config, store, masterKey, clock, logger } = options;
+  const { config, store, masterKey, clock, logger, serving } = options;
   // The platform's own listeners are refused as backends in production; ports bound as 0 are added as they bind.
-  const egress = egressPolicy(config);
+  const egress = serving?.egress ?? egressPolicy(config);
   registerEgressPolicy(store, egress);
   const publisher = new RuntimePublisher({ store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys: options.idpKeys, changes: store.changes });
   const externalVerifier = options.idpKeys && externalTokenVerifier(options.idpKeys, clock, (id) => publisher.identityProviders.get(id));
   const gateways: Gateway[] = [];
   const close = async () => {
     await publisher.close();
-    for (const gw of gateways) await gw.close();
+    for (const gw of gateways) if (!serving?.gateways.includes(gw)) await gw.close();
   };
+  if (serving) {
+    try {
+      for (const gw of serving.gateways) {
+        await gw.setSnapshot(await publisher.compile(gw.environment));
+        gateways.push(gw);
+        publisher.attach(gw.environment, gw);
+      }
+    } catch (error) {
+      await close().catch(() => {});
+      throw error;
+    }
+    return { publisher, egress, gateways, gateway: (environment) => gateways.find((g) => g.environment === environment), close };
+  }
   try {
     // With gateway workers (DRAWBRIDGE_GATEWAY_WORKERS > 1) the listeners run in worker processes instead (gateway/workers.ts).
     for (const listener of config.gatewayWorkers > 1 ? [] : config.gateways) {
