@@ -34,7 +34,7 @@ import { DatabaseUnavailable } from './token-service/render.js';
 import { PATHS } from './token-service/discovery.js';
 
 /** The first wait between two connection attempts (ms); each failure doubles it, up to `config.databaseRetryMaxMs`. */
-export const FIRST_RETRY_MS = 500;
+const FIRST_RETRY_MS = 500;
 
 /**
  * The database answered and refused this node (SQLSTATE class 28: wrong user or

@@ -110,12 +110,13 @@ async function settleAll(promises: Promise<unknown>[]): Promise<void> {
 
 /** Starts the whole platform in one process: control plane API, token service and gateways. */
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
+  mkdirSync(config.dataDir, { recursive: true });
   const context: BootContext = {
     config, options,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger(config.logLevel),
     print: options.print ?? ((line: string) => process.stdout.write(line + '\n')),
-    masterKey: (mkdirSync(config.dataDir, { recursive: true }), MasterKey.load(config.masterKey, config.masterKeyFile)),
+    masterKey: MasterKey.load(config.masterKey, config.masterKeyFile),
   };
   let opened: OpenStore;
   try {

@@ -18,7 +18,7 @@ export function noStore(reply: FastifyReply): FastifyReply {
 }
 
 /** The database is down or silent: the client may retry (RFC 6749 §5.2 `temporarily_unavailable`, 503 with `Retry-After`). */
-class DatabaseUnavailable extends TemporarilyUnavailable {
+export class DatabaseUnavailable extends TemporarilyUnavailable {
   readonly retryAfterSeconds = 5;
 }
 
