@@ -8,4 +8,4 @@ export type { PolicySchema, PolicyField, PolicyDefinition, PolicyHandler, Policy
 export { compileSnapshot, isCorsOrigin, BACKEND_URL_RULE, backendUrlProblem, type SkippedEntry } from './compile.js';
 export { externalTokenVerifier, primeKeysFromSnapshot, snapshotIdpConfigs } from './external-verifier.js';
 export { clientIdClaimsOf } from './tokens.js';
-export { parsePathTemplate, normalizeTarget } from './path.js';
+export { parsePathTemplate, pathTemplateProblem, routeShape, templateParameter, normalizeTarget } from './path.js';
