@@ -92,7 +92,7 @@ export const ISSUER_SETTING = 'issuer';
  * started to move the installation (`changeIssuer`). On SQLite there is one node, and the
  * stored issuer follows its configuration.
  */
-export async function checkIssuer(store: Store, config: Config, changeIssuer = false): Promise<void> {
+async function checkIssuer(store: Store, config: Config, changeIssuer = false): Promise<void> {
   const stored = await store.settings.claim(ISSUER_SETTING, config.publicUrl);
   if (stored === config.publicUrl) return;
   if (changeIssuer || store.dialect === 'sqlite') {

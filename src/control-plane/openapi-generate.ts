@@ -1,3 +1,4 @@
+import { templateParameter } from '../gateway/index.js';
 import type { ApiResource } from '../store/repos/apis.js';
 
 /**
@@ -20,12 +21,13 @@ export interface GeneratedDocumentInput {
 }
 
 /** Name of the security scheme of the generated documents. */
-export const SECURITY_SCHEME = 'drawbridge';
-
-const PARAM = /^\{(.+)\}$/;
+const SECURITY_SCHEME = 'drawbridge';
 
 function operationId(resource: ApiResource): string {
-  const words = resource.path.split('/').filter(Boolean).map((s) => (PARAM.test(s) ? `by-${s.slice(1, -1)}` : s));
+  const words = resource.path.split('/').filter(Boolean).map((s) => {
+    const name = templateParameter(s);
+    return name === undefined ? s : `by-${name}`;
+  });
   return [resource.method.toLowerCase(), ...words].join('-').replace(/[^A-Za-z0-9_-]+/g, '-');
 }
 
@@ -39,8 +41,8 @@ export function generateOpenApiDocument(input: GeneratedDocumentInput): Record<s
     for (let n = 2; ids.has(id); n++) id = `${operationId(r)}-${n}`;
     ids.add(id);
     const parameters = r.path.split('/').flatMap((segment) => {
-      const m = PARAM.exec(segment);
-      return m ? [{ name: m[1], in: 'path', required: true, schema: { type: 'string' } }] : [];
+      const name = templateParameter(segment);
+      return name === undefined ? [] : [{ name, in: 'path', required: true, schema: { type: 'string' } }];
     });
     if (r.security.oauth2) {
       oauth2 = true;

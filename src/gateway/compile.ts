@@ -3,15 +3,16 @@ import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { TENANT_PLACEHOLDER } from '../shared/idp-keys/presets.js';
 import type { Logger } from '../shared/logger.js';
-import { parsePathTemplate, type TemplateSegment } from './path.js';
-import { findPolicy, validatePolicyInstance } from './policies/index.js';
+import { planApi } from './compile-api.js';
+import { arr, isObject, obj, str, strArray } from './compile-values.js';
+import type { TemplateSegment } from './path.js';
+import { findPolicy } from './policies/index.js';
 import type { PolicyApiInfo, PolicyDeps, PolicyHandler } from './policies/types.js';
-import { isSealed, openSealedValue, type SecretOpener } from './policies/validate.js';
+import type { SecretOpener } from './policies/validate.js';
 import { Router } from './router.js';
-import { apiBasePath, HTTP_METHODS, SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
+import { SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
 import { importPlatformKeys, type PlatformKeys } from './tokens.js';
 import { IdpIssuerIndex } from './idp-index.js';
-import { SLUG_PATTERN } from '../shared/names.js';
 
 /** Indexes built once per snapshot so a request does only Map lookups. */
 export interface CompiledSnapshot {
@@ -106,73 +107,6 @@ export interface CompileDeps {
   previous?: CompiledSnapshot;
 }
 
-const isObject = (v: unknown): v is Record<string, any> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
-function str(o: Record<string, any>, key: string, path: string, pattern?: RegExp, what?: string): string {
-  const v = o[key];
-  if (typeof v !== 'string' || v === '') throw new ConfigError(`${path}.${key}`, 'must be a non-empty string');
-  if (pattern && !pattern.test(v)) throw new ConfigError(`${path}.${key}`, `must be ${what ?? `like ${pattern}`}`);
-  return v;
-}
-
-function strArray(o: Record<string, any>, key: string, path: string): string[] {
-  const v = o[key];
-  if (!Array.isArray(v) || v.some((s) => typeof s !== 'string')) throw new ConfigError(`${path}.${key}`, 'must be an array of strings');
-  return v;
-}
-
-function arr(o: Record<string, any>, key: string, path: string): unknown[] {
-  if (!Array.isArray(o[key])) throw new ConfigError(`${path}.${key}`, 'must be an array');
-  return o[key];
-}
-
-function obj(o: Record<string, any>, key: string, path: string): Record<string, any> {
-  if (!isObject(o[key])) throw new ConfigError(`${path}.${key}`, 'must be an object');
-  return o[key];
-}
-
-const SLUG = new RegExp(SLUG_PATTERN);
-const CONTEXT = /^(\/[A-Za-z0-9._~-]+)+$/;
-const VERSION = /^[A-Za-z0-9._~-]+$/;
-
-function compileCors(raw: unknown, path: string): CompiledCors | undefined {
-  if (raw === null || raw === undefined) return undefined;
-  if (!isObject(raw)) throw new ConfigError(path, 'must be an object or null');
-  const origins = strArray(raw, 'allowOrigins', path);
-  const methods = strArray(raw, 'allowMethods', path);
-  const headers = strArray(raw, 'allowHeaders', path);
-  const expose = strArray(raw, 'exposeHeaders', path);
-  if (typeof raw.allowCredentials !== 'boolean') throw new ConfigError(`${path}.allowCredentials`, 'must be true or false');
-  if (!Number.isInteger(raw.maxAgeSeconds) || raw.maxAgeSeconds < 0) throw new ConfigError(`${path}.maxAgeSeconds`, 'must be a non-negative integer');
-  const anyOrigin = origins.includes('*');
-  if (anyOrigin && raw.allowCredentials) throw new ConfigError(`${path}.allowOrigins`, '"*" cannot be combined with allowCredentials');
-  origins.forEach((o, i) => {
-    if (!isCorsOrigin(o)) throw new ConfigError(`${path}.allowOrigins[${i}]`, 'must be an origin like https://app.example.com, or *');
-  });
-  return {
-    anyOrigin,
-    origins: new Set(origins),
-    allowMethods: methods.join(', '),
-    allowHeaders: headers.join(', '),
-    exposeHeaders: expose.join(', '),
-    allowCredentials: raw.allowCredentials,
-    maxAge: String(raw.maxAgeSeconds),
-  };
-}
-
-function compileLimits(raw: unknown, path: string): CompiledApi['limits'] {
-  if (raw === undefined || raw === null) return {};
-  if (!isObject(raw)) throw new ConfigError(path, 'must be an object');
-  const out: CompiledApi['limits'] = {};
-  for (const key of ['maxBodyBytes', 'connectTimeoutMs', 'headersTimeoutMs', 'bodyTimeoutMs'] as const) {
-    const v = raw[key];
-    if (v === undefined) continue;
-    if (!Number.isInteger(v) || v <= 0) throw new ConfigError(`${path}.${key}`, 'must be a positive integer');
-    out[key] = v;
-  }
-  return out;
-}
-
 /** One identity provider entry of the snapshot (optional settings passed through for the external-token verifier, which checks them). */
 function compileIdp(p: unknown, at: string): SnapshotIdentityProvider {
   if (!isObject(p)) throw new ConfigError(at, 'must be an object');
@@ -195,34 +129,6 @@ function compileIdp(p: unknown, at: string): SnapshotIdentityProvider {
   return idp;
 }
 
-/**
- * The rule for backend URLs, shared with the control plane (which checks it
- * at definition and deploy time): absolute http(s) with a host, no
- * credentials, no query string or fragment (the gateway appends the request's
- * own path and query), no spaces or control characters. Returns the problem,
- * or undefined when the URL is acceptable.
- */
-/** A CORS allow-list entry: `*`, or an http(s) origin in its serialized form (`https://app.example.com`, no path). */
-export function isCorsOrigin(value: string): boolean {
-  if (value === '*') return true;
-  if (!/^https?:\/\/[^/\s]+$/i.test(value)) return false;
-  try {
-    return new URL(value).origin === value;
-  } catch {
-    return false;
-  }
-}
-
-export const BACKEND_URL_RULE = 'must be an absolute http(s) URL without credentials, query or fragment';
-export function backendUrlProblem(value: string): string | undefined {
-  // WHATWG parsing forgives `https:///host`, `http:\\host` and stray tabs or newlines; an address must be written plainly.
-  if (!/^https?:\/\/[^/\\\s?#@]/i.test(value) || /[\x00-\x20\x7f?#]/.test(value)) return BACKEND_URL_RULE;
-  let url: URL;
-  try { url = new URL(value); } catch { return BACKEND_URL_RULE; }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) return BACKEND_URL_RULE;
-  return undefined;
-}
-
 /** A part of the snapshot the gateway left out (logged with its path); the rest is served. */
 export interface SkippedEntry {
   kind: 'api' | 'identityProvider';
@@ -235,92 +141,6 @@ export interface SkippedEntry {
   conflictsWith?: string;
 }
 
-
-/**
- * Opens every `{"$sealed": …}` value of a policy config, wherever it sits: the
- * control plane seals settings a policy marks secret and any string a secret
- * parameter was substituted into. Without an opener the config is returned
- * as is (sealed secret settings stay sealed; validation refuses the rest).
- */
-function openSealed(value: unknown, path: string, open: SecretOpener | undefined): unknown {
-  if (!open) return value;
-  if (isSealed(value)) return openSealedValue(value, path, open);
-  if (Array.isArray(value)) return value.map((v, i) => openSealed(v, `${path}[${i}]`, open));
-  if (isObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, openSealed(v, `${path}.${k}`, open)]));
-  return value;
-}
-
-function backendOf(rawApi: Record<string, any>, at: string, open: SecretOpener | undefined): URL {
-  let backend: unknown = rawApi.backendUrl;
-  if (isSealed(backend)) {
-    if (!open) throw new ConfigError(`${at}.backendUrl`, 'is sealed and this gateway has no master key to open it');
-    backend = openSealedValue(backend, `${at}.backendUrl`, open);
-  }
-  if (typeof backend !== 'string' || backend === '') throw new ConfigError(`${at}.backendUrl`, 'must be a non-empty string');
-  const problem = backendUrlProblem(backend);
-  if (problem) throw new ConfigError(`${at}.backendUrl`, problem);
-  return new URL(backend);
-}
-
-interface PlannedRoute { segments: TemplateSegment[]; key: string; method: string; path: string; at: string; resource: CompiledResource }
-interface PlannedPolicy { at: string; resource: CompiledResource; phase: unknown; name: string; version: string; config: Record<string, unknown> }
-interface PlannedApi { api: CompiledApi; routes: PlannedRoute[]; policies: PlannedPolicy[] }
-
-/** `GET /acme/orders/v1/items/{}`: two templates with this key are the same route for the router. */
-const routeKey = (method: string, segments: readonly TemplateSegment[]): string =>
-  `${method} /${segments.map((s) => (s.kind === 'param' ? '{}' : s.value)).join('/')}`;
-
-/** Validates one API of the snapshot (throws a `ConfigError` naming the exact path); creates nothing yet. */
-function planApi(rawApi: unknown, at: string, deps: CompileDeps): PlannedApi {
-  if (!isObject(rawApi)) throw new ConfigError(at, 'must be an object');
-  const id = str(rawApi, 'id', at);
-  const orgId = str(rawApi, 'orgId', at);
-  const orgHandle = str(rawApi, 'orgHandle', at, SLUG, 'an organization handle (lowercase slug)');
-  const name = str(rawApi, 'name', at);
-  const contextPath = str(rawApi, 'contextPath', at, CONTEXT, 'a path like /orders (unreserved characters, no trailing slash)');
-  const version = str(rawApi, 'version', at, VERSION, 'one path segment like v1');
-  const audience = str(rawApi, 'audience', at);
-  const url = backendOf(rawApi, at, deps.openSecret);
-  const basePath = apiBasePath({ orgHandle, contextPath, version });
-  const info: PolicyApiInfo = Object.freeze({ id, orgId, name, version });
-  const api: CompiledApi = {
-    id, orgId, basePath, audience, info,
-    origin: url.origin,
-    backendPath: url.pathname.replace(/\/+$/, ''),
-    cors: compileCors(rawApi.cors, `${at}.cors`),
-    limits: compileLimits(rawApi.limits, `${at}.limits`),
-  };
-  const baseSegments: TemplateSegment[] = basePath.slice(1).split('/').map((value) => ({ kind: 'static', value }));
-  const routes: PlannedRoute[] = [];
-  const policies: PlannedPolicy[] = [];
-  const own = new Set<string>();
-  arr(rawApi, 'resources', at).forEach((rawRes, j) => {
-    const rat = `${at}.resources[${j}]`;
-    if (!isObject(rawRes)) throw new ConfigError(rat, 'must be an object');
-    const method = str(rawRes, 'method', rat);
-    if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new ConfigError(`${rat}.method`, `must be one of ${HTTP_METHODS.join(', ')}`);
-    const path = str(rawRes, 'path', rat);
-    let segments: TemplateSegment[];
-    try { segments = parsePathTemplate(path); } catch (e) { throw new ConfigError(`${rat}.path`, (e as Error).message); }
-    const security = obj(rawRes, 'security', rat);
-    if (typeof security.oauth2 !== 'boolean') throw new ConfigError(`${rat}.security.oauth2`, 'must be true or false');
-    const scopes = strArray(security, 'scopes', `${rat}.security`);
-    const resource: CompiledResource = { method, path, oauth2: security.oauth2, scopes, requestPolicies: [], responsePolicies: [], retryOn401: false };
-    arr(rawRes, 'policies', rat).forEach((rawPol, k) => {
-      const pat = `${rat}.policies[${k}]`;
-      if (!isObject(rawPol)) throw new ConfigError(pat, 'must be an object');
-      const instance = { name: str(rawPol, 'name', pat), version: str(rawPol, 'version', pat), phase: rawPol.phase, config: openSealed(rawPol.config, `${pat}.config`, deps.openSecret) as Record<string, unknown> };
-      const config = validatePolicyInstance(instance, pat, { openSecret: deps.openSecret });
-      policies.push({ at: pat, resource, phase: instance.phase, name: instance.name, version: instance.version, config });
-    });
-    const full = [...baseSegments, ...segments];
-    const key = routeKey(method, full);
-    if (own.has(key)) throw new ConfigError(rat, `${method} ${path} is defined twice`);
-    own.add(key);
-    routes.push({ segments: full, key, method, path, at: rat, resource });
-  });
-  return { api, routes, policies };
-}
 
 /**
  * Validates a snapshot and builds its indexes and policy handlers. The

@@ -54,24 +54,55 @@ export function normalizeTarget(target: string): NormalizedTarget {
 
 export type TemplateSegment = { kind: 'static'; value: string } | { kind: 'param'; name: string };
 
-/**
- * Parses a resource path template (`/items/{id}`); `/` is the API base itself.
- * A segment is either literal or a whole `{param}`; static segments are
- * normalized like request paths, so `/%61` and `/a` are the same route.
+/*
+ * Resource path templates (`/items/{id}`): the one grammar the control plane
+ * checks a definition with and the gateway compiles a snapshot with, so a
+ * template the one accepts never fails the other.
  */
-export function parsePathTemplate(template: string): TemplateSegment[] {
-  if (!template.startsWith('/')) throw new Error('must start with /');
-  if (template === '/') return [];
-  const out: TemplateSegment[] = [];
-  for (const raw of template.slice(1).split('/')) {
-    if (raw === '') throw new Error('empty path segment');
-    const param = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/.exec(raw);
-    if (param) { out.push({ kind: 'param', name: param[1]! }); continue; }
-    if (/[{}]/.test(raw)) throw new Error(`segment ${JSON.stringify(raw)}: a parameter must be a whole segment`);
-    if (raw.includes('?') || raw.includes('#')) throw new Error(`segment ${JSON.stringify(raw)}: ? and # are not allowed`);
-    const n = normalizeTarget('/' + raw);
-    if (!n.ok) throw new Error(`segment ${JSON.stringify(raw)}: ${n.reason}`);
-    out.push({ kind: 'static', value: n.path.slice(1) });
+
+/** A whole-segment `{parameter}` (`{id}`, `{pet-id}`, `{pet.id}`); group 1 is its name. */
+const PARAM_SEGMENT = /^\{([A-Za-z_][A-Za-z0-9_.-]*)\}$/;
+/** A literal segment: RFC 3986 `pchar` without percent-encoding. */
+const LITERAL_SEGMENT = /^[A-Za-z0-9._~!$&'()*+,;=:@-]+$/;
+
+/** The parameter a template segment names (`{id}` → `id`), or undefined for a literal. */
+export function templateParameter(segment: string): string | undefined {
+  return PARAM_SEGMENT.exec(segment)?.[1];
+}
+
+/** `/items/{id}` → `/items/{}`: two templates that route the same are the same resource. */
+export const routeShape = (template: string) => template.replace(/\{[^}]*\}/g, '{}');
+
+/** Why a resource path template is not acceptable, or undefined when it is; `/` is the API base itself. */
+export function pathTemplateProblem(template: string): string | undefined {
+  if (!template.startsWith('/')) return 'must start with /';
+  if (template === '/') return undefined;
+  if (template.endsWith('/')) return 'must not end with /';
+  const names = new Set<string>();
+  for (const segment of template.slice(1).split('/')) {
+    if (segment === '') return 'must not contain empty segments (//)';
+    if (segment === '.' || segment === '..') return 'must not contain . or .. segments';
+    const param = templateParameter(segment);
+    if (param !== undefined) {
+      if (names.has(param)) return `parameter ${segment} appears twice`;
+      names.add(param);
+      continue;
+    }
+    if (!LITERAL_SEGMENT.test(segment)) return `segment "${segment}" is neither a literal nor a {parameter}`;
+    // A literal is matched against normalized request paths, so it must be one: `..;x` never reaches a route.
+    const normalized = normalizeTarget('/' + segment);
+    if (!normalized.ok) return `segment ${JSON.stringify(segment)}: ${normalized.reason}`;
   }
-  return out;
+  return undefined;
+}
+
+/** Parses a resource path template; throws with `pathTemplateProblem`'s reason when it is not acceptable. */
+export function parsePathTemplate(template: string): TemplateSegment[] {
+  const problem = pathTemplateProblem(template);
+  if (problem !== undefined) throw new Error(problem);
+  if (template === '/') return [];
+  return template.slice(1).split('/').map((segment): TemplateSegment => {
+    const name = templateParameter(segment);
+    return name === undefined ? { kind: 'static', value: segment } : { kind: 'param', name };
+  });
 }

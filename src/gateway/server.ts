@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, BlockList } from 'node:net';
 import { isoNow, systemClock } from '../shared/clock.js';
-import { ANY_ADDRESS, PRIVATE_NETWORKS, addressList } from '../shared/config.js';
+import { ANY_ADDRESS, PRIVATE_NETWORKS, addressList } from '../shared/address-list.js';
 import { ConfigError } from '../shared/errors.js';
 import { AccessLog } from './access-log.js';
 import { compileSnapshot } from './compile.js';

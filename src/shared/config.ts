@@ -1,9 +1,12 @@
-import { BlockList, isIP } from 'node:net';
-import { availableParallelism } from 'node:os';
 import { resolve, join } from 'node:path';
+import { addressList, ANY_ADDRESS, PRIVATE_NETWORKS } from './address-list.js';
+import { addressEntries, bool, count, drainMs, forwardedProto, gateways, listEntries, MAX_GATEWAY_DRAIN_MS, MAX_GATEWAY_WORKERS, milliseconds, port, redisUrl, seconds, signingAlg, url, workerCount, type Env } from './config-values.js';
 import { parseEgressLists } from './egress-lists.js';
 import { ConfigError } from './errors.js';
-import { DEFAULT_SIGNING_ALG, isSigningAlg, SIGNING_ALGS, type SigningAlg } from './jwt/algorithms.js';
+import type { SigningAlg } from './jwt/algorithms.js';
+
+/** The CLI reads `--workers` with the same rule as `DRAWBRIDGE_GATEWAY_WORKERS`. */
+export { workerCount };
 
 export type Mode = 'development' | 'production';
 
@@ -118,164 +121,7 @@ export interface Config {
  */
 export const MIN_SIGNING_KEY_PUBLISH_AHEAD = 60;
 /** Longest publish-ahead delay (seconds): 7 days. */
-export const MAX_SIGNING_KEY_PUBLISH_AHEAD = 7 * 24 * 3600;
-
-type Env = Record<string, string | undefined>;
-
-function port(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 65535) throw new ConfigError(name, `must be a port number (0-65535), got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function bool(env: Env, name: string, fallback: boolean): boolean {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return fallback;
-  if (['1', 'true', 'yes', 'on'].includes(raw)) return true;
-  if (['0', 'false', 'no', 'off'].includes(raw)) return false;
-  throw new ConfigError(name, `must be true or false, got ${JSON.stringify(env[name])}`);
-}
-
-function url(name: string, raw: string): string {
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new ConfigError(name, `must be an absolute URL, got ${JSON.stringify(raw)}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new ConfigError(name, 'must be an http(s) URL');
-  return raw.replace(/\/+$/, '');
-}
-
-function signingAlg(env: Env, name: string): SigningAlg {
-  const raw = env[name]?.trim() || DEFAULT_SIGNING_ALG;
-  if (!isSigningAlg(raw)) throw new ConfigError(name, `must be one of ${SIGNING_ALGS.join(', ')}, got ${JSON.stringify(env[name])}`);
-  return raw;
-}
-
-function seconds(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new ConfigError(name, `must be a whole number of seconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-function redisUrl(env: Env, name: string): string | undefined {
-  const raw = env[name]?.trim();
-  if (!raw) return undefined;
-  let parsed: URL | undefined;
-  try { parsed = new URL(raw); } catch { parsed = undefined; }
-  // The value may hold a password: never echoed back in the error.
-  if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) throw new ConfigError(name, 'must be a redis:// or rediss:// URL');
-  return raw;
-}
-
-function milliseconds(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  const value = Number(raw);
-  if (!/^\d+$/.test(raw.trim()) || value < min || value > max) throw new ConfigError(name, `must be a whole number of milliseconds between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  return value;
-}
-
-/** `development=8080,production=8081` */
-function gateways(env: Env, name: string): GatewayListener[] {
-  const raw = env[name] ?? 'development=8080,production=8081';
-  if (raw.trim() === '') return [];
-  return raw.split(',').map((entry, i) => {
-    const [environment, p] = entry.split('=').map((s) => s.trim());
-    if (!environment || !/^[a-z][a-z0-9-]*$/.test(environment) || p === undefined) {
-      throw new ConfigError(`${name}[${i}]`, `expected <environment>=<port>, got ${JSON.stringify(entry)}`);
-    }
-    return { environment, port: port({ v: p }, 'v', 0) };
-  });
-}
-
-/**
- * Builds an address matcher (trusted proxies, metrics scrapers) from IPs and
- * CIDRs (`10.0.0.0/8`, `fd00::/8`, `192.0.2.7`, `::1`). Throws a `ConfigError` naming `name` (and
- * the entry) for anything else. Used at config load and when a gateway
- * listener starts, never per request.
- */
-export function addressList(entries: readonly string[], name = 'DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES'): BlockList {
-  const list = new BlockList();
-  entries.forEach((raw, i) => {
-    const entry = raw.trim();
-    const slash = entry.indexOf('/');
-    const address = slash === -1 ? entry : entry.slice(0, slash);
-    const version = isIP(address);
-    const bad = () => new ConfigError(`${name}[${i}]`, `must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got ${JSON.stringify(raw)}`);
-    if (version === 0) throw bad();
-    const family = version === 4 ? 'ipv4' : 'ipv6';
-    if (slash === -1) {
-      list.addAddress(address, family);
-      return;
-    }
-    const bits = entry.slice(slash + 1);
-    const prefix = Number(bits);
-    if (!/^\d{1,3}$/.test(bits) || prefix > (version === 4 ? 32 : 128)) throw bad();
-    list.addSubnet(address, prefix, family);
-  });
-  return list;
-}
-
-/** `10.0.0.0/8, 192.0.2.7` → validated entries (`fallback` when unset or empty). */
-function addressEntries(env: Env, name: string, options: { fallback?: string[]; allowAny?: boolean } = {}): string[] {
-  const raw = env[name] ?? '';
-  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
-  if (entries.length === 0) return options.fallback ?? [];
-  if (options.allowAny && entries.length === 1 && entries[0] === ANY_ADDRESS) return entries;
-  addressList(entries, name);
-  return entries;
-}
-
-/** A whole number from 0 to 1,000,000 (0 turns the limit off). */
-function count(env: Env, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return fallback;
-  if (!/^\d{1,7}$/.test(raw.trim()) || Number(raw) > 1_000_000) throw new ConfigError(name, `must be a whole number from 0 to 1000000 (0 turns it off), got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
-
-/** A comma-separated list setting (empty entries dropped). */
-function listEntries(env: Env, name: string): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** In an address list setting: every peer. */
-export const ANY_ADDRESS = '*';
-
-/** Loopback and private ranges (RFC 1918, RFC 4193). */
-export const PRIVATE_NETWORKS: readonly string[] = ['127.0.0.0/8', '::1', '10.0.0.0/8', '172.16.0.0/12', '192.168.0.0/16', 'fc00::/7'];
-
-export const MAX_GATEWAY_DRAIN_MS = 600_000;
-export const MAX_GATEWAY_WORKERS = 256;
-
-/** Milliseconds from 0 to `MAX_GATEWAY_DRAIN_MS`. */
-function drainMs(env: Env, name: string): number {
-  const raw = env[name];
-  if (raw === undefined || raw.trim() === '') return 2_000;
-  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) > MAX_GATEWAY_DRAIN_MS) throw new ConfigError(name, `must be a whole number of milliseconds from 0 to ${MAX_GATEWAY_DRAIN_MS}, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
-
-/** A worker count from 1 to `MAX_GATEWAY_WORKERS`, or `auto`: one per core this process may use. */
-export function workerCount(raw: string | undefined, name: string): number {
-  if (raw === undefined || raw.trim() === '') return 1;
-  if (raw.trim().toLowerCase() === 'auto') return Math.min(availableParallelism(), MAX_GATEWAY_WORKERS);
-  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > MAX_GATEWAY_WORKERS) throw new ConfigError(name, `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(raw)}`);
-  return Number(raw);
-}
-
-function forwardedProto(env: Env, name: string): 'http' | 'https' {
-  const raw = env[name]?.trim().toLowerCase();
-  if (raw === undefined || raw === '') return 'http';
-  if (raw !== 'http' && raw !== 'https') throw new ConfigError(name, `must be http or https, got ${JSON.stringify(env[name])}`);
-  return raw;
-}
+const MAX_SIGNING_KEY_PUBLISH_AHEAD = 7 * 24 * 3600;
 
 /**
  * Reads and validates configuration once, at start. Every error names the

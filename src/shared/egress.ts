@@ -33,7 +33,8 @@ import type { LookupAddress } from 'node:dns';
 import { networkInterfaces } from 'node:os';
 import { buildConnector } from 'undici';
 import { bytesOf, contains, matchesName, normalizeHost, parseCidr, parseEgressLists, type Cidr, type EgressLists, type IpBytes } from './egress-lists.js';
-import { addressKind, answerLookup, resolveChecked, type AddressKind } from './safe-fetch.js';
+import { addressKind, type AddressKind } from './ip-address.js';
+import { answerLookup, resolveChecked } from './safe-fetch.js';
 
 /** Cloud metadata and platform endpoints outside link-local: AWS IPv6 IMDS, Alibaba Cloud, Azure WireServer. */
 const METADATA_ADDRESSES: readonly string[] = ['fd00:ec2::254/128', '100.100.100.200/32', '168.63.129.16/32'];

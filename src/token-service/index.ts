@@ -5,7 +5,7 @@ import type { IdpKeyCache } from '../shared/idp-keys/cache.js';
 import type { Logger } from '../shared/logger.js';
 import type { RedisLink } from '../shared/redis/link.js';
 import type { Store } from '../store/index.js';
-import { addressList } from '../shared/config.js';
+import { addressList } from '../shared/address-list.js';
 import { egressPolicyOf } from '../shared/egress.js';
 import { serverMetadata, PATHS } from './discovery.js';
 import { introspectionEndpoint, revocationEndpoint, tokenEndpoint, type EndpointDeps } from './endpoints.js';

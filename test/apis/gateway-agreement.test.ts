@@ -192,3 +192,26 @@ describe('secret parameters in the snapshot file', () => {
     ]);
   });
 });
+
+describe('path templates: one grammar on both sides', () => {
+  it('a template the control plane accepts never fails the gateway compile', async () => {
+    const f = await apiProxyFixture(platform);
+    // `..;x` is `..` to Tomcat and Spring; the gateway refuses such request paths, so such a route could never be served.
+    const refused = await platform.admin.put(f.base, { contextPath: '/tpl', version: 'v1', resources: [{ method: 'GET', path: '/a/..;x', security: open }, { method: 'GET', path: '/b/.;y', security: open }] });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toEqual({
+      code: 'validation_failed',
+      message: 'Invalid resources: resources[0].path segment "..;x": dot segment with parameters in path; resources[1].path segment ".;y": dot segment with parameters in path',
+      fields: { 'resources[0].path': 'segment "..;x": dot segment with parameters in path', 'resources[1].path': 'segment ".;y": dot segment with parameters in path' },
+    });
+
+    const edges = ['/a/...;x', '/a/..x;y', '/.well-known', "/s/!$&'()*+,;=:@-._~", '/p/{pet-id}/{pet.id}/{_x}'];
+    const put = await platform.admin.put(f.base, { contextPath: '/tpl', version: 'v1', resources: edges.map((path) => ({ method: 'GET', path, security: open })), backendUrls: { development: `${backendUrl}/${f.componentId}` } });
+    expect(put.status, put.text).toBe(201);
+    const dep = await platform.admin.post(`${f.base}/deployments`, { environment: 'development' });
+    expect(dep.status, dep.text).toBe(201);
+    for (const path of [...edges.slice(0, 4), '/p/1/2/3']) {
+      expect(await callGateway(`/${f.org}/tpl/v1${path}`), path).toEqual({ status: 200, body: { url: `/${f.componentId}${path}` } });
+    }
+  });
+});

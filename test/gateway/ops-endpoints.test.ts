@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { ConfigError } from '../../src/shared/errors.js';
-import { loadConfig, PRIVATE_NETWORKS } from '../../src/shared/config.js';
+import { PRIVATE_NETWORKS } from '../../src/shared/address-list.js';
+import { loadConfig } from '../../src/shared/config.js';
 import { api, newSigner, snapshot, startBackend, startTestGateway, type Backend, type TestGateway } from './helpers.js';
 
 describe('operations endpoints', () => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
-import { normalizeTarget, parsePathTemplate } from '../../src/gateway/path.js';
+import { normalizeTarget, parsePathTemplate, pathTemplateProblem } from '../../src/gateway/path.js';
 import { api, newSigner, rawRequest, snapshot, startBackend, startTestGateway, type Backend, type TestGateway } from './helpers.js';
 
 describe('dot segments with ;parameters', () => {
@@ -49,5 +49,34 @@ describe('dot segments with ;parameters', () => {
       expect(fine.status).toBe(200);
       expect(backend.requests.map((r) => r.url)).toEqual(['/public/a;v=1']);
     });
+  });
+});
+
+describe('resource path templates', () => {
+  it('the gateway compile refuses what the control plane refuses, with the same reason', () => {
+    const refused: Record<string, string> = {
+      'items': 'must start with /',
+      '/items/': 'must not end with /',
+      '/a//b': 'must not contain empty segments (//)',
+      '/items/../admin': 'must not contain . or .. segments',
+      '/items/%61': 'segment "%61" is neither a literal nor a {parameter}',
+      '/items/"x"': 'segment ""x"" is neither a literal nor a {parameter}',
+      '/items/x{id}': 'segment "x{id}" is neither a literal nor a {parameter}',
+      '/items/{1d}': 'segment "{1d}" is neither a literal nor a {parameter}',
+      '/a/{id}/b/{id}': 'parameter {id} appears twice',
+      '/a/..;x': 'segment "..;x": dot segment with parameters in path',
+    };
+    for (const [template, reason] of Object.entries(refused)) {
+      expect(pathTemplateProblem(template), template).toBe(reason);
+      expect(() => parsePathTemplate(template), template).toThrow(new Error(reason));
+    }
+  });
+
+  it('parses what both accept into literal and parameter segments', () => {
+    expect(pathTemplateProblem('/')).toBeUndefined();
+    expect(parsePathTemplate('/')).toEqual([]);
+    expect(parsePathTemplate("/a/...;x/{pet-id}/{pet.id}/!$&'()*+,;=:@-._~")).toEqual([
+      { kind: 'static', value: 'a' }, { kind: 'static', value: '...;x' }, { kind: 'param', name: 'pet-id' }, { kind: 'param', name: 'pet.id' }, { kind: 'static', value: "!$&'()*+,;=:@-._~" },
+    ]);
   });
 });

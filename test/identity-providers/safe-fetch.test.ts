@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addressRestriction, checkFetchTarget, SAFE_FETCH_DEFAULTS, safeFetchJson, SafeFetchError } from '../../src/shared/safe-fetch.js';
+import { addressRestriction } from '../../src/shared/ip-address.js';
+import { checkFetchTarget, SAFE_FETCH_DEFAULTS, safeFetchJson, SafeFetchError } from '../../src/shared/safe-fetch.js';
 
 /** The fetcher for discovery and JWKS: every refusal has a stable code and says why. */
 describe('safe fetch (SSRF guard for IdP URLs)', () => {

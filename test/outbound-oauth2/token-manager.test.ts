@@ -1,7 +1,8 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { basicCredentials, TokenManager, type TokenSpec } from '../../src/gateway/policies/outbound-oauth2/token-manager.js';
+import { TokenManager } from '../../src/gateway/policies/outbound-oauth2/token-manager.js';
+import { basicCredentials, type TokenSpec } from '../../src/gateway/policies/outbound-oauth2/token-request.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 

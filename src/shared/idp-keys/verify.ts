@@ -1,6 +1,6 @@
 import type { Clock } from '../clock.js';
-import { repeatedMember } from '../json.js';
 import type { IdpKeyCache } from './cache.js';
+import { decodeJwt, type DecodedJwt } from './jwt-decode.js';
 import { ASYMMETRIC_ALGS, verifySignature } from './keys.js';
 import { TENANT_PLACEHOLDER } from './presets.js';
 import type { IdpVerificationConfig } from './types.js';
@@ -16,15 +16,12 @@ import type { IdpVerificationConfig } from './types.js';
  * extensions (`crit` is refused since none is understood).
  */
 
-/** Largest token accepted (bytes of the compact serialization). */
-export const MAX_TOKEN_BYTES = 16 * 1024;
-
 /**
  * A token without `kid` is tried against at most this many of the IdP's keys
  * for its algorithm; with more candidates it is refused (`kid_required`), so
  * one token can never cost a signature check per published key.
  */
-export const MAX_KIDLESS_CANDIDATES = 3;
+const MAX_KIDLESS_CANDIDATES = 3;
 
 export type ExpectedTokenType = 'access_token' | 'id_token' | 'jwt';
 export type TokenKind = 'access_token' | 'id_token' | 'unmarked';
@@ -46,13 +43,6 @@ export interface StepResult {
   code?: VerifyFailureCode;
   /** What was checked and what was found; never contains the token itself. */
   message: string;
-}
-
-export interface DecodedJwt {
-  header: Record<string, unknown>;
-  payload: Record<string, unknown>;
-  signingInput: Buffer;
-  signature: Buffer;
 }
 
 export interface VerifiedIdpToken {
@@ -78,58 +68,6 @@ export interface VerifyOptions {
   requireClientId?: boolean;
   /** Run every step even after a failure (the `explain` action). */
   allSteps?: boolean;
-}
-
-const B64URL = /^[A-Za-z0-9_-]+$/;
-
-/** A JSON object (`value`), or the name of a member it has twice (`repeated`); undefined when it is not a JSON object. */
-function decodePart(part: string): { value: Record<string, unknown> } | { repeated: string } | undefined {
-  if (!B64URL.test(part) || part.length % 4 === 1) return undefined;
-  try {
-    const text = Buffer.from(part, 'base64url').toString('utf8');
-    const value: unknown = JSON.parse(text);
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) return undefined;
-    // JSON.parse keeps the last of two members with one name; another reader may keep the first (RFC 7519 §4: reject).
-    const repeated = repeatedMember(text);
-    return repeated === undefined ? { value: value as Record<string, unknown> } : { repeated };
-  } catch {
-    return undefined;
-  }
-}
-
-/** A repeated member's name, echoed only when it looks like a claim name (it comes from the token). */
-const shownName = (name: string): string => (/^[A-Za-z0-9_.:-]{1,64}$/.test(name) ? `"${name}"` : 'a member');
-
-/** Splits and decodes a compact JWS without verifying anything but its shape. */
-export function decodeJwt(token: string): DecodedJwt | StepResult {
-  const fail = (code: VerifyFailureCode, message: string): StepResult => ({ step: 'format', ok: false, code, message });
-  if (token.length > MAX_TOKEN_BYTES) return fail('too_large', `The token is larger than ${MAX_TOKEN_BYTES / 1024} KiB`);
-  const parts = token.split('.');
-  if (parts.length !== 3) return fail('malformed', parts.length === 5 ? 'The token is an encrypted JWT (JWE); only signed JWTs are accepted' : 'The token is not a JWT (expected three base64url parts separated by dots)');
-  const [h, p, s] = parts as [string, string, string];
-  const repeated = (part: string, name: string) => fail('malformed', `The JWT ${part} has the member ${shownName(name)} more than once; a token with duplicate member names is refused (RFC 7519 §4)`);
-  const headerPart = decodePart(h);
-  if (!headerPart) return fail('malformed', 'The JWT header is not valid base64url-encoded JSON');
-  if ('repeated' in headerPart) return repeated('header', headerPart.repeated);
-  const payloadPart = decodePart(p);
-  if (!payloadPart) return fail('malformed', 'The JWT payload is not valid base64url-encoded JSON');
-  if ('repeated' in payloadPart) return repeated('payload', payloadPart.repeated);
-  const header = headerPart.value;
-  const payload = payloadPart.value;
-  // An empty signature is well-formed here (alg none); the header step refuses it with the reason.
-  if ((s !== '' && !B64URL.test(s)) || s.length % 4 === 1) return fail('malformed', 'The JWT signature is not valid base64url');
-  return { header, payload, signingInput: Buffer.from(`${h}.${p}`), signature: Buffer.from(s, 'base64url') };
-}
-
-/** The unverified `iss` of a token, to find the IdP to verify it with. */
-export function unverifiedIssuer(decoded: DecodedJwt): string | undefined {
-  return typeof decoded.payload.iss === 'string' ? decoded.payload.iss : undefined;
-}
-
-/** The unverified audiences of a token (to pick between IdPs sharing an issuer). */
-export function unverifiedAudiences(decoded: DecodedJwt): string[] {
-  const aud = decoded.payload.aud;
-  return typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud.filter((a): a is string => typeof a === 'string') : [];
 }
 
 const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -201,7 +139,7 @@ function describeKey(key: { kty: string; crv?: string; algs: ReadonlySet<string>
 }
 
 /** Classifies a token as access token or ID token from the IdP's marking convention. */
-export function tokenKind(idp: Pick<IdpVerificationConfig, 'tokenTyping'>, decoded: DecodedJwt): TokenKind | { foreign: string } {
+function tokenKind(idp: Pick<IdpVerificationConfig, 'tokenTyping'>, decoded: DecodedJwt): TokenKind | { foreign: string } {
   const typ = typeof decoded.header.typ === 'string' ? decoded.header.typ.toLowerCase().replace(/^application\//, '') : undefined;
   if (typ === 'at+jwt') return 'access_token';
   if (typ !== undefined && typ !== 'jwt') return { foreign: decoded.header.typ as string };

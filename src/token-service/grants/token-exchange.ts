@@ -1,9 +1,7 @@
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import { createIdpKeyCache } from '../../shared/idp-keys/runtime.js';
-import {
-  acceptsIssuer, decodeJwt, issuerCandidates, unverifiedAudiences, unverifiedIssuer, verifyIdpToken,
-  type DecodedJwt, type ExpectedTokenType, type StepResult, type VerifiedIdpToken,
-} from '../../shared/idp-keys/verify.js';
+import { decodeJwt, unverifiedAudiences, unverifiedIssuer, type DecodedJwt } from '../../shared/idp-keys/jwt-decode.js';
+import { acceptsIssuer, issuerCandidates, verifyIdpToken, type ExpectedTokenType, type StepResult, type VerifiedIdpToken } from '../../shared/idp-keys/verify.js';
 import { gatewayAudience } from '../../shared/jwt/index.js';
 import { InvalidRequest, InvalidTarget, TemporarilyUnavailable } from '../../shared/oauth-errors.js';
 import type { Store } from '../../store/index.js';

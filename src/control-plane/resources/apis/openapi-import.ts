@@ -1,9 +1,10 @@
 import { dereference, JSONParserError, type JSONSchema } from '@apidevtools/json-schema-ref-parser';
 import { parseDocument } from 'yaml';
+import { pathTemplateProblem, routeShape } from '../../../gateway/index.js';
 import { unprocessable, type ApiError } from '../../../shared/errors.js';
 import type { ApiResource, HttpMethod } from '../../../store/repos/apis.js';
 import { SCOPE } from './schema.js';
-import { normalizeResources, pathTemplateProblem, routeShape } from './validation.js';
+import { normalizeResources } from './validation.js';
 
 /**
  * OpenAPI 3 import: a document (JSON or YAML text, or an object) → the

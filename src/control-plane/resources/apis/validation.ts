@@ -7,34 +7,9 @@ import { holdsReference, malformedReferences } from '../../snapshot/params.js';
 import { BACKEND_URL_RULE, isBackendUrl } from '../../snapshot/url.js';
 import { checkPolicyConfig, defaultPhase, parsePolicyRef } from '../../snapshot/policies.js';
 import type { CorsInput, LimitsInput, PolicyInput, ResourceInput } from './schema.js';
-import { isCorsOrigin } from '../../../gateway/index.js';
+import { isCorsOrigin, pathTemplateProblem, routeShape } from '../../../gateway/index.js';
 
 /** Checks of an API definition: every check names the exact field. */
-
-/** `/items/{id}` → `/items/{}`: two templates that route the same are the same resource. */
-export const routeShape = (path: string) => path.replace(/\{[^}]*\}/g, '{}');
-
-/** A literal, or a whole `{parameter}` named like the gateway's template parser accepts (`{id}`, `{pet-id}`, `{pet.id}`). */
-const PATH_SEGMENT = /^(?:[A-Za-z0-9._~!$&'()*+,;=:@-]+|\{[A-Za-z_][A-Za-z0-9_.-]*\})$/;
-
-/** Why a resource path template is not acceptable, or undefined when it is. */
-export function pathTemplateProblem(path: string): string | undefined {
-  if (!path.startsWith('/')) return 'must start with /';
-  if (path === '/') return undefined;
-  if (path.endsWith('/')) return 'must not end with /';
-  const segments = path.slice(1).split('/');
-  const names = new Set<string>();
-  for (const segment of segments) {
-    if (segment === '') return 'must not contain empty segments (//)';
-    if (segment === '.' || segment === '..') return 'must not contain . or .. segments';
-    if (!PATH_SEGMENT.test(segment)) return `segment "${segment}" is neither a literal nor a {parameter}`;
-    if (segment.startsWith('{')) {
-      if (names.has(segment)) return `parameter ${segment} appears twice`;
-      names.add(segment);
-    }
-  }
-  return undefined;
-}
 
 export function normalizeResources(input: Static<typeof ResourceInput>[], at: string): ApiResource[] {
   const fields: Record<string, string> = {};
@@ -52,7 +27,7 @@ export function normalizeResources(input: Static<typeof ResourceInput>[], at: st
   return resources;
 }
 
-export const describe = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ');
+const describe = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ');
 
 export function normalizeBackendUrls(input: Record<string, string>, environments: Environment[]): Record<string, string> {
   const fields: Record<string, string> = {};
