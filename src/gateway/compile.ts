@@ -3,13 +3,12 @@ import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';
 import { TENANT_PLACEHOLDER } from '../shared/idp-keys/presets.js';
 import type { Logger } from '../shared/logger.js';
-import { planApi } from './compile-api.js';
+import { compileAllApis, patchApis, ReorderNeeded, type ApiSet } from './compile-apis.js';
 import { arr, isObject, obj, str, strArray } from './compile-values.js';
 import type { TemplateSegment } from './path.js';
-import { findPolicy } from './policies/index.js';
 import type { PolicyApiInfo, PolicyDeps, PolicyHandler } from './policies/types.js';
 import type { SecretOpener } from './policies/validate.js';
-import { Router } from './router.js';
+import type { Router } from './router.js';
 import { SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotIdentityProvider } from './snapshot.js';
 import { importPlatformKeys, type PlatformKeys } from './tokens.js';
 import { IdpIssuerIndex } from './idp-index.js';
@@ -32,8 +31,8 @@ export interface CompiledSnapshot {
   revoked: Set<string>;
   /** APIs and identity providers left out because they do not compile (each logged with its path). */
   skipped: SkippedEntry[];
-  /** Each served API's compiled form by the snapshot object it came from, for the next compile to reuse. */
-  built: Map<unknown, BuiltApi>;
+  /** The served APIs as the next compile (with this one as `previous`) changes them; it takes them over. */
+  table: ApiTable;
 }
 
 /** One API as compiled: validated, its routes planned and its policies' handlers created. */
@@ -42,6 +41,25 @@ export interface BuiltApi {
   at: string;
   api: CompiledApi;
   routes: { segments: TemplateSegment[]; key: string; method: string; path: string; at: string; resource: CompiledResource }[];
+  /** The last compile that found this API in its snapshot (`ApiTable.generation`). */
+  seen: number;
+}
+
+/**
+ * The served APIs of a compiled snapshot and who holds which base path and
+ * route, kept so the next compile can change them API by API. Owned by one
+ * compile at a time: the next compile takes it over (`claimed`), so a compile
+ * that fails half-way leaves one that nobody reuses.
+ */
+export interface ApiTable {
+  /** Each served API's compiled form by the snapshot object it came from. */
+  built: Map<unknown, BuiltApi>;
+  /** Base path → id of the API serving it. */
+  bases: Map<string, string>;
+  /** Route key (`routeKey`) → id of the API serving it. */
+  routes: Map<string, string>;
+  generation: number;
+  claimed: boolean;
 }
 
 export interface CompiledCors {
@@ -100,9 +118,12 @@ export interface CompileDeps {
   egress?: PolicyDeps['egress'];
   /**
    * The snapshot compiled before, with the same deps: an API given as the very same
-   * object as then is taken as compiled then (handlers included), so a snapshot that
-   * changed one API costs one API. The control plane hands unchanged APIs over as the
-   * same objects; a snapshot read from disk or the network compiles in full.
+   * object as then is taken as compiled then (handlers included), and the routes of
+   * the APIs that changed are patched into its router, so a snapshot that changed one
+   * API costs one API. The same goes for the keys, subscriptions, client maps,
+   * identity providers and revocations when given as the very same objects. The
+   * control plane hands unchanged parts over as the same objects; a snapshot read
+   * from disk or the network compiles in full.
    */
   previous?: CompiledSnapshot;
 }
@@ -142,6 +163,44 @@ export interface SkippedEntry {
 }
 
 
+/** Application id → the APIs it is subscribed to. */
+function compileSubscriptions(subs: Record<string, unknown>): Map<string, Set<string>> {
+  const subscriptions = new Map<string, Set<string>>();
+  for (const [appId, apiIds] of Object.entries(subs)) {
+    if (!Array.isArray(apiIds) || apiIds.some((x) => typeof x !== 'string')) throw new ConfigError(`subscriptions.${appId}`, 'must be an array of API ids');
+    subscriptions.set(appId, new Set(apiIds));
+  }
+  return subscriptions;
+}
+
+function compileBuiltinClients(builtinRaw: Record<string, unknown>): Map<string, string> {
+  const builtinClients = new Map<string, string>();
+  for (const [clientId, appId] of Object.entries(builtinRaw)) {
+    if (typeof appId !== 'string') throw new ConfigError(`clients.builtin.${clientId}`, 'must be an application id');
+    builtinClients.set(clientId, appId);
+  }
+  return builtinClients;
+}
+
+function compileExternalClients(external: unknown[]): Map<string, string> {
+  const externalClients = new Map<string, string>();
+  external.forEach((c, i) => {
+    const at = `clients.external[${i}]`;
+    if (!isObject(c)) throw new ConfigError(at, 'must be an object');
+    externalClients.set(`${str(c, 'idpId', at)}\n${str(c, 'externalClientId', at)}`, str(c, 'appId', at));
+  });
+  return externalClients;
+}
+
+function compileRevoked(revokedTokens: unknown[]): Set<string> {
+  const revoked = new Set<string>();
+  revokedTokens.forEach((r, i) => {
+    if (!isObject(r) || typeof r.jti !== 'string') throw new ConfigError(`revokedTokens[${i}].jti`, 'must be a string');
+    revoked.add(r.jti);
+  });
+  return revoked;
+}
+
 /**
  * Validates a snapshot and builds its indexes and policy handlers. The
  * snapshot as a whole (format, environment, keys, subscriptions, clients,
@@ -151,6 +210,10 @@ export interface SkippedEntry {
  * and the rest is served, so one organization's mistake never freezes the
  * environment. Between two APIs claiming the same route or base path, the one
  * listed first (the control plane lists them by first deployment) keeps it.
+ *
+ * With `deps.previous`, what is given as the very same objects as then is
+ * taken as compiled then, and only the rest is compiled (see `CompileDeps`);
+ * the outcome is the same as compiling in full.
  */
 export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): CompiledSnapshot {
   const s = snapshot as unknown;
@@ -161,7 +224,24 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   const environment = str(s, 'environment', 'snapshot');
   if (environment !== deps.environment) throw new ConfigError('environment', `is ${JSON.stringify(environment)} but this gateway serves ${JSON.stringify(deps.environment)}`);
   const issuer = str(s, 'issuer', 'snapshot');
-  const keys = importPlatformKeys(issuer, arr(s, 'keys', 'snapshot') as GatewaySnapshot['keys']);
+  const previous = deps.previous;
+  const before = previous?.raw as Record<string, any> | undefined;
+  /** The previous compile's index when this part is the very same object as then. */
+  const same = <T>(part: unknown, prior: unknown, index: T | undefined): T | undefined => (before && part === prior ? index : undefined);
+
+  const rawKeys = arr(s, 'keys', 'snapshot') as GatewaySnapshot['keys'];
+  const keys = same(rawKeys, before?.keys, previous?.issuer === issuer ? previous.keys : undefined) ?? importPlatformKeys(issuer, rawKeys);
+  // What refuses the whole snapshot is checked before any API is compiled, so a refused snapshot leaves the previous one's APIs as they were.
+  const subs = obj(s, 'subscriptions', 'snapshot');
+  const subscriptions = same(subs, before?.subscriptions, previous?.subscriptions) ?? compileSubscriptions(subs);
+  const clients = obj(s, 'clients', 'snapshot');
+  const builtinRaw = obj(clients, 'builtin', 'clients');
+  const builtinClients = same(builtinRaw, before?.clients?.builtin, previous?.builtinClients) ?? compileBuiltinClients(builtinRaw);
+  const externalRaw = arr(clients, 'external', 'clients');
+  const externalClients = same(externalRaw, before?.clients?.external, previous?.externalClients) ?? compileExternalClients(externalRaw);
+  const revokedRaw = arr(s, 'revokedTokens', 'snapshot');
+  const revoked = same(revokedRaw, before?.revokedTokens, previous?.revoked) ?? compileRevoked(revokedRaw);
+  const rawIdps = arr(s, 'identityProviders', 'snapshot');
 
   const skipped: SkippedEntry[] = [];
   const skip = (kind: SkippedEntry['kind'], at: string, raw: unknown, thrown: unknown, conflictsWith?: string) => {
@@ -174,90 +254,33 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
       kind === 'api' ? 'API left out of the gateway snapshot' : 'identity provider left out of the gateway snapshot');
   };
 
-  const router = new Router<RouteEntry>();
-  const apis: CompiledApi[] = [];
-  const built = new Map<unknown, BuiltApi>();
-  const bases = new Map<string, string>();
-  const routes = new Map<string, string>();
-  arr(s, 'apis', 'snapshot').forEach((rawApi, i) => {
-    const at = `apis[${i}]`;
-    let conflictsWith: string | undefined;
+  const list = arr(s, 'apis', 'snapshot');
+  let served: ApiSet | undefined;
+  if (previous && !previous.table.claimed) {
     try {
-      const reused = deps.previous?.built.get(rawApi);
-      const plan = reused ? { ...reused, policies: [] } : planApi(rawApi, at, deps);
-      const { api } = plan;
-      const clash = bases.get(api.basePath);
-      if (clash) {
-        conflictsWith = clash;
-        throw new ConfigError(`${at}.contextPath`, `${api.basePath} is already served by API ${clash}`);
-      }
-      for (const r of plan.routes) {
-        const holder = routes.get(r.key);
-        if (holder) {
-          conflictsWith = holder;
-          // A reused API's routes name its index in the snapshot it was compiled from.
-          throw new ConfigError(reused ? at + r.at.slice(reused.at.length) : r.at, `${r.method} ${api.basePath}${r.path === '/' ? '' : r.path} is already served by API ${holder}`);
-        }
-      }
-      for (const p of plan.policies) {
-        const def = findPolicy(p.name, p.version)!;
-        let handler: PolicyHandler;
-        try {
-          handler = def.create(p.config, { environment: deps.environment, api: api.info, clock: deps.clock, logger: deps.logger, shared: deps.shared, egress: deps.egress });
-        } catch (error) {
-          throw error instanceof ConfigError ? error : new ConfigError(p.at, `cannot be set up: ${error instanceof Error ? error.message : String(error)}`);
-        }
-        const compiled = { key: `${p.name}@${p.version}`, handler };
-        if (p.phase === 'request') {
-          p.resource.requestPolicies.push(compiled);
-          if (handler.onBackendUnauthorized) p.resource.retryOn401 = true;
-        } else p.resource.responsePolicies.push(compiled);
-      }
-      bases.set(api.basePath, api.id);
-      for (const r of plan.routes) {
-        routes.set(r.key, api.id);
-        router.add(r.segments, r.method, { api, resource: r.resource });
-      }
-      apis.push(api);
-      built.set(rawApi, reused ?? { at, api, routes: plan.routes });
+      served = patchApis(list, deps, previous);
     } catch (error) {
-      skip('api', at, rawApi, error, conflictsWith);
+      if (!(error instanceof ReorderNeeded)) throw error;
     }
-  });
-
-  const subscriptions = new Map<string, Set<string>>();
-  const subs = obj(s, 'subscriptions', 'snapshot');
-  for (const [appId, apiIds] of Object.entries(subs)) {
-    if (!Array.isArray(apiIds) || apiIds.some((x) => typeof x !== 'string')) throw new ConfigError(`subscriptions.${appId}`, 'must be an array of API ids');
-    subscriptions.set(appId, new Set(apiIds));
   }
-  const clients = obj(s, 'clients', 'snapshot');
-  const builtinRaw = obj(clients, 'builtin', 'clients');
-  const builtinClients = new Map<string, string>();
-  for (const [clientId, appId] of Object.entries(builtinRaw)) {
-    if (typeof appId !== 'string') throw new ConfigError(`clients.builtin.${clientId}`, 'must be an application id');
-    builtinClients.set(clientId, appId);
-  }
-  const externalClients = new Map<string, string>();
-  arr(clients, 'external', 'clients').forEach((c, i) => {
-    const at = `clients.external[${i}]`;
-    if (!isObject(c)) throw new ConfigError(at, 'must be an object');
-    externalClients.set(`${str(c, 'idpId', at)}\n${str(c, 'externalClientId', at)}`, str(c, 'appId', at));
-  });
-  const idpByOrgIssuer = new IdpIssuerIndex();
-  arr(s, 'identityProviders', 'snapshot').forEach((p, i) => {
-    const at = `identityProviders[${i}]`;
-    try {
-      idpByOrgIssuer.add(compileIdp(p, at));
-    } catch (error) {
-      skip('identityProvider', at, p, error);
-    }
-  });
-  const revoked = new Set<string>();
-  arr(s, 'revokedTokens', 'snapshot').forEach((r, i) => {
-    if (!isObject(r) || typeof r.jti !== 'string') throw new ConfigError(`revokedTokens[${i}].jti`, 'must be a string');
-    revoked.add(r.jti);
-  });
+  served ??= compileAllApis(list, deps, previous?.table.built);
+  for (const p of served.problems) skip('api', p.at, p.raw, p.error, p.conflictsWith);
 
-  return { raw: snapshot, version: s.version, environment, issuer, keys, router, apis, subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped, built };
+  let idpByOrgIssuer = previous && !previous.skipped.some((e) => e.kind === 'identityProvider') ? same(rawIdps, before?.identityProviders, previous.idpByOrgIssuer) : undefined;
+  if (!idpByOrgIssuer) {
+    const index = (idpByOrgIssuer = new IdpIssuerIndex());
+    rawIdps.forEach((p, i) => {
+      const at = `identityProviders[${i}]`;
+      try {
+        index.add(compileIdp(p, at));
+      } catch (error) {
+        skip('identityProvider', at, p, error);
+      }
+    });
+  }
+
+  return {
+    raw: snapshot, version: s.version, environment, issuer, keys, router: served.router, apis: served.apis,
+    subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped, table: served.table,
+  };
 }

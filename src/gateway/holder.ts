@@ -16,12 +16,12 @@ export interface HeldSnapshot {
 export const snapshotFile = (dataDir: string, environment: string): string => join(dataDir, 'gateway', `${environment}.snapshot.json`);
 
 /** Writes the file next to its final name and renames it: a reader never sees half a snapshot. */
-async function writeFileAtomic(file: string, content: string): Promise<void> {
+async function writeFileAtomic(file: string, content: string | Uint8Array): Promise<void> {
   await mkdir(dirname(file), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${process.pid}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await open(tmp, 'w', 0o600);
   try {
-    await handle.writeFile(content, 'utf8');
+    await handle.writeFile(content, typeof content === 'string' ? 'utf8' : undefined);
     await handle.sync();
   } finally {
     await handle.close();
@@ -43,6 +43,25 @@ export async function readSnapshotFile(file: string): Promise<GatewaySnapshot | 
     throw e;
   }
   return JSON.parse(text) as GatewaySnapshot;
+}
+
+/** Each API's JSON (UTF-8) by the snapshot object it was made from: the control plane hands unchanged APIs over as the same objects. */
+const apiJson = new WeakMap<object, Buffer>();
+const COMMA = Buffer.from(',');
+
+/** The snapshot as JSON (UTF-8); a snapshot that changed one API serializes that API only. */
+function snapshotJson(raw: GatewaySnapshot): Buffer {
+  const { apis, ...rest } = raw;
+  const head = JSON.stringify(rest);
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)}${head === '{}' ? '' : ','}"apis":[`)];
+  apis.forEach((api, i) => {
+    let json = apiJson.get(api);
+    if (json === undefined) apiJson.set(api, (json = Buffer.from(JSON.stringify(api))));
+    if (i > 0) parts.push(COMMA);
+    parts.push(json);
+  });
+  parts.push(Buffer.from(']}'));
+  return Buffer.concat(parts);
 }
 
 /** How long after a swap its disk write starts (ms). */
@@ -76,7 +95,7 @@ export class SnapshotHolder {
     // A short wait first: a burst of swaps is written once, and serializing a large snapshot runs after the requests the swap let through.
     queued.done = this.writing.then(() => new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS))).then(async () => {
       if (this.queued === queued) this.queued = undefined;
-      await writeFileAtomic(file, JSON.stringify(queued.raw));
+      await writeFileAtomic(file, snapshotJson(queued.raw));
     }).catch((error: Error) => {
       this.logger.error({ err: { message: error.message }, file }, 'could not save the gateway snapshot to disk');
     });

@@ -87,20 +87,72 @@ function compilePart(d: ActiveDeployment, masterKey: MasterKey): ApiPart {
   }
 }
 
+/** Where `part` goes in `ordered` (snapshot order): the first place whose part sorts at or after it. */
+function placeOf(ordered: readonly ApiPart[], part: ApiPart): number {
+  let lo = 0;
+  let hi = ordered.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (byFirstDeployment(ordered[mid]!.deployment, part.deployment) < 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
 /** `ordered` without `removed` and with `added` in snapshot order: a redeploy does not sort every API again. */
 function placed(ordered: ApiPart[], removed: ReadonlySet<ApiPart>, added: readonly ApiPart[]): ApiPart[] {
-  const out = removed.size > 0 ? ordered.filter((p) => !removed.has(p)) : ordered.slice();
-  for (const part of added) {
-    let lo = 0;
-    let hi = out.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (byFirstDeployment(out[mid]!.deployment, part.deployment) < 0) lo = mid + 1;
-      else hi = mid;
+  // A redeploy replaces one part by another of the same API, first deployed at the same time: same place.
+  if (removed.size === 1 && added.length === 1) {
+    const [old] = removed;
+    const at = placeOf(ordered, old!);
+    if (ordered[at] === old && byFirstDeployment(old!.deployment, added[0]!.deployment) === 0) {
+      const out = ordered.slice();
+      out[at] = added[0]!;
+      return out;
     }
-    out.splice(lo, 0, part);
   }
+  const out = removed.size > 0 ? ordered.filter((p) => !removed.has(p)) : ordered.slice();
+  for (const part of added) out.splice(placeOf(out, part), 0, part);
   return out;
+}
+
+/** Served APIs per digest chunk: a redeploy, which leaves every API in its place, rehashes one chunk. */
+const DIGEST_CHUNK = 128;
+
+/**
+ * The digest of the served parts in order, by chunks of `DIGEST_CHUNK`: a chunk
+ * whose parts are the very same as last time keeps its hash. Depends only on
+ * the parts' digests and order, so two compilers of the same content agree.
+ */
+class ServedDigest {
+  private parts: readonly ApiPart[] = [];
+  private chunks: string[] = [];
+
+  of(served: readonly ApiPart[]): string {
+    const chunks: string[] = [];
+    for (let start = 0; start < served.length; start += DIGEST_CHUNK) {
+      const end = Math.min(start + DIGEST_CHUNK, served.length);
+      const c = start / DIGEST_CHUNK;
+      let same = this.chunks[c] !== undefined && Math.min(start + DIGEST_CHUNK, this.parts.length) === end;
+      for (let i = start; same && i < end; i++) same = served[i] === this.parts[i];
+      chunks.push(same ? this.chunks[c]! : sha256(served.slice(start, end).map((p) => p.digest).join('\n')));
+    }
+    this.parts = served;
+    this.chunks = chunks;
+    return chunks.join('\n');
+  }
+}
+
+/** Whether the APIs of `removed` and `added` parts, served ones only, differ (a redeploy usually serves the same API again). */
+function servedIdsDiffer(removed: ReadonlySet<ApiPart>, added: readonly ApiPart[]): boolean {
+  const before = new Map<string, boolean>();
+  for (const p of removed) before.set(p.deployment.apiId, p.api !== undefined);
+  for (const p of added) {
+    if ((before.get(p.deployment.apiId) ?? false) !== (p.api !== undefined)) return true;
+    before.delete(p.deployment.apiId);
+  }
+  for (const served of before.values()) if (served) return true;
+  return false;
 }
 
 /** One environment's snapshot, compiled part by part (see the top of this file). */
@@ -112,6 +164,13 @@ export class EnvironmentCompiler {
   private orgWide: OrgWideParts | undefined;
   private keys: SnapshotJwk[] = [];
   private dirty: Dirty = everythingDirty();
+  /** Whether the set of served APIs may have changed since `subscriptions` was made. */
+  private servedChanged = true;
+  private subscriptions: { rows: unknown; value: Record<string, string[]> } | undefined;
+  /** Digest of what is not an API, with what it was made from. */
+  private restDigest: { keys: unknown; subscriptions: unknown; orgWide: unknown; value: string } | undefined;
+  private readonly servedDigest = new ServedDigest();
+  private lastAssembled: { ordered: ApiPart[]; served: ApiPart[]; skipped: CompiledRuntime['skipped'] } | undefined;
 
   constructor(private readonly options: Omit<CompileOptions, 'environment'>, readonly environment: string) {}
 
@@ -182,6 +241,7 @@ export class EnvironmentCompiler {
       }
       this.parts = next;
       this.ordered = d.all || !this.ordered ? undefined : placed(this.ordered, removed, added);
+      if (d.all || servedIdsDiffer(removed, added)) this.servedChanged = true;
     }
     if (d.all || d.subscriptions) this.subscriptionRows = (await store.subscriptions.all()).map((s) => ({ applicationId: s.applicationId, apiId: s.apiId }));
     if (d.all || d.orgWide || !this.orgWide) this.orgWide = await compileOrgWide({ ...this.options, environment: this.environment }, this.environment);
@@ -193,15 +253,30 @@ export class EnvironmentCompiler {
   private assemble(): CompiledRuntime {
     const { masterKey, clock, issuer } = this.options;
     const environment = this.environment;
-    this.ordered ??= [...this.parts.values()].sort((a, b) => byFirstDeployment(a.deployment, b.deployment));
-    const served = this.ordered.filter((p) => p.api);
-    const skipped = this.ordered.filter((p) => p.skipped !== undefined).map((p) => ({ apiId: p.deployment.apiId, orgId: p.deployment.orgId, reason: p.skipped! }));
-    const servedIds = new Set(served.map((p) => p.deployment.apiId));
-    const subscriptions: Record<string, string[]> = {};
-    for (const s of this.subscriptionRows) if (servedIds.has(s.apiId)) (subscriptions[s.applicationId] ??= []).push(s.apiId);
+    const ordered = (this.ordered ??= [...this.parts.values()].sort((a, b) => byFirstDeployment(a.deployment, b.deployment)));
+    if (this.lastAssembled?.ordered !== ordered) {
+      this.lastAssembled = {
+        ordered, served: ordered.filter((p) => p.api),
+        skipped: ordered.filter((p) => p.skipped !== undefined).map((p) => ({ apiId: p.deployment.apiId, orgId: p.deployment.orgId, reason: p.skipped! })),
+      };
+    }
+    const { served, skipped } = this.lastAssembled;
+    if (this.servedChanged || this.subscriptions?.rows !== this.subscriptionRows) {
+      const servedIds = new Set(served.map((p) => p.deployment.apiId));
+      const value: Record<string, string[]> = {};
+      for (const s of this.subscriptionRows) if (servedIds.has(s.apiId)) (value[s.applicationId] ??= []).push(s.apiId);
+      // The same object while its content is the same: the gateway reuses what it built from it.
+      this.subscriptions = { rows: this.subscriptionRows, value: this.subscriptions && canonicalJson(this.subscriptions.value) === canonicalJson(value) ? this.subscriptions.value : value };
+      this.servedChanged = false;
+    }
+    const subscriptions = this.subscriptions!.value;
     const { builtin, external, identityProviders, revokedTokens, idpConfigs } = this.orgWide!;
     const rest = { format: SNAPSHOT_FORMAT, environment, issuer, keys: this.keys, subscriptions, clients: { builtin, external }, revokedTokens };
-    const digest = sha256(`${canonicalJson({ ...rest, identityProviders: digestedIdps(identityProviders) })}\n${served.map((p) => p.digest).join('\n')}`);
+    const r = this.restDigest;
+    if (r?.keys !== this.keys || r.subscriptions !== subscriptions || r.orgWide !== this.orgWide) {
+      this.restDigest = { keys: this.keys, subscriptions, orgWide: this.orgWide, value: sha256(canonicalJson({ ...rest, identityProviders: digestedIdps(identityProviders) })) };
+    }
+    const digest = sha256(`${this.restDigest!.value}\n${this.servedDigest.of(served)}`);
     const nowIso = isoNow(clock);
     let snapshot: GatewaySnapshot | undefined;
     return {

@@ -70,12 +70,15 @@ export class RuntimePublisher {
     }) ?? (() => {});
     const pollMs = options.pollMs ?? 60_000;
     if (pollMs > 0) {
-      this.poller = setInterval(() => {
-        for (const s of this.environments.values()) s.compiler.markTimed();
-        this.schedule(0);
-      }, pollMs);
+      this.poller = setInterval(() => this.rereadTimed(), pollMs);
       this.poller.unref();
     }
+  }
+
+  /** Re-reads what changes with time alone (the `pollMs` timer's work): published soon if it changed. */
+  rereadTimed(): void {
+    for (const s of this.environments.values()) s.compiler.markTimed();
+    this.schedule(0);
   }
 
   private state(environment: string): EnvironmentState {
