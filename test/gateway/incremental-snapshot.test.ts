@@ -103,6 +103,22 @@ describe('gateway snapshots changed API by API', () => {
     expect(await served('GET', '/acme/billing/v1/invoices/9')).toBe('ledger');
   });
 
+  it('a snapshot refused as a whole changes none of the APIs it brought; the next one does', async () => {
+    const orders = named('orders', '/orders', [['GET', '/{id}']]);
+    const billing = named('billing', '/billing', [['GET', '/invoices/{id}']]);
+    await publish([orders, billing]);
+    const moved = named('billing', '/invoicing', [['GET', '/invoices/{id}']]);
+    const refused = snapshot([signer.jwk], [orders, moved], { version: ++version, subscriptions: { 'app-1': 'billing' as unknown as string[] } });
+    await expect(gw.setSnapshot(refused)).rejects.toThrow('subscriptions.app-1: must be an array of API ids');
+    expect(gw.status().snapshot?.version).toBe(version - 1);
+    expect(await served('GET', '/acme/billing/v1/invoices/9')).toBe('billing');
+    expect(await served('GET', '/acme/invoicing/v1/invoices/9')).toBe('404 not_found');
+    await publish([orders, moved]);
+    expect(await served('GET', '/acme/billing/v1/invoices/9')).toBe('404 not_found');
+    expect(await served('GET', '/acme/invoicing/v1/invoices/9')).toBe('billing');
+    expect(await served('GET', '/acme/orders/v1/1')).toBe('orders');
+  });
+
   it('between two APIs claiming one route the one listed first keeps it, whichever of them is new', async () => {
     const billing = named('billing', '/billing', [['GET', '/']]);
     const later = named('later', '/orders', [['GET', '/x'], ['GET', '/y']]);
