@@ -12,7 +12,7 @@ import type { ActiveDeployment } from '../../store/repos/deployments.js';
 import { openParams, plainValues, referencedParams } from './params.js';
 import { resolveDeployment, type ResolvedPolicy } from './resolve.js';
 
-export { compileRuntimeSnapshot, EnvironmentCompiler, type CompiledRuntime, type CompileOptions } from './environment.js';
+export { compileRuntimeSnapshot } from './environment.js';
 
 /** What a deployment left out of the snapshot, and why. */
 type Skipped = { apiId: string; orgId: string; reason: string }[];
@@ -202,7 +202,10 @@ export async function trialDeployment(options: TrialOptions): Promise<TrialOutco
   const objects = new Map<string, unknown>();
   const gateway = compileSnapshot({ ...emptySnapshot(environment, options.issuer, 0, isoNow(options.clock)), apis: sealSecrets(apis, masterKey) }, {
     environment, clock: options.clock, logger: quiet,
-    shared: <T>(key: string, create: () => T): T => (objects.has(key) ? objects.get(key) : (objects.set(key, create()), objects.get(key))) as T,
+    shared: <T>(key: string, create: () => T): T => {
+      if (!objects.has(key)) objects.set(key, create());
+      return objects.get(key) as T;
+    },
     openSecret: (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT),
   });
   const nameOf = (id: string) => apis.find((a) => a.id === id)?.name ?? id;
