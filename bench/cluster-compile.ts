@@ -17,7 +17,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface Spread { p50: number; p99: number }
+export interface Spread {
+  p50: number;
+  p99: number;
+}
 
 export interface CompileBenchRow {
   apis: number;
@@ -47,12 +50,20 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
   const { createLogger } = await import('../src/shared/logger.js');
   const { startPlatform } = await import('../src/platform.js');
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-compile-'));
-  const config = loadConfig({
-    DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0',
-    DRAWBRIDGE_ADMIN_PASSWORD: 'correct horse battery staple', DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench', DRAWBRIDGE_LOG_LEVEL: 'silent',
-    DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
-    DRAWBRIDGE_DATABASE_URL: process.env.DRAWBRIDGE_BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'bench.db')}`,
-  }, { port: 0 });
+  const config = loadConfig(
+    {
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_ADMIN_PASSWORD: 'correct horse battery staple',
+      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
+      DRAWBRIDGE_LOG_LEVEL: 'silent',
+      DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
+      DRAWBRIDGE_DATABASE_URL: process.env.DRAWBRIDGE_BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'bench.db')}`,
+    },
+    { port: 0 },
+  );
   const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
   try {
     const { store } = platform;
@@ -64,16 +75,28 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
       for (let i = 0; i < apis; i++) {
         const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'api-proxy', name: `api-${i}`, displayName: `API ${i}` });
         const definition = {
-          contextPath: `/api-${i}`, version: 'v1', cors: null,
-          resources: [{ method: 'GET' as const, path: '/items/{id}', security: { oauth2: false, scopes: [] } }, { method: 'POST' as const, path: '/items', security: { oauth2: true, scopes: ['write'] } }],
+          contextPath: `/api-${i}`,
+          version: 'v1',
+          cors: null,
+          resources: [
+            { method: 'GET' as const, path: '/items/{id}', security: { oauth2: false, scopes: [] } },
+            { method: 'POST' as const, path: '/items', security: { oauth2: true, scopes: ['write'] } },
+          ],
           policies: [{ id: 'h', policy: 'set-headers@1.0.0', resources: 'all' as const, phase: 'request' as const, config: { headers: [{ name: 'x-bench', value: `api-${i}` }] } }],
         };
         await tx.apis.create({ id: component.id, orgId: org.id, visibility: 'public' as never, lifecycle: 'published', limits: null, backendUrls: {}, ...definition } as never);
         const { revision } = await tx.apis.ensureRevision(org.id, component.id, definition as never, 'bench');
         ids.push({ orgId: org.id, apiId: component.id, environmentId: env.id, revisionId: revision.id });
         await tx.deployments.activate({
-          orgId: org.id, apiId: component.id, environmentId: env.id, environment: 'development', revisionId: revision.id, revisionNumber: 1,
-          backendUrl: 'http://127.0.0.1:9/v1', params: {}, deployedBy: 'bench',
+          orgId: org.id,
+          apiId: component.id,
+          environmentId: env.id,
+          environment: 'development',
+          revisionId: revision.id,
+          revisionNumber: 1,
+          backendUrl: 'http://127.0.0.1:9/v1',
+          params: {},
+          deployedBy: 'bench',
         });
       }
     });
@@ -118,13 +141,24 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
     const target = ids[Math.floor(apis / 2)]!;
     for (let t = 0; t < trials; t++) {
       applied = undefined;
-      const served = new Promise<void>((resolve) => { swapped = resolve; });
+      const served = new Promise<void>((resolve) => {
+        swapped = resolve;
+      });
       const cpuStart = process.cpuUsage();
       started = performance.now();
-      await store.transaction((tx) => tx.deployments.activate({
-        orgId: target.orgId, apiId: target.apiId, environmentId: target.environmentId, environment: 'development', revisionId: target.revisionId,
-        revisionNumber: 1, backendUrl: `http://127.0.0.1:9/v${t + 2}`, params: {}, deployedBy: 'bench',
-      }));
+      await store.transaction((tx) =>
+        tx.deployments.activate({
+          orgId: target.orgId,
+          apiId: target.apiId,
+          environmentId: target.environmentId,
+          environment: 'development',
+          revisionId: target.revisionId,
+          revisionNumber: 1,
+          backendUrl: `http://127.0.0.1:9/v${t + 2}`,
+          params: {},
+          deployedBy: 'bench',
+        }),
+      );
       commits.push(performance.now() - started);
       await served;
       walls.push(applied!.at - started);
@@ -134,8 +168,14 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
       await new Promise((r) => setTimeout(r, 200 + apis / 50));
     }
     return {
-      apis, firstCompileMs, idleCpuPercent, timedRereadCpuMs, redeployWall: spread(walls), redeployCpu: spread(cpus),
-      commitP50Ms: spread(commits).p50, applyCpuP50Ms: spread(applies).p50,
+      apis,
+      firstCompileMs,
+      idleCpuPercent,
+      timedRereadCpuMs,
+      redeployWall: spread(walls),
+      redeployCpu: spread(cpus),
+      commitP50Ms: spread(commits).p50,
+      applyCpuP50Ms: spread(applies).p50,
     };
   } finally {
     await platform.close();
@@ -165,10 +205,16 @@ export async function benchClusterCompile(options: { sizes?: number[]; idleSecon
     rows.push(row);
     const floor = rows[0]!;
     const f = (n: number) => n.toFixed(1);
-    print(`  ${String(apis).padStart(6)} APIs  first compile ${row.firstCompileMs.toFixed(0)} ms  idle CPU ${row.idleCpuPercent.toFixed(2)} % of a core (${(row.idleCpuPercent / TARGET_IDLE_PERCENT).toFixed(2)} x target), timed re-read ${f(row.timedRereadCpuMs)} ms CPU per 60 s`);
-    print(`          redeploy wall p50 ${f(row.redeployWall.p50)} ms p99 ${f(row.redeployWall.p99)} ms (p50 ${(row.redeployWall.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target), CPU p50 ${f(row.redeployCpu.p50)} ms p99 ${f(row.redeployCpu.p99)} ms`
-      + ` (${(row.redeployCpu.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target); commit p50 ${f(row.commitP50Ms)} ms, gateway apply CPU p50 ${f(row.applyCpuP50Ms)} ms`
-      + (row === floor ? '  [floor]' : `; x floor (${floor.apis} APIs): wall ${(row.redeployWall.p50 / floor.redeployWall.p50).toFixed(2)}, CPU ${(row.redeployCpu.p50 / floor.redeployCpu.p50).toFixed(2)}`));
+    print(
+      `  ${String(apis).padStart(6)} APIs  first compile ${row.firstCompileMs.toFixed(0)} ms  idle CPU ${row.idleCpuPercent.toFixed(2)} % of a core (${(row.idleCpuPercent / TARGET_IDLE_PERCENT).toFixed(2)} x target), timed re-read ${f(row.timedRereadCpuMs)} ms CPU per 60 s`,
+    );
+    print(
+      `          redeploy wall p50 ${f(row.redeployWall.p50)} ms p99 ${f(row.redeployWall.p99)} ms (p50 ${(row.redeployWall.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target), CPU p50 ${f(row.redeployCpu.p50)} ms p99 ${f(row.redeployCpu.p99)} ms` +
+        ` (${(row.redeployCpu.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target); commit p50 ${f(row.commitP50Ms)} ms, gateway apply CPU p50 ${f(row.applyCpuP50Ms)} ms` +
+        (row === floor
+          ? '  [floor]'
+          : `; x floor (${floor.apis} APIs): wall ${(row.redeployWall.p50 / floor.redeployWall.p50).toFixed(2)}, CPU ${(row.redeployCpu.p50 / floor.redeployCpu.p50).toFixed(2)}`),
+    );
   }
   return rows;
 }

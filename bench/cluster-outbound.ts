@@ -24,7 +24,10 @@ const PASSWORD = 'correct horse battery staple';
 const ROLE = 'outbound-node';
 const self = import.meta.filename;
 
-interface NodeInfo { url: string; gateway: string }
+interface NodeInfo {
+  url: string;
+  gateway: string;
+}
 
 export interface ClusterOutboundResult {
   nodes: number;
@@ -68,8 +71,11 @@ export async function measureClusterOutbound(options: { nodes?: number; callsPer
   const idpUrl = await listen(idp);
   const backendUrl = await listen(backend);
   const env = {
-    DRAWBRIDGE_DATABASE_URL: dbUrl.toString(), DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'), DRAWBRIDGE_LOG_LEVEL: 'silent',
-    DRAWBRIDGE_REDIS_URL: redisUrl, DRAWBRIDGE_REDIS_PREFIX: `drawbridge-bench-${randomBytes(4).toString('hex')}:`,
+    DRAWBRIDGE_DATABASE_URL: dbUrl.toString(),
+    DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
+    DRAWBRIDGE_LOG_LEVEL: 'silent',
+    DRAWBRIDGE_REDIS_URL: redisUrl,
+    DRAWBRIDGE_REDIS_PREFIX: `drawbridge-bench-${randomBytes(4).toString('hex')}:`,
     DRAWBRIDGE_EGRESS_ALLOW: 'loopback', // the IdP and backend listen on loopback
   };
   const children: Awaited<ReturnType<typeof forkRole<NodeInfo>>>[] = [];
@@ -79,11 +85,22 @@ export async function measureClusterOutbound(options: { nodes?: number; callsPer
     const nodes = children.map((ch) => ch.msg);
     const a = nodes[0]!;
     const login = await fetch(`${a.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-    const cookie = login.headers.getSetCookie().map((x) => x.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((x) => x.split(';')[0])
+      .join('; ');
     const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const apiToken = ((await (await fetch(`${a.url}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: '{"name":"bench"}' })).json()) as { token: string }).token;
+    const apiToken = (
+      (await (await fetch(`${a.url}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: '{"name":"bench"}' })).json()) as {
+        token: string;
+      }
+    ).token;
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${a.url}${path}`, { method, headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${a.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return text ? JSON.parse(text) : undefined;
@@ -93,7 +110,10 @@ export async function measureClusterOutbound(options: { nodes?: number; callsPer
     await call('POST', '/api/v1/orgs', { name: 'Bench' });
     await call('POST', `${org}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' });
     await call('PUT', base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }], backendUrls: { development: backendUrl } });
-    await call('POST', `${base}/policies`, { policy: 'outbound-oauth2@1.0.1', config: { tokenUrl: '${tokenUrl}', clientId: 'bench', clientSecret: '${clientSecret}', authMethod: 'client_secret_basic' } });
+    await call('POST', `${base}/policies`, {
+      policy: 'outbound-oauth2@1.0.1',
+      config: { tokenUrl: '${tokenUrl}', clientId: 'bench', clientSecret: '${clientSecret}', authMethod: 'client_secret_basic' },
+    });
     await call('POST', `${base}/deployments`, { environment: 'development', params: { tokenUrl: `${idpUrl}/token`, clientSecret: { value: randomBytes(16).toString('hex'), secret: true } } });
     // Every node's gateway serves the API before the calls start.
     for (const node of nodes) {
@@ -103,8 +123,16 @@ export async function measureClusterOutbound(options: { nodes?: number; callsPer
         await new Promise((r) => setTimeout(r, 50));
       }
     }
-    const statuses = await Promise.all(nodes.flatMap((node) => Array.from({ length: callsPerNode }, () =>
-      fetch(`${node.gateway}/bench/orders/v1/items`).then(async (r) => { await r.text(); return r.status; }))));
+    const statuses = await Promise.all(
+      nodes.flatMap((node) =>
+        Array.from({ length: callsPerNode }, () =>
+          fetch(`${node.gateway}/bench/orders/v1/items`).then(async (r) => {
+            await r.text();
+            return r.status;
+          }),
+        ),
+      ),
+    );
     return { nodes: nodeCount, callsPerNode, tokenRequests, failedCalls: statuses.filter((s) => s !== 200).length, target: 1 };
   } finally {
     for (const child of children) {
@@ -125,12 +153,30 @@ if (isMain && process.argv.includes(ROLE)) {
   const { createLogger } = await import('../src/shared/logger.js');
   const { startPlatform } = await import('../src/platform.js');
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-node-'));
-  const config = loadConfig({ ...process.env, DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0', DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD, DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench' }, { port: 0 });
+  const config = loadConfig(
+    {
+      ...process.env,
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD,
+      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
+    },
+    { port: 0 },
+  );
   const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
   process.send!({ url: platform.url, gateway: platform.runtime.gateway('development')!.url } satisfies NodeInfo);
-  process.on('disconnect', () => { void platform.close().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(0); }); });
+  process.on('disconnect', () => {
+    void platform.close().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
 } else if (isMain) {
   const result = await measureClusterOutbound();
-  console.log(`cluster outbound tokens: ${result.nodes} nodes x ${result.callsPerNode} concurrent calls -> ${result.tokenRequests} token request(s) (target ${result.target}), ${result.failedCalls} failed call(s)`);
+  console.log(
+    `cluster outbound tokens: ${result.nodes} nodes x ${result.callsPerNode} concurrent calls -> ${result.tokenRequests} token request(s) (target ${result.target}), ${result.failedCalls} failed call(s)`,
+  );
   process.exitCode = result.tokenRequests <= result.target && result.failedCalls === 0 ? 0 : 1;
 }

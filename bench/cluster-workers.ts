@@ -54,7 +54,9 @@ function cpuOfPids(pids: number[]): number {
     try {
       const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
       ticks += Number(fields[11]) + Number(fields[12]);
-    } catch { /* a process that is gone has no more CPU to count */ }
+    } catch {
+      /* a process that is gone has no more CPU to count */
+    }
   }
   return ticks * 10_000;
 }
@@ -65,27 +67,49 @@ async function gatewayRole(): Promise<void> {
   const logger = createLogger('info', new BufferedDestination('/dev/null') as unknown as NodeJS.WritableStream);
   if (isGatewayWorker()) {
     await runGatewayWorker(async (workerId) => {
-      const gw = await startGateway({ environment: 'development', port: Number(process.env.BENCH_PORT), host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot }, workerId });
+      const gw = await startGateway({
+        environment: 'development',
+        port: Number(process.env.BENCH_PORT),
+        host: '127.0.0.1',
+        logger,
+        clock: systemClock,
+        snapshotSource: { load: async () => snapshot },
+        workerId,
+      });
       return { urls: [gw.url], close: () => gw.close() };
     }, logger);
     return;
   }
-  if (process.env.BENCH_WORKERS === '1') { // the default: the listener in the node's own process, no primary in between
+  if (process.env.BENCH_WORKERS === '1') {
+    // the default: the listener in the node's own process, no primary in between
     const gw = await startGateway({ environment: 'development', port: Number(process.env.BENCH_PORT), host: '127.0.0.1', logger, clock: systemClock, snapshotSource: { load: async () => snapshot } });
-    process.on('message', (m) => { if (m === 'cpu') process.send!({ cpu: cpuOfPids([process.pid]) }); });
-    process.on('SIGTERM', () => { void gw.close().then(() => process.exit(0)); });
+    process.on('message', (m) => {
+      if (m === 'cpu') process.send!({ cpu: cpuOfPids([process.pid]) });
+    });
+    process.on('SIGTERM', () => {
+      void gw.close().then(() => process.exit(0));
+    });
     process.send!({ gatewayUrl: gw.url } satisfies Message);
     return;
   }
   const pool = await startWorkerPool({ count: Number(process.env.BENCH_WORKERS), logger, drainMs: 1_000 });
-  process.on('message', (m) => { if (m === 'cpu') process.send!({ cpu: cpuOfPids([process.pid, ...pool.pids()]) }); });
-  process.on('SIGTERM', () => { void pool.close().then(() => process.exit(0)); });
+  process.on('message', (m) => {
+    if (m === 'cpu') process.send!({ cpu: cpuOfPids([process.pid, ...pool.pids()]) });
+  });
+  process.on('SIGTERM', () => {
+    void pool.close().then(() => process.exit(0));
+  });
   process.send!({ gatewayUrl: pool.urls[0] } satisfies Message);
 }
 
 function cpuOf(proc: import('node:child_process').ChildProcess): Promise<number> {
   return new Promise((resolve) => {
-    const on = (m: Message) => { if (m.cpu !== undefined) { proc.off('message', on); resolve(m.cpu); } };
+    const on = (m: Message) => {
+      if (m.cpu !== undefined) {
+        proc.off('message', on);
+        resolve(m.cpu);
+      }
+    };
     proc.on('message', on);
     proc.send('cpu');
   });
@@ -99,7 +123,12 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-interface Figures { workers: number; rps: number; p99: number; cpuPerRequest: number }
+interface Figures {
+  workers: number;
+  rps: number;
+  p99: number;
+  cpuPerRequest: number;
+}
 
 export async function runClusterWorkersBench(): Promise<void> {
   const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<any>;
@@ -108,16 +137,47 @@ export async function runClusterWorkersBench(): Promise<void> {
   const jwk = { ...(await exportJWK(publicKey)), kid: 'bench-1', alg: 'ES256' } as SnapshotJwk;
   const audience = gatewayAudience(ORG, 'development');
   const snapshot: GatewaySnapshot = {
-    format: SNAPSHOT_FORMAT, version: 1, generatedAt: new Date().toISOString(), environment: 'development', issuer: ISSUER, keys: [jwk],
-    apis: [{
-      id: 'api-1', orgId: ORG, orgHandle: 'bench', name: 'Items', contextPath: '/items', version: 'v1', backendUrl: backend.msg.backendUrl!, audience, cors: null,
-      resources: [{ method: 'GET', path: '/things/{id}', security: { oauth2: true, scopes: ['items:read'] }, policies: [] }],
-    }],
-    subscriptions: { 'app-1': ['api-1'] }, clients: { builtin: { 'client-1': 'app-1' }, external: [] }, identityProviders: [], revokedTokens: [],
+    format: SNAPSHOT_FORMAT,
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    environment: 'development',
+    issuer: ISSUER,
+    keys: [jwk],
+    apis: [
+      {
+        id: 'api-1',
+        orgId: ORG,
+        orgHandle: 'bench',
+        name: 'Items',
+        contextPath: '/items',
+        version: 'v1',
+        backendUrl: backend.msg.backendUrl!,
+        audience,
+        cors: null,
+        resources: [{ method: 'GET', path: '/things/{id}', security: { oauth2: true, scopes: ['items:read'] }, policies: [] }],
+      },
+    ],
+    subscriptions: { 'app-1': ['api-1'] },
+    clients: { builtin: { 'client-1': 'app-1' }, external: [] },
+    identityProviders: [],
+    revokedTokens: [],
   };
   const now = Math.floor(Date.now() / 1000);
-  const token = await new SignJWT({ iss: ISSUER, sub: 'client-1', aud: audience, client_id: 'client-1', scope: 'items:read', iat: now, exp: now + 3600, jti: 'bench', org_id: ORG, env: 'development', app_id: 'app-1' })
-    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench-1' }).sign(privateKey);
+  const token = await new SignJWT({
+    iss: ISSUER,
+    sub: 'client-1',
+    aud: audience,
+    client_id: 'client-1',
+    scope: 'items:read',
+    iat: now,
+    exp: now + 3600,
+    jti: 'bench',
+    org_id: ORG,
+    env: 'development',
+    app_id: 'app-1',
+  })
+    .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: 'bench-1' })
+    .sign(privateKey);
   const headers = { authorization: `Bearer ${token}` };
   const results: Figures[] = [];
   try {
@@ -131,7 +191,7 @@ export async function runClusterWorkersBench(): Promise<void> {
           const before = await cpuOf(gateway.proc);
           const r = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers });
           if (r.non2xx > 0 || r.errors > 0) throw new Error(`${workers} worker(s): ${r.non2xx} non-2xx answers and ${r.errors} errors`);
-          rounds.push({ workers, rps: r.requests.average, p99: r.latency.p99, cpuPerRequest: (await cpuOf(gateway.proc) - before) / r.requests.total });
+          rounds.push({ workers, rps: r.requests.average, p99: r.latency.p99, cpuPerRequest: ((await cpuOf(gateway.proc)) - before) / r.requests.total });
         }
         results.push(rounds.sort((a, b) => a.rps - b.rps)[Math.floor(ROUNDS / 2)]!);
       } finally {
@@ -142,8 +202,13 @@ export async function runClusterWorkersBench(): Promise<void> {
   } finally {
     backend.proc.kill();
   }
-  console.log(`\nGateway workers: ${ROUNDS} rounds x ${SECONDS}s, ${CONNECTIONS} connections, ${availableParallelism()} cores shared by backend, gateway and load generator, node ${process.version} (medians)`);
-  for (const f of results) console.log(`${String(f.workers).padStart(2)} worker(s)   ${f.rps.toFixed(0).padStart(8)} req/s   p99 ${String(f.p99).padStart(4)} ms   gateway CPU ${f.cpuPerRequest.toFixed(1)} µs/request (primary + workers)`);
+  console.log(
+    `\nGateway workers: ${ROUNDS} rounds x ${SECONDS}s, ${CONNECTIONS} connections, ${availableParallelism()} cores shared by backend, gateway and load generator, node ${process.version} (medians)`,
+  );
+  for (const f of results)
+    console.log(
+      `${String(f.workers).padStart(2)} worker(s)   ${f.rps.toFixed(0).padStart(8)} req/s   p99 ${String(f.p99).padStart(4)} ms   gateway CPU ${f.cpuPerRequest.toFixed(1)} µs/request (primary + workers)`,
+    );
   const [one, two] = results as [Figures, Figures];
   console.log(`2 workers / 1 worker: throughput ${(two.rps / one.rps).toFixed(3)}, CPU per request ${(two.cpuPerRequest / one.cpuPerRequest).toFixed(3)}`);
 }

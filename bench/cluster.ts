@@ -28,17 +28,36 @@ const TARGET_MS = 250;
 const PASSWORD = 'correct horse battery staple';
 const self = import.meta.filename;
 
-interface NodeInfo { url: string; gateway: string }
+interface NodeInfo {
+  url: string;
+  gateway: string;
+}
 
 if (process.argv.includes('--role')) {
   const { loadConfig } = await import('../src/shared/config.js');
   const { createLogger } = await import('../src/shared/logger.js');
   const { startPlatform } = await import('../src/platform.js');
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-node-'));
-  const config = loadConfig({ ...process.env, DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0', DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD, DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench' }, { port: 0 });
+  const config = loadConfig(
+    {
+      ...process.env,
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD,
+      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
+    },
+    { port: 0 },
+  );
   const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
   process.send!({ url: platform.url, gateway: platform.runtime.gateway('development')!.url } satisfies NodeInfo);
-  process.on('disconnect', () => { void platform.close().finally(() => { rmSync(dir, { recursive: true, force: true }); process.exit(0); }); });
+  process.on('disconnect', () => {
+    void platform.close().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
 } else {
   const adminUrl = process.env.DRAWBRIDGE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `bench_cluster_${randomBytes(4).toString('hex')}`;
@@ -58,11 +77,22 @@ if (process.argv.includes('--role')) {
     const [a, b, c] = children.map((ch) => ch.msg) as [NodeInfo, NodeInfo, NodeInfo];
 
     const login = await fetch(`${a.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
-    const cookie = login.headers.getSetCookie().map((x) => x.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((x) => x.split(';')[0])
+      .join('; ');
     const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const apiToken = ((await (await fetch(`${a.url}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: '{"name":"bench"}' })).json()) as { token: string }).token;
+    const apiToken = (
+      (await (await fetch(`${a.url}/api/v1/me/tokens`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: '{"name":"bench"}' })).json()) as {
+        token: string;
+      }
+    ).token;
     const call = async (method: string, path: string, body?: unknown) => {
-      const res = await fetch(`${a.url}${path}`, { method, headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) }, body: body === undefined ? undefined : JSON.stringify(body) });
+      const res = await fetch(`${a.url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${apiToken}`, ...(body !== undefined && { 'content-type': 'application/json' }) },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      });
       const text = await res.text();
       if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${text}`);
       return text ? JSON.parse(text) : undefined;
@@ -72,7 +102,16 @@ if (process.argv.includes('--role')) {
     await call('POST', '/api/v1/orgs', { name: 'Bench' });
     await call('POST', `${org}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' });
     await call('POST', `${org}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' });
-    const define = (version: string) => call('PUT', base, { contextPath: '/orders', version, resources: [{ method: 'GET', path: '/items' }, { method: 'GET', path: '/health', security: { oauth2: false } }], backendUrls: { development: upstreamUrl } });
+    const define = (version: string) =>
+      call('PUT', base, {
+        contextPath: '/orders',
+        version,
+        resources: [
+          { method: 'GET', path: '/items' },
+          { method: 'GET', path: '/health', security: { oauth2: false } },
+        ],
+        backendUrls: { development: upstreamUrl },
+      });
     await define('v0');
     await call('POST', `${base}/lifecycle`, { state: 'published' });
     await call('POST', `${base}/deployments`, { environment: 'development' });
@@ -83,7 +122,8 @@ if (process.argv.includes('--role')) {
     await call('POST', `${org}/subscriptions`, { applicationId: application.id, api: 'default/orders' });
 
     const basic = (s: string) => `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(s)}`).toString('base64')}`;
-    const tokenAt = (node: NodeInfo, s: string) => fetch(`${node.url}/oauth2/token`, { method: 'POST', headers: { authorization: basic(s), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const tokenAt = (node: NodeInfo, s: string) =>
+      fetch(`${node.url}/oauth2/token`, { method: 'POST', headers: { authorization: basic(s), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
     const status = async (url: string, headers: Record<string, string> = {}) => {
       const res = await fetch(url, { headers });
       await res.arrayBuffer();
@@ -91,13 +131,15 @@ if (process.argv.includes('--role')) {
     };
     /** Milliseconds from `start` until `seen` holds on every node (polled every ~2 ms; gives up after 10 s). */
     const until = async (start: number, seen: (node: NodeInfo) => Promise<boolean>) => {
-      const times = await Promise.all([b, c].map(async (node) => {
-        for (;;) {
-          if (await seen(node)) return performance.now() - start;
-          if (performance.now() - start > 10_000) return Infinity;
-          await new Promise((r) => setTimeout(r, 2));
-        }
-      }));
+      const times = await Promise.all(
+        [b, c].map(async (node) => {
+          for (;;) {
+            if (await seen(node)) return performance.now() - start;
+            if (performance.now() - start > 10_000) return Infinity;
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        }),
+      );
       return Math.max(...times);
     };
 
@@ -125,11 +167,21 @@ if (process.argv.includes('--role')) {
     process.stdout.write(`3 nodes on PostgreSQL, ${TRIALS} trials each; time from the change on node A until nodes B and C both show it\n`);
     for (const [what, xs] of Object.entries(results)) {
       const p99 = pct(xs, 99);
-      process.stdout.write(`${what.padEnd(20)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms   p99 ${p99.toFixed(0).padStart(5)} ms   target p99 < ${TARGET_MS} ms: ${p99 < TARGET_MS ? 'met' : 'NOT met'}\n`);
+      process.stdout.write(
+        `${what.padEnd(20)} p50 ${pct(xs, 50).toFixed(0).padStart(5)} ms   p99 ${p99.toFixed(0).padStart(5)} ms   target p99 < ${TARGET_MS} ms: ${p99 < TARGET_MS ? 'met' : 'NOT met'}\n`,
+      );
     }
   } finally {
     for (const ch of children) ch.proc.disconnect();
-    await Promise.all(children.map((ch) => new Promise((r) => { if (ch.proc.exitCode !== null) r(null); else ch.proc.once('exit', r); })));
+    await Promise.all(
+      children.map(
+        (ch) =>
+          new Promise((r) => {
+            if (ch.proc.exitCode !== null) r(null);
+            else ch.proc.once('exit', r);
+          }),
+      ),
+    );
     await new Promise((r) => upstream.close(r));
     await admin.query(`drop database if exists ${dbName} with (force)`);
     await admin.end();

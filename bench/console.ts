@@ -31,7 +31,10 @@ try {
   // One organization, so sign-in lands on its first page.
   const login = await fetch(`${platform.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: PASSWORD }) });
   const { csrfToken } = (await login.json()) as { csrfToken: string };
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   await fetch(`${platform.url}/api/v1/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: JSON.stringify({ name: 'Bench Org' }) });
 
   const formMs: number[] = [];
@@ -59,7 +62,7 @@ try {
   const { gzipped, files } = initialJs();
   process.stdout.write(`initial JavaScript: ${(gzipped / 1024).toFixed(1)} KB gzipped in ${files.length} file(s) (budget 300 KB)\n`);
   process.stdout.write(`${line('first visit → sign-in form usable (cold cache)', formMs)}\n`);
-  process.stdout.write(`${line('Sign in → organization\'s first page shown', firstPageMs)}\n`);
+  process.stdout.write(`${line("Sign in → organization's first page shown", firstPageMs)}\n`);
 } finally {
   await browser.close();
   await platform.close();

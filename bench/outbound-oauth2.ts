@@ -70,19 +70,36 @@ async function backendRole(): Promise<void> {
 async function gatewayRole(backendUrl: string, idpUrl: string): Promise<void> {
   const orgId = 'org-bench';
   const api = (id: string, contextPath: string, policies: SnapshotApi['resources'][number]['policies']): SnapshotApi => ({
-    id, orgId, orgHandle: 'bench', name: id, contextPath, version: 'v1', backendUrl: `${backendUrl}${contextPath}`,
-    audience: gatewayAudience(orgId, 'development'), cors: null,
+    id,
+    orgId,
+    orgHandle: 'bench',
+    name: id,
+    contextPath,
+    version: 'v1',
+    backendUrl: `${backendUrl}${contextPath}`,
+    audience: gatewayAudience(orgId, 'development'),
+    cors: null,
     resources: [{ method: 'GET', path: '/things/{id}', security: { oauth2: false, scopes: [] }, policies }],
   });
   const snapshot: GatewaySnapshot = {
-    format: SNAPSHOT_FORMAT, version: 1, generatedAt: new Date().toISOString(), environment: 'development', issuer: 'http://127.0.0.1:9090', keys: [],
+    format: SNAPSHOT_FORMAT,
+    version: 1,
+    generatedAt: new Date().toISOString(),
+    environment: 'development',
+    issuer: 'http://127.0.0.1:9090',
+    keys: [],
     apis: [
       api('api-plain', '/plain', []),
       // A static header of the token's size: separates the policy's own cost from the cost of a bigger request to the backend.
       api('api-header', '/header', [{ name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'authorization', value: `Bearer ${fakeToken(0)}` }] } }]),
-      api('api-oauth', '/oauth', [{ name: 'outbound-oauth2', version: '1.0.1', phase: 'request', config: { tokenUrl: `${idpUrl}/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: 'things:read' } }]),
+      api('api-oauth', '/oauth', [
+        { name: 'outbound-oauth2', version: '1.0.1', phase: 'request', config: { tokenUrl: `${idpUrl}/token`, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: 'things:read' } },
+      ]),
     ],
-    subscriptions: {}, clients: { builtin: {}, external: [] }, identityProviders: [], revokedTokens: [],
+    subscriptions: {},
+    clients: { builtin: {}, external: [] },
+    identityProviders: [],
+    revokedTokens: [],
   };
   // Access logs on, as in production, written asynchronously to /dev/null.
   const logger = createLogger('info', pino.destination({ dest: '/dev/null', sync: false }) as unknown as NodeJS.WritableStream);
@@ -91,12 +108,17 @@ async function gatewayRole(backendUrl: string, idpUrl: string): Promise<void> {
   process.send!({ gatewayUrl: gateway.url } satisfies Message);
 }
 
+const child = (role: string, env: Record<string, string> = {}) => forkRole<Message>(SELF, role, env);
 
-
-const child = (role: string, env: Record<string, string> = {}) =>
-  forkRole<Message>(SELF, role, env);
-
-interface Figures { rps: number; p50: number; p99: number; errors: number; non2xx: number; total: number; cpu: number }
+interface Figures {
+  rps: number;
+  p50: number;
+  p99: number;
+  errors: number;
+  non2xx: number;
+  total: number;
+  cpu: number;
+}
 
 async function load(url: string, seconds: number): Promise<Figures> {
   const autocannon = (await import('autocannon' as string)).default as (opts: object) => Promise<any>;
@@ -114,8 +136,14 @@ async function hookCost(idpUrl: string): Promise<number> {
   const config = validatePolicyInstance(instance, 'policy');
   const shared = new Map<string, unknown>();
   const handler = findPolicy(instance.name, instance.version)!.create(config, {
-    environment: 'bench', api: { id: 'a', orgId: 'o', name: 'a', version: 'v1' }, clock: new ManualClock(Date.now()), logger: createLogger('silent'),
-    shared: <T>(key: string, make: () => T): T => { if (!shared.has(key)) shared.set(key, make()); return shared.get(key) as T; },
+    environment: 'bench',
+    api: { id: 'a', orgId: 'o', name: 'a', version: 'v1' },
+    clock: new ManualClock(Date.now()),
+    logger: createLogger('silent'),
+    shared: <T>(key: string, make: () => T): T => {
+      if (!shared.has(key)) shared.set(key, make());
+      return shared.get(key) as T;
+    },
   });
   const ctx = () => ({ upstreamHeaders: {}, state: new Map() }) as unknown as PolicyRequestContext;
   await handler.onRequest!(ctx()); // fetches the token once
@@ -133,7 +161,7 @@ export async function runOutboundOAuth2Bench(): Promise<void> {
   const measure = async (target: string, seconds: number): Promise<Figures> => {
     const before = await cpuOf(gw.proc);
     const f = await load(target, seconds);
-    return { ...f, cpu: (await cpuOf(gw.proc) - before) / Math.max(1, f.total) };
+    return { ...f, cpu: ((await cpuOf(gw.proc)) - before) / Math.max(1, f.total) };
   };
   const url = (route: string) => `${gw.msg.gatewayUrl}/bench/${route}/v1/things/42`;
   const tokenCount = async () => Number(await (await fetch(`${backend.msg.idpUrl}/count`)).text());
@@ -157,11 +185,26 @@ export async function runOutboundOAuth2Bench(): Promise<void> {
       ratios.push({ op: got.oauth!.rps / got.plain!.rps, oh: got.oauth!.rps / got.header!.rps, cpuOp: got.plain!.cpu / got.oauth!.cpu });
     }
     const tokens = (await tokenCount()) - before;
-    const median = (xs: number[]) => { const v = [...xs].sort((a, b) => a - b); const m = v.length >> 1; return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2; };
-    const summary = (fs: Figures[]): Figures => ({ rps: median(fs.map((f) => f.rps)), p50: median(fs.map((f) => f.p50)), p99: median(fs.map((f) => f.p99)), errors: fs.reduce((n, f) => n + f.errors, 0), non2xx: fs.reduce((n, f) => n + f.non2xx, 0), total: fs.reduce((n, f) => n + f.total, 0), cpu: median(fs.map((f) => f.cpu)) });
+    const median = (xs: number[]) => {
+      const v = [...xs].sort((a, b) => a - b);
+      const m = v.length >> 1;
+      return v.length % 2 ? v[m]! : (v[m - 1]! + v[m]!) / 2;
+    };
+    const summary = (fs: Figures[]): Figures => ({
+      rps: median(fs.map((f) => f.rps)),
+      p50: median(fs.map((f) => f.p50)),
+      p99: median(fs.map((f) => f.p99)),
+      errors: fs.reduce((n, f) => n + f.errors, 0),
+      non2xx: fs.reduce((n, f) => n + f.non2xx, 0),
+      total: fs.reduce((n, f) => n + f.total, 0),
+      cpu: median(fs.map((f) => f.cpu)),
+    });
     const measuredSeconds = rounds * routes.length * each;
-    const row = (label: string, f: Figures) => `${label.padEnd(44)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   gateway CPU ${f.cpu.toFixed(1)} µs/req   errors ${f.errors} non-2xx ${f.non2xx}`;
-    console.log(`\nOutbound OAuth2 benchmark: ${rounds} rounds × ${each}s per route (medians), ${CONNECTIONS} connections, token lifetime ${TOKEN_LIFETIME}s, ${pinned ? 'gateway pinned to core 1' : 'not pinned'}, node ${process.version}`);
+    const row = (label: string, f: Figures) =>
+      `${label.padEnd(44)} ${f.rps.toFixed(0).padStart(8)} req/s   p50 ${String(f.p50).padStart(4)} ms   p99 ${String(f.p99).padStart(4)} ms   gateway CPU ${f.cpu.toFixed(1)} µs/req   errors ${f.errors} non-2xx ${f.non2xx}`;
+    console.log(
+      `\nOutbound OAuth2 benchmark: ${rounds} rounds × ${each}s per route (medians), ${CONNECTIONS} connections, token lifetime ${TOKEN_LIFETIME}s, ${pinned ? 'gateway pinned to core 1' : 'not pinned'}, node ${process.version}`,
+    );
     console.log(row('(p) gateway route, no policy', summary(runs.plain!)));
     console.log(row('(h) same route + static 650-byte header', summary(runs.header!)));
     console.log(row('(o) same route + outbound-oauth2', summary(runs.oauth!)));
@@ -171,9 +214,13 @@ export async function runOutboundOAuth2Bench(): Promise<void> {
     console.log(`CPU-based o/p = ${median(ratios.map((x) => x.cpuOp)).toFixed(3)} (gateway CPU per request, p over o; rounds: ${fmt(ratios.map((x) => x.cpuOp))})`);
     const ns = await hookCost(backend.msg.idpUrl!);
     const plainNs = 1e9 / summary(runs.plain!).rps;
-    console.log(`policy hook, warm cache: ${ns.toFixed(0)} ns per request = ${((100 * ns) / plainNs).toFixed(2)}% of the plain route's ${(plainNs / 1000).toFixed(1)} µs per request → bound on o/p from the policy's own work: ${(plainNs / (plainNs + ns)).toFixed(3)}`);
-    console.log(`IdP token requests during the ${measuredSeconds}s measured (${rounds * each}s of policy traffic): ${tokens}; `
-      + `token lifetimes elapsed: ${(measuredSeconds / TOKEN_LIFETIME).toFixed(1)}; at most one background refresh per ${(TOKEN_LIFETIME * 0.8).toFixed(1)}s of traffic`);
+    console.log(
+      `policy hook, warm cache: ${ns.toFixed(0)} ns per request = ${((100 * ns) / plainNs).toFixed(2)}% of the plain route's ${(plainNs / 1000).toFixed(1)} µs per request → bound on o/p from the policy's own work: ${(plainNs / (plainNs + ns)).toFixed(3)}`,
+    );
+    console.log(
+      `IdP token requests during the ${measuredSeconds}s measured (${rounds * each}s of policy traffic): ${tokens}; ` +
+        `token lifetimes elapsed: ${(measuredSeconds / TOKEN_LIFETIME).toFixed(1)}; at most one background refresh per ${(TOKEN_LIFETIME * 0.8).toFixed(1)}s of traffic`,
+    );
   } finally {
     backend.proc.kill();
     gw.proc.kill();

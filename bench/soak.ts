@@ -12,13 +12,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export interface SoakSample { atSeconds: number; rssMb: number; heapMb: number; requests: number; redeploys: number }
+export interface SoakSample {
+  atSeconds: number;
+  rssMb: number;
+  heapMb: number;
+  requests: number;
+  redeploys: number;
+}
 
 const arg = (name: string): string | undefined => {
   const i = process.argv.indexOf(name);
   return i < 0 ? undefined : process.argv[i + 1];
 };
-const mb = (bytes: number): number => Math.round(bytes / 1024 / 1024 * 10) / 10;
+const mb = (bytes: number): number => Math.round((bytes / 1024 / 1024) * 10) / 10;
 
 export async function soak(options: { minutes?: number; concurrency?: number; print?: (line: string) => void } = {}): Promise<SoakSample[]> {
   const print = options.print ?? console.log;
@@ -30,12 +36,21 @@ export async function soak(options: { minutes?: number; concurrency?: number; pr
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-soak-'));
-  const config = loadConfig({
-    DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0',
-    DRAWBRIDGE_ADMIN_PASSWORD: 'correct horse battery staple', DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.soak', DRAWBRIDGE_LOG_LEVEL: 'silent',
-    DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'), DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self',
-    DRAWBRIDGE_DATABASE_URL: process.env.DRAWBRIDGE_BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'soak.db')}`,
-  }, { port: 0 });
+  const config = loadConfig(
+    {
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_ADMIN_PASSWORD: 'correct horse battery staple',
+      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.soak',
+      DRAWBRIDGE_LOG_LEVEL: 'silent',
+      DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
+      DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self',
+      DRAWBRIDGE_DATABASE_URL: process.env.DRAWBRIDGE_BENCH_DATABASE_URL ?? `sqlite:${join(dir, 'soak.db')}`,
+    },
+    { port: 0 },
+  );
   const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
   const samples: SoakSample[] = [];
   try {
@@ -46,7 +61,9 @@ export async function soak(options: { minutes?: number; concurrency?: number; pr
       const project = await tx.projects.create({ orgId: org.id, name: 'soak', displayName: 'Soak', isDefault: true });
       const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'api-proxy', name: 'orders', displayName: 'Orders' });
       const definition = {
-        contextPath: '/orders', version: 'v1', cors: null,
+        contextPath: '/orders',
+        version: 'v1',
+        cors: null,
         resources: [{ method: 'GET' as const, path: '/items/{id}', security: { oauth2: false, scopes: [] } }],
         policies: [{ id: 'h', policy: 'set-headers@1.0.0', resources: 'all' as const, phase: 'request' as const, config: { headers: [{ name: 'x-soak', value: '1' }] } }],
       };
@@ -55,10 +72,20 @@ export async function soak(options: { minutes?: number; concurrency?: number; pr
       return { orgId: org.id, apiId: component.id, environmentId: env.id, revisionId: revision.id };
     });
     let redeploys = 0;
-    const redeploy = () => store.transaction((tx) => tx.deployments.activate({
-      orgId: ids.orgId, apiId: ids.apiId, environmentId: ids.environmentId, environment: 'development', revisionId: ids.revisionId, revisionNumber: 1,
-      backendUrl: `${upstreamUrl}/v${redeploys++ % 2}`, params: {}, deployedBy: 'soak',
-    }));
+    const redeploy = () =>
+      store.transaction((tx) =>
+        tx.deployments.activate({
+          orgId: ids.orgId,
+          apiId: ids.apiId,
+          environmentId: ids.environmentId,
+          environment: 'development',
+          revisionId: ids.revisionId,
+          revisionNumber: 1,
+          backendUrl: `${upstreamUrl}/v${redeploys++ % 2}`,
+          params: {},
+          deployedBy: 'soak',
+        }),
+      );
     await redeploy();
     await platform.runtime.publisher.refresh();
     const gateway = platform.runtime.gateway('development')!;

@@ -63,22 +63,32 @@ async function rawSigningRate(sign: () => Promise<unknown>, seconds: number, inF
   const cpuStart = process.cpuUsage();
   const start = process.hrtime.bigint();
   const end = start + BigInt(Math.round(seconds * 1e9));
-  await Promise.all(Array.from({ length: inFlight }, async () => {
-    while (process.hrtime.bigint() < end) {
-      await sign();
-      count++;
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: inFlight }, async () => {
+      while (process.hrtime.bigint() < end) {
+        await sign();
+        count++;
+      }
+    }),
+  );
   const elapsed = Number(process.hrtime.bigint() - start) / 1e9;
   return { rate: count / elapsed, cpu: cpuMicros(process.cpuUsage(cpuStart)) / count };
 }
 
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-'));
-  const config = loadConfig({
-    ...process.env, DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_ADMIN_PASSWORD: 'bench-password', DRAWBRIDGE_GATEWAYS: '',
-    DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_DATABASE_URL: '',
-  }, { port: 0, databaseUrl: `sqlite:${join(dataDir, 'bench.db')}` });
+  const config = loadConfig(
+    {
+      ...process.env,
+      DRAWBRIDGE_DATA_DIR: dataDir,
+      DRAWBRIDGE_ADMIN_PASSWORD: 'bench-password',
+      DRAWBRIDGE_GATEWAYS: '',
+      DRAWBRIDGE_LOG_LEVEL: 'silent',
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_DATABASE_URL: '',
+    },
+    { port: 0, databaseUrl: `sqlite:${join(dataDir, 'bench.db')}` },
+  );
   const platform = await startPlatform(config, { logger: createLogger('silent'), print: () => {} });
   try {
     const { store } = platform;
@@ -87,7 +97,11 @@ async function main(): Promise<void> {
     const environment = (await store.orgs.environment(org.id, 'development'))!;
     const application = await store.applications.create({ orgId: org.id, name: 'bench-client', ownerUserId: admin.id });
     const { credential, clientSecret } = await generateKeys(store, {
-      org, application, environment, actor: { actorId: admin.id, actor: admin.email }, settings: { scopes: ['read', 'write'] },
+      org,
+      application,
+      environment,
+      actor: { actorId: admin.id, actor: admin.email },
+      settings: { scopes: ['read', 'write'] },
     });
     const clientId = credential.clientId!;
 
@@ -98,7 +112,11 @@ async function main(): Promise<void> {
 
     // Through HTTP.
     const authorization = 'Basic ' + Buffer.from(`${clientId}:${clientSecret}`).toString('base64');
-    const check = await fetch(`${platform.url}/oauth2/token`, { method: 'POST', headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials' });
+    const check = await fetch(`${platform.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
     if (check.status !== 200) throw new Error(`token endpoint answered ${check.status}: ${await check.text()}`);
 
     // The floor: the same token through the least HTTP handling client authentication allows.
@@ -106,7 +124,9 @@ async function main(): Promise<void> {
     const floor = createServer((req, res) => {
       let body = '';
       req.setEncoding('utf8');
-      req.on('data', (chunk: string) => { body += chunk; });
+      req.on('data', (chunk: string) => {
+        body += chunk;
+      });
       req.on('end', () => {
         const params = parseForm(body);
         const presented = parseBasic(req.headers.authorization ?? '');
@@ -114,11 +134,14 @@ async function main(): Promise<void> {
           res.writeHead(401).end();
           return;
         }
-        issue().then((issued) => {
-          const text = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
-          res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache', 'content-length': Buffer.byteLength(text) });
-          res.end(text);
-        }, () => res.writeHead(500).end());
+        issue().then(
+          (issued) => {
+            const text = JSON.stringify({ access_token: issued.token, token_type: 'Bearer', expires_in: issued.expiresIn, scope: issued.scope });
+            res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store', pragma: 'no-cache', 'content-length': Buffer.byteLength(text) });
+            res.end(text);
+          },
+          () => res.writeHead(500).end(),
+        );
       });
     });
     await new Promise<void>((r) => floor.listen(0, '127.0.0.1', r));
@@ -126,11 +149,28 @@ async function main(): Promise<void> {
 
     const load = async (base: string = platform.url) => {
       const cpuStart = process.cpuUsage();
-      const { stdout } = await promisify(execFile)(PINNED ? TASKSET : process.execPath, [
-        ...(PINNED ? ['-c', '1', process.execPath] : []), AUTOCANNON, '--json', '-d', String(SECONDS), '-c', String(CONNECTIONS), '-m', 'POST',
-        '-H', `authorization=${authorization}`, '-H', 'content-type=application/x-www-form-urlencoded',
-        '-b', 'grant_type=client_credentials', `${base}/oauth2/token`,
-      ], { maxBuffer: 64 * 1024 * 1024, timeout: (SECONDS + 30) * 1000 });
+      const { stdout } = await promisify(execFile)(
+        PINNED ? TASKSET : process.execPath,
+        [
+          ...(PINNED ? ['-c', '1', process.execPath] : []),
+          AUTOCANNON,
+          '--json',
+          '-d',
+          String(SECONDS),
+          '-c',
+          String(CONNECTIONS),
+          '-m',
+          'POST',
+          '-H',
+          `authorization=${authorization}`,
+          '-H',
+          'content-type=application/x-www-form-urlencoded',
+          '-b',
+          'grant_type=client_credentials',
+          `${base}/oauth2/token`,
+        ],
+        { maxBuffer: 64 * 1024 * 1024, timeout: (SECONDS + 30) * 1000 },
+      );
       const result = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; duration: number };
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`load run had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
       // This process's CPU time (event loop and crypto threads) per token served; the load generator is another process.
@@ -160,19 +200,21 @@ async function main(): Promise<void> {
 
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const row = (label: string, value: string) => `  ${label.padEnd(38)}${value}`;
-    process.stdout.write([
-      `token endpoint benchmark (${config.signingAlg}, ${ROUNDS} rounds x ${SECONDS}s, medians, ${CONNECTIONS} connections, ${PINNED ? 'server on CPU 0, load on CPU 1, ' : 'unpinned, '}${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version})`,
-      row('raw signing, 1 in flight', `${fmt(rawSerial)} tokens/s`),
-      row(`raw signing, ${CONNECTIONS} in flight`, `${fmt(rawParallel)} tokens/s`),
-      row('POST /oauth2/token over HTTP', `${fmt(http)} tokens/s   (p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms)`),
-      row('ratio HTTP / raw (1 in flight)', `${(http / rawSerial).toFixed(2)}   (target >= 0.50)`),
-      row(`ratio HTTP / raw (${CONNECTIONS} in flight)`, (http / rawParallel).toFixed(2)),
-      row('CPU per token: raw / HTTP', `${rawCpu.toFixed(1)} µs / ${httpCpu.toFixed(1)} µs = ${(rawCpu / httpCpu).toFixed(2)}   (less sensitive to machine load)`),
-      row('floor: bare node:http + client auth', `${fmt(floorRate)} tokens/s, ${floorCpu.toFixed(1)} µs per token`),
-      row('ratio floor / raw (1 in flight)', `${(floorRate / rawSerial).toFixed(2)}   (the best this machine allows; CPU ${(rawCpu / floorCpu).toFixed(2)})`),
-      row('ratio HTTP / floor', `${(http / floorRate).toFixed(2)}   (what the endpoint's own steps cost; CPU ${(floorCpu / httpCpu).toFixed(2)})`),
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `token endpoint benchmark (${config.signingAlg}, ${ROUNDS} rounds x ${SECONDS}s, medians, ${CONNECTIONS} connections, ${PINNED ? 'server on CPU 0, load on CPU 1, ' : 'unpinned, '}${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version})`,
+        row('raw signing, 1 in flight', `${fmt(rawSerial)} tokens/s`),
+        row(`raw signing, ${CONNECTIONS} in flight`, `${fmt(rawParallel)} tokens/s`),
+        row('POST /oauth2/token over HTTP', `${fmt(http)} tokens/s   (p50 ${result.latency.p50} ms, p99 ${result.latency.p99} ms)`),
+        row('ratio HTTP / raw (1 in flight)', `${(http / rawSerial).toFixed(2)}   (target >= 0.50)`),
+        row(`ratio HTTP / raw (${CONNECTIONS} in flight)`, (http / rawParallel).toFixed(2)),
+        row('CPU per token: raw / HTTP', `${rawCpu.toFixed(1)} µs / ${httpCpu.toFixed(1)} µs = ${(rawCpu / httpCpu).toFixed(2)}   (less sensitive to machine load)`),
+        row('floor: bare node:http + client auth', `${fmt(floorRate)} tokens/s, ${floorCpu.toFixed(1)} µs per token`),
+        row('ratio floor / raw (1 in flight)', `${(floorRate / rawSerial).toFixed(2)}   (the best this machine allows; CPU ${(rawCpu / floorCpu).toFixed(2)})`),
+        row('ratio HTTP / floor', `${(http / floorRate).toFixed(2)}   (what the endpoint's own steps cost; CPU ${(floorCpu / httpCpu).toFixed(2)})`),
+        '',
+      ].join('\n'),
+    );
   } finally {
     await platform.close();
     rmSync(dataDir, { recursive: true, force: true });

@@ -60,10 +60,19 @@ async function rawRate(op: () => Promise<unknown>, seconds: number): Promise<{ r
 async function main(): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-tx-'));
   const idp = await startTestIdp({ accessTokenTtl: 3600 });
-  const config = loadConfig({
-    ...process.env, DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_ADMIN_PASSWORD: 'bench-password', DRAWBRIDGE_GATEWAYS: '',
-    DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_DATABASE_URL: '', DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true',
-  }, { port: 0, databaseUrl: `sqlite:${join(dataDir, 'bench.db')}` });
+  const config = loadConfig(
+    {
+      ...process.env,
+      DRAWBRIDGE_DATA_DIR: dataDir,
+      DRAWBRIDGE_ADMIN_PASSWORD: 'bench-password',
+      DRAWBRIDGE_GATEWAYS: '',
+      DRAWBRIDGE_LOG_LEVEL: 'silent',
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_DATABASE_URL: '',
+      DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true',
+    },
+    { port: 0, databaseUrl: `sqlite:${join(dataDir, 'bench.db')}` },
+  );
   const platform = await startPlatform(config, { logger: createLogger('silent'), print: () => {} });
   try {
     const { store, deps } = platform;
@@ -71,15 +80,32 @@ async function main(): Promise<void> {
     const org = await createOrganization(store, config, admin, { name: 'Bench', handle: 'bench' });
     const environment = (await store.orgs.environment(org.id, 'development'))!;
     const registered = await store.identityProviders.create({
-      orgId: org.id, name: 'corp', description: '', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, issuer: idp.issuer, issuerTemplate: null,
-      allowedTenantIds: [], tokenEndpoint: idp.tokenEndpoint, jwksUri: idp.jwksUri, audiences: [idp.audience], clientIdClaims: ['client_id'],
-      subjectClaim: 'sub', tokenTyping: 'at+jwt', clockSkew: 60, maxTokenAge: 86_400,
+      orgId: org.id,
+      name: 'corp',
+      description: '',
+      kind: 'generic-oidc',
+      wellKnownUrl: idp.wellKnownUrl,
+      issuer: idp.issuer,
+      issuerTemplate: null,
+      allowedTenantIds: [],
+      tokenEndpoint: idp.tokenEndpoint,
+      jwksUri: idp.jwksUri,
+      audiences: [idp.audience],
+      clientIdClaims: ['client_id'],
+      subjectClaim: 'sub',
+      tokenTyping: 'at+jwt',
+      clockSkew: 60,
+      maxTokenAge: 86_400,
     });
     const keyCache = deps.idpKeys!;
     if (!(await keyCache.refresh(registered)).ok) throw new Error('could not fetch the test IdP keys');
     const application = await store.applications.create({ orgId: org.id, name: 'bench-exchanger', ownerUserId: admin.id });
     const { credential, clientSecret } = await generateKeys(store, {
-      org, application, environment, actor: { actorId: admin.id, actor: admin.email }, settings: { grantTypes: [TOKEN_EXCHANGE], scopes: ['read', 'write'] },
+      org,
+      application,
+      environment,
+      actor: { actorId: admin.id, actor: admin.email },
+      settings: { grantTypes: [TOKEN_EXCHANGE], scopes: ['read', 'write'] },
     });
     const clientId = credential.clientId!;
     const subjectToken = await idp.clientCredentialsToken();
@@ -101,10 +127,28 @@ async function main(): Promise<void> {
 
     const load = async () => {
       const cpuStart = process.cpuUsage();
-      const { stdout } = await promisify(execFile)(PINNED ? TASKSET : process.execPath, [
-        ...(PINNED ? ['-c', '1', process.execPath] : []), AUTOCANNON, '--json', '-d', String(SECONDS), '-c', String(CONNECTIONS), '-m', 'POST',
-        '-H', `authorization=${authorization}`, '-H', 'content-type=application/x-www-form-urlencoded', '-b', body, `${platform.url}/oauth2/token`,
-      ], { maxBuffer: 64 * 1024 * 1024, timeout: (SECONDS + 30) * 1000 });
+      const { stdout } = await promisify(execFile)(
+        PINNED ? TASKSET : process.execPath,
+        [
+          ...(PINNED ? ['-c', '1', process.execPath] : []),
+          AUTOCANNON,
+          '--json',
+          '-d',
+          String(SECONDS),
+          '-c',
+          String(CONNECTIONS),
+          '-m',
+          'POST',
+          '-H',
+          `authorization=${authorization}`,
+          '-H',
+          'content-type=application/x-www-form-urlencoded',
+          '-b',
+          body,
+          `${platform.url}/oauth2/token`,
+        ],
+        { maxBuffer: 64 * 1024 * 1024, timeout: (SECONDS + 30) * 1000 },
+      );
       const result = JSON.parse(stdout) as { requests: { total: number }; latency: { p50: number; p99: number }; non2xx: number; errors: number; duration: number };
       if (result.non2xx > 0 || result.errors > 0) throw new Error(`load run had ${result.non2xx} non-2xx answers and ${result.errors} errors`);
       return { rate: result.requests.total / result.duration, p50: result.latency.p50, p99: result.latency.p99, cpu: cpuMicros(process.cpuUsage(cpuStart)) / result.requests.total };
@@ -123,15 +167,17 @@ async function main(): Promise<void> {
     const httpCpu = median(runs.map((r) => r.cpu));
     const fmt = (n: number) => Math.round(n).toLocaleString('en-US');
     const row = (label: string, value: string) => `  ${label.padEnd(38)}${value}`;
-    process.stdout.write([
-      `token exchange benchmark (IdP RS256 -> platform ${config.signingAlg}, ${ROUNDS} rounds x ${SECONDS}s, medians, ${CONNECTIONS} connections, ${PINNED ? 'server on CPU 0, load on CPU 1, ' : 'unpinned, '}${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version})`,
-      row('raw verify + sign, 1 in flight', `${fmt(rawPerSec)} exchanges/s   (${rawCpu.toFixed(1)} µs CPU each)`),
-      row('POST /oauth2/token (token exchange)', `${fmt(http)} exchanges/s   (p50 ${typical.p50} ms, p99 ${typical.p99} ms, ${httpCpu.toFixed(1)} µs CPU each)`),
-      row('ratio HTTP / raw', (http / rawPerSec).toFixed(2)),
-      row('CPU per exchange: raw / HTTP', (rawCpu / httpCpu).toFixed(2)),
-      row('JWKS fetches during the load', String(idp.jwksRequests - jwksBefore)),
-      '',
-    ].join('\n'));
+    process.stdout.write(
+      [
+        `token exchange benchmark (IdP RS256 -> platform ${config.signingAlg}, ${ROUNDS} rounds x ${SECONDS}s, medians, ${CONNECTIONS} connections, ${PINNED ? 'server on CPU 0, load on CPU 1, ' : 'unpinned, '}${cpus().length}x ${cpus()[0]?.model ?? 'cpu'}, node ${process.version})`,
+        row('raw verify + sign, 1 in flight', `${fmt(rawPerSec)} exchanges/s   (${rawCpu.toFixed(1)} µs CPU each)`),
+        row('POST /oauth2/token (token exchange)', `${fmt(http)} exchanges/s   (p50 ${typical.p50} ms, p99 ${typical.p99} ms, ${httpCpu.toFixed(1)} µs CPU each)`),
+        row('ratio HTTP / raw', (http / rawPerSec).toFixed(2)),
+        row('CPU per exchange: raw / HTTP', (rawCpu / httpCpu).toFixed(2)),
+        row('JWKS fetches during the load', String(idp.jwksRequests - jwksBefore)),
+        '',
+      ].join('\n'),
+    );
   } finally {
     await platform.close();
     await idp.close();

@@ -27,7 +27,11 @@ function isStale(): boolean {
 }
 
 /** Files a first visit loads: the entry chunk and what it imports statically (not the lazy areas). */
-interface ManifestChunk { file: string; isEntry?: boolean; imports?: string[] }
+interface ManifestChunk {
+  file: string;
+  isEntry?: boolean;
+  imports?: string[];
+}
 
 export function initialJs(): { files: string[]; gzipped: number } {
   const manifest = JSON.parse(readFileSync(manifestFile, 'utf8')) as Record<string, ManifestChunk>;

@@ -34,7 +34,13 @@ export async function generateSchemaTypes(): Promise<string> {
 if (process.argv[1] && resolve(process.argv[1]) === resolve(import.meta.filename)) {
   const generated = await generateSchemaTypes();
   if (process.argv.includes('--check')) {
-    const current = (() => { try { return readFileSync(SCHEMA_FILE, 'utf8'); } catch { return ''; } })();
+    const current = (() => {
+      try {
+        return readFileSync(SCHEMA_FILE, 'utf8');
+      } catch {
+        return '';
+      }
+    })();
     if (current !== generated) {
       process.stderr.write('web/src/api/schema.d.ts is out of date: run "npm run web:types"\n');
       process.exit(1);

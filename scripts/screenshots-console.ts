@@ -34,21 +34,26 @@ try {
   const org = 'stark-industries';
   const orgPath = `/api/v1/orgs/${org}`;
   await must(admin.post('/api/v1/orgs', { name: 'Stark Industries' }));
-  await must(admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile App', description: 'The Stark Industries iOS and Android app' }));
+  await must(
+    admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile App', description: 'The Stark Industries iOS and Android app' }),
+  );
   await must(admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'partner-bot', displayName: 'Partner Bot', description: 'Order sync for resellers' }));
   await must(admin.post(`${orgPath}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders API', description: 'Orders and shipments' }));
   const base = `${orgPath}/projects/default/components/orders/api`;
-  await must(admin.put(base, {
-    contextPath: '/orders', version: 'v1',
-    resources: [
-      { method: 'GET', path: '/orders', summary: 'List orders', security: { oauth2: true, scopes: ['orders:read'] } },
-      { method: 'POST', path: '/orders', summary: 'Place an order', security: { oauth2: true, scopes: ['orders:write'] } },
-      { method: 'GET', path: '/orders/{id}', summary: 'One order', security: { oauth2: true, scopes: ['orders:read'] } },
-      { method: 'GET', path: '/health', summary: 'Health', security: { oauth2: false } },
-    ],
-    backendUrls: { development: backendUrl },
-    policies: [{ policy: 'outbound-oauth2@1.0.1', config: { tokenUrl: idp.tokenEndpoint, clientId: idp.clientId, clientSecret: '${backendSecret}' } }],
-  }));
+  await must(
+    admin.put(base, {
+      contextPath: '/orders',
+      version: 'v1',
+      resources: [
+        { method: 'GET', path: '/orders', summary: 'List orders', security: { oauth2: true, scopes: ['orders:read'] } },
+        { method: 'POST', path: '/orders', summary: 'Place an order', security: { oauth2: true, scopes: ['orders:write'] } },
+        { method: 'GET', path: '/orders/{id}', summary: 'One order', security: { oauth2: true, scopes: ['orders:read'] } },
+        { method: 'GET', path: '/health', summary: 'Health', security: { oauth2: false } },
+      ],
+      backendUrls: { development: backendUrl },
+      policies: [{ policy: 'outbound-oauth2@1.0.1', config: { tokenUrl: idp.tokenEndpoint, clientId: idp.clientId, clientSecret: '${backendSecret}' } }],
+    }),
+  );
   await must(admin.post(`${base}/deployments`, { environment: 'development', params: { backendSecret: idp.clientSecret } }));
   await must(admin.post(`${base}/lifecycle`, { state: 'published' }));
   await must(admin.post(`${orgPath}/identity-providers`, { name: 'corporate-okta', kind: 'okta', description: 'Employees and partners', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] }));
@@ -70,7 +75,10 @@ try {
   await page.getByRole('heading', { level: 2 }).first().waitFor();
   await shot('project-home');
   await page.getByRole('button', { name: '+ Create' }).click();
-  await page.getByRole('button', { name: /External Consumer/ }).first().waitFor();
+  await page
+    .getByRole('button', { name: /External Consumer/ })
+    .first()
+    .waitFor();
   await shot('create');
   await page.keyboard.press('Escape');
 

@@ -28,7 +28,10 @@ const ordersDocument = {
   paths: {
     '/orders': {
       get: {
-        tags: ['orders'], summary: 'List orders', operationId: 'listOrders', security: [{ oauth: ['orders:read'] }],
+        tags: ['orders'],
+        summary: 'List orders',
+        operationId: 'listOrders',
+        security: [{ oauth: ['orders:read'] }],
         parameters: [
           { name: 'status', in: 'query', description: 'Only orders in this state', schema: { type: 'string', enum: ['open', 'shipped', 'cancelled'] } },
           { name: 'limit', in: 'query', schema: { type: 'integer', minimum: 1, maximum: 100, default: 20 } },
@@ -36,31 +39,43 @@ const ordersDocument = {
         responses: { 200: { description: 'A page of orders', content: { 'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/Order' } } } } } },
       },
       post: {
-        tags: ['orders'], summary: 'Place an order', operationId: 'placeOrder', security: [{ oauth: ['orders:write'] }],
+        tags: ['orders'],
+        summary: 'Place an order',
+        operationId: 'placeOrder',
+        security: [{ oauth: ['orders:write'] }],
         requestBody: { required: true, content: { 'application/json': { schema: { $ref: '#/components/schemas/NewOrder' } } } },
         responses: { 201: { description: 'The order', content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } }, 422: { description: 'The order is not valid' } },
       },
     },
     '/orders/{orderId}': {
       get: {
-        tags: ['orders'], summary: 'One order', operationId: 'getOrder', security: [{ oauth: [] }],
+        tags: ['orders'],
+        summary: 'One order',
+        operationId: 'getOrder',
+        security: [{ oauth: [] }],
         parameters: [{ name: 'orderId', in: 'path', required: true, description: 'The order number', schema: { type: 'string', pattern: '^[0-9]+$' } }],
         responses: { 200: { description: 'The order', content: { 'application/json': { schema: { $ref: '#/components/schemas/Order' } } } }, 404: { description: 'No such order' } },
       },
     },
   },
   components: {
-    securitySchemes: { oauth: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://drawbridge.example.com/oauth2/token', scopes: { 'orders:read': 'Read orders', 'orders:write': 'Place orders' } } } } },
+    securitySchemes: {
+      oauth: { type: 'oauth2', flows: { clientCredentials: { tokenUrl: 'https://drawbridge.example.com/oauth2/token', scopes: { 'orders:read': 'Read orders', 'orders:write': 'Place orders' } } } },
+    },
     schemas: {
       NewOrder: {
-        type: 'object', required: ['lines'],
+        type: 'object',
+        required: ['lines'],
         properties: { lines: { type: 'array', items: { $ref: '#/components/schemas/Line' } }, note: { type: 'string', maxLength: 500 } },
       },
       Order: {
-        type: 'object', required: ['id', 'status', 'lines'],
+        type: 'object',
+        required: ['id', 'status', 'lines'],
         properties: {
-          id: { type: 'string', example: '1042' }, status: { type: 'string', enum: ['open', 'shipped', 'cancelled'] },
-          lines: { type: 'array', items: { $ref: '#/components/schemas/Line' } }, placedAt: { type: 'string', format: 'date-time' },
+          id: { type: 'string', example: '1042' },
+          status: { type: 'string', enum: ['open', 'shipped', 'cancelled'] },
+          lines: { type: 'array', items: { $ref: '#/components/schemas/Line' } },
+          placedAt: { type: 'string', format: 'date-time' },
         },
       },
       Line: { type: 'object', required: ['sku', 'quantity'], properties: { sku: { type: 'string' }, quantity: { type: 'integer', minimum: 1 } } },
@@ -103,7 +118,10 @@ async function main() {
     const org = (await must('org', admin.post('/api/v1/orgs', { name: 'Acme Corporation', handle: 'acme' }))).body;
     const path = `/api/v1/orgs/${org.handle}`;
     for (const env of ['development', 'production']) await must('env', admin.patch(`${path}/environments/${env}`, { gatewayUrl: platform.runtime.gateway(env)!.url }));
-    await must('idp', admin.post(`${path}/identity-providers`, { name: 'acme-sso', kind: 'generic-oidc', description: 'Acme single sign-on', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] }));
+    await must(
+      'idp',
+      admin.post(`${path}/identity-providers`, { name: 'acme-sso', kind: 'generic-oidc', description: 'Acme single sign-on', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] }),
+    );
     const apis: [string, string, string, unknown][] = [
       ['orders', 'Orders API', 'Orders of the Acme shop: list, read and place orders.', ordersDocument],
       ['billing', 'Billing API', 'Invoices and payment status.', undefined],
@@ -113,7 +131,18 @@ async function main() {
       await must('component', admin.post(`${path}/projects/default/components`, { type: 'api-proxy', name, displayName, description }));
       const base = `${path}/projects/default/components/${name}/api`;
       if (doc) await must('import', admin.post(`${base}/import`, { document: doc, contextPath: `/${name}`, version: 'v1' }));
-      else await must('define', admin.put(base, { contextPath: `/${name}`, version: 'v1', resources: [{ method: 'GET', path: '/items', summary: 'List' }, { method: 'GET', path: '/items/{id}', summary: 'One item' }] }));
+      else
+        await must(
+          'define',
+          admin.put(base, {
+            contextPath: `/${name}`,
+            version: 'v1',
+            resources: [
+              { method: 'GET', path: '/items', summary: 'List' },
+              { method: 'GET', path: '/items/{id}', summary: 'One item' },
+            ],
+          }),
+        );
       await must('backend', admin.patch(base, { backendUrls: { development: `${backendUrl}/${name}`, production: `${backendUrl}/${name}` } }));
       await must('deploy', admin.post(`${base}/deployments`, { environment: 'development' }));
       await must('promote', admin.post(`${base}/promote`, {}));
@@ -131,7 +160,11 @@ async function main() {
     page.setDefaultTimeout(15_000);
     const shot = async (name: string, options: { fullPage?: boolean } = {}) => {
       // Notifications fade out by themselves; pictures without them.
-      await page.locator('.mantine-Notification-root').first().waitFor({ state: 'detached', timeout: 8000 }).catch(() => {});
+      await page
+        .locator('.mantine-Notification-root')
+        .first()
+        .waitFor({ state: 'detached', timeout: 8000 })
+        .catch(() => {});
       await page.waitForTimeout(400);
       await page.screenshot({ path: join(OUT, `portal-${name}.png`), fullPage: options.fullPage });
       console.log(`docs/images/portal-${name}.png`);
@@ -193,7 +226,7 @@ async function main() {
     await shot('user-keys-error');
     await page.getByRole('textbox', { name: 'acme-sso Token' }).fill(await idp.clientCredentialsToken());
     await page.getByRole('button', { name: '://Curl' }).click();
-    const curl = await page.evaluate('navigator.clipboard.readText()') as string;
+    const curl = (await page.evaluate('navigator.clipboard.readText()')) as string;
     // The copied command works in a shell (the platform runs in this process: no blocking call).
     const { stdout } = await promisify(execFile)('bash', ['-c', curl], { env: { ...process.env, CONSUMER_SECRET: secret } });
     if (!JSON.parse(stdout).access_token) throw new Error(`the ://Curl command failed: ${stdout}`);

@@ -112,20 +112,15 @@ function answerWithoutDatabase(req: IncomingMessage, res: ServerResponse): void 
  * Binds the control-plane listener and the in-process gateways (from their disk
  * snapshots) after the first connection attempt failed with `firstError`.
  */
-export async function startDegraded(options: {
-  config: Config;
-  masterKey: MasterKey;
-  clock: Clock;
-  logger: Logger;
-  firstError: unknown;
-  print: (line: string) => void;
-}): Promise<DegradedStart> {
+export async function startDegraded(options: { config: Config; masterKey: MasterKey; clock: Clock; logger: Logger; firstError: unknown; print: (line: string) => void }): Promise<DegradedStart> {
   const { config, masterKey, clock, logger, print } = options;
   const database = describeDatabase(config.databaseUrl);
   let store: Store | undefined;
   let identityProviders: ReadonlyMap<string, IdpVerificationConfig> | undefined;
   const idpKeys = createIdpKeyCache({
-    allowPrivate: config.allowPrivateIdpUrls, clock, logger,
+    allowPrivate: config.allowPrivateIdpUrls,
+    clock,
+    logger,
     persistence: {
       saveKeys: async (idpId, keys) => {
         if (!store) throw new Error('the database cannot be reached; the keys are saved after the next fetch');
@@ -155,20 +150,25 @@ export async function startDegraded(options: {
   let cluster: ClusterServices | undefined;
   let closing: Promise<void> | undefined;
   let serverClosed: Promise<void> | undefined;
-  const closeServer = () => (serverClosed ??= new Promise<void>((resolve) => {
-    server.close(() => resolve());
-    server.closeIdleConnections();
-  }));
-  const close = () => (closing ??= (async () => {
-    await Promise.allSettled([closeServer(), ...gateways.map((g) => g.gateway.close())]);
-    await idpKeys.stop();
-    await cluster?.close();
-  })());
+  const closeServer = () =>
+    (serverClosed ??= new Promise<void>((resolve) => {
+      server.close(() => resolve());
+      server.closeIdleConnections();
+    }));
+  const close = () =>
+    (closing ??= (async () => {
+      await Promise.allSettled([closeServer(), ...gateways.map((g) => g.gateway.close())]);
+      await idpKeys.stop();
+      await cluster?.close();
+    })());
 
   try {
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(config.port, config.host, () => { server.off('error', reject); resolve(); });
+      server.listen(config.port, config.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
     const { port } = server.address() as AddressInfo;
     egress.addOwnPort(port);
@@ -176,9 +176,20 @@ export async function startDegraded(options: {
     const externalVerifier = externalTokenVerifier(idpKeys, clock, (id) => (identityProviders ? identityProviders.get(id) : fromDisk.get(id)));
     for (const listener of listeners) {
       const gateway = await startGateway({
-        environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
-        dataDir: config.dataDir, masterKey, externalVerifier,
-        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress, drainMs: config.gatewayDrainMs, shared: cluster.gatewayShared,
+        environment: listener.environment,
+        port: listener.port,
+        host: config.gatewayHost,
+        logger: logger.child({ gateway: listener.environment }),
+        clock,
+        dataDir: config.dataDir,
+        masterKey,
+        externalVerifier,
+        forwardedProto: config.gatewayForwardedProto,
+        trustedProxies: config.gatewayTrustedProxies,
+        metricsAllow: config.gatewayMetricsAllow,
+        egress,
+        drainMs: config.gatewayDrainMs,
+        shared: cluster.gatewayShared,
       });
       const file = saved.get(listener.environment)!.file;
       gateways.push({ gateway, servingFrom: gateway.status().snapshot ? file : undefined });
@@ -192,18 +203,26 @@ export async function startDegraded(options: {
   const url = `http://${config.host === '0.0.0.0' || config.host === '::' ? '127.0.0.1' : config.host}:${port}`;
   const reason = safeMessage(options.firstError, config.databaseUrl);
   const serving = gateways.filter((g) => g.servingFrom).map((g) => g.servingFrom!);
-  logger.warn({ database, err: reason, snapshots: serving, retryMaxMs: config.databaseRetryMaxMs },
-    `database unreachable at start; ${serving.length > 0 ? `serving the last snapshot from ${serving.join(', ')}` : 'no gateway snapshot on disk, gateways answer 503'}; retrying`);
+  logger.warn(
+    { database, err: reason, snapshots: serving, retryMaxMs: config.databaseRetryMaxMs },
+    `database unreachable at start; ${serving.length > 0 ? `serving the last snapshot from ${serving.join(', ')}` : 'no gateway snapshot on disk, gateways answer 503'}; retrying`,
+  );
   print(`Drawbridge is starting (${config.mode} mode): database unreachable at start; retrying`);
   print(`  Database           ${database}: ${reason} (next attempt in ${Math.min(FIRST_RETRY_MS, config.databaseRetryMaxMs)} ms, then backing off up to ${config.databaseRetryMaxMs} ms)`);
   print(`  Control plane API  ${config.publicUrl}/api/v1   (listening on ${url}; /readyz and the API answer 503 until the database is reached)`);
   for (const { gateway, servingFrom } of gateways) {
     const status = gateway.status().snapshot;
-    print(`  Gateway ${gateway.environment.padEnd(11)} ${gateway.url}   ${servingFrom && status ? `serving the last snapshot from ${servingFrom} (version ${status.version}, ${status.apis} APIs)` : 'no snapshot on disk: 503 until the database is reached'}`);
+    print(
+      `  Gateway ${gateway.environment.padEnd(11)} ${gateway.url}   ${servingFrom && status ? `serving the last snapshot from ${servingFrom} (version ${status.version}, ${status.apis} APIs)` : 'no snapshot on disk: 503 until the database is reached'}`,
+    );
   }
 
   return {
-    server, url, egress, idpKeys, cluster: cluster!,
+    server,
+    url,
+    egress,
+    idpKeys,
+    cluster: cluster!,
     gateways,
     serverFactory: (fastifyHandler) => {
       // An app from an earlier boot attempt that failed leaves its handlers behind: only the newest app's stay.

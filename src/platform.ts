@@ -99,7 +99,10 @@ async function checkIssuer(store: Store, config: Config, changeIssuer = false): 
     await store.settings.put(ISSUER_SETTING, config.publicUrl);
     return;
   }
-  throw new ConfigError('DRAWBRIDGE_PUBLIC_URL', `must be this installation's token issuer ${stored}, which every node shares (got ${config.publicUrl}). Set DRAWBRIDGE_PUBLIC_URL=${stored} on this node, or, to move the whole installation to the new URL, stop every node and start one with "drawbridge start --change-issuer" (tokens issued before stop working).`);
+  throw new ConfigError(
+    'DRAWBRIDGE_PUBLIC_URL',
+    `must be this installation's token issuer ${stored}, which every node shares (got ${config.publicUrl}). Set DRAWBRIDGE_PUBLIC_URL=${stored} on this node, or, to move the whole installation to the new URL, stop every node and start one with "drawbridge start --change-issuer" (tokens issued before stop working).`,
+  );
 }
 
 /** Waits for every promise; then rejects with the first failure, if any. */
@@ -112,7 +115,8 @@ async function settleAll(promises: Promise<unknown>[]): Promise<void> {
 export async function startPlatform(config: Config, options: PlatformOptions = {}): Promise<Platform> {
   mkdirSync(config.dataDir, { recursive: true });
   const context: BootContext = {
-    config, options,
+    config,
+    options,
     clock: options.clock ?? systemClock,
     logger: options.logger ?? createLogger(config.logLevel),
     print: options.print ?? ((line: string) => process.stdout.write(line + '\n')),
@@ -187,12 +191,20 @@ async function boot(context: BootContext, opened: OpenStore, degraded?: Degraded
     // caches and the snapshot publisher subscribe. Other nodes' changes are read from the change
     // log on their NOTIFY (PostgreSQL), or at the poll should a notification be lost.
     const relay = new ChangeRelay(store.kysely, store.changes, {
-      postgresUrl: store.dialect === 'postgres' ? config.databaseUrl : undefined, pollMs: options.snapshotPollMs ?? 2000, logger,
+      postgresUrl: store.dialect === 'postgres' ? config.databaseUrl : undefined,
+      pollMs: options.snapshotPollMs ?? 2000,
+      logger,
     });
     await relay.start();
     closers.unshift(() => relay.close());
     const runtime = await startRuntimeGateways({
-      config, store, masterKey, clock, logger, idpKeys, shared: cluster.gatewayShared,
+      config,
+      store,
+      masterKey,
+      clock,
+      logger,
+      idpKeys,
+      shared: cluster.gatewayShared,
       serving: degraded && { gateways: degraded.gateways.map((g) => g.gateway), egress: degraded.egress },
     });
     degraded?.connected(store, runtime.publisher.identityProviders);
@@ -200,7 +212,9 @@ async function boot(context: BootContext, opened: OpenStore, degraded?: Degraded
     closers.unshift(closeRuntime);
     deps.localGatewayUrl = (environment) => runtime.gateway(environment)?.url;
     const app = await buildServer(deps, { mount: [tokenService(deps, keys), gatewaySync(deps, new SnapshotFeed(runtime.publisher)), webApp()], serverFactory: degraded?.serverFactory });
-    const closeApp = async () => { await app.close(); };
+    const closeApp = async () => {
+      await app.close();
+    };
     closers.unshift(closeApp);
     // Without its database at start, the node listens already: the app answers there from handOver on.
     if (degraded) await app.ready();
@@ -237,13 +251,20 @@ async function boot(context: BootContext, opened: OpenStore, degraded?: Degraded
     print(`  Data folder        ${config.dataDir}`);
     for (const gw of runtime.gateways) print(`  Gateway ${gw.environment.padEnd(11)} ${gw.url}`);
     if (admin.created) {
-      print(admin.password
-        ? `  First start: sign in as "${ADMIN_USERNAME}" with the one-time password ${admin.password}\n  (it is not shown again; change it with POST /api/v1/me/password)`
-        : `  First start: sign in as "${ADMIN_USERNAME}" with the password from DRAWBRIDGE_ADMIN_PASSWORD`);
+      print(
+        admin.password
+          ? `  First start: sign in as "${ADMIN_USERNAME}" with the one-time password ${admin.password}\n  (it is not shown again; change it with POST /api/v1/me/password)`
+          : `  First start: sign in as "${ADMIN_USERNAME}" with the password from DRAWBRIDGE_ADMIN_PASSWORD`,
+      );
     }
     let closed = false;
     return {
-      config, store, app, deps, url, runtime,
+      config,
+      store,
+      app,
+      deps,
+      url,
+      runtime,
       initialAdminPassword: admin.password,
       async close() {
         if (closed) return;

@@ -14,7 +14,9 @@ export function loadProfile(): CliProfile {
   let saved: Partial<CliProfile> = {};
   try {
     saved = JSON.parse(readFileSync(profilePath(), 'utf8')) as Partial<CliProfile>;
-  } catch { /* no profile yet */ }
+  } catch {
+    /* no profile yet */
+  }
   return {
     url: (process.env.DRAWBRIDGE_URL ?? saved.url ?? 'http://localhost:9090').replace(/\/+$/, ''),
     token: process.env.DRAWBRIDGE_TOKEN ?? saved.token,
@@ -30,7 +32,11 @@ export function saveProfile(profile: CliProfile): void {
 
 /** An error the API answered with; the CLI prints its message and exits non-zero. */
 export class CliError extends Error {
-  constructor(message: string, readonly status?: number, readonly body?: unknown) {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly body?: unknown,
+  ) {
     super(message);
   }
 }
@@ -52,11 +58,18 @@ export class ApiClient {
     let parsed: unknown;
     try {
       parsed = text ? JSON.parse(text) : undefined;
-    } catch { parsed = text; }
+    } catch {
+      parsed = text;
+    }
     if (!res.ok) {
       const b = parsed as { message?: string; error_description?: string; error?: string; fields?: Record<string, string> } | undefined;
       const message = b?.message ?? b?.error_description ?? b?.error ?? `HTTP ${res.status}`;
-      const fields = b?.fields ? '\n' + Object.entries(b.fields).map(([k, v]) => `  ${k}: ${v}`).join('\n') : '';
+      const fields = b?.fields
+        ? '\n' +
+          Object.entries(b.fields)
+            .map(([k, v]) => `  ${k}: ${v}`)
+            .join('\n')
+        : '';
       throw new CliError(message + fields, res.status, parsed);
     }
     return parsed as T;

@@ -18,10 +18,7 @@ import { register as portal } from './commands/portal.js';
 import { register as connection } from './commands/connection.js';
 import { register as idp } from './commands/idp.js';
 
-const program = new Command('drawbridge')
-  .description('Drawbridge: token service, API gateway and control plane')
-  .version('0.1.0')
-  .exitOverride();
+const program = new Command('drawbridge').description('Drawbridge: token service, API gateway and control plane').version('0.1.0').exitOverride();
 
 for (const register of [start, login, org, env, project, component, member, api, subscription, gateway, keys, token, app, portal, connection, idp]) register(program);
 

@@ -10,7 +10,11 @@ export function printRows(rows: Record<string, unknown>[], columns: string[], js
   }
   const cell = (v: unknown) => (v === null || v === undefined ? '' : Array.isArray(v) ? v.join(',') : String(v));
   const widths = columns.map((c) => Math.max(c.length, ...rows.map((r) => cell(r[c]).length)));
-  const line = (values: string[]) => values.map((v, i) => v.padEnd(widths[i] ?? 0)).join('  ').trimEnd() + '\n';
+  const line = (values: string[]) =>
+    values
+      .map((v, i) => v.padEnd(widths[i] ?? 0))
+      .join('  ')
+      .trimEnd() + '\n';
   process.stdout.write(line(columns.map((c) => c.toUpperCase())));
   for (const r of rows) process.stdout.write(line(columns.map((c) => cell(r[c]))));
 }

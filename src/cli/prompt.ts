@@ -7,7 +7,12 @@ export async function promptSecret(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stdout, terminal: true });
   const out = rl as unknown as { _writeToOutput: (s: string) => void };
   let asked = false;
-  out._writeToOutput = (s: string) => { if (!asked) { process.stdout.write(s); asked = true; } };
+  out._writeToOutput = (s: string) => {
+    if (!asked) {
+      process.stdout.write(s);
+      asked = true;
+    }
+  };
   try {
     return await rl.question(question);
   } finally {

@@ -39,7 +39,10 @@ export interface RemoteGateway {
 }
 
 class SyncError extends Error {
-  constructor(readonly status: number, message: string) {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
     super(message);
   }
 }
@@ -80,11 +83,28 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
   };
 
   const gateway = await startGateway({
-    environment: options.environment, port, host: config.gatewayHost, logger: logger.child({ gateway: options.environment }), clock,
-    snapshotSource: { load: async () => { const s = await fetchSnapshot(-1, 0); if (!s) throw new Error('no snapshot'); adopt(s); return s; } },
-    dataDir: config.dataDir, masterKey: nodeSealingKey(options.token),
+    environment: options.environment,
+    port,
+    host: config.gatewayHost,
+    logger: logger.child({ gateway: options.environment }),
+    clock,
+    snapshotSource: {
+      load: async () => {
+        const s = await fetchSnapshot(-1, 0);
+        if (!s) throw new Error('no snapshot');
+        adopt(s);
+        return s;
+      },
+    },
+    dataDir: config.dataDir,
+    masterKey: nodeSealingKey(options.token),
     externalVerifier: externalTokenVerifier(idpKeys, clock, (id) => idpConfigs.get(id)),
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
+    forwardedProto: config.gatewayForwardedProto,
+    trustedProxies: config.gatewayTrustedProxies,
+    metricsAllow: config.gatewayMetricsAllow,
+    egress: egressPolicy(config),
+    drainMs: config.gatewayDrainMs,
+    workerId: options.workerId,
     shared: cluster.gatewayShared,
   });
   if (gateway.status().snapshot?.source === 'disk') {

@@ -47,7 +47,9 @@ export async function runStandaloneGateway(config: Config, environment: string, 
   let relay: ChangeRelay | undefined;
   // Keys are saved through whichever store connection is open (none while the database is down).
   const idpKeys = createIdpKeyCache({
-    allowPrivate: config.allowPrivateIdpUrls, clock, logger,
+    allowPrivate: config.allowPrivateIdpUrls,
+    clock,
+    logger,
     persistence: {
       saveKeys: async (idpId, keys) => {
         if (!opened) throw new Error('the database cannot be reached; the keys are saved after the next fetch');
@@ -72,7 +74,9 @@ export async function runStandaloneGateway(config: Config, environment: string, 
       opened = store;
       // Changes the control-plane nodes commit arrive at once (NOTIFY, then the change log); the poll is the fallback.
       relay = new ChangeRelay(store.store.kysely, store.store.changes, {
-        postgresUrl: store.store.dialect === 'postgres' ? config.databaseUrl : undefined, pollMs: options.pollMs ?? 2000, logger,
+        postgresUrl: store.store.dialect === 'postgres' ? config.databaseUrl : undefined,
+        pollMs: options.pollMs ?? 2000,
+        logger,
       });
       await relay.start();
       publisher = new RuntimePublisher({ store: store.store, masterKey, issuer: config.publicUrl, clock, logger, idpKeys, changes: store.store.changes });
@@ -87,9 +91,22 @@ export async function runStandaloneGateway(config: Config, environment: string, 
 
   let gateway: Gateway | undefined;
   gateway = await startGateway({
-    environment, port, host: config.gatewayHost, logger: logger.child({ gateway: environment }), clock,
-    snapshotSource: { load: compile }, dataDir: config.dataDir, masterKey, externalVerifier, reloadIntervalMs: options.pollMs ?? 2000,
-    forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress: egressPolicy(config), drainMs: config.gatewayDrainMs, workerId: options.workerId,
+    environment,
+    port,
+    host: config.gatewayHost,
+    logger: logger.child({ gateway: environment }),
+    clock,
+    snapshotSource: { load: compile },
+    dataDir: config.dataDir,
+    masterKey,
+    externalVerifier,
+    reloadIntervalMs: options.pollMs ?? 2000,
+    forwardedProto: config.gatewayForwardedProto,
+    trustedProxies: config.gatewayTrustedProxies,
+    metricsAllow: config.gatewayMetricsAllow,
+    egress: egressPolicy(config),
+    drainMs: config.gatewayDrainMs,
+    workerId: options.workerId,
     shared: cluster.gatewayShared,
   });
   publisher?.attach(environment, gateway);

@@ -41,9 +41,7 @@ export async function apiOpenApiDocument(store: Store, target: { org: Organizati
     const document = (stored.mediaType === 'application/yaml' ? parseYaml(stored.content, { maxAliasCount: 100 }) : JSON.parse(stored.content)) as Record<string, unknown>;
     return { source: 'imported', mediaType: stored.mediaType, text: stored.content, document, sourceUrl: stored.sourceUrl, importedAt: stored.importedAt };
   }
-  const [component, environments, active] = await Promise.all([
-    store.projects.componentById(org.id, api.id), store.orgs.environments(org.id), store.deployments.activeForApi(org.id, api.id),
-  ]);
+  const [component, environments, active] = await Promise.all([store.projects.componentById(org.id, api.id), store.orgs.environments(org.id), store.deployments.activeForApi(org.id, api.id)]);
   const path = apiBasePath({ orgHandle: org.handle, contextPath: api.contextPath, version: api.version });
   const document = generateOpenApiDocument({
     title: component?.displayName ?? api.contextPath,

@@ -52,24 +52,27 @@ export async function buildServer(deps: ControlPlaneDeps, options: ServerOptions
     }
   });
 
-  await app.register(async (api) => {
-    await api.register(cookie);
-    await api.register(swagger, {
-      openapi: {
-        openapi: '3.0.3',
-        info: { title: 'Drawbridge management API', version: '1' },
-        servers: [{ url: deps.config.publicUrl }],
-        components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'drawbridge_session' } } },
-        security: [{ bearer: [] }, { session: [] }],
-      },
-    });
-    api.decorateRequest('user', null);
-    api.setErrorHandler((error, request, reply) => sendApiError(error, request, reply));
-    api.setNotFoundHandler((request, reply) => sendApiError(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply));
-    api.addHook('onRequest', authenticate(deps));
-    api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
-    await api.register(apiRoutes(deps));
-  }, { prefix: '/api/v1' });
+  await app.register(
+    async (api) => {
+      await api.register(cookie);
+      await api.register(swagger, {
+        openapi: {
+          openapi: '3.0.3',
+          info: { title: 'Drawbridge management API', version: '1' },
+          servers: [{ url: deps.config.publicUrl }],
+          components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' }, session: { type: 'apiKey', in: 'cookie', name: 'drawbridge_session' } } },
+          security: [{ bearer: [] }, { session: [] }],
+        },
+      });
+      api.decorateRequest('user', null);
+      api.setErrorHandler((error, request, reply) => sendApiError(error, request, reply));
+      api.setNotFoundHandler((request, reply) => sendApiError(new ApiError('not_found', `No route ${request.method} ${request.url.split('?')[0]}`), request, reply));
+      api.addHook('onRequest', authenticate(deps));
+      api.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => api.swagger());
+      await api.register(apiRoutes(deps));
+    },
+    { prefix: '/api/v1' },
+  );
 
   for (const plugin of options.mount ?? []) await app.register(plugin);
   return app;

@@ -48,7 +48,11 @@ export function authenticate(deps: ControlPlaneDeps) {
   };
 }
 
-interface Attempts { failures: number; lockedUntil: number; last: number }
+interface Attempts {
+  failures: number;
+  lockedUntil: number;
+  last: number;
+}
 
 const FORGET_AFTER_MS = 60 * 60 * 1000;
 const MAX_LOCK_MS = 15 * 60 * 1000;
@@ -73,7 +77,10 @@ export class LoginThrottle {
   private readonly entries = new Map<string, Attempts>();
   private readonly inFlight = new Map<string, number>();
 
-  constructor(private readonly clock: Clock, private readonly freeFailures = 5) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly freeFailures = 5,
+  ) {}
 
   /**
    * Reserves an attempt for every key. Returns `{ retryAfterMs }` (nothing reserved) when
@@ -108,7 +115,10 @@ export class LoginThrottle {
     return {
       attempt: {
         fail: () => settle(() => this.recordFailure(keys)),
-        succeed: () => settle(() => { for (const key of keys) this.entries.delete(key); }),
+        succeed: () =>
+          settle(() => {
+            for (const key of keys) this.entries.delete(key);
+          }),
         release: () => settle(() => {}),
       },
     };

@@ -5,7 +5,11 @@ import { isDatabaseUnavailable } from '../store/index.js';
 /** Seconds a client is asked to wait (`Retry-After`) when the database is unavailable. */
 export const DATABASE_RETRY_AFTER = 5;
 
-interface ValidationIssue { instancePath?: string; message?: string; params?: Record<string, unknown> }
+interface ValidationIssue {
+  instancePath?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+}
 
 function fieldsOf(issues: ValidationIssue[], context: string): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -14,7 +18,7 @@ function fieldsOf(issues: ValidationIssue[], context: string): Record<string, st
     if (issue.params?.missingProperty) path = path ? `${path}.${String(issue.params.missingProperty)}` : String(issue.params.missingProperty);
     if (issue.params?.additionalProperty) path = path ? `${path}.${String(issue.params.additionalProperty)}` : String(issue.params.additionalProperty);
     const key = path || context;
-    const message = issue.params?.additionalProperty ? 'is not a known property' : issue.params?.missingProperty ? 'is required' : issue.message ?? 'is invalid';
+    const message = issue.params?.additionalProperty ? 'is not a known property' : issue.params?.missingProperty ? 'is required' : (issue.message ?? 'is invalid');
     fields[key] ??= message;
   }
   return fields;
@@ -29,15 +33,22 @@ function toApiError(error: unknown): ApiError {
   const e = error as FastifyError & { validation?: ValidationIssue[]; validationContext?: string };
   if (e.validation) {
     const fields = fieldsOf(e.validation, e.validationContext ?? 'body');
-    const summary = Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ');
+    const summary = Object.entries(fields)
+      .map(([k, v]) => `${k} ${v}`)
+      .join('; ');
     return new ApiError('validation_failed', `Invalid ${e.validationContext ?? 'request'}: ${summary}`, fields);
   }
   switch (e.code) {
-    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE': return new ApiError('unsupported_media_type', 'Send the body as application/json');
-    case 'FST_ERR_CTP_BODY_TOO_LARGE': return new ApiError('payload_too_large', 'The request body is too large');
-    case 'FST_ERR_CTP_EMPTY_JSON_BODY': return new ApiError('bad_request', 'The JSON body is empty');
-    case 'FST_ERR_CTP_INVALID_JSON_BODY': return new ApiError('bad_request', 'The body is not valid JSON');
-    default: break;
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ApiError('unsupported_media_type', 'Send the body as application/json');
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ApiError('payload_too_large', 'The request body is too large');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ApiError('bad_request', 'The JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ApiError('bad_request', 'The body is not valid JSON');
+    default:
+      break;
   }
   if (e.statusCode === 400 && e instanceof SyntaxError) return new ApiError('bad_request', 'The body is not valid JSON');
   if (e.statusCode === 415) return new ApiError('unsupported_media_type', e.message);

@@ -66,7 +66,12 @@ export class SnapshotFeed {
     }
     if (feed.latest) return feed.latest;
     const current = feed;
-    current.ready ??= this.publisher.compile(environment).then((s) => (current.latest ??= s)).finally(() => { current.ready = undefined; });
+    current.ready ??= this.publisher
+      .compile(environment)
+      .then((s) => (current.latest ??= s))
+      .finally(() => {
+        current.ready = undefined;
+      });
     return current.ready;
   }
 
@@ -82,7 +87,9 @@ export class SnapshotFeed {
         signal.removeEventListener('abort', done);
         resolve(feed.latest && feed.latest.version > after ? feed.latest : undefined);
       };
-      const wake = () => { if (feed.latest && feed.latest.version > after) done(); };
+      const wake = () => {
+        if (feed.latest && feed.latest.version > after) done();
+      };
       const timer = setTimeout(done, ms);
       feed.waiters.add(wake);
       signal.addEventListener('abort', done, { once: true });
@@ -108,36 +115,42 @@ const refuse = (reply: FastifyReply, status: number, code: string, message: stri
  * at most 60) without a change: a long poll, so changes reach the node when the
  * control plane publishes them.
  */
-export const gatewaySync = (deps: GatewaySyncDeps, feed: SnapshotFeed): FastifyPluginAsync => async (app) => {
-  const authenticate = async (request: FastifyRequest): Promise<{ node: GatewayNode; token: string } | undefined> => {
-    const match = /^Bearer (dbg_[A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '');
-    const node = match && (await deps.store.gatewayNodes.byToken(match[1]));
-    return node ? { node, token: match[1] } : undefined;
-  };
+export const gatewaySync =
+  (deps: GatewaySyncDeps, feed: SnapshotFeed): FastifyPluginAsync =>
+  async (app) => {
+    const authenticate = async (request: FastifyRequest): Promise<{ node: GatewayNode; token: string } | undefined> => {
+      const match = /^Bearer (dbg_[A-Za-z0-9_-]{20,100})$/.exec(request.headers.authorization ?? '');
+      const node = match && (await deps.store.gatewayNodes.byToken(match[1]));
+      return node ? { node, token: match[1] } : undefined;
+    };
 
-  app.get(GATEWAY_SYNC_PATH, async (request, reply) => {
-    const query = request.query as Record<string, unknown>;
-    const after = query.after === undefined ? -1 : Number(query.after);
-    const wait = query.wait === undefined ? 30 : Number(query.wait);
-    if (!Number.isSafeInteger(after) || after < -1) return refuse(reply, 400, 'bad_request', 'after must be a snapshot version (a whole number)');
-    if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) return refuse(reply, 400, 'bad_request', `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
-    try {
-      const caller = await authenticate(request);
-      if (!caller) return refuse(reply.header('www-authenticate', 'Bearer realm="drawbridge-gateway-sync"'), 401, 'unauthenticated', 'Send a live gateway-node token as "Authorization: Bearer dbg_…"');
-      await deps.store.gatewayNodes.touch(caller.node.id);
-      const aborted = new AbortController();
-      request.raw.once('close', () => aborted.abort());
-      const snapshot = await feed.next(caller.node.environment, after, wait * 1000, aborted.signal);
-      if (aborted.signal.aborted) return reply;
-      // A token revoked while the request waited gets nothing more.
-      if (snapshot && !(await deps.store.gatewayNodes.byToken(caller.token))) return refuse(reply, 401, 'unauthenticated', 'The gateway-node token was revoked');
-      reply.header('cache-control', 'no-store');
-      if (!snapshot) return reply.code(204).send();
-      return reply.code(200).header('x-drawbridge-snapshot-version', String(snapshot.version)).send(reseal(snapshot, deps.masterKey, nodeSealingKey(caller.token)));
-    } catch (error) {
-      if (isDatabaseUnavailable(error)) return refuse(reply.header('retry-after', 5), 503, 'unavailable', 'The database is unavailable; try again shortly');
-      deps.logger.error({ err: error }, 'gateway sync failed');
-      return refuse(reply, 500, 'internal', 'Internal error');
-    }
-  });
-};
+    app.get(GATEWAY_SYNC_PATH, async (request, reply) => {
+      const query = request.query as Record<string, unknown>;
+      const after = query.after === undefined ? -1 : Number(query.after);
+      const wait = query.wait === undefined ? 30 : Number(query.wait);
+      if (!Number.isSafeInteger(after) || after < -1) return refuse(reply, 400, 'bad_request', 'after must be a snapshot version (a whole number)');
+      if (!Number.isInteger(wait) || wait < 0 || wait > MAX_WAIT_SECONDS) return refuse(reply, 400, 'bad_request', `wait must be a whole number of seconds from 0 to ${MAX_WAIT_SECONDS}`);
+      try {
+        const caller = await authenticate(request);
+        if (!caller)
+          return refuse(reply.header('www-authenticate', 'Bearer realm="drawbridge-gateway-sync"'), 401, 'unauthenticated', 'Send a live gateway-node token as "Authorization: Bearer dbg_…"');
+        await deps.store.gatewayNodes.touch(caller.node.id);
+        const aborted = new AbortController();
+        request.raw.once('close', () => aborted.abort());
+        const snapshot = await feed.next(caller.node.environment, after, wait * 1000, aborted.signal);
+        if (aborted.signal.aborted) return reply;
+        // A token revoked while the request waited gets nothing more.
+        if (snapshot && !(await deps.store.gatewayNodes.byToken(caller.token))) return refuse(reply, 401, 'unauthenticated', 'The gateway-node token was revoked');
+        reply.header('cache-control', 'no-store');
+        if (!snapshot) return reply.code(204).send();
+        return reply
+          .code(200)
+          .header('x-drawbridge-snapshot-version', String(snapshot.version))
+          .send(reseal(snapshot, deps.masterKey, nodeSealingKey(caller.token)));
+      } catch (error) {
+        if (isDatabaseUnavailable(error)) return refuse(reply.header('retry-after', 5), 503, 'unavailable', 'The database is unavailable; try again shortly');
+        deps.logger.error({ err: error }, 'gateway sync failed');
+        return refuse(reply, 500, 'internal', 'Internal error');
+      }
+    });
+  };

@@ -24,10 +24,13 @@ export interface GeneratedDocumentInput {
 const SECURITY_SCHEME = 'drawbridge';
 
 function operationId(resource: ApiResource): string {
-  const words = resource.path.split('/').filter(Boolean).map((s) => {
-    const name = templateParameter(s);
-    return name === undefined ? s : `by-${name}`;
-  });
+  const words = resource.path
+    .split('/')
+    .filter(Boolean)
+    .map((s) => {
+      const name = templateParameter(s);
+      return name === undefined ? s : `by-${name}`;
+    });
   return [resource.method.toLowerCase(), ...words].join('-').replace(/[^A-Za-z0-9_-]+/g, '-');
 }
 
@@ -48,7 +51,7 @@ export function generateOpenApiDocument(input: GeneratedDocumentInput): Record<s
       oauth2 = true;
       for (const s of r.security.scopes) scopes.add(s);
     }
-    const responses: Record<string, { description: string }> = { default: { description: 'The backend\'s response' } };
+    const responses: Record<string, { description: string }> = { default: { description: "The backend's response" } };
     if (r.security.oauth2) {
       responses['401'] = { description: 'No valid access token (answered by the gateway)' };
       responses['403'] = { description: 'The token lacks a required scope, or its application is not subscribed (answered by the gateway)' };
@@ -71,7 +74,7 @@ export function generateOpenApiDocument(input: GeneratedDocumentInput): Record<s
         securitySchemes: {
           [SECURITY_SCHEME]: {
             type: 'oauth2',
-            description: 'An access token from the platform\'s token service (client credentials of an application subscribed to this API)',
+            description: "An access token from the platform's token service (client credentials of an application subscribed to this API)",
             flows: { clientCredentials: { tokenUrl: input.tokenUrl, scopes: Object.fromEntries([...scopes].sort().map((s) => [s, `Scope ${s}`])) } },
           },
         },

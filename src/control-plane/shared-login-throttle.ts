@@ -60,7 +60,11 @@ return 0
 export class SharedLoginThrottle implements SignInThrottle {
   readonly local: LoginThrottle;
 
-  constructor(private readonly link: RedisLink, private readonly clock: Clock, private readonly freeFailures = 5) {
+  constructor(
+    private readonly link: RedisLink,
+    private readonly clock: Clock,
+    private readonly freeFailures = 5,
+  ) {
     this.local = new LoginThrottle(clock, freeFailures);
   }
 
@@ -79,7 +83,11 @@ export class SharedLoginThrottle implements SignInThrottle {
       local.attempt.release();
       return { retryAfterMs: wait };
     }
-    const shared = (command: Parameters<RedisLink['run']>[0]) => { this.link.run(command).catch(() => { /* the local throttle has it */ }); };
+    const shared = (command: Parameters<RedisLink['run']>[0]) => {
+      this.link.run(command).catch(() => {
+        /* the local throttle has it */
+      });
+    };
     let settled = false;
     return {
       attempt: {

@@ -40,7 +40,11 @@ export function backendUrlProblem(value: string): string | undefined {
   // WHATWG parsing forgives `https:///host`, `http:\\host` and stray tabs or newlines; an address must be written plainly.
   if (!/^https?:\/\/[^/\\\s?#@]/i.test(value) || /[\x00-\x20\x7f?#]/.test(value)) return BACKEND_URL_RULE;
   let url: URL;
-  try { url = new URL(value); } catch { return BACKEND_URL_RULE; }
+  try {
+    url = new URL(value);
+  } catch {
+    return BACKEND_URL_RULE;
+  }
   if ((url.protocol !== 'http:' && url.protocol !== 'https:') || !url.hostname || url.username || url.password || url.search || url.hash) return BACKEND_URL_RULE;
   return undefined;
 }
@@ -71,13 +75,30 @@ function backendOf(rawApi: Record<string, any>, at: string, open: SecretOpener |
   return new URL(backend);
 }
 
-interface PlannedRoute { segments: TemplateSegment[]; key: string; method: string; path: string; at: string; resource: CompiledResource }
-interface PlannedPolicy { at: string; resource: CompiledResource; phase: unknown; name: string; version: string; config: Record<string, unknown> }
-interface PlannedApi { api: CompiledApi; routes: PlannedRoute[]; policies: PlannedPolicy[] }
+interface PlannedRoute {
+  segments: TemplateSegment[];
+  key: string;
+  method: string;
+  path: string;
+  at: string;
+  resource: CompiledResource;
+}
+interface PlannedPolicy {
+  at: string;
+  resource: CompiledResource;
+  phase: unknown;
+  name: string;
+  version: string;
+  config: Record<string, unknown>;
+}
+interface PlannedApi {
+  api: CompiledApi;
+  routes: PlannedRoute[];
+  policies: PlannedPolicy[];
+}
 
 /** `GET /acme/orders/v1/items/{}`: two templates with this key are the same route for the router. */
-const routeKey = (method: string, segments: readonly TemplateSegment[]): string =>
-  `${method} /${segments.map((s) => (s.kind === 'param' ? '{}' : s.value)).join('/')}`;
+const routeKey = (method: string, segments: readonly TemplateSegment[]): string => `${method} /${segments.map((s) => (s.kind === 'param' ? '{}' : s.value)).join('/')}`;
 
 /** Validates one API of the snapshot (throws a `ConfigError` naming the exact path); creates nothing yet. */
 export function planApi(rawApi: unknown, at: string, deps: CompileDeps): PlannedApi {
@@ -93,13 +114,20 @@ export function planApi(rawApi: unknown, at: string, deps: CompileDeps): Planned
   const basePath = apiBasePath({ orgHandle, contextPath, version });
   const info: PolicyApiInfo = Object.freeze({ id, orgId, name, version });
   const api: CompiledApi = {
-    id, orgId, basePath, audience, info,
+    id,
+    orgId,
+    basePath,
+    audience,
+    info,
     origin: url.origin,
     backendPath: url.pathname.replace(/\/+$/, ''),
     cors: compileCors(rawApi.cors, `${at}.cors`),
     limits: compileLimits(rawApi.limits, `${at}.limits`),
   };
-  const baseSegments: TemplateSegment[] = basePath.slice(1).split('/').map((value) => ({ kind: 'static', value }));
+  const baseSegments: TemplateSegment[] = basePath
+    .slice(1)
+    .split('/')
+    .map((value) => ({ kind: 'static', value }));
   const routes: PlannedRoute[] = [];
   const policies: PlannedPolicy[] = [];
   const own = new Set<string>();
@@ -110,7 +138,11 @@ export function planApi(rawApi: unknown, at: string, deps: CompileDeps): Planned
     if (!(HTTP_METHODS as readonly string[]).includes(method)) throw new ConfigError(`${rat}.method`, `must be one of ${HTTP_METHODS.join(', ')}`);
     const path = str(rawRes, 'path', rat);
     let segments: TemplateSegment[];
-    try { segments = parsePathTemplate(path); } catch (e) { throw new ConfigError(`${rat}.path`, (e as Error).message); }
+    try {
+      segments = parsePathTemplate(path);
+    } catch (e) {
+      throw new ConfigError(`${rat}.path`, (e as Error).message);
+    }
     const security = obj(rawRes, 'security', rat);
     if (typeof security.oauth2 !== 'boolean') throw new ConfigError(`${rat}.security.oauth2`, 'must be true or false');
     const scopes = strArray(security, 'scopes', `${rat}.security`);
@@ -118,7 +150,12 @@ export function planApi(rawApi: unknown, at: string, deps: CompileDeps): Planned
     arr(rawRes, 'policies', rat).forEach((rawPol, k) => {
       const pat = `${rat}.policies[${k}]`;
       if (!isObject(rawPol)) throw new ConfigError(pat, 'must be an object');
-      const instance = { name: str(rawPol, 'name', pat), version: str(rawPol, 'version', pat), phase: rawPol.phase, config: openSealed(rawPol.config, `${pat}.config`, deps.openSecret) as Record<string, unknown> };
+      const instance = {
+        name: str(rawPol, 'name', pat),
+        version: str(rawPol, 'version', pat),
+        phase: rawPol.phase,
+        config: openSealed(rawPol.config, `${pat}.config`, deps.openSecret) as Record<string, unknown>,
+      };
       const config = validatePolicyInstance(instance, pat, { openSecret: deps.openSecret });
       policies.push({ at: pat, resource, phase: instance.phase, name: instance.name, version: instance.version, config });
     });

@@ -13,10 +13,20 @@ import { Router } from './router.js';
  */
 
 /** A problem found while compiling the APIs, logged and listed once the APIs are settled. */
-interface ApiProblem { at: string; raw: unknown; error: unknown; conflictsWith?: string }
+interface ApiProblem {
+  at: string;
+  raw: unknown;
+  error: unknown;
+  conflictsWith?: string;
+}
 
 /** The served APIs of a snapshot: routed, listed in snapshot order, and kept for the next compile. */
-export interface ApiSet { router: Router<RouteEntry>; apis: CompiledApi[]; table: ApiTable; problems: ApiProblem[] }
+export interface ApiSet {
+  router: Router<RouteEntry>;
+  apis: CompiledApi[];
+  table: ApiTable;
+  problems: ApiProblem[];
+}
 
 /**
  * An incremental compile that a full one must replace: an API it adds takes a
@@ -33,9 +43,7 @@ const newTable = (): ApiTable => ({ built: new Map(), bases: new Map(), routes: 
  * (with the problem in `problems`) when it is left out. `holderFirst` says
  * whether the API holding a contested path is listed before this one.
  */
-function addApi(
-  into: ApiSet, rawApi: unknown, at: string, deps: CompileDeps, reused: BuiltApi | undefined, holderFirst: (holder: string) => boolean,
-): boolean {
+function addApi(into: ApiSet, rawApi: unknown, at: string, deps: CompileDeps, reused: BuiltApi | undefined, holderFirst: (holder: string) => boolean): boolean {
   const { table, router } = into;
   let conflictsWith: string | undefined;
   const contested = (holder: string): string => {
@@ -111,7 +119,8 @@ export function patchApis(list: unknown[], deps: CompileDeps, previous: Compiled
   for (let i = 0; i < list.length; i++) {
     const built = table.built.get(list[i]);
     if (!built) fresh.push(i);
-    else if (built.seen === generation) throw new ReorderNeeded(); // listed twice
+    else if (built.seen === generation)
+      throw new ReorderNeeded(); // listed twice
     else {
       built.seen = generation;
       kept++;

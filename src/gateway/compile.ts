@@ -132,8 +132,13 @@ export interface CompileDeps {
 function compileIdp(p: unknown, at: string): SnapshotIdentityProvider {
   if (!isObject(p)) throw new ConfigError(at, 'must be an object');
   const idp: SnapshotIdentityProvider = {
-    id: str(p, 'id', at), orgId: str(p, 'orgId', at), name: str(p, 'name', at), issuer: str(p, 'issuer', at),
-    jwksUri: str(p, 'jwksUri', at), audiences: strArray(p, 'audiences', at), clientIdClaim: str(p, 'clientIdClaim', at),
+    id: str(p, 'id', at),
+    orgId: str(p, 'orgId', at),
+    name: str(p, 'name', at),
+    issuer: str(p, 'issuer', at),
+    jwksUri: str(p, 'jwksUri', at),
+    audiences: strArray(p, 'audiences', at),
+    clientIdClaim: str(p, 'clientIdClaim', at),
     clockSkewSeconds: p.clockSkewSeconds,
   };
   if (!Number.isInteger(idp.clockSkewSeconds) || idp.clockSkewSeconds < 0) throw new ConfigError(`${at}.clockSkewSeconds`, 'must be a non-negative integer');
@@ -161,7 +166,6 @@ export interface SkippedEntry {
   /** For a route conflict: the API that keeps the route. */
   conflictsWith?: string;
 }
-
 
 /** Application id → the APIs it is subscribed to. */
 function compileSubscriptions(subs: Record<string, unknown>): Map<string, Set<string>> {
@@ -250,8 +254,10 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
     const { path, message } = error as ConfigError;
     const id = isObject(raw) && typeof raw.id === 'string' ? raw.id : undefined;
     skipped.push({ kind, at, id, reason: message, ...(conflictsWith !== undefined && { conflictsWith }) });
-    deps.logger.error({ env: environment, path, [kind === 'api' ? 'apiId' : 'idpId']: id, reason: message },
-      kind === 'api' ? 'API left out of the gateway snapshot' : 'identity provider left out of the gateway snapshot');
+    deps.logger.error(
+      { env: environment, path, [kind === 'api' ? 'apiId' : 'idpId']: id, reason: message },
+      kind === 'api' ? 'API left out of the gateway snapshot' : 'identity provider left out of the gateway snapshot',
+    );
   };
 
   const list = arr(s, 'apis', 'snapshot');
@@ -280,7 +286,19 @@ export function compileSnapshot(snapshot: GatewaySnapshot, deps: CompileDeps): C
   }
 
   return {
-    raw: snapshot, version: s.version, environment, issuer, keys, router: served.router, apis: served.apis,
-    subscriptions, builtinClients, externalClients, idpByOrgIssuer, revoked, skipped, table: served.table,
+    raw: snapshot,
+    version: s.version,
+    environment,
+    issuer,
+    keys,
+    router: served.router,
+    apis: served.apis,
+    subscriptions,
+    builtinClients,
+    externalClients,
+    idpByOrgIssuer,
+    revoked,
+    skipped,
+    table: served.table,
   };
 }

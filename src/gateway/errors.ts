@@ -12,9 +12,14 @@ export const backendTokenUnavailable = (detail?: string): GatewayError => new Ap
 
 /** The installation's egress policy refused the address (the reason, which names it, stays in `detail` for the logs). */
 export const egressDenied = (what: 'backend' | 'token endpoint', detail?: string): GatewayError =>
-  new ApiError('egress_denied', what === 'backend'
-    ? 'The backend\'s address is not allowed by this installation\'s egress policy'
-    : 'The address of the backend\'s token endpoint is not allowed by this installation\'s egress policy', undefined, detail);
+  new ApiError(
+    'egress_denied',
+    what === 'backend'
+      ? "The backend's address is not allowed by this installation's egress policy"
+      : "The address of the backend's token endpoint is not allowed by this installation's egress policy",
+    undefined,
+    detail,
+  );
 
 const REALM = 'drawbridge';
 

@@ -43,19 +43,37 @@ export class Exchange implements PolicyResponseContext {
   queryToken = false;
   private stateMap: Map<string, unknown> | undefined;
 
-  constructor(readonly gw: GatewayState, readonly req: IncomingMessage, readonly res: ServerResponse) {
+  constructor(
+    readonly gw: GatewayState,
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+  ) {
     const sent = req.headers['x-request-id'];
     this.requestId = typeof sent === 'string' && REQUEST_ID.test(sent) ? sent : randomUUID();
     this.extraHeaders = { 'x-request-id': this.requestId };
   }
 
-  get environment(): string { return this.gw.environment; }
-  get method(): string { return this.req.method ?? 'GET'; }
-  get api(): PolicyApiInfo { return this.route!.api.info; }
-  get log(): Logger { return this.gw.logger; }
-  get state(): Map<string, unknown> { return (this.stateMap ??= new Map()); }
-  get apiRoute(): CompiledApi { return this.route!.api; }
-  get resource(): CompiledResource { return this.route!.resource; }
+  get environment(): string {
+    return this.gw.environment;
+  }
+  get method(): string {
+    return this.req.method ?? 'GET';
+  }
+  get api(): PolicyApiInfo {
+    return this.route!.api.info;
+  }
+  get log(): Logger {
+    return this.gw.logger;
+  }
+  get state(): Map<string, unknown> {
+    return (this.stateMap ??= new Map());
+  }
+  get apiRoute(): CompiledApi {
+    return this.route!.api;
+  }
+  get resource(): CompiledResource {
+    return this.route!.resource;
+  }
 }
 
 /** A step answers the request itself by returning true; otherwise the next step runs. */

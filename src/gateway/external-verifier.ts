@@ -33,9 +33,15 @@ export function externalTokenVerifier(keys: IdpKeyCache, clock: Clock, lookup: (
 
 /** Verification settings of a snapshot IdP entry. */
 const fromSnapshot = (idp: SnapshotIdentityProvider): IdpVerificationConfig => ({
-  id: idp.id, orgId: idp.orgId, name: idp.name,
-  issuer: idp.issuerTemplate === undefined ? idp.issuer : null, issuerTemplate: idp.issuerTemplate ?? null, allowedTenantIds: idp.allowedTenantIds ?? [],
-  jwksUri: idp.jwksUri, audiences: idp.audiences, clientIdClaims: clientIdClaimsOf(idp),
+  id: idp.id,
+  orgId: idp.orgId,
+  name: idp.name,
+  issuer: idp.issuerTemplate === undefined ? idp.issuer : null,
+  issuerTemplate: idp.issuerTemplate ?? null,
+  allowedTenantIds: idp.allowedTenantIds ?? [],
+  jwksUri: idp.jwksUri,
+  audiences: idp.audiences,
+  clientIdClaims: clientIdClaimsOf(idp),
   subjectClaim: typeof idp.subjectClaim === 'string' && idp.subjectClaim !== '' ? idp.subjectClaim : 'sub',
   clockSkew: idp.clockSkewSeconds,
   maxTokenAge: Number.isInteger(idp.maxTokenAge) && idp.maxTokenAge! > 0 ? idp.maxTokenAge! : MAX_TOKEN_AGE.default,

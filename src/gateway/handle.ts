@@ -10,7 +10,10 @@ import type { GatewayState } from './state.js';
 
 export function handle(gw: GatewayState, req: IncomingMessage, res: ServerResponse): void {
   if (req.url?.startsWith(OPS_PREFIX)) {
-    ops(gw, req, res).catch((error: Error) => { gw.logger.error({ err: { message: error.message } }, 'operations endpoint failed'); res.destroy(); });
+    ops(gw, req, res).catch((error: Error) => {
+      gw.logger.error({ err: { message: error.message } }, 'operations endpoint failed');
+      res.destroy();
+    });
     return;
   }
   const ex = new Exchange(gw, req, res);
@@ -27,8 +30,15 @@ function account(ex: Exchange): void {
   const api = ex.route?.api.basePath ?? 'none';
   const status = res.writableFinished ? res.statusCode : 499;
   gw.metrics.requests.record(api, status, seconds);
-  if (gw.accessLog.enabled) gw.accessLog.write({
-    reqId: ex.requestId, method: ex.req.method, path: ex.path || undefined, status,
-    ms: Math.round(seconds * 100_000) / 100, api: ex.route?.api.basePath, app: ex.appId, error: ex.errorCode,
-  });
+  if (gw.accessLog.enabled)
+    gw.accessLog.write({
+      reqId: ex.requestId,
+      method: ex.req.method,
+      path: ex.path || undefined,
+      status,
+      ms: Math.round(seconds * 100_000) / 100,
+      api: ex.route?.api.basePath,
+      app: ex.appId,
+      error: ex.errorCode,
+    });
 }

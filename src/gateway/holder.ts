@@ -80,7 +80,10 @@ export class SnapshotHolder {
   /** The write not started yet, and the snapshot it will write (the newest swapped). */
   private queued: { done: Promise<void>; raw: GatewaySnapshot } | undefined;
 
-  constructor(private readonly file: string | undefined, private readonly logger: Logger) {}
+  constructor(
+    private readonly file: string | undefined,
+    private readonly logger: Logger,
+  ) {}
 
   /** Swaps `compiled` in at once; resolves when it (or a newer one) is on disk. */
   swap(compiled: CompiledSnapshot, origin: SnapshotOrigin, loadedAt: string): Promise<void> {
@@ -93,12 +96,15 @@ export class SnapshotHolder {
     const file = this.file;
     const queued = { raw: compiled.raw, done: Promise.resolve() };
     // A short wait first: a burst of swaps is written once, and serializing a large snapshot runs after the requests the swap let through.
-    queued.done = this.writing.then(() => new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS))).then(async () => {
-      if (this.queued === queued) this.queued = undefined;
-      await writeFileAtomic(file, snapshotJson(queued.raw));
-    }).catch((error: Error) => {
-      this.logger.error({ err: { message: error.message }, file }, 'could not save the gateway snapshot to disk');
-    });
+    queued.done = this.writing
+      .then(() => new Promise((resolve) => setTimeout(resolve, WRITE_DELAY_MS)))
+      .then(async () => {
+        if (this.queued === queued) this.queued = undefined;
+        await writeFileAtomic(file, snapshotJson(queued.raw));
+      })
+      .catch((error: Error) => {
+        this.logger.error({ err: { message: error.message }, file }, 'could not save the gateway snapshot to disk');
+      });
     this.queued = queued;
     this.writing = queued.done;
     return queued.done;

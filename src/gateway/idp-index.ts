@@ -34,7 +34,7 @@ export class IdpIssuerIndex {
    */
   get(orgIssuer: string, audiences: readonly string[] = []): SnapshotIdentityProvider | undefined {
     const exact = this.exact.get(orgIssuer);
-    if (exact) return exact.length === 1 ? exact[0] : exact.find((idp) => acceptsAudience(idp, audiences)) ?? exact[0];
+    if (exact) return exact.length === 1 ? exact[0] : (exact.find((idp) => acceptsAudience(idp, audiences)) ?? exact[0]);
     const nl = orgIssuer.indexOf('\n');
     if (nl < 0) return undefined;
     const templates = this.templates.get(orgIssuer.slice(0, nl));

@@ -32,7 +32,10 @@ export function normalizeTarget(target: string): NormalizedTarget {
     const code = ch.charCodeAt(0);
     if (code <= 0x20 || code === 0x7f) return { ok: false, reason: code === 0 ? 'NUL in path' : 'control character or space in path' };
     if (ch === '\\') return { ok: false, reason: 'backslash in path' };
-    if (ch !== '%') { decoded += ch; continue; }
+    if (ch !== '%') {
+      decoded += ch;
+      continue;
+    }
     const hex = rawPath.slice(i + 1, i + 3);
     if (!/^[0-9A-Fa-f]{2}$/.test(hex)) return { ok: false, reason: 'malformed percent-encoding in path' };
     const byte = parseInt(hex, 16);
@@ -101,8 +104,11 @@ export function parsePathTemplate(template: string): TemplateSegment[] {
   const problem = pathTemplateProblem(template);
   if (problem !== undefined) throw new Error(problem);
   if (template === '/') return [];
-  return template.slice(1).split('/').map((segment): TemplateSegment => {
-    const name = templateParameter(segment);
-    return name === undefined ? { kind: 'static', value: segment } : { kind: 'param', name };
-  });
+  return template
+    .slice(1)
+    .split('/')
+    .map((segment): TemplateSegment => {
+      const name = templateParameter(segment);
+      return name === undefined ? { kind: 'static', value: segment } : { kind: 'param', name };
+    });
 }

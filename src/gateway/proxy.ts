@@ -8,19 +8,28 @@ import type { HeaderMap } from './policies/types.js';
 
 /** RFC 9110 §7.6.1 hop-by-hop fields, plus ones the gateway sets itself or undici refuses. */
 const HOP_BY_HOP: ReadonlySet<string> = new Set([
-  'connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'te', 'trailer', 'upgrade',
-  'proxy-authorization', 'proxy-authenticate', 'http2-settings',
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'http2-settings',
 ]);
 
 /** Never forwarded from the consumer: the gateway sets or owns these. */
-const REQUEST_DROPPED: ReadonlySet<string> = new Set([
-  ...HOP_BY_HOP, 'host', 'expect', 'authorization', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id',
-]);
+const REQUEST_DROPPED: ReadonlySet<string> = new Set([...HOP_BY_HOP, 'host', 'expect', 'authorization', 'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host', 'x-request-id']);
 
 function connectionListed(value: string | string[] | undefined): Set<string> | undefined {
   if (value === undefined || value === 'keep-alive' || value === 'close') return undefined;
   const text = Array.isArray(value) ? value.join(',') : value;
-  const names = text.split(',').map((s) => s.trim().toLowerCase()).filter((s) => s && s !== 'close' && s !== 'keep-alive');
+  const names = text
+    .split(',')
+    .map((s) => s.trim().toLowerCase())
+    .filter((s) => s && s !== 'close' && s !== 'keep-alive');
   return names.length ? new Set(names) : undefined;
 }
 
@@ -124,7 +133,10 @@ export function upstreamFailure(error: unknown): { error: GatewayError; kind: 't
 export class Pools {
   private readonly pools = new Map<string, Pool>();
 
-  constructor(private readonly connections: number, private readonly egress?: EgressPolicy) {}
+  constructor(
+    private readonly connections: number,
+    private readonly egress?: EgressPolicy,
+  ) {}
 
   get(origin: string, connectTimeoutMs: number): Dispatcher {
     const key = `${origin}|${connectTimeoutMs}`;

@@ -26,7 +26,11 @@ interface MetricValue {
 abstract class CollectedMetric {
   abstract readonly type: 'counter' | 'histogram';
   readonly aggregator = 'sum';
-  constructor(readonly name: string, readonly help: string, protected readonly source: RequestSeries) {}
+  constructor(
+    readonly name: string,
+    readonly help: string,
+    protected readonly source: RequestSeries,
+  ) {}
   protected abstract values(): MetricValue[];
   async get(): Promise<{ name: string; help: string; type: string; aggregator: string; values: MetricValue[] }> {
     return { name: this.name, help: this.help, type: this.type, aggregator: this.aggregator, values: this.values() };
@@ -70,7 +74,11 @@ class RequestDuration extends CollectedMetric {
 export class RequestSeries {
   readonly apis = new Map<string, ApiSeries>();
 
-  constructor(readonly environment: string, readonly bounds: readonly number[], registry: Registry) {
+  constructor(
+    readonly environment: string,
+    readonly bounds: readonly number[],
+    registry: Registry,
+  ) {
     registry.registerMetric(new RequestsTotal('drawbridge_gateway_requests_total', 'Requests answered, by API base path and status', this) as never);
     registry.registerMetric(new RequestDuration('drawbridge_gateway_request_duration_seconds', 'Time from request to the end of the response', this) as never);
   }

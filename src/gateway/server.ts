@@ -64,7 +64,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const ownedClosers: (() => unknown)[] = [];
   const workerId = options.workerId === undefined ? undefined : String(options.workerId);
   const gw: GatewayState = {
-    environment, clock, logger, metrics,
+    environment,
+    clock,
+    logger,
+    metrics,
     accessLog: new AccessLog(logger.child(workerId === undefined ? { env: environment } : { env: environment, worker: options.workerId }, { redact: [] })),
     holder: new SnapshotHolder(file, logger),
     pools: new Pools(options.limits?.connectionsPerOrigin ?? DEFAULT_LIMITS.connectionsPerOrigin, options.egress),
@@ -83,7 +86,9 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   const apply = (snapshot: GatewaySnapshot, origin: SnapshotOrigin): Promise<void> => {
     const compiled = compileSnapshot(snapshot, {
-      environment, clock, logger,
+      environment,
+      clock,
+      logger,
       shared: <T>(key: string, create: () => T): T => {
         if (!sharedObjects.has(key)) {
           const created = create();
@@ -131,7 +136,12 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   let retry: NodeJS.Timeout | undefined;
   if (options.snapshotSource && gw.holder.current?.origin !== 'live') {
     retry = setInterval(() => {
-      void loadFromSource().then((ok) => { if (ok && retry) { clearInterval(retry); retry = undefined; } });
+      void loadFromSource().then((ok) => {
+        if (ok && retry) {
+          clearInterval(retry);
+          retry = undefined;
+        }
+      });
     }, options.reloadIntervalMs ?? 5_000);
     retry.unref();
   }
@@ -139,11 +149,17 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
   const server: Server = createServer((req, res) => handle(gw, req, res));
   const trusted = gw.trusted;
   // Decided once per connection, not per request: every socket gets the property, so they all keep one shape.
-  if (trusted) server.on('connection', (socket: MarkedSocket) => { socket[TRUSTED_PEER] = peerTrusted(trusted, socket.remoteAddress); });
+  if (trusted)
+    server.on('connection', (socket: MarkedSocket) => {
+      socket[TRUSTED_PEER] = peerTrusted(trusted, socket.remoteAddress);
+    });
   server.keepAliveTimeout = 5_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => { server.off('error', reject); resolve(); });
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
   });
   const { port, address } = server.address() as AddressInfo;
   options.egress?.addOwnPort(port);
@@ -157,7 +173,10 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     setSnapshot(snapshot) {
       try {
         const written = apply(snapshot, 'live');
-        if (retry) { clearInterval(retry); retry = undefined; }
+        if (retry) {
+          clearInterval(retry);
+          retry = undefined;
+        }
         return written;
       } catch (error) {
         logger.error({ env: environment, err: { message: (error as Error).message } }, 'gateway snapshot refused');

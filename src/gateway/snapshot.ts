@@ -34,7 +34,9 @@ export const SNAPSHOT_FORMAT = 1 as const;
 export const SEALED_SECRET_CONTEXT = 'drawbridge:gateway-snapshot';
 
 /** A secret sealed with the master key (`SEALED_SECRET_CONTEXT`). */
-export interface SealedValue { $sealed: string }
+export interface SealedValue {
+  $sealed: string;
+}
 
 export interface GatewaySnapshot {
   format: typeof SNAPSHOT_FORMAT;
@@ -175,10 +177,21 @@ export interface SnapshotIdentityProvider {
 export const gatewayAudience = (orgId: string, environment: string): string => `urn:drawbridge:${orgId}:${environment}`;
 
 /** The path prefix an API is served under on its environment's gateway listener. */
-export const apiBasePath = (api: Pick<SnapshotApi, 'orgHandle' | 'contextPath' | 'version'>): string =>
-  `/${api.orgHandle}${api.contextPath}/${api.version}`;
+export const apiBasePath = (api: Pick<SnapshotApi, 'orgHandle' | 'contextPath' | 'version'>): string => `/${api.orgHandle}${api.contextPath}/${api.version}`;
 
 /** An empty snapshot, e.g. for an environment with nothing deployed yet. */
 export function emptySnapshot(environment: string, issuer: string, version = 0, generatedAt = new Date(0).toISOString()): GatewaySnapshot {
-  return { format: SNAPSHOT_FORMAT, version, generatedAt, environment, issuer, keys: [], apis: [], subscriptions: {}, clients: { builtin: {}, external: [] }, identityProviders: [], revokedTokens: [] };
+  return {
+    format: SNAPSHOT_FORMAT,
+    version,
+    generatedAt,
+    environment,
+    issuer,
+    keys: [],
+    apis: [],
+    subscriptions: {},
+    clients: { builtin: {}, external: [] },
+    identityProviders: [],
+    revokedTokens: [],
+  };
 }

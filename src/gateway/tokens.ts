@@ -178,7 +178,10 @@ export async function verifyExternalToken(token: string, idp: SnapshotIdentityPr
 export class TokenCache {
   private readonly entries = new Map<string, Principal>();
 
-  constructor(private readonly clock: Clock, private readonly maxEntries = 100_000) {}
+  constructor(
+    private readonly clock: Clock,
+    private readonly maxEntries = 100_000,
+  ) {}
 
   get(key: string): Principal | undefined {
     const p = this.entries.get(key);

@@ -67,14 +67,22 @@ export async function startWorkerPool(options: { count: number; logger: Logger; 
   const close = async (): Promise<void> => {
     closing = true;
     const alive = [...slots.values()];
-    await Promise.all(alive.map((worker) => new Promise<void>((resolve) => {
-      if (worker.isDead()) return resolve();
-      // A worker stuck past its drain time is killed: shutdown has a bound.
-      const kill = setTimeout(() => worker.process.kill('SIGKILL'), options.drainMs + 10_000);
-      worker.once('exit', () => { clearTimeout(kill); resolve(); });
-      if (worker.isConnected()) worker.send(SHUTDOWN);
-      else worker.process.kill('SIGTERM');
-    })));
+    await Promise.all(
+      alive.map(
+        (worker) =>
+          new Promise<void>((resolve) => {
+            if (worker.isDead()) return resolve();
+            // A worker stuck past its drain time is killed: shutdown has a bound.
+            const kill = setTimeout(() => worker.process.kill('SIGKILL'), options.drainMs + 10_000);
+            worker.once('exit', () => {
+              clearTimeout(kill);
+              resolve();
+            });
+            if (worker.isConnected()) worker.send(SHUTDOWN);
+            else worker.process.kill('SIGTERM');
+          }),
+      ),
+    );
   };
 
   try {
@@ -83,7 +91,13 @@ export async function startWorkerPool(options: { count: number; logger: Logger; 
     await close();
     throw error;
   }
-  return { get urls() { return urls; }, pids: () => [...slots.values()].map((w) => w.process.pid!), close };
+  return {
+    get urls() {
+      return urls;
+    },
+    pids: () => [...slots.values()].map((w) => w.process.pid!),
+    close,
+  };
 }
 
 /**
@@ -97,12 +111,17 @@ export async function runGatewayWorker(start: (workerId: number) => Promise<{ ur
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    void (running?.close() ?? Promise.resolve()).then(() => process.exit(0), (error: Error) => {
-      logger.error({ worker: workerId, err: { message: error.message } }, 'gateway worker shutdown failed');
-      process.exit(1);
-    });
+    void (running?.close() ?? Promise.resolve()).then(
+      () => process.exit(0),
+      (error: Error) => {
+        logger.error({ worker: workerId, err: { message: error.message } }, 'gateway worker shutdown failed');
+        process.exit(1);
+      },
+    );
   };
-  process.on('message', (message) => { if (message === SHUTDOWN) stop(); });
+  process.on('message', (message) => {
+    if (message === SHUTDOWN) stop();
+  });
   process.once('SIGTERM', stop);
   process.once('SIGINT', stop);
   process.once('disconnect', stop);

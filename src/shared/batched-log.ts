@@ -28,16 +28,20 @@ export class BatchedLog<E extends object> {
   private queued: E[] = [];
   private readonly flushNow = (): void => this.flush();
 
-  constructor(private readonly logger: Logger, private readonly message: string, private readonly format: (entry: E) => string) {
+  constructor(
+    private readonly logger: Logger,
+    private readonly message: string,
+    private readonly format: (entry: E) => string,
+  ) {
     const l = logger as LoggerInternals;
     const s = pino.symbols as typeof pino.symbols & { msgPrefixSym: symbol };
     const chindings = l[s.chindingsSym];
     const plain = !l[s.mixinSym] && !(l[s.hooksSym] as { logMethod?: unknown } | undefined)?.logMethod && !l[s.msgPrefixSym] && typeof chindings === 'string';
-    this.stream = plain ? l[s.streamSym] as { write(line: string): unknown } : undefined;
+    this.stream = plain ? (l[s.streamSym] as { write(line: string): unknown }) : undefined;
     this.time = l[s.timeSym] as () => string;
     this.head = `{"level":${INFO}`;
     this.tail = `,${JSON.stringify((l[s.messageKeySym] as string | undefined) ?? 'msg')}:${JSON.stringify(message)}}\n`;
-    this.bindings = plain ? chindings as string : '';
+    this.bindings = plain ? (chindings as string) : '';
   }
 
   /** Whether lines are written at the logger's current level: check it before building an entry. */
@@ -64,4 +68,3 @@ export class BatchedLog<E extends object> {
     this.stream!.write(out);
   }
 }
-

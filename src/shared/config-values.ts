@@ -57,7 +57,11 @@ export function redisUrl(env: Env, name: string): string | undefined {
   const raw = env[name]?.trim();
   if (!raw) return undefined;
   let parsed: URL | undefined;
-  try { parsed = new URL(raw); } catch { parsed = undefined; }
+  try {
+    parsed = new URL(raw);
+  } catch {
+    parsed = undefined;
+  }
   // The value may hold a password: never echoed back in the error.
   if (!parsed || (parsed.protocol !== 'redis:' && parsed.protocol !== 'rediss:')) throw new ConfigError(name, 'must be a redis:// or rediss:// URL');
   return raw;
@@ -87,7 +91,10 @@ export function gateways(env: Env, name: string): GatewayListener[] {
 /** `10.0.0.0/8, 192.0.2.7` → validated entries (`fallback` when unset or empty). */
 export function addressEntries(env: Env, name: string, options: { fallback?: string[]; allowAny?: boolean } = {}): string[] {
   const raw = env[name] ?? '';
-  const entries = raw.split(',').map((s) => s.trim()).filter((s) => s !== '');
+  const entries = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
   if (entries.length === 0) return options.fallback ?? [];
   if (options.allowAny && entries.length === 1 && entries[0] === ANY_ADDRESS) return entries;
   addressList(entries, name);
@@ -104,7 +111,10 @@ export function count(env: Env, name: string, fallback: number): number {
 
 /** A comma-separated list setting (empty entries dropped). */
 export function listEntries(env: Env, name: string): string[] {
-  return (env[name] ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
+  return (env[name] ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
 }
 
 export const MAX_GATEWAY_DRAIN_MS = 600_000;
@@ -114,7 +124,8 @@ export const MAX_GATEWAY_WORKERS = 256;
 export function drainMs(env: Env, name: string): number {
   const raw = env[name];
   if (raw === undefined || raw.trim() === '') return 2_000;
-  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) > MAX_GATEWAY_DRAIN_MS) throw new ConfigError(name, `must be a whole number of milliseconds from 0 to ${MAX_GATEWAY_DRAIN_MS}, got ${JSON.stringify(raw)}`);
+  if (!/^\d{1,6}$/.test(raw.trim()) || Number(raw) > MAX_GATEWAY_DRAIN_MS)
+    throw new ConfigError(name, `must be a whole number of milliseconds from 0 to ${MAX_GATEWAY_DRAIN_MS}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 
@@ -122,7 +133,8 @@ export function drainMs(env: Env, name: string): number {
 export function workerCount(raw: string | undefined, name: string): number {
   if (raw === undefined || raw.trim() === '') return 1;
   if (raw.trim().toLowerCase() === 'auto') return Math.min(availableParallelism(), MAX_GATEWAY_WORKERS);
-  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > MAX_GATEWAY_WORKERS) throw new ConfigError(name, `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(raw)}`);
+  if (!/^\d{1,3}$/.test(raw.trim()) || Number(raw) < 1 || Number(raw) > MAX_GATEWAY_WORKERS)
+    throw new ConfigError(name, `must be auto or a whole number from 1 to ${MAX_GATEWAY_WORKERS}, got ${JSON.stringify(raw)}`);
   return Number(raw);
 }
 

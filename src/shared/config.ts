@@ -1,6 +1,24 @@
 import { resolve, join } from 'node:path';
 import { addressList, ANY_ADDRESS, PRIVATE_NETWORKS } from './address-list.js';
-import { addressEntries, bool, count, drainMs, forwardedProto, gateways, listEntries, MAX_GATEWAY_DRAIN_MS, MAX_GATEWAY_WORKERS, milliseconds, port, redisUrl, seconds, signingAlg, url, workerCount, type Env } from './config-values.js';
+import {
+  addressEntries,
+  bool,
+  count,
+  drainMs,
+  forwardedProto,
+  gateways,
+  listEntries,
+  MAX_GATEWAY_DRAIN_MS,
+  MAX_GATEWAY_WORKERS,
+  milliseconds,
+  port,
+  redisUrl,
+  seconds,
+  signingAlg,
+  url,
+  workerCount,
+  type Env,
+} from './config-values.js';
 import { parseEgressLists } from './egress-lists.js';
 import { ConfigError } from './errors.js';
 import type { SigningAlg } from './jwt/algorithms.js';
@@ -180,7 +198,10 @@ export function loadConfig(env: Env = process.env, overrides: Partial<Config> = 
   // Overrides (tests, embedding) get the same floor as the variable.
   const ahead = config.signingKeyPublishAhead;
   if (!Number.isInteger(ahead) || ahead < MIN_SIGNING_KEY_PUBLISH_AHEAD || ahead > MAX_SIGNING_KEY_PUBLISH_AHEAD) {
-    throw new ConfigError('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD', `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`);
+    throw new ConfigError(
+      'DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD',
+      `must be a whole number of seconds between ${MIN_SIGNING_KEY_PUBLISH_AHEAD} and ${MAX_SIGNING_KEY_PUBLISH_AHEAD}, got ${JSON.stringify(ahead)}`,
+    );
   }
   // Overrides are checked like the variables.
   parseEgressLists(config.egressAllow, config.egressDeny);

@@ -33,7 +33,10 @@ export async function verifyPassword(password: string, encoded: string): Promise
   if (scheme !== 'scrypt' || !salt || !key) return false;
   const expected = Buffer.from(key, 'base64url');
   const actual = await scryptAsync(password.normalize('NFKC'), Buffer.from(salt, 'base64url'), expected.length, {
-    N: Number(n), r: Number(r), p: Number(p), maxmem: 64 * 1024 * 1024,
+    N: Number(n),
+    r: Number(r),
+    p: Number(p),
+    maxmem: 64 * 1024 * 1024,
   });
   return timingSafeEqual(actual, expected);
 }
@@ -56,7 +59,10 @@ export class MasterKey {
    * @param source where the key came from, for error messages: `DRAWBRIDGE_MASTER_KEY`
    * or the key file's path (never the key itself).
    */
-  private constructor(private readonly key: Buffer, readonly source: string = 'DRAWBRIDGE_MASTER_KEY') {}
+  private constructor(
+    private readonly key: Buffer,
+    readonly source: string = 'DRAWBRIDGE_MASTER_KEY',
+  ) {}
 
   static fromBytes(key: Buffer, source?: string): MasterKey {
     if (key.length !== 32) throw new ConfigError(source ?? 'DRAWBRIDGE_MASTER_KEY', 'must be 32 bytes (64 hex characters or 43/44 base64 characters)');

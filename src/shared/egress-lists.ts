@@ -13,13 +13,28 @@ const EGRESS_KEYWORDS: Readonly<Record<string, readonly string[]>> = {
 };
 
 /** An address as bytes; an IPv4-mapped IPv6 address is its IPv4 address. */
-export interface IpBytes { v6: boolean; bytes: Uint8Array }
+export interface IpBytes {
+  v6: boolean;
+  bytes: Uint8Array;
+}
 
-export interface Cidr extends IpBytes { bits: number; allow: boolean; entry: string }
+export interface Cidr extends IpBytes {
+  bits: number;
+  allow: boolean;
+  entry: string;
+}
 
-export interface NameRule { name: string; wildcard: boolean }
+export interface NameRule {
+  name: string;
+  wildcard: boolean;
+}
 
-export interface EgressLists { cidrs: Cidr[]; allowNames: NameRule[]; denyNames: NameRule[]; allowSelf: boolean }
+export interface EgressLists {
+  cidrs: Cidr[];
+  allowNames: NameRule[];
+  denyNames: NameRule[];
+  allowSelf: boolean;
+}
 
 export function bytesOf(ip: string): IpBytes | undefined {
   const bare = ip.replace(/^\[|\]$/g, '');
@@ -37,7 +52,10 @@ export function bytesOf(ip: string): IpBytes | undefined {
   const t = tail === undefined ? [] : tail ? tail.split(':') : [];
   const groups = [...h, ...(tail === undefined ? [] : new Array(8 - h.length - t.length).fill('0')), ...t].map((g) => parseInt(g, 16));
   const bytes = new Uint8Array(16);
-  groups.forEach((g, i) => { bytes[2 * i] = g >> 8; bytes[2 * i + 1] = g & 0xff; });
+  groups.forEach((g, i) => {
+    bytes[2 * i] = g >> 8;
+    bytes[2 * i + 1] = g & 0xff;
+  });
   // ::ffff:a.b.c.d is the IPv4 address a.b.c.d to the kernel: match it against IPv4 entries.
   if (bytes.subarray(0, 10).every((b) => b === 0) && bytes[10] === 0xff && bytes[11] === 0xff) return { v6: false, bytes: bytes.slice(12) };
   return { v6: true, bytes };
@@ -65,13 +83,20 @@ export function parseCidr(entry: string, allow: boolean, name: string, index: nu
   // An IPv4-mapped CIDR (::ffff:10.0.0.0/104) is the IPv4 one.
   const mapped = family === 6 && parsed !== undefined && !parsed.v6;
   if (!parsed || !/^\d{1,3}$/.test(bitsText) || bits > width || (mapped && bits < 96)) {
-    throw new ConfigError(`${name}[${index}]`, `must be an IP address, a CIDR, a host name (*.example.com for its subdomains) or one of loopback, link-local, private${allow ? ', self' : ''}; got ${JSON.stringify(entry)}`);
+    throw new ConfigError(
+      `${name}[${index}]`,
+      `must be an IP address, a CIDR, a host name (*.example.com for its subdomains) or one of loopback, link-local, private${allow ? ', self' : ''}; got ${JSON.stringify(entry)}`,
+    );
   }
   return { ...parsed, bits: mapped ? bits - 96 : bits, allow, entry };
 }
 
 const HOST_NAME = /^(\*\.)?([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
-export const normalizeHost = (host: string): string => host.replace(/^\[|\]$/g, '').replace(/\.$/, '').toLowerCase();
+export const normalizeHost = (host: string): string =>
+  host
+    .replace(/^\[|\]$/g, '')
+    .replace(/\.$/, '')
+    .toLowerCase();
 
 export function matchesName(rules: readonly NameRule[], host: string): boolean {
   return rules.some((r) => (r.wildcard ? host.endsWith(`.${r.name}`) : host === r.name));
@@ -80,31 +105,31 @@ export function matchesName(rules: readonly NameRule[], host: string): boolean {
 /** Parses both lists; a bad entry is a `ConfigError` naming the variable and the entry's index. */
 export function parseEgressLists(allow: readonly string[], deny: readonly string[]): EgressLists {
   const lists: EgressLists = { cidrs: [], allowNames: [], denyNames: [], allowSelf: false };
-  const add = (entries: readonly string[], isAllow: boolean, name: string) => entries.forEach((raw, i) => {
-    const entry = raw.trim().toLowerCase();
-    if (entry === '') return;
-    if (entry === 'self') {
-      if (!isAllow) throw new ConfigError(`${name}[${i}]`, 'self can only be allowed (the platform\'s own listeners are refused by default in production)');
-      lists.allowSelf = true;
-      return;
-    }
-    const keyword = EGRESS_KEYWORDS[entry];
-    if (keyword) {
-      for (const c of keyword) lists.cidrs.push(parseCidr(c, isAllow, name, i));
-      return;
-    }
-    const bare = entry.replace(/^\[|\]$/g, '');
-    if (isIP(bare.split('/')[0]!) !== 0) {
-      lists.cidrs.push(parseCidr(bare, isAllow, name, i));
-      return;
-    }
-    const host = normalizeHost(entry);
-    if (!HOST_NAME.test(host)) parseCidr(entry, isAllow, name, i); // throws the message naming the entry
-    const rule = { name: host.replace(/^\*\./, ''), wildcard: host.startsWith('*.') };
-    (isAllow ? lists.allowNames : lists.denyNames).push(rule);
-  });
+  const add = (entries: readonly string[], isAllow: boolean, name: string) =>
+    entries.forEach((raw, i) => {
+      const entry = raw.trim().toLowerCase();
+      if (entry === '') return;
+      if (entry === 'self') {
+        if (!isAllow) throw new ConfigError(`${name}[${i}]`, "self can only be allowed (the platform's own listeners are refused by default in production)");
+        lists.allowSelf = true;
+        return;
+      }
+      const keyword = EGRESS_KEYWORDS[entry];
+      if (keyword) {
+        for (const c of keyword) lists.cidrs.push(parseCidr(c, isAllow, name, i));
+        return;
+      }
+      const bare = entry.replace(/^\[|\]$/g, '');
+      if (isIP(bare.split('/')[0]!) !== 0) {
+        lists.cidrs.push(parseCidr(bare, isAllow, name, i));
+        return;
+      }
+      const host = normalizeHost(entry);
+      if (!HOST_NAME.test(host)) parseCidr(entry, isAllow, name, i); // throws the message naming the entry
+      const rule = { name: host.replace(/^\*\./, ''), wildcard: host.startsWith('*.') };
+      (isAllow ? lists.allowNames : lists.denyNames).push(rule);
+    });
   add(allow, true, 'DRAWBRIDGE_EGRESS_ALLOW');
   add(deny, false, 'DRAWBRIDGE_EGRESS_DENY');
   return lists;
 }
-

@@ -57,7 +57,11 @@ export interface EgressSettings {
 export class EgressRefused extends Error {
   readonly code = 'egress_denied';
 
-  constructor(message: string, readonly host: string, readonly address?: string) {
+  constructor(
+    message: string,
+    readonly host: string,
+    readonly address?: string,
+  ) {
     super(message);
     this.name = 'EgressRefused';
   }
@@ -74,15 +78,22 @@ class LocalAddresses {
     const now = performance.now();
     if (now - this.readAt > 60_000) {
       this.readAt = now;
-      this.addresses = Object.values(networkInterfaces()).flatMap((list) => list ?? []).map((n) => bytesOf(n.address.split('%')[0]!)).filter((x): x is IpBytes => x !== undefined);
+      this.addresses = Object.values(networkInterfaces())
+        .flatMap((list) => list ?? [])
+        .map((n) => bytesOf(n.address.split('%')[0]!))
+        .filter((x): x is IpBytes => x !== undefined);
     }
     return this.addresses.some((l) => l.v6 === a.v6 && l.bytes.every((b, i) => b === a.bytes[i]));
   }
 }
 
 const KIND_TEXT: Readonly<Partial<Record<AddressKind, string>>> = {
-  loopback: 'a loopback address', 'link-local': 'a link-local address (cloud metadata lives there)', unspecified: 'the unspecified address (it reaches this host)',
-  multicast: 'a multicast address', reserved: 'a reserved address', invalid: 'not a plain IP address',
+  loopback: 'a loopback address',
+  'link-local': 'a link-local address (cloud metadata lives there)',
+  unspecified: 'the unspecified address (it reaches this host)',
+  multicast: 'a multicast address',
+  reserved: 'a reserved address',
+  invalid: 'not a plain IP address',
 };
 
 const defaultPort = (protocol: string): number => (protocol === 'https:' ? 443 : 80);
@@ -94,7 +105,10 @@ export class EgressPolicy {
   private readonly cache = new Map<string, { addresses: LookupAddress[]; until: number }>();
   readonly production: boolean;
 
-  constructor(readonly settings: EgressSettings, private readonly now: () => number = () => performance.now()) {
+  constructor(
+    readonly settings: EgressSettings,
+    private readonly now: () => number = () => performance.now(),
+  ) {
     this.production = settings.mode === 'production';
     this.lists = parseEgressLists(settings.allow ?? [], settings.deny ?? []);
   }
@@ -137,7 +151,11 @@ export class EgressPolicy {
     if (!this.lists.allowSelf && this.ownPorts.has(port)) {
       const kind = addressKind(address);
       if (kind === 'loopback' || kind === 'unspecified' || this.local.has(parsed)) {
-        return new EgressRefused(`${host === address ? `${address}:${port}` : `${host}:${port} (${address})`} is one of the platform's own listeners; the egress policy refuses it in production (DRAWBRIDGE_EGRESS_ALLOW=self allows it)`, host, address);
+        return new EgressRefused(
+          `${host === address ? `${address}:${port}` : `${host}:${port} (${address})`} is one of the platform's own listeners; the egress policy refuses it in production (DRAWBRIDGE_EGRESS_ALLOW=self allows it)`,
+          host,
+          address,
+        );
       }
     }
     return undefined;
@@ -150,7 +168,11 @@ export class EgressPolicy {
    */
   async checkUrl(raw: string, timeoutMs = 5_000): Promise<EgressRefused | undefined> {
     let url: URL;
-    try { url = new URL(raw); } catch { return undefined; } // the URL rule is checked elsewhere
+    try {
+      url = new URL(raw);
+    } catch {
+      return undefined;
+    } // the URL rule is checked elsewhere
     const host = normalizeHost(url.hostname);
     const port = url.port ? Number(url.port) : defaultPort(url.protocol);
     if (isIP(host)) return this.checkAddress(host, port);
@@ -161,10 +183,15 @@ export class EgressPolicy {
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(undefined), timeoutMs);
       timer.unref();
-      resolveChecked(host, 0, (address) => this.checkAddress(address, port, host), (err) => {
-        clearTimeout(timer);
-        resolve(err instanceof EgressRefused ? err : undefined);
-      });
+      resolveChecked(
+        host,
+        0,
+        (address) => this.checkAddress(address, port, host),
+        (err) => {
+          clearTimeout(timer);
+          resolve(err instanceof EgressRefused ? err : undefined);
+        },
+      );
     });
   }
 
@@ -225,13 +252,18 @@ export class EgressPolicy {
  * config names for the platform's listeners (the control plane, each
  * gateway); listeners bound to port 0 add theirs when they bind.
  */
-export function egressPolicy(config: { mode: 'development' | 'production'; egressAllow: readonly string[]; egressDeny: readonly string[]; port?: number; gateways?: readonly { port: number }[] }): EgressPolicy {
+export function egressPolicy(config: {
+  mode: 'development' | 'production';
+  egressAllow: readonly string[];
+  egressDeny: readonly string[];
+  port?: number;
+  gateways?: readonly { port: number }[];
+}): EgressPolicy {
   const policy = new EgressPolicy({ mode: config.mode, allow: config.egressAllow, deny: config.egressDeny });
   if (config.port !== undefined) policy.addOwnPort(config.port);
   for (const listener of config.gateways ?? []) policy.addOwnPort(listener.port);
   return policy;
 }
-
 
 /**
  * The installation's policy, found from an object every part of one platform

@@ -53,7 +53,10 @@ export const unprocessable = (message: string, fields?: Record<string, string>) 
 
 /** Raised when configuration is invalid; names the exact setting. */
 export class ConfigError extends Error {
-  constructor(readonly path: string, message: string) {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
     super(`${path}: ${message}`);
     this.name = 'ConfigError';
   }

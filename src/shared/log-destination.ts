@@ -58,7 +58,10 @@ export class BufferedDestination {
     if (this.writing) return true;
     if (this.pending >= this.minLength) this.flush();
     else if (this.timer === undefined) {
-      this.timer = setTimeout(() => { this.timer = undefined; if (!this.writing) this.flush(); }, this.maxDelayMs);
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        if (!this.writing) this.flush();
+      }, this.maxDelayMs);
       this.timer.unref();
     }
     return true;
@@ -77,7 +80,10 @@ export class BufferedDestination {
   }
 
   private flush(): void {
-    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const data = this.take();
     if (data) this.writeOut(data, 0);
   }
@@ -92,10 +98,16 @@ export class BufferedDestination {
       // Another write error (the disk, a closed pipe) drops this batch: logging must never take the gateway down.
       if (!error && offset + written < data.length) return this.writeOut(data, offset + written);
       this.writing = false;
-      if (this.closed) { if (this.ownsFd) closeSync(this.fd); return; }
+      if (this.closed) {
+        if (this.ownsFd) closeSync(this.fd);
+        return;
+      }
       if (this.pending >= this.minLength) this.flush();
       else if (this.pending > 0 && this.timer === undefined) {
-        this.timer = setTimeout(() => { this.timer = undefined; if (!this.writing) this.flush(); }, this.maxDelayMs);
+        this.timer = setTimeout(() => {
+          this.timer = undefined;
+          if (!this.writing) this.flush();
+        }, this.maxDelayMs);
         this.timer.unref();
       }
     });
@@ -103,7 +115,10 @@ export class BufferedDestination {
 
   /** Writes every pending line now (a batch already handed to `fs.write` completes on its own). */
   flushSync(): void {
-    if (this.timer !== undefined) { clearTimeout(this.timer); this.timer = undefined; }
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     const data = this.take();
     if (!data) return;
     let offset = 0;

@@ -28,7 +28,15 @@ const REDACT = [
 
 let stdout: BufferedDestination | undefined;
 
-interface LoggedRequest { method?: string; url?: string; host?: string; ip?: string; remoteAddress?: string; remotePort?: number; socket?: { remotePort?: number } }
+interface LoggedRequest {
+  method?: string;
+  url?: string;
+  host?: string;
+  ip?: string;
+  remoteAddress?: string;
+  remotePort?: number;
+  socket?: { remotePort?: number };
+}
 
 /**
  * How a request appears in a log line (Fastify logs `req` with every request):
@@ -80,4 +88,3 @@ export function requestChildLogger(logger: Logger, bindings: Record<string, unkn
   child[pino.symbols.chindingsSym] += ',"reqId":' + JSON.stringify(bindings.reqId);
   return child;
 }
-

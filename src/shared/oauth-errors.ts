@@ -7,7 +7,10 @@ export abstract class OAuthError extends Error {
   abstract readonly error: string;
   readonly status: number = 400;
 
-  constructor(readonly description: string, readonly detail?: string) {
+  constructor(
+    readonly description: string,
+    readonly detail?: string,
+  ) {
     super(description);
     this.name = new.target.name;
   }
@@ -17,15 +20,25 @@ export abstract class OAuthError extends Error {
   }
 }
 
-export class InvalidRequest extends OAuthError { readonly error = 'invalid_request'; }
+export class InvalidRequest extends OAuthError {
+  readonly error = 'invalid_request';
+}
 export class InvalidClient extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 401;
 }
-export class UnauthorizedClient extends OAuthError { readonly error = 'unauthorized_client'; }
-export class UnsupportedGrantType extends OAuthError { readonly error = 'unsupported_grant_type'; }
-export class InvalidScope extends OAuthError { readonly error = 'invalid_scope'; }
-export class InvalidTarget extends OAuthError { readonly error = 'invalid_target'; }
+export class UnauthorizedClient extends OAuthError {
+  readonly error = 'unauthorized_client';
+}
+export class UnsupportedGrantType extends OAuthError {
+  readonly error = 'unsupported_grant_type';
+}
+export class InvalidScope extends OAuthError {
+  readonly error = 'invalid_scope';
+}
+export class InvalidTarget extends OAuthError {
+  readonly error = 'invalid_target';
+}
 export class ServerError extends OAuthError {
   readonly error = 'server_error';
   override readonly status = 500;
@@ -44,7 +57,11 @@ export class InsufficientScope extends OAuthError {
   readonly error = 'insufficient_scope';
   override readonly status = 403;
 
-  constructor(description: string, readonly scope: string, detail?: string) {
+  constructor(
+    description: string,
+    readonly scope: string,
+    detail?: string,
+  ) {
     super(description, detail);
   }
 }
@@ -57,5 +74,8 @@ export class InsufficientScope extends OAuthError {
  * `alg`) can never make the header invalid. The JSON body keeps the full text.
  */
 export function quoteAuthParam(value: string): string {
-  return `"${value.replace(/"/g, "'").replace(/\\/g, '/').replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
+  return `"${value
+    .replace(/"/g, "'")
+    .replace(/\\/g, '/')
+    .replace(/[^\x20-\x21\x23-\x5b\x5d-\x7e]/g, '')}"`;
 }

@@ -41,7 +41,11 @@ export type SafeFetchErrorCode =
   | 'invalid_json';
 
 export class SafeFetchError extends Error {
-  constructor(readonly code: SafeFetchErrorCode, message: string, readonly url?: string) {
+  constructor(
+    readonly code: SafeFetchErrorCode,
+    message: string,
+    readonly url?: string,
+  ) {
     super(message);
     this.name = 'SafeFetchError';
   }
@@ -128,7 +132,12 @@ export function answerLookup(options: { all?: boolean }, callback: LookupCallbac
 /** A `lookup` for net/tls.connect that resolves, checks every answer, and hands back only checked addresses. */
 function checkedLookup(policy: HopPolicy): LookupFunction {
   return ((hostname: string, options: { all?: boolean; family?: number }, callback: LookupCallback) => {
-    resolveChecked(hostname, options.family ?? 0, (address) => checkAddress(address, policy, hostname), (err, addresses) => answerLookup(options, callback, err, addresses));
+    resolveChecked(
+      hostname,
+      options.family ?? 0,
+      (address) => checkAddress(address, policy, hostname),
+      (err, addresses) => answerLookup(options, callback, err, addresses),
+    );
   }) as LookupFunction;
 }
 
@@ -230,7 +239,10 @@ export async function safeFetch(url: string, options: SafeFetchOptions = {}): Pr
   const maxRedirects = options.maxRedirects ?? SAFE_FETCH_DEFAULTS.maxRedirects;
   const controller = new AbortController();
   let timedOut = false;
-  const timer = setTimeout(() => { timedOut = true; controller.abort(); }, timeoutMs);
+  const timer = setTimeout(() => {
+    timedOut = true;
+    controller.abort();
+  }, timeoutMs);
   let current = url;
   try {
     for (let hop = 0; ; hop++) {

@@ -107,12 +107,19 @@ export class ChangeRelay {
   private lastPrune = 0;
   private closed = false;
 
-  constructor(private readonly db: Kysely<Database>, private readonly feed: ChangeFeed, private readonly options: ChangeRelayOptions) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly feed: ChangeFeed,
+    private readonly options: ChangeRelayOptions,
+  ) {}
 
   /** Starts from the log's end (what is there already is in what the caller compiled). Never throws: the poll catches up. */
   async start(): Promise<void> {
     try {
-      const row = await this.db.selectFrom('change_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('change_log')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .executeTakeFirst();
       this.last = Number(row?.seq ?? 0);
     } catch (error) {
       this.options.logger?.warn({ err: (error as Error).message }, 'could not read the change log; everything is recompiled once it can be read');
@@ -135,7 +142,10 @@ export class ChangeRelay {
       if (this.closed) return;
       this.options.logger?.warn({ err: error?.message }, 'change feed connection lost; reconnecting (changes are picked up by polling meanwhile)');
       this.backoffMs = Math.min(10_000, Math.max(500, this.backoffMs * 2));
-      this.retry = setTimeout(() => { this.retry = undefined; void this.listen(url); }, this.backoffMs);
+      this.retry = setTimeout(() => {
+        this.retry = undefined;
+        void this.listen(url);
+      }, this.backoffMs);
       this.retry.unref();
     };
     client.on('error', lost);
@@ -168,7 +178,9 @@ export class ChangeRelay {
           this.options.logger?.warn({ err: error.message }, 'could not read the change log; retrying at the next poll');
         });
       } while (this.again && !this.closed);
-    })().finally(() => { this.reading = undefined; });
+    })().finally(() => {
+      this.reading = undefined;
+    });
     return this.reading;
   }
 
@@ -178,7 +190,10 @@ export class ChangeRelay {
     for (const [seq, since] of this.holes) if (now - since > HOLE_WAIT_MS) this.holes.delete(seq);
     if (this.last < 0) {
       // The log could not be read at start: whatever happened meanwhile is unknown.
-      const row = await this.db.selectFrom('change_log').select((eb) => eb.fn.max('seq').as('seq')).executeTakeFirst();
+      const row = await this.db
+        .selectFrom('change_log')
+        .select((eb) => eb.fn.max('seq').as('seq'))
+        .executeTakeFirst();
       this.last = Number(row?.seq ?? 0);
       this.feed.publish([{ kind: 'everything' }], true);
       return;
@@ -197,7 +212,10 @@ export class ChangeRelay {
     this.feed.publish(changes, true);
     if (now - this.lastPrune > 10 * 60_000) {
       this.lastPrune = now;
-      await this.db.deleteFrom('change_log').where('at', '<', new Date(now - LOG_RETENTION_MS).toISOString()).execute();
+      await this.db
+        .deleteFrom('change_log')
+        .where('at', '<', new Date(now - LOG_RETENTION_MS).toISOString())
+        .execute();
     }
   }
 

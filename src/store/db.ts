@@ -84,8 +84,12 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (/^08/.test(code) || /^57P0[1-3]$/.test(code) || code === '53300') return true;
   if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN'].includes(code)) return true;
   const message = e.message ?? '';
-  return /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection terminated due to connection timeout|canceling statement due to statement timeout/i.test(message)
-    || code === '57014' && /statement timeout/i.test(message);
+  return (
+    /Connection terminated|timeout exceeded when trying to connect|Query read timeout|Client has encountered a connection error|Connection terminated due to connection timeout|canceling statement due to statement timeout/i.test(
+      message,
+    ) ||
+    (code === '57014' && /statement timeout/i.test(message))
+  );
 }
 
 /**

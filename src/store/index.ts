@@ -63,7 +63,13 @@ export class Store {
    * `changes`: the feed committed changes are published on (one per process, shared by its stores).
    * `pendingCommit`: what waits for the commit of the transaction this store is bound to (none outside one).
    */
-  constructor(readonly kysely: Kysely<Database>, readonly clock: Clock, readonly dialect: Dialect, readonly changes: ChangeFeed, private readonly pendingCommit?: PendingCommit) {
+  constructor(
+    readonly kysely: Kysely<Database>,
+    readonly clock: Clock,
+    readonly dialect: Dialect,
+    readonly changes: ChangeFeed,
+    private readonly pendingCommit?: PendingCommit,
+  ) {
     const changed: RecordChange = (change) => this.recordChange(change);
     this.users = new UserRepo(kysely, clock);
     this.signingKeys = new SigningKeyRepo(kysely, clock, changed);
@@ -109,7 +115,10 @@ export class Store {
    * `changes` after the commit (at once outside a transaction).
    */
   private async recordChange(change: Change): Promise<void> {
-    await this.kysely.insertInto('change_log').values({ node: this.changes.node, at: isoNow(this.clock), changes: JSON.stringify([change]) }).execute();
+    await this.kysely
+      .insertInto('change_log')
+      .values({ node: this.changes.node, at: isoNow(this.clock), changes: JSON.stringify([change]) })
+      .execute();
     if (this.dialect === 'postgres') await sql`select pg_notify(${CHANGE_CHANNEL}, ${this.changes.node})`.execute(this.kysely);
     if (this.pendingCommit) this.pendingCommit.changes.push(change);
     else this.changes.publish([change]);

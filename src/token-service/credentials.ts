@@ -42,10 +42,19 @@ function checkSettings(settings: CredentialSettings): void {
   if (lifetime !== undefined && (!Number.isInteger(lifetime) || lifetime < MIN_TOKEN_LIFETIME || lifetime > MAX_TOKEN_LIFETIME)) {
     fields.tokenLifetime = `must be a whole number of seconds between ${MIN_TOKEN_LIFETIME} and ${MAX_TOKEN_LIFETIME}`;
   }
-  if (Object.keys(fields).length) throw invalid(`Invalid credential settings: ${Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ')}`, fields);
+  if (Object.keys(fields).length)
+    throw invalid(
+      `Invalid credential settings: ${Object.entries(fields)
+        .map(([k, v]) => `${k} ${v}`)
+        .join('; ')}`,
+      fields,
+    );
 }
 
-export interface Actor { actorId: string | null; actor: string }
+export interface Actor {
+  actorId: string | null;
+  actor: string;
+}
 
 /** Every external-consumer component has one application, created on the component's transaction. */
 export async function createComponentApplication(tx: Store, component: Component, ownerUserId: string | null): Promise<Application> {
@@ -57,7 +66,10 @@ export async function createComponentApplication(tx: Store, component: Component
  * secret is returned here once and stored only as its SHA-256. Keys that
  * exist already are a 409 (regenerate the secret instead).
  */
-export async function generateKeys(store: Store, input: { org: Organization; application: Application; environment: Environment; actor: Actor; settings: CredentialSettings }): Promise<{ credential: Credential; clientSecret: string }> {
+export async function generateKeys(
+  store: Store,
+  input: { org: Organization; application: Application; environment: Environment; actor: Actor; settings: CredentialSettings },
+): Promise<{ credential: Credential; clientSecret: string }> {
   checkSettings(input.settings);
   const { org, application, environment } = input;
   const clientSecret = newClientSecret();
@@ -67,12 +79,21 @@ export async function generateKeys(store: Store, input: { org: Organization; app
       if (existing?.kind === 'external') throw conflict(`The ${environment.name} environment of this application uses an external identity provider; remove that first`);
       if (existing) throw conflict(`Keys already exist for the ${environment.name} environment; regenerate the secret instead`);
       const credential = await tx.credentials.createBuiltin({
-        orgId: org.id, applicationId: application.id, environmentId: environment.id, clientId: newClientId(), secretHash: sha256(clientSecret),
-        grantTypes: input.settings.grantTypes ?? [CLIENT_CREDENTIALS], scopes: input.settings.scopes ?? [],
+        orgId: org.id,
+        applicationId: application.id,
+        environmentId: environment.id,
+        clientId: newClientId(),
+        secretHash: sha256(clientSecret),
+        grantTypes: input.settings.grantTypes ?? [CLIENT_CREDENTIALS],
+        scopes: input.settings.scopes ?? [],
         tokenLifetime: input.settings.tokenLifetime ?? DEFAULT_TOKEN_LIFETIME,
       });
       await tx.audit.record({
-        orgId: org.id, ...input.actor, action: 'credentials.generated', targetType: 'application', targetId: application.id,
+        orgId: org.id,
+        ...input.actor,
+        action: 'credentials.generated',
+        targetType: 'application',
+        targetId: application.id,
         details: { environment: environment.name, clientId: credential.clientId, grantTypes: credential.grantTypes, scopes: credential.scopes, tokenLifetime: credential.tokenLifetime },
       });
       return { credential, clientSecret };
@@ -88,7 +109,10 @@ export async function generateKeys(store: Store, input: { org: Organization; app
  * now, or after `gracePeriod` seconds so clients can roll over. A secret
  * still in its grace period from an earlier regeneration stops at once.
  */
-export async function regenerateSecret(store: Store, input: { org: Organization; application: Application; environment: Environment; actor: Actor; gracePeriod: number }): Promise<{ credential: Credential; clientSecret: string }> {
+export async function regenerateSecret(
+  store: Store,
+  input: { org: Organization; application: Application; environment: Environment; actor: Actor; gracePeriod: number },
+): Promise<{ credential: Credential; clientSecret: string }> {
   const { org, application, environment, gracePeriod } = input;
   if (!Number.isInteger(gracePeriod) || gracePeriod < 0 || gracePeriod > MAX_SECRET_GRACE_PERIOD) {
     throw invalid(`gracePeriod must be a whole number of seconds between 0 and ${MAX_SECRET_GRACE_PERIOD}`, { gracePeriod: `must be between 0 and ${MAX_SECRET_GRACE_PERIOD}` });
@@ -101,7 +125,11 @@ export async function regenerateSecret(store: Store, input: { org: Organization;
     const expiresAt = new Date(store.clock.now() + gracePeriod * 1000).toISOString();
     await tx.credentials.replaceSecret(org.id, credential.id, sha256(clientSecret), gracePeriod > 0 && oldHash ? { hash: oldHash, expiresAt } : null);
     await tx.audit.record({
-      orgId: org.id, ...input.actor, action: 'credentials.secret_regenerated', targetType: 'application', targetId: application.id,
+      orgId: org.id,
+      ...input.actor,
+      action: 'credentials.secret_regenerated',
+      targetType: 'application',
+      targetId: application.id,
       details: { environment: environment.name, clientId: credential.clientId, gracePeriod },
     });
     const updated = await tx.credentials.forEnvironment(org.id, application.id, environment.id);
@@ -110,7 +138,10 @@ export async function regenerateSecret(store: Store, input: { org: Organization;
 }
 
 /** Changes grant types, scopes or token lifetime of built-in credentials. */
-export async function updateCredentialSettings(store: Store, input: { org: Organization; application: Application; environment: Environment; actor: Actor; settings: CredentialSettings }): Promise<Credential> {
+export async function updateCredentialSettings(
+  store: Store,
+  input: { org: Organization; application: Application; environment: Environment; actor: Actor; settings: CredentialSettings },
+): Promise<Credential> {
   checkSettings(input.settings);
   const { org, application, environment } = input;
   return store.transaction(async (tx) => {
@@ -118,7 +149,11 @@ export async function updateCredentialSettings(store: Store, input: { org: Organ
     if (credential?.kind !== 'builtin') throw conflict(`No keys exist for the ${environment.name} environment; generate keys first`);
     await tx.credentials.updateSettings(org.id, credential.id, input.settings);
     await tx.audit.record({
-      orgId: org.id, ...input.actor, action: 'credentials.updated', targetType: 'application', targetId: application.id,
+      orgId: org.id,
+      ...input.actor,
+      action: 'credentials.updated',
+      targetType: 'application',
+      targetId: application.id,
       details: { environment: environment.name, clientId: credential.clientId, ...input.settings },
     });
     return (await tx.credentials.forEnvironment(org.id, application.id, environment.id))!;

@@ -44,10 +44,22 @@ export function tokenService(deps: TokenServiceDeps, keys: KeyRing): FastifyPlug
     const issuer = deps.config.publicUrl;
     const grants = new GrantRegistry({ store: deps.store, clock: deps.clock, logger: deps.logger, issuer, config: deps.config, idpKeys: deps.idpKeys });
     const endpointDeps: EndpointDeps = {
-      store: deps.store, clock: deps.clock, logger: deps.logger, keys, issuer, grants, clients: new ClientCache(deps.store),
-      throttle: new ClientAuthThrottle({
-        perClient: deps.config.clientAuthFailuresPerClient, perAddress: deps.config.clientAuthFailuresPerAddress, windowSeconds: deps.config.clientAuthFailureWindow,
-      }, deps.clock, deps.redis ? new SharedWindowCounter(deps.redis, 'client-auth') : undefined),
+      store: deps.store,
+      clock: deps.clock,
+      logger: deps.logger,
+      keys,
+      issuer,
+      grants,
+      clients: new ClientCache(deps.store),
+      throttle: new ClientAuthThrottle(
+        {
+          perClient: deps.config.clientAuthFailuresPerClient,
+          perAddress: deps.config.clientAuthFailuresPerAddress,
+          windowSeconds: deps.config.clientAuthFailureWindow,
+        },
+        deps.clock,
+        deps.redis ? new SharedWindowCounter(deps.redis, 'client-auth') : undefined,
+      ),
       trustedProxies: deps.config.trustedProxies.length > 0 ? addressList(deps.config.trustedProxies, 'DRAWBRIDGE_TRUSTED_PROXIES') : undefined,
     };
     app.addHook('onClose', async () => endpointDeps.clients.close());
@@ -76,7 +88,11 @@ export function tokenService(deps: TokenServiceDeps, keys: KeyRing): FastifyPlug
       });
     }
     app.get(PATHS.jwks, async (_request, reply) =>
-      reply.header('cache-control', publicCache).type('application/jwk-set+json').send(await keys.publishedJwks()));
+      reply
+        .header('cache-control', publicCache)
+        .type('application/jwk-set+json')
+        .send(await keys.publishedJwks()),
+    );
     app.post(PATHS.token, tokenEndpoint(endpointDeps));
     app.post(PATHS.introspect, introspectionEndpoint(endpointDeps));
     app.post(PATHS.revoke, revocationEndpoint(endpointDeps));

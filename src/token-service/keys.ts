@@ -63,9 +63,12 @@ let localRotations = 0;
 async function createKey(deps: KeyDeps, store: Store, alg: SigningAlg, activatesAtMs: number): Promise<SigningKeyRecord> {
   const key = await generateSigningKey(alg);
   const record = {
-    kid: key.kid, alg: key.alg, publicJwk: key.publicJwk as Record<string, unknown>,
+    kid: key.kid,
+    alg: key.alg,
+    publicJwk: key.publicJwk as Record<string, unknown>,
     sealedPrivateJwk: deps.masterKey.encrypt(JSON.stringify(key.privateJwk), key.kid),
-    createdAt: new Date(deps.clock.now()).toISOString(), activatesAt: new Date(activatesAtMs).toISOString(),
+    createdAt: new Date(deps.clock.now()).toISOString(),
+    activatesAt: new Date(activatesAtMs).toISOString(),
   };
   await store.signingKeys.insert(record);
   return { ...record, retiredAt: null, publishUntil: null };
@@ -134,8 +137,11 @@ function openPrivateJwk(masterKey: MasterKey, record: SigningKeyRecord): JWK {
     plain = masterKey.decrypt(record.sealedPrivateJwk, record.kid);
   } catch {
     const from = masterKey.source === 'DRAWBRIDGE_MASTER_KEY' ? '' : ` (read from ${masterKey.source})`;
-    throw new ConfigError('DRAWBRIDGE_MASTER_KEY', `the master key${from} cannot decrypt signing key ${record.kid} stored in the database; `
-      + 'start with the master key the database was created with (set DRAWBRIDGE_MASTER_KEY, or restore the key file of the data folder)');
+    throw new ConfigError(
+      'DRAWBRIDGE_MASTER_KEY',
+      `the master key${from} cannot decrypt signing key ${record.kid} stored in the database; ` +
+        'start with the master key the database was created with (set DRAWBRIDGE_MASTER_KEY, or restore the key file of the data folder)',
+    );
   }
   return JSON.parse(plain) as JWK;
 }

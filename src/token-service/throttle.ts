@@ -48,7 +48,10 @@ export class TooManyFailedAuthentications extends OAuthError {
   readonly error = 'invalid_client';
   override readonly status = 429;
 
-  constructor(readonly retryAfterSeconds: number, detail: string) {
+  constructor(
+    readonly retryAfterSeconds: number,
+    detail: string,
+  ) {
     super(`Too many failed client authentications; try again in ${retryAfterSeconds} s`, detail);
   }
 }
@@ -59,7 +62,11 @@ const clientKey = (clientId: string): string => (clientId.length <= 256 ? client
 export class ClientAuthThrottle {
   private readonly windowMs: number;
 
-  constructor(private readonly settings: ThrottleSettings, private readonly clock: Clock, private readonly counter: FailureCounter = new MemoryFailureCounter()) {
+  constructor(
+    private readonly settings: ThrottleSettings,
+    private readonly clock: Clock,
+    private readonly counter: FailureCounter = new MemoryFailureCounter(),
+  ) {
     this.windowMs = settings.windowSeconds * 1000;
   }
 
@@ -98,7 +105,10 @@ export class ClientAuthThrottle {
 export function sourceAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: BlockList | undefined): string {
   const direct = peer ?? 'unknown';
   if (!trusted || !isTrusted(trusted, direct) || forwardedFor === undefined) return direct;
-  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor).split(',').map((s) => s.trim()).filter(Boolean);
+  const hops = (Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
   for (let i = hops.length - 1; i >= 0; i--) {
     const hop = hops[i]!;
     if (isIP(hop) === 0) return direct; // a malformed chain: do not guess

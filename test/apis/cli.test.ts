@@ -6,8 +6,12 @@ import { apiProxyFixture } from './setup.js';
 import { runCli, type CliRun } from '../helpers/cli.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 /** The real executable as a child process, pointed at the test platform with the admin's token. */
 function cli(org: string, ...args: string[]): Promise<CliRun> {
@@ -21,7 +25,21 @@ it('defines, imports, publishes, deploys, promotes, rolls back and lists deploym
   const params = join(platform.dataDir, 'prod.yaml');
   writeFileSync(params, 'host: prod.internal\n');
 
-  const defined = await cli(f.org, 'api', 'define', 'orders', '--context', '/orders', '--api-version', 'v1', '--backend', 'development=http://127.0.0.1:9', '--backend', 'production=https://${host}/orders', '--json');
+  const defined = await cli(
+    f.org,
+    'api',
+    'define',
+    'orders',
+    '--context',
+    '/orders',
+    '--api-version',
+    'v1',
+    '--backend',
+    'development=http://127.0.0.1:9',
+    '--backend',
+    'production=https://${host}/orders',
+    '--json',
+  );
   expect(defined.code).toBe(0);
   expect(JSON.parse(defined.stdout)).toMatchObject({ contextPath: '/orders', version: 'v1', backendUrls: { production: 'https://${host}/orders' } });
 
@@ -54,7 +72,9 @@ it('defines, imports, publishes, deploys, promotes, rolls back and lists deploym
 
   const bad = await cli(f.org, 'api', 'deploy', 'orders', '--env', 'production', '--param', 'host=bad host');
   expect(bad.code).toBe(1);
-  expect(bad.stderr).toBe('Error: The backend URL must be an absolute http(s) URL without credentials, query or fragment\n  backendUrl: must be an absolute http(s) URL without credentials, query or fragment\n');
+  expect(bad.stderr).toBe(
+    'Error: The backend URL must be an absolute http(s) URL without credentials, query or fragment\n  backendUrl: must be an absolute http(s) URL without credentials, query or fragment\n',
+  );
 }, 120_000); // many sequential CLI processes: slow on a loaded machine
 
 it('subscribes an application from the command line', async () => {

@@ -10,15 +10,29 @@ import { apiProxyFixture, ordersApi, type ApiFixture } from './setup.js';
  */
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 async function parameterizedApi(): Promise<ApiFixture> {
   const f = await apiProxyFixture(platform);
   const res = await platform.admin.put(f.base, {
     ...ordersApi(),
     backendUrls: { development: 'http://${backendHost}/orders', production: 'https://orders.example.com' },
-    policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }, { name: 'X-Api-Key', value: '${apiKey}' }] } }],
+    policies: [
+      {
+        policy: 'set-headers@1.0.0',
+        config: {
+          headers: [
+            { name: 'X-Tenant', value: '${tenant}' },
+            { name: 'X-Api-Key', value: '${apiKey}' },
+          ],
+        },
+      },
+    ],
   });
   if (res.status !== 201) throw new Error(res.text);
   return f;
@@ -72,7 +86,12 @@ describe('planning a deploy', () => {
     const before = await platform.admin.get(`${f.base}/deployments/plan?environment=development`);
     expect(before.status).toBe(200);
     expect(before.body).toEqual({
-      environment: 'development', displayName: 'Development', endpointUrl: endpoint, backendUrl: 'http://${backendHost}/orders', revision: null, active: null,
+      environment: 'development',
+      displayName: 'Development',
+      endpointUrl: endpoint,
+      backendUrl: 'http://${backendHost}/orders',
+      revision: null,
+      active: null,
       parameters: [
         { name: 'backendHost', secret: false, stored: false },
         { name: 'tenant', secret: false, stored: false },
@@ -83,7 +102,11 @@ describe('planning a deploy', () => {
     expect(deployed.status).toBe(201);
     const after = await platform.admin.get(`${f.base}/deployments/plan?environment=development`);
     expect(after.body).toEqual({
-      environment: 'development', displayName: 'Development', endpointUrl: endpoint, backendUrl: 'http://${backendHost}/orders', revision: 1,
+      environment: 'development',
+      displayName: 'Development',
+      endpointUrl: endpoint,
+      backendUrl: 'http://${backendHost}/orders',
+      revision: 1,
       active: { revision: 1, backendUrl: 'http://${backendHost}/orders', deployedBy: 'admin', createdAt: deployed.body.createdAt },
       parameters: [
         { name: 'backendHost', secret: false, stored: true, value: '127.0.0.1:9' },
@@ -128,7 +151,20 @@ describe('deploying with the values the environment holds', () => {
     expect(platform.deps.masterKey.decrypt((latest!.params.apiKey as { sealed: string }).sealed, `api-param:${f.componentId}:${development.id}:apiKey`)).toBe('k-1');
 
     // A new parameter the environment never had is still asked for.
-    await platform.admin.patch(f.base, { policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }, { name: 'X-Region', value: '${region}' }, { name: 'X-Api-Key', value: '${apiKey}' }] } }] });
+    await platform.admin.patch(f.base, {
+      policies: [
+        {
+          policy: 'set-headers@1.0.0',
+          config: {
+            headers: [
+              { name: 'X-Tenant', value: '${tenant}' },
+              { name: 'X-Region', value: '${region}' },
+              { name: 'X-Api-Key', value: '${apiKey}' },
+            ],
+          },
+        },
+      ],
+    });
     const missing = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', reuseStoredValues: true });
     expect(missing.status).toBe(400);
     expect(missing.body).toEqual({ code: 'validation_failed', message: 'Missing values for parameters: region', fields: { 'params.region': 'is required' } });
@@ -148,7 +184,10 @@ describe('deploying with the values the environment holds', () => {
     await platform.admin.patch(f.base, { resources: [{ method: 'GET', path: '/items' }] });
     await platform.admin.post(`${f.base}/deployments`, { environment: 'development', reuseStoredValues: true });
     const plan = await platform.admin.get(`${f.base}/deployments/plan?environment=production&revision=2`);
-    expect(plan.body.parameters).toEqual([{ name: 'tenant', secret: false, stored: true, value: 'acme-prod' }, { name: 'apiKey', secret: true, stored: true }]);
+    expect(plan.body.parameters).toEqual([
+      { name: 'tenant', secret: false, stored: true, value: 'acme-prod' },
+      { name: 'apiKey', secret: true, stored: true },
+    ]);
     const promoted = await platform.admin.post(`${f.base}/promote`, { reuseStoredValues: true });
     expect(promoted.status).toBe(201);
     expect(promoted.body).toMatchObject({ environment: 'production', revision: 2, params: { tenant: { secret: false, value: 'acme-prod' }, apiKey: { secret: true } } });

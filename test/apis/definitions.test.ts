@@ -3,8 +3,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { anotherApiProxy, apiProxyFixture, ordersApi } from './setup.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 describe('defining an API', () => {
   it('defines, reads and replaces the API of an api-proxy component', async () => {
@@ -12,8 +16,16 @@ describe('defining an API', () => {
     const created = await platform.admin.put(f.base, { ...ordersApi(), visibility: 'private' });
     expect(created.status).toBe(201);
     expect(created.body).toMatchObject({
-      id: f.componentId, project: 'default', component: 'orders', contextPath: '/orders', version: 'v1', visibility: 'private', lifecycle: 'created',
-      backendUrls: { development: 'http://127.0.0.1:9/orders' }, cors: null, policies: [],
+      id: f.componentId,
+      project: 'default',
+      component: 'orders',
+      contextPath: '/orders',
+      version: 'v1',
+      visibility: 'private',
+      lifecycle: 'created',
+      backendUrls: { development: 'http://127.0.0.1:9/orders' },
+      cors: null,
+      policies: [],
     });
     expect(created.body.resources).toEqual([
       { method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] } },
@@ -21,8 +33,12 @@ describe('defining an API', () => {
       { method: 'POST', path: '/items', security: { oauth2: true, scopes: ['orders:write'] } },
       { method: 'GET', path: '/health', security: { oauth2: false, scopes: [] } },
     ]);
-    expect(created.body.endpoints.map((e: { environment: string; url: string; deployedRevision: number | null }) => [e.environment, e.url.endsWith(`/${f.org}/orders/v1`), e.deployedRevision]))
-      .toEqual([['development', true, null], ['production', true, null]]);
+    expect(
+      created.body.endpoints.map((e: { environment: string; url: string; deployedRevision: number | null }) => [e.environment, e.url.endsWith(`/${f.org}/orders/v1`), e.deployedRevision]),
+    ).toEqual([
+      ['development', true, null],
+      ['production', true, null],
+    ]);
 
     const read = await platform.admin.get(f.base);
     expect(read.status).toBe(200);
@@ -157,10 +173,18 @@ describe('policies', () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, ordersApi());
     const res = await platform.admin.post(`${f.base}/policies`, {
-      policy: 'set-headers@1.0.0', resources: ['GET /items/{id}'], config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }] },
+      policy: 'set-headers@1.0.0',
+      resources: ['GET /items/{id}'],
+      config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }] },
     });
     expect(res.status).toBe(201);
-    expect(res.body).toEqual({ id: expect.any(String), policy: 'set-headers@1.0.0', resources: ['GET /items/{id}'], phase: 'request', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }] } });
+    expect(res.body).toEqual({
+      id: expect.any(String),
+      policy: 'set-headers@1.0.0',
+      resources: ['GET /items/{id}'],
+      phase: 'request',
+      config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }] },
+    });
     const api = await platform.admin.get(f.base);
     expect(api.body.policies).toEqual([res.body]);
     const del = await platform.admin.delete(`${f.base}/policies/${res.body.id}`);
@@ -172,7 +196,15 @@ describe('policies', () => {
   it('validates the config through the registry, naming the exact path', async () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, ordersApi());
-    const owned = await platform.admin.post(`${f.base}/policies`, { policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Ok', value: '1' }, { name: 'Host', value: 'evil' }] } });
+    const owned = await platform.admin.post(`${f.base}/policies`, {
+      policy: 'set-headers@1.0.0',
+      config: {
+        headers: [
+          { name: 'X-Ok', value: '1' },
+          { name: 'Host', value: 'evil' },
+        ],
+      },
+    });
     expect(owned.status).toBe(400);
     expect(owned.body.fields).toEqual({ 'config.headers[1].name': 'header "Host" is managed by the gateway and cannot be used here' });
 

@@ -5,8 +5,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, ordersApi, type ApiFixture } from './setup.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 /** An API whose backend URL and one policy use parameters. */
 async function parameterizedApi(): Promise<ApiFixture> {
@@ -14,7 +18,17 @@ async function parameterizedApi(): Promise<ApiFixture> {
   const res = await platform.admin.put(f.base, {
     ...ordersApi(),
     backendUrls: { development: 'http://${backendHost}/orders', production: 'https://orders.example.com' },
-    policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }, { name: 'X-Api-Key', value: '${apiKey}' }] } }],
+    policies: [
+      {
+        policy: 'set-headers@1.0.0',
+        config: {
+          headers: [
+            { name: 'X-Tenant', value: '${tenant}' },
+            { name: 'X-Api-Key', value: '${apiKey}' },
+          ],
+        },
+      },
+    ],
   });
   if (res.status !== 201) throw new Error(res.text);
   return f;
@@ -44,9 +58,15 @@ describe('deploy', () => {
     const first = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: devParams });
     expect(first.status).toBe(201);
     expect(first.body).toEqual({
-      id: expect.any(String), environment: 'development', revision: 1, status: 'active', backendUrl: 'http://${backendHost}/orders',
+      id: expect.any(String),
+      environment: 'development',
+      revision: 1,
+      status: 'active',
+      backendUrl: 'http://${backendHost}/orders',
       params: { backendHost: { secret: false, value: '127.0.0.1:9' }, tenant: { secret: false, value: 'acme-dev' }, apiKey: { secret: true } },
-      endpointUrl: expect.stringMatching(new RegExp(`/${f.org}/orders/v1$`)), deployedBy: 'admin', createdAt: expect.any(String),
+      endpointUrl: expect.stringMatching(new RegExp(`/${f.org}/orders/v1$`)),
+      deployedBy: 'admin',
+      createdAt: expect.any(String),
     });
     const again = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: devParams });
     expect(again.body.revision).toBe(1);
@@ -54,11 +74,17 @@ describe('deploy', () => {
     const changed = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: devParams });
     expect(changed.body.revision).toBe(2);
     const revisions = await platform.admin.get(`${f.base}/revisions`);
-    expect(revisions.body.map((r: { number: number; parameters: string[] }) => [r.number, r.parameters])).toEqual([[2, ['tenant', 'apiKey']], [1, ['tenant', 'apiKey']]]);
+    expect(revisions.body.map((r: { number: number; parameters: string[] }) => [r.number, r.parameters])).toEqual([
+      [2, ['tenant', 'apiKey']],
+      [1, ['tenant', 'apiKey']],
+    ]);
     expect(revisions.body[1].definition.resources).toHaveLength(4);
     expect(revisions.body[1].definition.policies[0].config.headers[0].value).toBe('${tenant}');
     const api = await platform.admin.get(f.base);
-    expect(api.body.endpoints.map((e: { environment: string; deployedRevision: number | null }) => [e.environment, e.deployedRevision])).toEqual([['development', 2], ['production', null]]);
+    expect(api.body.endpoints.map((e: { environment: string; deployedRevision: number | null }) => [e.environment, e.deployedRevision])).toEqual([
+      ['development', 2],
+      ['production', null],
+    ]);
   });
 
   it('never returns a secret value and keeps it encrypted at rest', async () => {
@@ -75,7 +101,9 @@ describe('deploy', () => {
     const [stored] = await platform.store.deployments.history(f.orgId, f.componentId);
     expect(stored!.params.apiKey).toEqual({ sealed: expect.stringMatching(/^v1\./) });
     // Nothing in the database files (main file and write-ahead log) holds it in clear: deployments, revisions, audit.
-    const files = readdirSync(platform.dataDir).filter((n) => n.startsWith('drawbridge.db')).map((n) => join(platform.dataDir, n));
+    const files = readdirSync(platform.dataDir)
+      .filter((n) => n.startsWith('drawbridge.db'))
+      .map((n) => join(platform.dataDir, n));
     expect(files.length).toBeGreaterThan(0);
     for (const file of files) expect(readFileSync(file).includes(Buffer.from(secret))).toBe(false);
   });
@@ -127,7 +155,11 @@ describe('deploy', () => {
     await platform.admin.put(f.base, { ...ordersApi(), backendUrls: { development: '${backend}' } });
     const res = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend: 'file:///etc/passwd' } });
     expect(res.status).toBe(422);
-    expect(res.body).toEqual({ code: 'unprocessable', message: 'The backend URL must be an absolute http(s) URL without credentials, query or fragment', fields: { backendUrl: 'must be an absolute http(s) URL without credentials, query or fragment' } });
+    expect(res.body).toEqual({
+      code: 'unprocessable',
+      message: 'The backend URL must be an absolute http(s) URL without credentials, query or fragment',
+      fields: { backendUrl: 'must be an absolute http(s) URL without credentials, query or fragment' },
+    });
     for (const backend of ['https:///no-host', 'http:\\\\evil.example', 'http://user:pw@host.example', 'http://127.0.0.1:9/x?a=1', 'http://127.0.0.1:9/x#f', 'http://127.0.0.1:9/x y']) {
       const r = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { backend } });
       expect(r.status).toBe(422);
@@ -135,7 +167,11 @@ describe('deploy', () => {
     }
     const none = await platform.admin.post(`${f.base}/deployments`, { environment: 'production' });
     expect(none.status).toBe(400);
-    expect(none.body).toEqual({ code: 'validation_failed', message: 'No backend URL for environment "production": set backendUrls.production on the API or send backendUrl', fields: { backendUrl: 'is required' } });
+    expect(none.body).toEqual({
+      code: 'validation_failed',
+      message: 'No backend URL for environment "production": set backendUrls.production on the API or send backendUrl',
+      fields: { backendUrl: 'is required' },
+    });
     const unknownEnv = await platform.admin.post(`${f.base}/deployments`, { environment: 'staging' });
     expect(unknownEnv.status).toBe(404);
     expect((await platform.admin.get(`${f.base}/deployments`)).body).toEqual([]);
@@ -154,9 +190,15 @@ describe('promote and roll back', () => {
     const needs = await platform.admin.get(`${f.base}/promotion?from=development`);
     expect(needs.status).toBe(200);
     expect(needs.body).toEqual({
-      from: 'development', to: 'production', revision: 1, backendUrl: 'https://orders.example.com',
+      from: 'development',
+      to: 'production',
+      revision: 1,
+      backendUrl: 'https://orders.example.com',
       // apiKey is secret in development: asked for (and stored) as a secret in production too.
-      parameters: [{ name: 'tenant', secret: false }, { name: 'apiKey', secret: true }],
+      parameters: [
+        { name: 'tenant', secret: false },
+        { name: 'apiKey', secret: true },
+      ],
     });
     const missing = await platform.admin.post(`${f.base}/promote`, { params: { tenant: 'acme' } });
     expect(missing.status).toBe(400);
@@ -165,14 +207,20 @@ describe('promote and roll back', () => {
     const promoted = await platform.admin.post(`${f.base}/promote`, { from: 'development', params: { tenant: 'acme', apiKey: { value: 'prod-key', secret: true } } });
     expect(promoted.status).toBe(201);
     expect(promoted.body).toMatchObject({
-      environment: 'production', revision: 1, status: 'active', backendUrl: 'https://orders.example.com',
+      environment: 'production',
+      revision: 1,
+      status: 'active',
+      backendUrl: 'https://orders.example.com',
       params: { tenant: { secret: false, value: 'acme' }, apiKey: { secret: true } },
     });
     // The definition changed after revision 1; promotion still ships revision 1.
     expect((await platform.admin.get(`${f.base}/revisions`)).body).toHaveLength(1);
 
     const again = await platform.admin.get(`${f.base}/promotion?from=development`);
-    expect(again.body.parameters).toEqual([{ name: 'tenant', secret: false, value: 'acme' }, { name: 'apiKey', secret: true }]);
+    expect(again.body.parameters).toEqual([
+      { name: 'tenant', secret: false, value: 'acme' },
+      { name: 'apiKey', secret: true },
+    ]);
     // Secret in the source environment: stored sealed even when the promotion sends it as a plain value.
     const plain = await platform.admin.post(`${f.base}/promote`, { from: 'development', params: { tenant: 'acme', apiKey: 'prod-key-2' } });
     expect(plain.status).toBe(201);
@@ -189,9 +237,14 @@ describe('promote and roll back', () => {
   it('stores a value sealed when the target environment stores it sealed already, even if the source has it plain', async () => {
     const f = await parameterizedApi();
     expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { ...devParams, apiKey: 'dev-plain-key' } })).status).toBe(201);
-    expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'production', revision: 1, params: { tenant: 'acme', apiKey: { value: 'prod-sealed-key', secret: true } } })).status).toBe(201);
+    expect(
+      (await platform.admin.post(`${f.base}/deployments`, { environment: 'production', revision: 1, params: { tenant: 'acme', apiKey: { value: 'prod-sealed-key', secret: true } } })).status,
+    ).toBe(201);
     const needs = await platform.admin.get(`${f.base}/promotion?from=development`);
-    expect(needs.body.parameters).toEqual([{ name: 'tenant', secret: false, value: 'acme' }, { name: 'apiKey', secret: true }]);
+    expect(needs.body.parameters).toEqual([
+      { name: 'tenant', secret: false, value: 'acme' },
+      { name: 'apiKey', secret: true },
+    ]);
 
     const promoted = await platform.admin.post(`${f.base}/promote`, { from: 'development', params: { tenant: 'acme', apiKey: 'prod-key-resent' } });
     expect(promoted.status).toBe(201);
@@ -221,7 +274,15 @@ describe('promote and roll back', () => {
     await platform.admin.post(`${f.base}/deployments`, { environment: 'development', revision: 3, params: { ...devParams, tenant: 'three' } });
     expect((await platform.admin.post(`${f.base}/rollback`, { environment: 'development' })).body).toMatchObject({ revision: 1, params: { tenant: { value: 'one' } } });
     const history = await platform.admin.get(`${f.base}/deployments?environment=development`);
-    expect(history.body.map((d: { revision: number; status: string }) => [d.revision, d.status])).toEqual([[1, 'active'], [3, 'superseded'], [1, 'superseded'], [2, 'superseded'], [3, 'superseded'], [2, 'superseded'], [1, 'superseded']]);
+    expect(history.body.map((d: { revision: number; status: string }) => [d.revision, d.status])).toEqual([
+      [1, 'active'],
+      [3, 'superseded'],
+      [1, 'superseded'],
+      [2, 'superseded'],
+      [3, 'superseded'],
+      [2, 'superseded'],
+      [1, 'superseded'],
+    ]);
   });
 
   it('rolls back to the previous revision with the values it had, and keeps the history per environment', async () => {
@@ -236,7 +297,11 @@ describe('promote and roll back', () => {
     expect(rolled.body).toMatchObject({ environment: 'development', revision: 1, status: 'active', params: { tenant: { secret: false, value: 'acme-dev' }, apiKey: { secret: true } } });
 
     const history = await platform.admin.get(`${f.base}/deployments?environment=development`);
-    expect(history.body.map((d: { revision: number; status: string }) => [d.revision, d.status])).toEqual([[1, 'active'], [2, 'superseded'], [1, 'superseded']]);
+    expect(history.body.map((d: { revision: number; status: string }) => [d.revision, d.status])).toEqual([
+      [1, 'active'],
+      [2, 'superseded'],
+      [1, 'superseded'],
+    ]);
 
     const forward = await platform.admin.post(`${f.base}/rollback`, { environment: 'development', revision: 2 });
     expect(forward.body).toMatchObject({ revision: 2, params: { tenant: { value: 'acme-two' } } });

@@ -19,7 +19,14 @@ const RULE = 'must be an absolute http(s) URL without credentials, query or frag
 
 // A policy that validates but cannot start with mode "boom": only the gateway's compiler finds out.
 registerPolicy({
-  schema: { name: 'agreement-test', version: '1.0.0', displayName: 'Test', description: 'Test policy', phases: ['request'], fields: [{ name: 'mode', type: 'string', description: 'mode', required: true }] },
+  schema: {
+    name: 'agreement-test',
+    version: '1.0.0',
+    displayName: 'Test',
+    description: 'Test policy',
+    phases: ['request'],
+    fields: [{ name: 'mode', type: 'string', description: 'mode', required: true }],
+  },
   create: (config: { mode: string }) => {
     if (config.mode === 'boom') throw new Error('mode boom needs a device this gateway does not have');
     return { onRequest() {} };
@@ -66,7 +73,12 @@ async function callGateway(path: string): Promise<{ status: number; body: any }>
 describe('backend URLs: one rule on both sides (no query string)', () => {
   it('refuses a query string or fragment when the API is defined and when a parameter resolves to one', async () => {
     const f = await apiProxyFixture(platform);
-    const defined = await platform.admin.put(f.base, { contextPath: '/q', version: 'v1', resources: [{ method: 'GET', path: '/' }], backendUrls: { development: 'http://b/x?a=1', production: 'http://${host}/x?a=${a}' } });
+    const defined = await platform.admin.put(f.base, {
+      contextPath: '/q',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/' }],
+      backendUrls: { development: 'http://b/x?a=1', production: 'http://${host}/x?a=${a}' },
+    });
     expect(defined.status).toBe(400);
     expect(defined.body).toEqual({
       code: 'validation_failed',
@@ -87,9 +99,12 @@ describe('backend URLs: one rule on both sides (no query string)', () => {
 });
 
 describe('identity providers of one organization sharing an issuer', () => {
-  it('two providers with the same issuer and different audiences do not stop the environment\'s snapshots', async () => {
+  it("two providers with the same issuer and different audiences do not stop the environment's snapshots", async () => {
     const f = await apiProxyFixture(platform);
-    for (const [name, audience] of [['okta-a', 'api://a'], ['okta-b', 'api://b']]) {
+    for (const [name, audience] of [
+      ['okta-a', 'api://a'],
+      ['okta-b', 'api://b'],
+    ]) {
       const created = await platform.admin.post(`/api/v1/orgs/${f.org}/identity-providers`, { name, kind: 'generic-oidc', issuer: idp.issuer, jwksUri: idp.jwksUri, audiences: [audience] });
       expect(created.status, created.text).toBe(201);
     }
@@ -110,7 +125,7 @@ describe('overlapping base paths', () => {
     expect(inner.status).toBe(409);
     expect(inner.body).toEqual({
       code: 'conflict',
-      message: '/orders/v1/x overlaps /orders/v1 (API orders): one API\'s context path and version may not lie inside another\'s',
+      message: "/orders/v1/x overlaps /orders/v1 (API orders): one API's context path and version may not lie inside another's",
       fields: { contextPath: 'overlaps /orders/v1' },
     });
     const outer = await platform.admin.put(b.base, { contextPath: '/orders', version: 'v1', resources: [] });
@@ -128,7 +143,9 @@ describe('overlapping base paths', () => {
     // The running revision keeps /orders/v1/x although the definition moved on.
     expect((await platform.admin.patch(f.base, { contextPath: '/elsewhere' })).status).toBe(200);
     const a = await anotherApiProxy(platform, f, 'orders');
-    expect((await platform.admin.put(a.base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/x', security: open }], backendUrls: { development: backendUrl } })).status).toBe(201);
+    expect(
+      (await platform.admin.put(a.base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/x', security: open }], backendUrls: { development: backendUrl } })).status,
+    ).toBe(201);
     const refused = await platform.admin.post(`${a.base}/deployments`, { environment: 'development' });
     expect(refused.status).toBe(409);
     expect(refused.body).toEqual({
@@ -141,11 +158,14 @@ describe('overlapping base paths', () => {
   });
 });
 
-describe('a deploy runs the gateway\'s own compiler first', () => {
+describe("a deploy runs the gateway's own compiler first", () => {
   it('refuses what the gateway would leave out, and the running deployment stays', async () => {
     const f = await apiProxyFixture(platform);
     const put = await platform.admin.put(f.base, {
-      contextPath: '/trial', version: 'v1', resources: [{ method: 'GET', path: '/', security: open }], backendUrls: { development: backendUrl },
+      contextPath: '/trial',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/', security: open }],
+      backendUrls: { development: backendUrl },
       policies: [{ policy: 'agreement-test@1.0.0', config: { mode: '${mode}' } }],
     });
     expect(put.status, put.text).toBe(201);
@@ -168,9 +188,22 @@ describe('secret parameters in the snapshot file', () => {
     const f = await apiProxyFixture(platform);
     const secret = 'k3y-7d1f0c2a-never-on-disk';
     const put = await platform.admin.put(f.base, {
-      contextPath: '/sealed', version: 'v1', resources: [{ method: 'GET', path: '/x', security: open }],
+      contextPath: '/sealed',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/x', security: open }],
       backendUrls: { development: `${backendUrl}/tenants/\${apiKey}` },
-      policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Api-Key', value: '${apiKey}' }, { name: 'X-Both', value: '${tenant}:${apiKey}' }, { name: 'X-Tenant', value: '${tenant}' }] } }],
+      policies: [
+        {
+          policy: 'set-headers@1.0.0',
+          config: {
+            headers: [
+              { name: 'X-Api-Key', value: '${apiKey}' },
+              { name: 'X-Both', value: '${tenant}:${apiKey}' },
+              { name: 'X-Tenant', value: '${tenant}' },
+            ],
+          },
+        },
+      ],
     });
     expect(put.status, put.text).toBe(201);
     const dep = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { tenant: 'acme', apiKey: { value: secret, secret: true } } });
@@ -197,7 +230,14 @@ describe('path templates: one grammar on both sides', () => {
   it('a template the control plane accepts never fails the gateway compile', async () => {
     const f = await apiProxyFixture(platform);
     // `..;x` is `..` to Tomcat and Spring; the gateway refuses such request paths, so such a route could never be served.
-    const refused = await platform.admin.put(f.base, { contextPath: '/tpl', version: 'v1', resources: [{ method: 'GET', path: '/a/..;x', security: open }, { method: 'GET', path: '/b/.;y', security: open }] });
+    const refused = await platform.admin.put(f.base, {
+      contextPath: '/tpl',
+      version: 'v1',
+      resources: [
+        { method: 'GET', path: '/a/..;x', security: open },
+        { method: 'GET', path: '/b/.;y', security: open },
+      ],
+    });
     expect(refused.status).toBe(400);
     expect(refused.body).toEqual({
       code: 'validation_failed',
@@ -206,7 +246,12 @@ describe('path templates: one grammar on both sides', () => {
     });
 
     const edges = ['/a/...;x', '/a/..x;y', '/.well-known', "/s/!$&'()*+,;=:@-._~", '/p/{pet-id}/{pet.id}/{_x}'];
-    const put = await platform.admin.put(f.base, { contextPath: '/tpl', version: 'v1', resources: edges.map((path) => ({ method: 'GET', path, security: open })), backendUrls: { development: `${backendUrl}/${f.componentId}` } });
+    const put = await platform.admin.put(f.base, {
+      contextPath: '/tpl',
+      version: 'v1',
+      resources: edges.map((path) => ({ method: 'GET', path, security: open })),
+      backendUrls: { development: `${backendUrl}/${f.componentId}` },
+    });
     expect(put.status, put.text).toBe(201);
     const dep = await platform.admin.post(`${f.base}/deployments`, { environment: 'development' });
     expect(dep.status, dep.text).toBe(201);

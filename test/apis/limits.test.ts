@@ -38,7 +38,9 @@ const anonymous = (method: string, path: string) => ({ method, path, security: {
 
 async function deployed(f: ApiFixture, limits: Record<string, number> | undefined, contextPath = '/limited'): Promise<string> {
   const put = await platform.admin.put(f.base, {
-    contextPath, version: 'v1', backendUrls: { development: backendUrl },
+    contextPath,
+    version: 'v1',
+    backendUrls: { development: backendUrl },
     resources: [anonymous('POST', '/upload'), anonymous('GET', '/slow'), anonymous('GET', '/fast')],
     ...(limits && { limits }),
   });

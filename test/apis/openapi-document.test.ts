@@ -69,7 +69,8 @@ describe('the OpenAPI document of an API', () => {
     const json = await raw(platform, `${f.base}/openapi?format=json`);
     expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(await json.json()).toEqual({
-      openapi: '3.1.0', info: { title: 'Pets', version: '1.0.0' },
+      openapi: '3.1.0',
+      info: { title: 'Pets', version: '1.0.0' },
       paths: { '/pets': { get: { summary: 'List pets', security: [{ oauth: ['pets:read'] }] } } },
     });
   });
@@ -108,7 +109,10 @@ describe('the OpenAPI document of an API', () => {
     expect(await res.json()).toEqual({
       openapi: '3.0.3',
       info: { title: 'Orders', version: 'v1', description: 'Orders of the shop' },
-      servers: [{ url: dev!.url, description: 'Development (not deployed)' }, { url: prod!.url, description: 'Production (not deployed)' }],
+      servers: [
+        { url: dev!.url, description: 'Development (not deployed)' },
+        { url: prod!.url, description: 'Production (not deployed)' },
+      ],
       paths: {
         '/items': {
           get: { operationId: 'get-items', security: [{ drawbridge: ['orders:read'] }], responses: { default: { description: "The backend's response" }, ...gatewayAnswers } },
@@ -116,8 +120,10 @@ describe('the OpenAPI document of an API', () => {
         },
         '/items/{id}': {
           get: {
-            operationId: 'get-items-by-id', parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
-            security: [{ drawbridge: [] }], responses: { default: { description: "The backend's response" }, ...gatewayAnswers },
+            operationId: 'get-items-by-id',
+            parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string' } }],
+            security: [{ drawbridge: [] }],
+            responses: { default: { description: "The backend's response" }, ...gatewayAnswers },
           },
         },
         '/health': { get: { operationId: 'get-health', security: [], responses: { default: { description: "The backend's response" } } } },
@@ -138,7 +144,7 @@ describe('the OpenAPI document of an API', () => {
     const f = await apiProxyFixture(platform);
     await platform.admin.put(f.base, ordersApi());
     expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development' })).status).toBe(201);
-    const doc = await (await raw(platform, `${f.base}/openapi`)).json() as { servers: { description: string }[]; paths: Record<string, unknown> };
+    const doc = (await (await raw(platform, `${f.base}/openapi`)).json()) as { servers: { description: string }[]; paths: Record<string, unknown> };
     expect(doc.servers.map((s: { description: string }) => s.description)).toEqual(['Development', 'Production (not deployed)']);
   });
 
@@ -151,10 +157,15 @@ describe('the OpenAPI document of an API', () => {
     expect(attached.status).toBe(201);
     expect((await platform.admin.get(f.base)).body.document.source).toBe('imported');
 
-    const redefined = await platform.admin.patch(f.base, { resources: [{ method: 'GET', path: '/pets' }, { method: 'GET', path: '/cats' }] });
+    const redefined = await platform.admin.patch(f.base, {
+      resources: [
+        { method: 'GET', path: '/pets' },
+        { method: 'GET', path: '/cats' },
+      ],
+    });
     expect(redefined.status).toBe(200);
     expect(redefined.body.document).toEqual({ source: 'generated', mediaType: 'application/json', sourceUrl: null, importedAt: null });
-    const doc = await (await raw(platform, `${f.base}/openapi`)).json() as { servers: { description: string }[]; paths: Record<string, unknown> };
+    const doc = (await (await raw(platform, `${f.base}/openapi`)).json()) as { servers: { description: string }[]; paths: Record<string, unknown> };
     expect(Object.keys(doc.paths)).toEqual(['/pets', '/cats']);
   });
 
@@ -192,7 +203,9 @@ describe('importing from a URL', () => {
     const missing = await platform.admin.post(`${f.base}/import`, { url: `${specsUrl}/nope.yaml` });
     expect(missing.status).toBe(502);
     expect(missing.body).toEqual({
-      code: 'bad_gateway', message: `Fetching the OpenAPI document failed [http_status]: ${specsUrl} answered HTTP 404`, fields: { url: `${specsUrl} answered HTTP 404` },
+      code: 'bad_gateway',
+      message: `Fetching the OpenAPI document failed [http_status]: ${specsUrl} answered HTTP 404`,
+      fields: { url: `${specsUrl} answered HTTP 404` },
     });
     const after = await platform.admin.get(f.base);
     expect(after.body.resources).toHaveLength(4);

@@ -12,10 +12,15 @@ const refused = (fields: Record<string, string>) => expect.objectContaining({ st
 
 describe('resourcesFromOpenApi', () => {
   it('reads operations, summaries and security, and the title', async () => {
-    const result = await resourcesFromOpenApi(doc({
-      '/pets': { get: { summary: 'List pets' }, post: { operationId: 'createPet', security: [{ oauth: ['pets:write'] }] } },
-      '/status': { get: { security: [] } },
-    }, { security: [{ oauth: ['pets:read'] }] }));
+    const result = await resourcesFromOpenApi(
+      doc(
+        {
+          '/pets': { get: { summary: 'List pets' }, post: { operationId: 'createPet', security: [{ oauth: ['pets:write'] }] } },
+          '/status': { get: { security: [] } },
+        },
+        { security: [{ oauth: ['pets:read'] }] },
+      ),
+    );
     expect(result).toEqual({
       title: 'Pets',
       resources: [
@@ -28,7 +33,9 @@ describe('resourcesFromOpenApi', () => {
 
   it('reads YAML text and says where it is broken', async () => {
     await expect(resourcesFromOpenApi('openapi: 3.0.0\npaths:\n  /a:\n    get: {}\n')).resolves.toEqual({ resources: [{ method: 'GET', path: '/a', security: { oauth2: true, scopes: [] } }] });
-    await expect(resourcesFromOpenApi('openapi: 3.0.0\npaths:\n  /a:\n    get: [1, 2\n')).rejects.toEqual(expect.objectContaining({ status: 422, fields: { document: expect.stringMatching(/^line \d+, column \d+: /) } }));
+    await expect(resourcesFromOpenApi('openapi: 3.0.0\npaths:\n  /a:\n    get: [1, 2\n')).rejects.toEqual(
+      expect.objectContaining({ status: 422, fields: { document: expect.stringMatching(/^line \d+, column \d+: /) } }),
+    );
   });
 
   it('follows a path item $ref inside the document, chains of them too', async () => {
@@ -71,7 +78,11 @@ describe('resourcesFromOpenApi', () => {
     let requests = 0;
     let dir: string;
     beforeAll(async () => {
-      server = createServer((_req, res) => { requests += 1; res.setHeader('content-type', 'application/json'); res.end(JSON.stringify({ get: { summary: 'from the network' } })); });
+      server = createServer((_req, res) => {
+        requests += 1;
+        res.setHeader('content-type', 'application/json');
+        res.end(JSON.stringify({ get: { summary: 'from the network' } }));
+      });
       await new Promise<void>((ready) => server.listen(0, '127.0.0.1', ready));
       dir = mkdtempSync(join(tmpdir(), 'drawbridge-openapi-ref-'));
       writeFileSync(join(dir, 'pets.json'), JSON.stringify({ get: { summary: 'from a file' } }));
@@ -84,7 +95,9 @@ describe('resourcesFromOpenApi', () => {
     it('a $ref URL is not fetched (no request leaves the server: SSRF)', async () => {
       const { port } = server.address() as { port: number };
       const url = `http://127.0.0.1:${port}/pets.json`;
-      await expect(resourcesFromOpenApi(doc({ '/pets': { $ref: url } }))).rejects.toEqual(refused({ 'paths./pets.$ref': `refers to another document (${url}); only $refs inside the document (#/…) are followed` }));
+      await expect(resourcesFromOpenApi(doc({ '/pets': { $ref: url } }))).rejects.toEqual(
+        refused({ 'paths./pets.$ref': `refers to another document (${url}); only $refs inside the document (#/…) are followed` }),
+      );
       await expect(resourcesFromOpenApi(doc({ '/pets': { get: {} }, '/more': { get: { responses: { 200: { $ref: `${url}#/x` } } } } }))).resolves.toBeDefined();
       expect(requests).toBe(0);
     });
@@ -92,7 +105,9 @@ describe('resourcesFromOpenApi', () => {
     it('a $ref to a file is not opened (no local file read)', async () => {
       const file = join(dir, 'pets.json');
       for (const ref of [file, `file://${file}`, 'pets.json']) {
-        await expect(resourcesFromOpenApi(doc({ '/pets': { $ref: ref } }))).rejects.toEqual(refused({ 'paths./pets.$ref': `refers to another document (${ref}); only $refs inside the document (#/…) are followed` }));
+        await expect(resourcesFromOpenApi(doc({ '/pets': { $ref: ref } }))).rejects.toEqual(
+          refused({ 'paths./pets.$ref': `refers to another document (${ref}); only $refs inside the document (#/…) are followed` }),
+        );
       }
     });
   });

@@ -3,8 +3,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture } from './setup.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 const petstore = {
   openapi: '3.0.3',
@@ -97,7 +101,7 @@ describe('importing resources from OpenAPI 3', () => {
       [{ swagger: '2.0', paths: {} }, { openapi: 'must be an OpenAPI 3.x version string (Swagger 2 documents are not supported)' }],
       [{ openapi: '3.0.0' }, { paths: 'must be an object' }],
       [{ openapi: '3.0.0', paths: {} }, { paths: 'has no operations' }],
-      [{ openapi: '3.0.0', paths: { 'pets': { get: {} } } }, { 'paths.pets': 'must start with /' }],
+      [{ openapi: '3.0.0', paths: { pets: { get: {} } } }, { 'paths.pets': 'must start with /' }],
       [{ openapi: '3.0.0', paths: { '/pets': { get: { security: [{ oauth: 'read' }] } } } }, { 'paths./pets.get.security[0].oauth': 'must be an array of scope names' }],
       [{ openapi: '3.0.0', paths: { '/pets': { get: 'nope' } } }, { 'paths./pets.get': 'must be an object' }],
     ];
@@ -113,13 +117,15 @@ describe('importing resources from OpenAPI 3', () => {
     const f = await apiProxyFixture(platform);
     const res = await platform.admin.post(`${f.base}/import`, {
       document: {
-        openapi: '3.0.3', info: { title: 'Plain', version: '1' },
+        openapi: '3.0.3',
+        info: { title: 'Plain', version: '1' },
         paths: {
           '/a': { get: {}, post: { security: [] } },
           '/b': { get: { security: [{}] }, put: { security: [{ oauth: ['b:write'] }] } },
         },
       },
-      contextPath: '/plain', version: 'v1',
+      contextPath: '/plain',
+      version: 'v1',
     });
     expect(res.status).toBe(201);
     expect(res.body.resources).toEqual([
@@ -134,7 +140,8 @@ describe('importing resources from OpenAPI 3', () => {
     const f = await apiProxyFixture(platform);
     const res = await platform.admin.post(`${f.base}/import`, {
       document: { openapi: '3.1.0', security: [], paths: { '/open': { get: {} }, '/closed': { get: { security: [{ oauth: [] }] } } } },
-      contextPath: '/open', version: 'v1',
+      contextPath: '/open',
+      version: 'v1',
     });
     expect(res.status).toBe(201);
     expect(res.body.resources).toEqual([
@@ -158,7 +165,8 @@ paths:
     get:
       security: []
 `,
-      contextPath: '/hyphens', version: 'v1',
+      contextPath: '/hyphens',
+      version: 'v1',
     });
     expect(res.status).toBe(201);
     expect(res.body.resources.map((r: { path: string }) => r.path)).toEqual(['/pets/{pet-id}', '/owners/{owner.id}/pets/{pet_id}']);
@@ -181,7 +189,8 @@ paths:
     const f = await apiProxyFixture(platform);
     const res = await platform.admin.post(`${f.base}/import`, {
       document: { openapi: '3.0.0', paths: { '/pets/{id}': { get: {}, delete: {} }, '/pets/{petId}': { put: {}, get: {} } } },
-      contextPath: '/dup', version: 'v1',
+      contextPath: '/dup',
+      version: 'v1',
     });
     expect(res.status).toBe(422);
     expect(res.body).toEqual({

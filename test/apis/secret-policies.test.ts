@@ -62,7 +62,9 @@ it('refuses a secret setting given in clear when the policy is attached', async 
 it('seals a parameter used by a secret setting, keeps it sealed in the snapshot file, and the gateway uses it', async () => {
   const f = await apiProxyFixture(platform);
   await platform.admin.put(f.base, {
-    ...ordersApi(backendUrl), resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }], policies: [outbound('${backendSecret}')],
+    ...ordersApi(backendUrl),
+    resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
+    policies: [outbound('${backendSecret}')],
   });
   // Not marked secret by the caller: the policy's schema makes it secret.
   const deployed = await platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { tokenUrl: idpUrl, backendSecret: SECRET } });
@@ -71,7 +73,10 @@ it('seals a parameter used by a secret setting, keeps it sealed in the snapshot 
   expect(deployed.text).not.toContain(SECRET);
 
   const needs = await platform.admin.get(`${f.base}/promotion`);
-  expect(needs.body.parameters).toEqual([{ name: 'tokenUrl', secret: false }, { name: 'backendSecret', secret: true }]);
+  expect(needs.body.parameters).toEqual([
+    { name: 'tokenUrl', secret: false },
+    { name: 'backendSecret', secret: true },
+  ]);
 
   await platform.runtime.publisher.refresh();
   const gateway = platform.runtime.gateway('development')!;

@@ -7,14 +7,28 @@ import { anotherApiProxy, apiProxyFixture, ordersApi, type ApiFixture } from './
 
 let platform: TestPlatform;
 const clock = new ManualClock(Date.UTC(2026, 5, 1));
-beforeAll(async () => { platform = await startTestPlatform({ clock }); });
-afterAll(async () => { await platform?.close(); });
-
-const compile = (environment: string) => compileRuntimeSnapshot({
-  store: platform.store, masterKey: platform.deps.masterKey, issuer: platform.config.publicUrl, environment, clock, logger: platform.deps.logger,
+beforeAll(async () => {
+  platform = await startTestPlatform({ clock });
+});
+afterAll(async () => {
+  await platform?.close();
 });
 
-interface World { f: ApiFixture; appId: string; otherApiId: string }
+const compile = (environment: string) =>
+  compileRuntimeSnapshot({
+    store: platform.store,
+    masterKey: platform.deps.masterKey,
+    issuer: platform.config.publicUrl,
+    environment,
+    clock,
+    logger: platform.deps.logger,
+  });
+
+interface World {
+  f: ApiFixture;
+  appId: string;
+  otherApiId: string;
+}
 
 /** One org: an API deployed to development (with a policy on one resource and one on all), a second API never deployed, an application subscribed to both, credentials, a revocation. */
 async function world(): Promise<World> {
@@ -39,8 +53,24 @@ async function world(): Promise<World> {
     expect((await platform.admin.post(`/api/v1/orgs/${f.org}/subscriptions`, { applicationId: app.id, api })).status).toBe(201);
   }
   const [dev, prod] = await platform.store.orgs.environments(f.orgId);
-  await platform.store.credentials.createBuiltin({ orgId: f.orgId, applicationId: app.id, environmentId: dev!.id, clientId: `dev-${app.id}`, secretHash: 'x', grantTypes: ['client_credentials'], tokenLifetime: 3600 });
-  await platform.store.credentials.createBuiltin({ orgId: f.orgId, applicationId: app.id, environmentId: prod!.id, clientId: `prod-${app.id}`, secretHash: 'y', grantTypes: ['client_credentials'], tokenLifetime: 3600 });
+  await platform.store.credentials.createBuiltin({
+    orgId: f.orgId,
+    applicationId: app.id,
+    environmentId: dev!.id,
+    clientId: `dev-${app.id}`,
+    secretHash: 'x',
+    grantTypes: ['client_credentials'],
+    tokenLifetime: 3600,
+  });
+  await platform.store.credentials.createBuiltin({
+    orgId: f.orgId,
+    applicationId: app.id,
+    environmentId: prod!.id,
+    clientId: `prod-${app.id}`,
+    secretHash: 'y',
+    grantTypes: ['client_credentials'],
+    tokenLifetime: 3600,
+  });
   await platform.store.revocations.revoke({ jti: `jti-${app.id}`, orgId: f.orgId, environment: 'development', expiresAt: new Date(clock.now() + 600_000).toISOString() });
   return { f, appId: app.id, otherApiId: other.componentId };
 }
@@ -48,27 +78,52 @@ async function world(): Promise<World> {
 const mine = (s: GatewaySnapshot, orgId: string) => s.apis.filter((a) => a.orgId === orgId);
 
 describe('compiling the runtime snapshot', () => {
-  it('holds the environment\'s routes with parameters resolved, compiled policies, subscriptions, clients, keys and revocations', async () => {
+  it("holds the environment's routes with parameters resolved, compiled policies, subscriptions, clients, keys and revocations", async () => {
     const w = await world();
     const { snapshot, skipped } = await compile('development');
     expect(skipped).toEqual([]);
     expect(snapshot).toMatchObject({ format: 1, environment: 'development', issuer: platform.config.publicUrl, generatedAt: new Date(clock.now()).toISOString() });
     const [api] = mine(snapshot, w.f.orgId);
     expect(api).toEqual({
-      id: w.f.componentId, orgId: w.f.orgId, orgHandle: w.f.org, name: 'orders', contextPath: '/orders', version: 'v1',
-      backendUrl: 'http://127.0.0.1:9/orders', audience: `urn:drawbridge:${w.f.orgId}:development`,
-      cors: { allowOrigins: ['https://app.example.com'], allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'], allowHeaders: ['Authorization', 'Content-Type'], exposeHeaders: [], allowCredentials: false, maxAgeSeconds: 600 },
+      id: w.f.componentId,
+      orgId: w.f.orgId,
+      orgHandle: w.f.org,
+      name: 'orders',
+      contextPath: '/orders',
+      version: 'v1',
+      backendUrl: 'http://127.0.0.1:9/orders',
+      audience: `urn:drawbridge:${w.f.orgId}:development`,
+      cors: {
+        allowOrigins: ['https://app.example.com'],
+        allowMethods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+        allowHeaders: ['Authorization', 'Content-Type'],
+        exposeHeaders: [],
+        allowCredentials: false,
+        maxAgeSeconds: 600,
+      },
       resources: [
-        { method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] }, policies: [{ name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } }] },
         {
-          method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: [] },
+          method: 'GET',
+          path: '/items',
+          security: { oauth2: true, scopes: ['orders:read'] },
+          policies: [{ name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } }],
+        },
+        {
+          method: 'GET',
+          path: '/items/{id}',
+          security: { oauth2: true, scopes: [] },
           policies: [
             // tenant is a secret parameter: the header value it went into is sealed.
             { name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'x-tenant', value: { $sealed: expect.stringMatching(/^v1\./) } }] } },
             { name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } },
           ],
         },
-        { method: 'POST', path: '/items', security: { oauth2: true, scopes: ['orders:write'] }, policies: [{ name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } }] },
+        {
+          method: 'POST',
+          path: '/items',
+          security: { oauth2: true, scopes: ['orders:write'] },
+          policies: [{ name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } }],
+        },
         { method: 'GET', path: '/health', security: { oauth2: false, scopes: [] }, policies: [{ name: 'remove-headers', version: '1.0.0', phase: 'response', config: { headers: ['server'] } }] },
       ],
     });
@@ -125,7 +180,11 @@ describe('publishing snapshots', () => {
       const c = await publisher.compile('development');
       expect(c.version).toBeGreaterThan(a.version);
       const pushed: GatewaySnapshot[] = [];
-      publisher.attach('development', { setSnapshot: async (s) => { pushed.push(s); } });
+      publisher.attach('development', {
+        setSnapshot: async (s) => {
+          pushed.push(s);
+        },
+      });
       await publisher.refresh();
       expect(pushed).toEqual([]);
       await world();
@@ -137,7 +196,7 @@ describe('publishing snapshots', () => {
     }
   });
 
-  it('pushes a change to the platform\'s gateway listener right after the change', async () => {
+  it("pushes a change to the platform's gateway listener right after the change", async () => {
     const gateway = platform.runtime.gateway('development')!;
     const before = gateway.status().snapshot!.version;
     const w = await world();

@@ -5,8 +5,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, anotherApiProxy, ordersApi } from './setup.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 /** Asks until `check` holds (the standalone gateway polls on its own schedule); fails after `attempts`. */
 async function eventually(check: () => Promise<boolean>, attempts = 100): Promise<void> {
@@ -17,7 +21,7 @@ async function eventually(check: () => Promise<boolean>, attempts = 100): Promis
   throw new Error('condition never held');
 }
 
-it('runs one environment\'s gateway alone against the database and picks up changes by polling', async () => {
+it("runs one environment's gateway alone against the database and picks up changes by polling", async () => {
   const f = await apiProxyFixture(platform);
   await platform.admin.put(f.base, ordersApi('http://127.0.0.1:9'));
   expect((await platform.admin.post(`${f.base}/deployments`, { environment: 'development' })).status).toBe(201);
@@ -31,7 +35,12 @@ it('runs one environment\'s gateway alone against the database and picks up chan
     expect((await fetch(`${alone.gateway.url}/${f.org}/billing/v1/`)).status).toBe(404);
 
     const billing = await anotherApiProxy(platform, f, 'billing');
-    await platform.admin.put(billing.base, { contextPath: '/billing', version: 'v1', resources: [{ method: 'GET', path: '/', security: { oauth2: false } }], backendUrls: { development: 'http://127.0.0.1:9' } });
+    await platform.admin.put(billing.base, {
+      contextPath: '/billing',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/', security: { oauth2: false } }],
+      backendUrls: { development: 'http://127.0.0.1:9' },
+    });
     expect((await platform.admin.post(`${billing.base}/deployments`, { environment: 'development' })).status).toBe(201);
     await eventually(async () => alone.gateway.status().snapshot!.version > first.snapshot!.version);
     expect((await fetch(`${alone.gateway.url}/${f.org}/billing/v1/`)).status).toBe(502);
@@ -41,6 +50,7 @@ it('runs one environment\'s gateway alone against the database and picks up chan
 });
 
 it('refuses an environment without a configured port', async () => {
-  await expect(runStandaloneGateway(platform.config, 'staging', { logger: createLogger('silent') }))
-    .rejects.toThrow('--port: no port configured for environment "staging" in DRAWBRIDGE_GATEWAYS; pass --port');
+  await expect(runStandaloneGateway(platform.config, 'staging', { logger: createLogger('silent') })).rejects.toThrow(
+    '--port: no port configured for environment "staging" in DRAWBRIDGE_GATEWAYS; pass --port',
+  );
 });

@@ -3,8 +3,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { apiProxyFixture, ordersApi, type ApiFixture } from './setup.js';
 
 let platform: TestPlatform;
-beforeAll(async () => { platform = await startTestPlatform(); });
-afterAll(async () => { await platform?.close(); });
+beforeAll(async () => {
+  platform = await startTestPlatform();
+});
+afterAll(async () => {
+  await platform?.close();
+});
 
 // Applications belong to the token service; made through its repository here so this folder tests subscriptions alone.
 const newApplication = (f: ApiFixture, name: string) => platform.store.applications.create({ orgId: f.orgId, name });
@@ -24,8 +28,15 @@ describe('subscriptions', () => {
     const created = await platform.admin.post(subs, { applicationId: app.id, api: 'default/orders' });
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
-      id: expect.any(String), applicationId: app.id, applicationName: 'Mobile app', apiId: f.componentId, api: 'default/orders',
-      contextPath: '/orders', version: 'v1', createdBy: 'admin', createdAt: expect.any(String),
+      id: expect.any(String),
+      applicationId: app.id,
+      applicationName: 'Mobile app',
+      apiId: f.componentId,
+      api: 'default/orders',
+      contextPath: '/orders',
+      version: 'v1',
+      createdBy: 'admin',
+      createdAt: expect.any(String),
     });
     const repeated = await platform.admin.post(subs, { applicationId: app.id, api: f.componentId });
     expect(repeated.status).toBe(200);

@@ -10,8 +10,12 @@ import { apiProxyFixture, ordersApi, type ApiFixture } from './setup.js';
  */
 describe('deploy-time trial', () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform(); });
-  afterAll(async () => { await platform?.close(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
 
   async function secretApi(): Promise<ApiFixture> {
     const f = await apiProxyFixture(platform);
@@ -23,7 +27,7 @@ describe('deploy-time trial', () => {
     return f;
   }
 
-  it('does not open another organization\'s secret parameters, and passes the deployments it read', async () => {
+  it("does not open another organization's secret parameters, and passes the deployments it read", async () => {
     const a = await secretApi();
     const b = await secretApi();
     const deploy = (f: ApiFixture, value: string) => platform.admin.post(`${f.base}/deployments`, { environment: 'development', params: { apiKey: { value, secret: true } } });

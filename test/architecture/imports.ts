@@ -6,5 +6,8 @@ const IMPORT = /(?:^|[\s;])(?:import|export)\s[^'";]*?from\s*['"]([^'"]+)['"]|im
 /** The project files a module imports (relative specifiers, `.js` written for `.ts`). */
 export function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  return [...text.matchAll(IMPORT)].map((m) => m[1] ?? m[2]!).filter((s) => s.startsWith('.')).map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
+  return [...text.matchAll(IMPORT)]
+    .map((m) => m[1] ?? m[2]!)
+    .filter((s) => s.startsWith('.'))
+    .map((s) => resolve(dirname(file), s.replace(/\.js$/, '.ts')));
 }

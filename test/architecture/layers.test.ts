@@ -42,7 +42,7 @@ function violations(): string[] {
 }
 
 describe('import direction', () => {
-  it('no layer imports one above it, and the control plane uses only the gateway\'s entry point', () => {
+  it("no layer imports one above it, and the control plane uses only the gateway's entry point", () => {
     expect(violations()).toEqual([]);
   });
 

@@ -29,7 +29,13 @@ describe('control-plane route modules', () => {
   });
 
   it('never import other route modules; only resources/index.ts mounts them', () => {
-    const offending = files.flatMap((file) => (file === MOUNT ? [] : importsOf(file).filter(isRouteModule).map((target) => `${relative(ROOT, file)} → ${relative(ROOT, target)}`)));
+    const offending = files.flatMap((file) =>
+      file === MOUNT
+        ? []
+        : importsOf(file)
+            .filter(isRouteModule)
+            .map((target) => `${relative(ROOT, file)} → ${relative(ROOT, target)}`),
+    );
     expect(offending).toEqual([]);
   });
 

@@ -81,7 +81,7 @@ describe('drawbridge CLI', () => {
     expect(list.stdout).toBe('(none)\n');
   });
 
-  it('prints the API\'s message and exits 1 on a conflict', async () => {
+  it("prints the API's message and exits 1 on a conflict", async () => {
     const run = await cli('component', 'create', 'mobile-app', '--type', 'api-proxy');
     expect(run.code).toBe(1);
     expect(run.stdout).toBe('');
@@ -92,7 +92,12 @@ describe('drawbridge CLI', () => {
     const env = json(await cli('env', 'add', 'staging', '--gateway-url', 'https://staging.example.com', '--position', '1', '--json'));
     expect(env).toMatchObject({ name: 'staging', position: 1, gatewayUrl: 'https://staging.example.com' });
     const envs = await cli('env', 'list');
-    expect(envs.stdout.trim().split('\n').map((l) => l.split(/\s+/).slice(0, 2).join(' '))).toEqual(['POSITION NAME', '0 development', '1 staging', '2 production']);
+    expect(
+      envs.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split(/\s+/).slice(0, 2).join(' ')),
+    ).toEqual(['POSITION NAME', '0 development', '1 staging', '2 production']);
 
     json(await cli('project', 'create', 'payments', '--description', 'Money', '--json'));
     expect(json(await cli('project', 'get', 'payments', '--json'))).toMatchObject({ name: 'payments', description: 'Money' });

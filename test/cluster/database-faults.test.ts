@@ -53,7 +53,10 @@ describe.skipIf(postgres.length === 0).each(postgres)('a node whose database fai
     await traffic;
     expect(statuses).toHaveLength(120);
     expect(statuses.filter((s) => s !== 200 && s !== 503)).toEqual([]);
-    const after = await until(() => p.admin.get('/api/v1/orgs'), (r) => r.status === 200);
+    const after = await until(
+      () => p.admin.get('/api/v1/orgs'),
+      (r) => r.status === 200,
+    );
     expect(after.status).toBe(200);
     expect(after.body.map((o: { handle: string }) => o.handle)).toContain('faulty');
   });
@@ -77,15 +80,26 @@ describe.skipIf(postgres.length === 0).each(postgres)('a node whose database fai
       body: 'grant_type=client_credentials',
     });
     expect({ status: token.status, body: await token.json() }).toEqual({
-      status: 503, body: { error: 'temporarily_unavailable', error_description: 'The token service cannot reach its database; try again shortly' },
+      status: 503,
+      body: { error: 'temporarily_unavailable', error_description: 'The token service cannot reach its database; try again shortly' },
     });
     expect(token.headers.get('retry-after')).toBe('5');
     expect(token.headers.get('cache-control')).toBe('no-store');
 
     proxy.setMode('pass');
-    const back = await until(() => p.api.get('/readyz'), (r) => r.status === 200);
+    const back = await until(
+      () => p.api.get('/readyz'),
+      (r) => r.status === 200,
+    );
     expect(back.body).toEqual({ status: 'ready', database: 'ok' });
-    expect((await until(() => p.admin.get('/api/v1/orgs'), (r) => r.status === 200)).status).toBe(200);
+    expect(
+      (
+        await until(
+          () => p.admin.get('/api/v1/orgs'),
+          (r) => r.status === 200,
+        )
+      ).status,
+    ).toBe(200);
   });
 
   it('answers 503 while the database refuses connections, and 200 again once it accepts them', async () => {
@@ -95,6 +109,13 @@ describe.skipIf(postgres.length === 0).each(postgres)('a node whose database fai
     expect(res.status).toBe(503);
     expect(res.body).toEqual(UNAVAILABLE);
     proxy.setMode('pass');
-    expect((await until(() => p.admin.get('/api/v1/orgs'), (r) => r.status === 200)).status).toBe(200);
+    expect(
+      (
+        await until(
+          () => p.admin.get('/api/v1/orgs'),
+          (r) => r.status === 200,
+        )
+      ).status,
+    ).toBe(200);
   });
 });

@@ -27,15 +27,24 @@ function spawnStart(vars: Record<string, string>) {
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
   const child = spawn(process.execPath, [BIN, 'start'], { env: { ...env, ...vars }, stdio: ['ignore', 'pipe', 'pipe'] });
   let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
-  child.stderr.setEncoding('utf8').on('data', (chunk: string) => { output += chunk; });
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
   const exited = new Promise<number | null>((done) => child.once('close', (code) => done(code)));
   return {
-    child, exited,
+    child,
+    exited,
     output: () => output,
     /** Resolves with the first match of `pattern` in the output; fails past the deadline. */
     async waitFor(pattern: RegExp, ms = 20_000): Promise<RegExpMatchArray> {
-      const match = await until(async () => output.match(pattern), (m) => m !== null, ms);
+      const match = await until(
+        async () => output.match(pattern),
+        (m) => m !== null,
+        ms,
+      );
       if (!match) throw new Error(`no ${pattern} in the output:\n${output}`);
       return match;
     },
@@ -55,10 +64,12 @@ describe('the settings of a start without the database', () => {
   it('DRAWBRIDGE_DATABASE_RETRY_MAX_MS caps the wait between attempts (default 30 s); a malformed database URL is refused without repeating it', () => {
     expect(loadConfig({}).databaseRetryMaxMs).toBe(30_000);
     expect(loadConfig({ DRAWBRIDGE_DATABASE_RETRY_MAX_MS: '250' }).databaseRetryMaxMs).toBe(250);
-    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_RETRY_MAX_MS: '50' }))
-      .toThrow(new ConfigError('DRAWBRIDGE_DATABASE_RETRY_MAX_MS', 'must be a whole number of milliseconds between 100 and 600000, got "50"'));
-    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_URL: 'postgres://me:secret@db:54x2/app' }))
-      .toThrow(new ConfigError('DRAWBRIDGE_DATABASE_URL', 'is not a valid URL (postgres://user:password@host:5432/database; characters such as @ : / in the password must be percent-encoded)'));
+    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_RETRY_MAX_MS: '50' })).toThrow(
+      new ConfigError('DRAWBRIDGE_DATABASE_RETRY_MAX_MS', 'must be a whole number of milliseconds between 100 and 600000, got "50"'),
+    );
+    expect(() => loadConfig({ DRAWBRIDGE_DATABASE_URL: 'postgres://me:secret@db:54x2/app' })).toThrow(
+      new ConfigError('DRAWBRIDGE_DATABASE_URL', 'is not a valid URL (postgres://user:password@host:5432/database; characters such as @ : / in the password must be percent-encoded)'),
+    );
   });
 });
 
@@ -78,21 +89,37 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
   const base = `${orgPath}/projects/default/components/orders/api`;
   const running: Platform[] = [];
 
-  const requestToken = (url: string) => fetch(`${url}/oauth2/token`, {
-    method: 'POST', headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
-  });
-  const call = (gatewayUrl: string, path: string, bearer?: string) =>
-    fetch(`${gatewayUrl}/${org}/orders/v1${path}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
+  const requestToken = (url: string) =>
+    fetch(`${url}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
+  const call = (gatewayUrl: string, path: string, bearer?: string) => fetch(`${gatewayUrl}/${org}/orders/v1${path}`, { headers: bearer ? { authorization: `Bearer ${bearer}` } : {} });
 
   /** `drawbridge start`'s call: resolves with the degraded listeners, and the start that completes once the database answers. */
   async function startWaiting(dir: string, signal?: AbortSignal): Promise<{ degraded: DegradedStart; lines: string[]; started: Promise<Platform> }> {
     const lines: string[] = [];
     let degraded!: (d: DegradedStart) => void;
-    const serving = new Promise<DegradedStart>((resolve) => { degraded = resolve; });
+    const serving = new Promise<DegradedStart>((resolve) => {
+      degraded = resolve;
+    });
     const config = loadConfig({ ...env, DRAWBRIDGE_DATA_DIR: dir }, { port: 0 });
     const started = startPlatform(config, { logger: createLogger('silent'), print: (line) => lines.push(line), waitForDatabase: { signal, onDegraded: degraded } });
-    started.then((p) => running.push(p), () => {});
-    return { degraded: await Promise.race([serving, started.then(() => { throw new Error('started without waiting'); })]), lines, started };
+    started.then(
+      (p) => running.push(p),
+      () => {},
+    );
+    return {
+      degraded: await Promise.race([
+        serving,
+        started.then(() => {
+          throw new Error('started without waiting');
+        }),
+      ]),
+      lines,
+      started,
+    };
   }
 
   beforeAll(async () => {
@@ -124,7 +151,19 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
       expect((await first.admin.post('/api/v1/orgs', { name: 'Offline' })).status).toBe(201);
       expect((await first.admin.post(`${orgPath}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' })).status).toBe(201);
       expect((await first.admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
-      expect((await first.admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items' }, { method: 'GET', path: '/health', security: { oauth2: false } }], backendUrls: { development: upstreamUrl } })).status).toBe(201);
+      expect(
+        (
+          await first.admin.put(base, {
+            contextPath: '/orders',
+            version: 'v1',
+            resources: [
+              { method: 'GET', path: '/items' },
+              { method: 'GET', path: '/health', security: { oauth2: false } },
+            ],
+            backendUrls: { development: upstreamUrl },
+          })
+        ).status,
+      ).toBe(201);
       expect((await first.admin.post(`${base}/lifecycle`, { state: 'published' })).status).toBe(200);
       const application = (await first.admin.get(`${orgPath}/projects/default/components/mobile/application`)).body as { id: string };
       const keys = await first.admin.post(`${orgPath}/applications/${application.id}/credentials/development/keys`, {});
@@ -137,7 +176,14 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
       expect(issued.status).toBe(200);
       token = ((await issued.json()) as { access_token: string }).access_token;
       const gateway = first.runtime.gateway('development')!.url;
-      expect((await until(() => call(gateway, '/items', token), (r) => r.status === 200)).status).toBe(200);
+      expect(
+        (
+          await until(
+            () => call(gateway, '/items', token),
+            (r) => r.status === 200,
+          )
+        ).status,
+      ).toBe(200);
     } finally {
       await first.close(); // waits for the snapshot's disk write
     }
@@ -176,7 +222,10 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
     expect({ status: created.status, body: created.body }).toEqual({ status: 503, body: UNAVAILABLE });
     const tokenRes = await requestToken(degraded.url);
     expect({ status: tokenRes.status, body: await tokenRes.json(), retryAfter: tokenRes.headers.get('retry-after'), cache: tokenRes.headers.get('cache-control') }).toEqual({
-      status: 503, body: { error: 'temporarily_unavailable', error_description: 'The token service cannot reach its database; try again shortly' }, retryAfter: '5', cache: 'no-store',
+      status: 503,
+      body: { error: 'temporarily_unavailable', error_description: 'The token service cannot reach its database; try again shortly' },
+      retryAfter: '5',
+      cache: 'no-store',
     });
 
     proxy.setMode('pass');
@@ -261,24 +310,33 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
 
   it('fails at once, naming DRAWBRIDGE_DATABASE_URL, when the database refuses the user or does not exist, or the URL is malformed (never printing the password)', async () => {
     const admin = new URL(process.env[POSTGRES_URL_ENV]!);
-    const cli = (databaseUrl: string) => runCli(['start'], {
-      DRAWBRIDGE_DATABASE_URL: databaseUrl, DRAWBRIDGE_DATA_DIR: emptyDataDir, DRAWBRIDGE_MASTER_KEY: env.DRAWBRIDGE_MASTER_KEY!, DRAWBRIDGE_PORT: '0', DRAWBRIDGE_GATEWAYS: 'development=0', DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_LOG_LEVEL: 'silent',
-    });
+    const cli = (databaseUrl: string) =>
+      runCli(['start'], {
+        DRAWBRIDGE_DATABASE_URL: databaseUrl,
+        DRAWBRIDGE_DATA_DIR: emptyDataDir,
+        DRAWBRIDGE_MASTER_KEY: env.DRAWBRIDGE_MASTER_KEY!,
+        DRAWBRIDGE_PORT: '0',
+        DRAWBRIDGE_GATEWAYS: 'development=0',
+        DRAWBRIDGE_HOST: '127.0.0.1',
+        DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+        DRAWBRIDGE_LOG_LEVEL: 'silent',
+      });
     const role = new URL(admin);
     role.username = 'no_such_role';
     role.password = 'hunter2-secret';
     const missing = new URL(database.url);
     missing.pathname = '/no_such_database';
-    const [badRole, badDatabase, malformed] = await Promise.all([
-      cli(role.toString()),
-      cli(missing.toString()),
-      cli(`postgres://someone:hunter2-secret@${admin.hostname}:not-a-port/db`),
-    ]);
+    const [badRole, badDatabase, malformed] = await Promise.all([cli(role.toString()), cli(missing.toString()), cli(`postgres://someone:hunter2-secret@${admin.hostname}:not-a-port/db`)]);
     expect(badRole).toMatchObject({ code: 1, stdout: '' });
     expect(badRole.stderr).toMatch(/^Error: DRAWBRIDGE_DATABASE_URL: the database refused the connection: .*no_such_role.* \(SQLSTATE 28\w{3}\); check the user, password and database name\n$/);
-    expect(badDatabase).toMatchObject({ code: 1, stdout: '', stderr: 'Error: DRAWBRIDGE_DATABASE_URL: the database refused the connection: database "no_such_database" does not exist (SQLSTATE 3D000); check the user, password and database name\n' });
+    expect(badDatabase).toMatchObject({
+      code: 1,
+      stdout: '',
+      stderr: 'Error: DRAWBRIDGE_DATABASE_URL: the database refused the connection: database "no_such_database" does not exist (SQLSTATE 3D000); check the user, password and database name\n',
+    });
     expect(malformed).toMatchObject({
-      code: 1, stdout: '',
+      code: 1,
+      stdout: '',
       stderr: 'Error: DRAWBRIDGE_DATABASE_URL: is not a valid URL (postgres://user:password@host:5432/database; characters such as @ : / in the password must be percent-encoded)\n',
     });
     for (const run of [badRole, badDatabase, malformed]) expect(run.stderr + run.stdout).not.toContain('hunter2-secret');

@@ -30,11 +30,15 @@ const dataDir = mkdtempSync(join(tmpdir(), 'drawbridge-gateway-node-'));
 const remotes: RemoteGateway[] = [];
 
 /** A gateway-only node's config: its own data folder and a database URL it must never use. */
-const nodeConfig = () => loadConfig({
-  DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0',
-  DRAWBRIDGE_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none', DRAWBRIDGE_LOG_LEVEL: 'silent',
-  DRAWBRIDGE_EGRESS_ALLOW: 'loopback', // the test backend is on loopback, which production's egress policy refuses
-});
+const nodeConfig = () =>
+  loadConfig({
+    DRAWBRIDGE_DATA_DIR: dataDir,
+    DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+    DRAWBRIDGE_GATEWAYS: 'development=0',
+    DRAWBRIDGE_DATABASE_URL: 'postgres://nobody@127.0.0.1:1/none',
+    DRAWBRIDGE_LOG_LEVEL: 'silent',
+    DRAWBRIDGE_EGRESS_ALLOW: 'loopback', // the test backend is on loopback, which production's egress policy refuses
+  });
 const startNode = async (token: string) => {
   const node = await runRemoteGateway(nodeConfig(), { controlPlaneUrl: platform.url, token, environment: 'development', port: 0, waitSeconds: 5, logger: createLogger('silent') });
   remotes.push(node);
@@ -72,14 +76,21 @@ describe('gateway-node tokens', () => {
     expect(created.token).toMatch(/^dbg_[A-Za-z0-9_-]{43}$/);
     const listed = await platform.admin.get('/api/v1/admin/gateway-nodes');
     expect(listed.status).toBe(200);
-    expect(listed.body.find((n: { id: string }) => n.id === created.id)).toEqual({ id: created.id, name: 'edge-list', environment: 'development', createdAt: expect.any(String), lastSeenAt: null, revokedAt: null });
+    expect(listed.body.find((n: { id: string }) => n.id === created.id)).toEqual({
+      id: created.id,
+      name: 'edge-list',
+      environment: 'development',
+      createdAt: expect.any(String),
+      lastSeenAt: null,
+      revokedAt: null,
+    });
     expect(listed.text).not.toContain(created.token);
     const duplicate = await platform.admin.post('/api/v1/admin/gateway-nodes', { name: 'edge-list', environment: 'development' });
     expect(duplicate.status).toBe(409);
     expect(duplicate.body).toEqual({ code: 'conflict', message: 'A gateway node named "edge-list" exists', fields: { name: 'is taken' } });
   });
 
-  it('prevents reading snapshots without a live token: none, unknown, a user\'s API token and a revoked one all get 401', async () => {
+  it("prevents reading snapshots without a live token: none, unknown, a user's API token and a revoked one all get 401", async () => {
     const unauthorized = { code: 'unauthenticated', message: 'Send a live gateway-node token as "Authorization: Bearer dbg_…"' };
     const sync = (authorization?: string) => fetch(`${platform.url}${GATEWAY_SYNC_PATH}?wait=0`, { headers: authorization ? { authorization } : {} });
     for (const authorization of [undefined, `Bearer dbg_${'x'.repeat(43)}`, `Bearer ${platform.admin.token}`]) {
@@ -104,7 +115,7 @@ describe('gateway-node tokens', () => {
 });
 
 describe('a gateway-only node (hybrid mode)', () => {
-  it('serves the control plane\'s snapshot without any database, and a new deployment reaches it through the long poll', async () => {
+  it("serves the control plane's snapshot without any database, and a new deployment reaches it through the long poll", async () => {
     const token = (await createNode('edge-1')).token;
     const node = await startNode(token);
     expect(node.gateway.status()).toMatchObject({ environment: 'development', ready: true, snapshot: { source: 'live' } });
@@ -113,7 +124,12 @@ describe('a gateway-only node (hybrid mode)', () => {
     expect(await health.text()).toBe('backend saw /health');
 
     const billing = await anotherApiProxy(platform, fixture, 'billing');
-    await platform.admin.put(billing.base, { contextPath: '/billing', version: 'v1', resources: [{ method: 'GET', path: '/', security: { oauth2: false } }], backendUrls: { development: backendUrl } });
+    await platform.admin.put(billing.base, {
+      contextPath: '/billing',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/', security: { oauth2: false } }],
+      backendUrls: { development: backendUrl },
+    });
     expect((await fetch(`${node.gateway.url}/${fixture.org}/billing/v1/`)).status).toBe(404);
     expect((await platform.admin.post(`${billing.base}/deployments`, { environment: 'development' })).status).toBe(201);
     await eventually(async () => (await fetch(`${node.gateway.url}/${fixture.org}/billing/v1/`)).status === 200);
@@ -138,12 +154,19 @@ describe('a gateway-only node (hybrid mode)', () => {
 });
 
 describe('snapshot sealing for nodes', () => {
-  it('re-seals every secret for the node: its token\'s key opens them, the master key no longer does, and nothing else changes', () => {
+  it("re-seals every secret for the node: its token's key opens them, the master key no longer does, and nothing else changes", () => {
     const master = MasterKey.fromBytes(randomBytes(32));
     const node = nodeSealingKey(`dbg_${'a'.repeat(43)}`);
     const sealed = (v: string) => ({ $sealed: master.encrypt(v, SEALED_SECRET_CONTEXT) });
-    const snapshot = { format: 1, version: 7, apis: [{ backendUrl: sealed('http://secret-backend'), policies: [{ config: { clientSecret: sealed('s3cret'), headerName: 'Authorization' } }] }] } as unknown as GatewaySnapshot;
-    const out = reseal(snapshot, master, node) as unknown as { version: number; apis: { backendUrl: { $sealed: string }; policies: { config: { clientSecret: { $sealed: string }; headerName: string } }[] }[] };
+    const snapshot = {
+      format: 1,
+      version: 7,
+      apis: [{ backendUrl: sealed('http://secret-backend'), policies: [{ config: { clientSecret: sealed('s3cret'), headerName: 'Authorization' } }] }],
+    } as unknown as GatewaySnapshot;
+    const out = reseal(snapshot, master, node) as unknown as {
+      version: number;
+      apis: { backendUrl: { $sealed: string }; policies: { config: { clientSecret: { $sealed: string }; headerName: string } }[] }[];
+    };
     expect(out.version).toBe(7);
     expect(out.apis[0]!.policies[0]!.config.headerName).toBe('Authorization');
     expect(node.decrypt(out.apis[0]!.backendUrl.$sealed, SEALED_SECRET_CONTEXT)).toBe('http://secret-backend');

@@ -28,7 +28,9 @@ function fresh(url: string): Promise<{ status: number; worker: string | undefine
   return new Promise((resolve, reject) => {
     get(url, { agent: false }, (res) => {
       let body = '';
-      res.setEncoding('utf8').on('data', (c: string) => { body += c; });
+      res.setEncoding('utf8').on('data', (c: string) => {
+        body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode!, worker: res.headers['x-drawbridge-worker'] as string | undefined, body }));
     }).on('error', reject);
   });
@@ -46,8 +48,11 @@ async function versionsByWorker(url: string): Promise<Map<string, number>> {
 
 /** The worker processes of a primary: its children running the drawbridge executable (not, e.g., a compiler service). */
 const childPids = (pid: number): number[] =>
-  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' }).split('\n')
-    .filter((line) => line.includes('drawbridge.js')).map((line) => Number(line.trim().split(/\s+/)[0])).filter((n) => n > 0);
+  execFileSync('ps', ['-o', 'pid=,args=', '--ppid', String(pid)], { encoding: 'utf8' })
+    .split('\n')
+    .filter((line) => line.includes('drawbridge.js'))
+    .map((line) => Number(line.trim().split(/\s+/)[0]))
+    .filter((n) => n > 0);
 
 let platform: TestPlatform;
 let backend: Server;
@@ -70,8 +75,12 @@ beforeAll(async () => {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
   Object.assign(env, {
-    DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAYS: 'development=0',
-    DRAWBRIDGE_LOG_LEVEL: 'warn', DRAWBRIDGE_EGRESS_ALLOW: 'loopback', DRAWBRIDGE_GATEWAY_TOKEN: created.body.token,
+    DRAWBRIDGE_DATA_DIR: dataDir,
+    DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+    DRAWBRIDGE_GATEWAYS: 'development=0',
+    DRAWBRIDGE_LOG_LEVEL: 'warn',
+    DRAWBRIDGE_EGRESS_ALLOW: 'loopback',
+    DRAWBRIDGE_GATEWAY_TOKEN: created.body.token,
   });
   node = spawn(process.execPath, [BIN, 'gateway', '--env', 'development', '--control-plane', platform.url, '--workers', '2'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   gatewayUrl = await new Promise<string>((resolve, reject) => {
@@ -145,13 +154,19 @@ describe('drawbridge gateway --workers 2', () => {
 });
 
 describe('drawbridge start with DRAWBRIDGE_GATEWAY_WORKERS=2', () => {
-  it('runs each environment\'s gateway in two workers behind its port, both with the snapshot, and stops cleanly', async () => {
+  it("runs each environment's gateway in two workers behind its port, both with the snapshot, and stops cleanly", async () => {
     const dir = mkdtempSync(join(tmpdir(), 'drawbridge-start-workers-'));
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith('DRAWBRIDGE_')) env[k] = v;
     Object.assign(env, {
-      DRAWBRIDGE_DATA_DIR: dir, DRAWBRIDGE_PORT: '0', DRAWBRIDGE_HOST: '127.0.0.1', DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
-      DRAWBRIDGE_GATEWAYS: 'development=0', DRAWBRIDGE_LOG_LEVEL: 'warn', DRAWBRIDGE_GATEWAY_WORKERS: '2', DRAWBRIDGE_ADMIN_PASSWORD: 'a-long-admin-password-1',
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_PORT: '0',
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_LOG_LEVEL: 'warn',
+      DRAWBRIDGE_GATEWAY_WORKERS: '2',
+      DRAWBRIDGE_ADMIN_PASSWORD: 'a-long-admin-password-1',
     });
     const child = spawn(process.execPath, [BIN, 'start', '--dev'], { env, stdio: ['ignore', 'pipe', 'inherit'] });
     try {

@@ -13,7 +13,9 @@ describe.skipIf(postgres.length === 0).each(postgres)('one token issuer for the 
     started.push(p);
     return p;
   };
-  beforeAll(async () => { database = await backend.createDatabase(); });
+  beforeAll(async () => {
+    database = await backend.createDatabase();
+  });
   afterAll(async () => {
     for (const p of started) await p.close();
     await database?.drop();

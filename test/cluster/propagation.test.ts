@@ -30,9 +30,12 @@ describe.skipIf(postgres.length === 0).each(postgres)('changes pushed to every n
   let clientId: string;
   let secret: string;
 
-  const tokenAt = async (node: TestPlatform, s = secret) => fetch(`${node.url}/oauth2/token`, {
-    method: 'POST', headers: { authorization: basic(clientId, s), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
-  });
+  const tokenAt = async (node: TestPlatform, s = secret) =>
+    fetch(`${node.url}/oauth2/token`, {
+      method: 'POST',
+      headers: { authorization: basic(clientId, s), 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'grant_type=client_credentials',
+    });
   const callAt = (node: TestPlatform, path: string, token?: string) =>
     fetch(`${node.runtime.gateway('development')!.url}/${org}/orders/v1${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
 
@@ -50,7 +53,19 @@ describe.skipIf(postgres.length === 0).each(postgres)('changes pushed to every n
     expect((await a.admin.post('/api/v1/orgs', { name: 'Pushed' })).status).toBe(201);
     expect((await a.admin.post(`${orgPath}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' })).status).toBe(201);
     expect((await a.admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
-    expect((await a.admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items' }, { method: 'GET', path: '/health', security: { oauth2: false } }], backendUrls: { development: upstreamUrl } })).status).toBe(201);
+    expect(
+      (
+        await a.admin.put(base, {
+          contextPath: '/orders',
+          version: 'v1',
+          resources: [
+            { method: 'GET', path: '/items' },
+            { method: 'GET', path: '/health', security: { oauth2: false } },
+          ],
+          backendUrls: { development: upstreamUrl },
+        })
+      ).status,
+    ).toBe(201);
     expect((await a.admin.post(`${base}/lifecycle`, { state: 'published' })).status).toBe(200);
     const application = (await a.admin.get(`${orgPath}/projects/default/components/mobile/application`)).body as { id: string };
     const keys = await a.admin.post(`/api/v1/orgs/${org}/applications/${application.id}/credentials/development/keys`, {});
@@ -66,24 +81,28 @@ describe.skipIf(postgres.length === 0).each(postgres)('changes pushed to every n
     await database?.drop();
   });
 
-  it('a deployment made on one node is served by the other node\'s gateway', async () => {
+  it("a deployment made on one node is served by the other node's gateway", async () => {
     expect((await callAt(b, '/health')).status).toBe(404);
     expect((await a.admin.post(`${base}/deployments`, { environment: 'development' })).status).toBe(201);
     await eventually(async () => (await callAt(b, '/health')).status === 200);
     expect(await (await callAt(b, '/health')).text()).toBe('upstream /health');
   });
 
-  it('a token revoked on one node is refused by the other node\'s gateway', async () => {
+  it("a token revoked on one node is refused by the other node's gateway", async () => {
     const issued = await tokenAt(a);
     expect(issued.status).toBe(200);
     const token = ((await issued.json()) as { access_token: string }).access_token;
     await eventually(async () => (await callAt(b, '/items', token)).status === 200);
-    const revoked = await fetch(`${a.url}/oauth2/revoke`, { method: 'POST', headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' }, body: `token=${token}` });
+    const revoked = await fetch(`${a.url}/oauth2/revoke`, {
+      method: 'POST',
+      headers: { authorization: basic(clientId, secret), 'content-type': 'application/x-www-form-urlencoded' },
+      body: `token=${token}`,
+    });
     expect(revoked.status).toBe(200);
     await eventually(async () => (await callAt(b, '/items', token)).status === 401);
   });
 
-  it('a secret regenerated on one node stops working on the other node\'s token endpoint', async () => {
+  it("a secret regenerated on one node stops working on the other node's token endpoint", async () => {
     expect((await tokenAt(b)).status).toBe(200); // b's client cache now holds the old secret's record
     const application = (await a.admin.get(`${orgPath}/projects/default/components/mobile/application`)).body as { id: string };
     const regenerated = await a.admin.post(`/api/v1/orgs/${org}/applications/${application.id}/credentials/development/secret`, {});
@@ -98,13 +117,18 @@ describe.skipIf(postgres.length === 0).each(postgres)('changes pushed to every n
     const admin = new pg.Client({ connectionString: process.env[POSTGRES_URL_ENV] });
     await admin.connect();
     try {
-      const cut = await admin.query<{ n: number }>("select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1 and query ilike 'LISTEN%'", [new URL(database.url).pathname.slice(1)]);
+      const cut = await admin.query<{ n: number }>("select count(pg_terminate_backend(pid))::int as n from pg_stat_activity where datname = $1 and query ilike 'LISTEN%'", [
+        new URL(database.url).pathname.slice(1),
+      ]);
       expect(cut.rows[0]!.n).toBe(2);
     } finally {
       await admin.end();
     }
     // Undeployed while the listeners are gone (announcements sent now are lost).
-    expect((await a.admin.put(base, { contextPath: '/orders', version: 'v2', resources: [{ method: 'GET', path: '/health', security: { oauth2: false } }], backendUrls: { development: upstreamUrl } })).status).toBe(200);
+    expect(
+      (await a.admin.put(base, { contextPath: '/orders', version: 'v2', resources: [{ method: 'GET', path: '/health', security: { oauth2: false } }], backendUrls: { development: upstreamUrl } }))
+        .status,
+    ).toBe(200);
     expect((await a.admin.post(`${base}/deployments`, { environment: 'development' })).status).toBe(201);
     await eventually(async () => (await fetch(`${b.runtime.gateway('development')!.url}/${org}/orders/v2/health`)).status === 200, 20_000);
   });

@@ -19,14 +19,21 @@ describe('fixed-window counter in memory', () => {
     const counter = new MemoryWindowCounter();
     expect(await counter.incr('k', WINDOW, NOW)).toEqual({ count: 1, resetInMs: 30_000 });
     expect(await counter.incr('k', WINDOW, NOW + 1000, 4)).toEqual({ count: 5, resetInMs: 29_000 });
-    expect(await counter.get(['k', 'other'], WINDOW, NOW)).toEqual([{ count: 5, resetInMs: 30_000 }, { count: 0, resetInMs: 30_000 }]);
+    expect(await counter.get(['k', 'other'], WINDOW, NOW)).toEqual([
+      { count: 5, resetInMs: 30_000 },
+      { count: 0, resetInMs: 30_000 },
+    ]);
     expect(await counter.incr('k', WINDOW, NOW + 30_000)).toEqual({ count: 1, resetInMs: 60_000 });
   });
 
   it('keeps at most its key limit: random keys cannot fill memory', async () => {
     const counter = new MemoryWindowCounter(10);
     for (let i = 0; i < 25; i++) await counter.incr(`random-${i}`, WINDOW, NOW);
-    const counts = await counter.get(Array.from({ length: 25 }, (_, i) => `random-${i}`), WINDOW, NOW);
+    const counts = await counter.get(
+      Array.from({ length: 25 }, (_, i) => `random-${i}`),
+      WINDOW,
+      NOW,
+    );
     expect(counts.filter((c) => c.count > 0).length).toBeLessThanOrEqual(10);
   });
 });
@@ -60,7 +67,10 @@ describe.skipIf(!redisUrl)('fixed-window counter in Redis', () => {
     const onB = new SharedWindowCounter(b, 'rate');
     expect(await onA.incr('api-1', WINDOW, NOW)).toEqual({ count: 1, resetInMs: 30_000 });
     expect(await onB.incr('api-1', WINDOW, NOW, 2)).toEqual({ count: 3, resetInMs: 30_000 });
-    expect(await onA.add(['api-1', 'api-2'], WINDOW, NOW)).toEqual([{ count: 4, resetInMs: 30_000 }, { count: 1, resetInMs: 30_000 }]);
+    expect(await onA.add(['api-1', 'api-2'], WINDOW, NOW)).toEqual([
+      { count: 4, resetInMs: 30_000 },
+      { count: 1, resetInMs: 30_000 },
+    ]);
     expect(await onB.get(['api-1', 'api-2', 'api-3'], WINDOW, NOW)).toEqual([4, 1, 0].map((count) => ({ count, resetInMs: 30_000 })));
     const key = `${prefix}rate:api-1:${NOW - 30_000}`;
     expect(await direct.get(key)).toBe('4');
@@ -100,8 +110,11 @@ describe('Redis configuration', () => {
 
   it('without DRAWBRIDGE_REDIS_URL nothing is shared; the timeout and prefix have defaults', () => {
     expect(loadConfig({})).toMatchObject({ redisUrl: undefined, redisTimeoutMs: 500, redisPrefix: 'drawbridge:' });
-    expect(loadConfig({ DRAWBRIDGE_REDIS_URL: 'rediss://:pw@cache:6380/2', DRAWBRIDGE_REDIS_TIMEOUT_MS: '250', DRAWBRIDGE_REDIS_PREFIX: 'acme:' }))
-      .toMatchObject({ redisUrl: 'rediss://:pw@cache:6380/2', redisTimeoutMs: 250, redisPrefix: 'acme:' });
+    expect(loadConfig({ DRAWBRIDGE_REDIS_URL: 'rediss://:pw@cache:6380/2', DRAWBRIDGE_REDIS_TIMEOUT_MS: '250', DRAWBRIDGE_REDIS_PREFIX: 'acme:' })).toMatchObject({
+      redisUrl: 'rediss://:pw@cache:6380/2',
+      redisTimeoutMs: 250,
+      redisPrefix: 'acme:',
+    });
     expect(() => loadConfig({ DRAWBRIDGE_REDIS_TIMEOUT_MS: '5' })).toThrow(new ConfigError('DRAWBRIDGE_REDIS_TIMEOUT_MS', 'must be a whole number of milliseconds between 10 and 60000, got "5"'));
   });
 

@@ -21,7 +21,11 @@ async function eventually(check: () => Promise<boolean> | boolean, ms = 20_000):
   }
 }
 
-interface Node { platform: TestPlatform; proxy: TcpProxy; log: string[] }
+interface Node {
+  platform: TestPlatform;
+  proxy: TcpProxy;
+  log: string[];
+}
 
 describe.skipIf(postgres.length === 0 || !redisUrl)('nodes whose Redis fails', { timeout: 90_000 }, () => {
   let database: TestDatabase;
@@ -34,16 +38,20 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('nodes whose Redis fails', {
 
   const deployWith = async (client: { id: string; secret: string }) => {
     const deployed = await nodes[0]!.platform.admin.post(`${f.base}/deployments`, {
-      environment: 'development', params: { tokenUrl: idp.tokenUrl, clientId: client.id, clientSecret: { value: client.secret, secret: true } },
+      environment: 'development',
+      params: { tokenUrl: idp.tokenUrl, clientId: client.id, clientSecret: { value: client.secret, secret: true } },
     });
     expect(deployed.status, deployed.text).toBe(201);
     for (const node of nodes) await node.platform.runtime.publisher.refresh();
   };
-  const callAll = (perNode: number) => Promise.all(nodes.flatMap(({ platform }) => Array.from({ length: perNode }, () =>
-    fetch(`${platform.runtime.gateway('development')!.url}/${f.org}/orders/v1/items`).then((r) => r.status))));
-  const signIn = (node: Node, password: string) => fetch(`${node.platform.url}/api/v1/auth/login`, {
-    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }),
-  }).then((r) => r.status);
+  const callAll = (perNode: number) =>
+    Promise.all(nodes.flatMap(({ platform }) => Array.from({ length: perNode }, () => fetch(`${platform.runtime.gateway('development')!.url}/${f.org}/orders/v1/items`).then((r) => r.status))));
+  const signIn = (node: Node, password: string) =>
+    fetch(`${node.platform.url}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password }),
+    }).then((r) => r.status);
   const linesWith = (node: Node, text: string) => node.log.filter((line) => line.includes(text)).length;
 
   beforeAll(async () => {
@@ -56,20 +64,45 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('nodes whose Redis fails', {
     for (let i = 0; i < 2; i++) {
       const proxy = await startTcpProxy(target.hostname, Number(target.port || 6379));
       const log: string[] = [];
-      const sink = new Writable({ write(chunk: Buffer, _encoding, done) { log.push(chunk.toString()); done(); } });
+      const sink = new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          log.push(chunk.toString());
+          done();
+        },
+      });
       // A timeout generous enough that a loaded test machine does not look like a Redis outage.
       const platform = await startTestPlatform({
-        logger: createLogger('info', sink), clock,
-        env: { DRAWBRIDGE_DATABASE_URL: database.url, DRAWBRIDGE_MASTER_KEY: masterKey, DRAWBRIDGE_REDIS_URL: throughProxy(redisUrl!, proxy.port), DRAWBRIDGE_REDIS_PREFIX: prefix, DRAWBRIDGE_REDIS_TIMEOUT_MS: '1000' },
+        logger: createLogger('info', sink),
+        clock,
+        env: {
+          DRAWBRIDGE_DATABASE_URL: database.url,
+          DRAWBRIDGE_MASTER_KEY: masterKey,
+          DRAWBRIDGE_REDIS_URL: throughProxy(redisUrl!, proxy.port),
+          DRAWBRIDGE_REDIS_PREFIX: prefix,
+          DRAWBRIDGE_REDIS_TIMEOUT_MS: '1000',
+        },
       });
       nodes.push({ platform, proxy, log });
     }
     f = await apiProxyFixture(nodes[0]!.platform);
-    expect((await nodes[0]!.platform.admin.put(f.base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }], backendUrls: { development: backend.url } })).status).toBe(201);
-    expect((await nodes[0]!.platform.admin.post(`${f.base}/policies`, {
-      policy: 'outbound-oauth2@1.0.1',
-      config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
-    })).status).toBeLessThan(300);
+    expect(
+      (
+        await nodes[0]!.platform.admin.put(f.base, {
+          contextPath: '/orders',
+          version: 'v1',
+          resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
+          backendUrls: { development: backend.url },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await nodes[0]!.platform.admin.post(`${f.base}/policies`, {
+          policy: 'outbound-oauth2@1.0.1',
+          config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
+        })
+      ).status,
+    ).toBeLessThan(300);
   });
   afterAll(async () => {
     for (const { platform, proxy } of nodes) {

@@ -27,24 +27,44 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('three nodes sharing one Red
   let f: ApiFixture;
   const prefix = testRedisPrefix();
 
-  const callAll = (perNode: number) => Promise.all(nodes.flatMap((node) => Array.from({ length: perNode }, () =>
-    fetch(`${node.runtime.gateway('development')!.url}/${f.org}/orders/v1/items`).then((r) => r.status))));
+  const callAll = (perNode: number) =>
+    Promise.all(nodes.flatMap((node) => Array.from({ length: perNode }, () => fetch(`${node.runtime.gateway('development')!.url}/${f.org}/orders/v1/items`).then((r) => r.status))));
 
   beforeAll(async () => {
     database = await postgres[0]!.createDatabase();
     idp = await startCountingIdp([CLIENT], { expiresIn: 3600 });
     backend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, audience: 'orders', jwks: idp.jwks });
     // A timeout generous enough that a loaded test machine does not look like a Redis outage (redis-failover tests those).
-    const env = { DRAWBRIDGE_DATABASE_URL: database.url, DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'), DRAWBRIDGE_REDIS_URL: redisUrl!, DRAWBRIDGE_REDIS_PREFIX: prefix, DRAWBRIDGE_REDIS_TIMEOUT_MS: '3000' };
+    const env = {
+      DRAWBRIDGE_DATABASE_URL: database.url,
+      DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
+      DRAWBRIDGE_REDIS_URL: redisUrl!,
+      DRAWBRIDGE_REDIS_PREFIX: prefix,
+      DRAWBRIDGE_REDIS_TIMEOUT_MS: '3000',
+    };
     for (let i = 0; i < 3; i++) nodes.push(await startTestPlatform({ env }));
     f = await apiProxyFixture(nodes[0]!);
-    expect((await nodes[0]!.admin.put(f.base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }], backendUrls: { development: backend.url } })).status).toBe(201);
-    expect((await nodes[0]!.admin.post(`${f.base}/policies`, {
-      policy: 'outbound-oauth2@1.0.1',
-      config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
-    })).status).toBeLessThan(300);
+    expect(
+      (
+        await nodes[0]!.admin.put(f.base, {
+          contextPath: '/orders',
+          version: 'v1',
+          resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
+          backendUrls: { development: backend.url },
+        })
+      ).status,
+    ).toBe(201);
+    expect(
+      (
+        await nodes[0]!.admin.post(`${f.base}/policies`, {
+          policy: 'outbound-oauth2@1.0.1',
+          config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
+        })
+      ).status,
+    ).toBeLessThan(300);
     const deployed = await nodes[0]!.admin.post(`${f.base}/deployments`, {
-      environment: 'development', params: { tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: { value: CLIENT.secret, secret: true } },
+      environment: 'development',
+      params: { tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: { value: CLIENT.secret, secret: true } },
     });
     expect(deployed.status, deployed.text).toBe(201);
     for (const node of nodes) await node.runtime.publisher.refresh();

@@ -7,13 +7,19 @@ import { testRedisPrefix, testRedisUrl } from '../helpers/redis.js';
 const postgres = storeBackends().filter((b) => b.name === 'postgres');
 const redisUrl = testRedisUrl();
 
-const signIn = (node: TestPlatform, password: string) => fetch(`${node.url}/api/v1/auth/login`, {
-  method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password }),
-});
+const signIn = (node: TestPlatform, password: string) =>
+  fetch(`${node.url}/api/v1/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: 'admin', password }),
+  });
 const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${encodeURIComponent(id)}:${encodeURIComponent(secret)}`).toString('base64')}`;
-const tokenRequest = (node: TestPlatform, clientId: string) => fetch(`${node.url}/oauth2/token`, {
-  method: 'POST', headers: { authorization: basic(clientId, 'not-the-secret'), 'content-type': 'application/x-www-form-urlencoded' }, body: 'grant_type=client_credentials',
-});
+const tokenRequest = (node: TestPlatform, clientId: string) =>
+  fetch(`${node.url}/oauth2/token`, {
+    method: 'POST',
+    headers: { authorization: basic(clientId, 'not-the-secret'), 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
 
 describe.skipIf(postgres.length === 0 || !redisUrl)('two nodes sharing one Redis: throttles', { timeout: 90_000 }, () => {
   let database: TestDatabase;
@@ -25,9 +31,13 @@ describe.skipIf(postgres.length === 0 || !redisUrl)('two nodes sharing one Redis
   beforeAll(async () => {
     database = await postgres[0]!.createDatabase();
     const env = {
-      DRAWBRIDGE_DATABASE_URL: database.url, DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
-      DRAWBRIDGE_REDIS_URL: redisUrl!, DRAWBRIDGE_REDIS_PREFIX: testRedisPrefix(), DRAWBRIDGE_REDIS_TIMEOUT_MS: '3000',
-      DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS: '4', DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW: '86400',
+      DRAWBRIDGE_DATABASE_URL: database.url,
+      DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'),
+      DRAWBRIDGE_REDIS_URL: redisUrl!,
+      DRAWBRIDGE_REDIS_PREFIX: testRedisPrefix(),
+      DRAWBRIDGE_REDIS_TIMEOUT_MS: '3000',
+      DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS: '4',
+      DRAWBRIDGE_CLIENT_AUTH_FAILURE_WINDOW: '86400',
     };
     a = await startTestPlatform({ env, clock });
     b = await startTestPlatform({ env, clock });

@@ -30,8 +30,14 @@ describe('audit log', () => {
       ['organization.created', 'admin', '2026-01-01T09:01:00.000Z'],
     ]);
     expect(res.body[0]).toEqual({
-      id: expect.any(String), actor: 'audit-dev@example.com', actorId: expect.any(String), action: 'project.created',
-      targetType: 'project', targetId: expect.any(String), details: { name: 'audited' }, createdAt: '2026-01-01T09:03:00.000Z',
+      id: expect.any(String),
+      actor: 'audit-dev@example.com',
+      actorId: expect.any(String),
+      action: 'project.created',
+      targetType: 'project',
+      targetId: expect.any(String),
+      details: { name: 'audited' },
+      createdAt: '2026-01-01T09:03:00.000Z',
     });
   });
 
@@ -128,7 +134,11 @@ describe('audit log paging with a cursor', () => {
     for (const cursor of ['nonsense', Buffer.from('2026-01-01 x').toString('base64url'), '%2F%2F']) {
       const res = await p.admin.get(`${path()}?cursor=${cursor}`);
       expect(res.status).toBe(400);
-      expect(res.body).toEqual({ code: 'validation_failed', message: 'Invalid querystring: cursor must be the x-next-cursor value of a previous page', fields: { cursor: 'is not a cursor from this API' } });
+      expect(res.body).toEqual({
+        code: 'validation_failed',
+        message: 'Invalid querystring: cursor must be the x-next-cursor value of a previous page',
+        fields: { cursor: 'is not a cursor from this API' },
+      });
     }
     const next = (await p.admin.get(`${path()}?limit=1`)).headers.get('x-next-cursor')!;
     const both = await p.admin.get(`${path()}?cursor=${next}&before=2026-01-01T00:00:00Z`);
@@ -172,12 +182,24 @@ describe('installation audit log (GET /admin/audit)', () => {
     const events = res.body as Event[];
     const rotation = events.find((e) => e.action === 'signing_key.rotated');
     expect(rotation).toEqual({
-      id: expect.any(String), actor: 'admin', actorId: expect.any(String), action: 'signing_key.rotated', targetType: 'signing_key',
-      targetId: rotated.body.key.kid, details: { alg: rotated.body.key.alg, activatesAt: rotated.body.key.activatesAt, retiring: expect.any(Array) }, createdAt: expect.any(String),
+      id: expect.any(String),
+      actor: 'admin',
+      actorId: expect.any(String),
+      action: 'signing_key.rotated',
+      targetType: 'signing_key',
+      targetId: rotated.body.key.kid,
+      details: { alg: rotated.body.key.alg, activatesAt: rotated.body.key.activatesAt, retiring: expect.any(Array) },
+      createdAt: expect.any(String),
     });
     expect(events.find((e) => e.action === 'api-token.created' && e.targetId === token.body.id)).toEqual({
-      id: expect.any(String), actor: 'audit-dev@example.com', actorId: me.id, action: 'api-token.created', targetType: 'api-token',
-      targetId: token.body.id, details: { name: 'ci-pipeline' }, createdAt: expect.any(String),
+      id: expect.any(String),
+      actor: 'audit-dev@example.com',
+      actorId: me.id,
+      action: 'api-token.created',
+      targetType: 'api-token',
+      targetId: token.body.id,
+      details: { name: 'ci-pipeline' },
+      createdAt: expect.any(String),
     });
     expect(events.find((e) => e.action === 'api-token.revoked' && e.targetId === token.body.id)).toMatchObject({ actor: 'audit-dev@example.com', details: {} });
     expect(events.find((e) => e.action === 'user.created')).toMatchObject({ actor: 'system', details: { email: 'admin', bootstrap: true } });

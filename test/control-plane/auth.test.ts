@@ -75,7 +75,10 @@ describe('parallel password guesses', () => {
     // Once unlocked, a second parallel attempt waits for the first one's outcome.
     const pair = await Promise.all([login('admin', 'parallel-again-1'), login('admin', 'parallel-again-2')]);
     const byStatus = pair.map((r) => [r.status, r.body, r.headers.get('retry-after')]).sort((a, b) => (a[0] as number) - (b[0] as number));
-    expect(byStatus).toEqual([[401, { code: 'unauthenticated', message: 'Wrong username or password' }, null], [429, LOCKED, '2']]);
+    expect(byStatus).toEqual([
+      [401, { code: 'unauthenticated', message: 'Wrong username or password' }, null],
+      [429, LOCKED, '2'],
+    ]);
     clock.advance(2_000);
     expect((await login('admin', ADMIN_PASSWORD)).status).toBe(200);
   });
@@ -144,7 +147,7 @@ describe('personal API tokens', () => {
     }
   });
 
-  it('prevents revoking another user\'s token', async () => {
+  it("prevents revoking another user's token", async () => {
     const other = await p.newUser('token-owner@example.com');
     const theirs = await other.post('/api/v1/me/tokens', { name: 'mine' });
     const res = await p.admin.delete(`/api/v1/me/tokens/${theirs.body.id}`);
@@ -185,12 +188,15 @@ describe('request validation', () => {
 });
 
 describe('session CSRF token', () => {
-  it('GET /auth/session gives the cookie session\'s user and CSRF token; 401 without a session, 400 with an API token', async () => {
+  it("GET /auth/session gives the cookie session's user and CSRF token; 401 without a session, 400 with an API token", async () => {
     const res = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
     expect(res.status).toBe(200);
     const body = (await res.json()) as { csrfToken: string; user: { email: string } };
     expect(body.csrfToken).toMatch(/^[0-9a-f]{64}$/);
-    const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const session = await p.api.get('/api/v1/auth/session', { cookie });
     expect(session.status).toBe(200);
     expect(session.body).toEqual({ user: body.user, csrfToken: body.csrfToken });
@@ -202,10 +208,16 @@ describe('session CSRF token', () => {
     expect(withToken.body).toEqual({ code: 'bad_request', message: 'This endpoint describes a cookie session; API tokens need no CSRF token' });
   });
 
-  it('prevents cross-site request forgery: a cookie-signed POST without the session\'s token is 403, with another session\'s token too; logout needs it as well', async () => {
+  it("prevents cross-site request forgery: a cookie-signed POST without the session's token is 403, with another session's token too; logout needs it as well", async () => {
     const signInCookie = async () => {
       const res = await fetch(`${p.url}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
-      return { cookie: res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrfToken: ((await res.json()) as { csrfToken: string }).csrfToken };
+      return {
+        cookie: res.headers
+          .getSetCookie()
+          .map((c) => c.split(';')[0])
+          .join('; '),
+        csrfToken: ((await res.json()) as { csrfToken: string }).csrfToken,
+      };
     };
     const a = await signInCookie();
     const b = await signInCookie();

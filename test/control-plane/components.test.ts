@@ -15,7 +15,12 @@ beforeAll(async () => {
 afterAll(() => p.close());
 
 const component = (overrides: Record<string, unknown>) => ({
-  id: expect.any(String), project: 'default', description: '', createdAt: expect.any(String), updatedAt: expect.any(String), ...overrides,
+  id: expect.any(String),
+  project: 'default',
+  description: '',
+  createdAt: expect.any(String),
+  updatedAt: expect.any(String),
+  ...overrides,
 });
 const environments = [
   { name: 'development', displayName: 'Development', position: 0 },
@@ -52,7 +57,10 @@ describe('components', () => {
     expect(res.status).toBe(400);
     expect(res.body.code).toBe('validation_failed');
     expect(res.body.fields).toEqual({
-      type: 'must be equal to one of the allowed values', name: expect.stringContaining('must match pattern'), displayName: 'is required', secret: 'is not a known property',
+      type: 'must be equal to one of the allowed values',
+      name: expect.stringContaining('must match pattern'),
+      displayName: 'is required',
+      secret: 'is not a known property',
     });
   });
 
@@ -89,10 +97,10 @@ describe('components', () => {
     expect(res.body).toEqual(component({ type: 'api-proxy', name: 'orders-api', displayName: 'Orders', description: 'All orders' }));
     const rename = await dev.patch(`${base()}/orders-api`, { name: 'sales-api' });
     expect(rename.status).toBe(422);
-    expect(rename.body).toEqual({ code: 'unprocessable', message: 'A component\'s name cannot be changed', fields: { name: 'is immutable' } });
+    expect(rename.body).toEqual({ code: 'unprocessable', message: "A component's name cannot be changed", fields: { name: 'is immutable' } });
     const retype = await dev.patch(`${base()}/orders-api`, { type: 'external-consumer' });
     expect(retype.status).toBe(422);
-    expect(retype.body).toEqual({ code: 'unprocessable', message: 'A component\'s type cannot be changed', fields: { type: 'is immutable' } });
+    expect(retype.body).toEqual({ code: 'unprocessable', message: "A component's type cannot be changed", fields: { type: 'is immutable' } });
     expect((await dev.get(`${base()}/orders-api`)).body.name).toBe('orders-api');
     expect((await dev.patch(`${base()}/nope`, { displayName: 'x' })).status).toBe(404);
   });
@@ -122,9 +130,9 @@ describe('who changes an external consumer', () => {
     expect((await dev.post(base(), { type: 'external-consumer', name: 'dev-owned', displayName: 'Dev owned' })).status).toBe(201);
     expect((await p.admin.post(base(), { type: 'external-consumer', name: 'admin-owned', displayName: 'Admin owned' })).status).toBe(201);
   });
-  const REFUSED = { code: 'forbidden', message: 'Only organization admins and the consumer\'s owner can change or delete it' };
+  const REFUSED = { code: 'forbidden', message: "Only organization admins and the consumer's owner can change or delete it" };
 
-  it('prevents a member who is neither admin nor owner from editing or deleting someone else\'s consumer (and so revoking its keys)', async () => {
+  it("prevents a member who is neither admin nor owner from editing or deleting someone else's consumer (and so revoking its keys)", async () => {
     const edit = await other.patch(`${base()}/dev-owned`, { displayName: 'Taken over' });
     expect([edit.status, edit.body]).toEqual([403, REFUSED]);
     const del = await other.delete(`${base()}/dev-owned`);

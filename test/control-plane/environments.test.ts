@@ -37,7 +37,12 @@ describe('environments', () => {
     expect(res.status).toBe(201);
     expect(res.body.position).toBe(1);
     const list = (await p.admin.get(base())).body as { name: string; position: number }[];
-    expect(list.map((e) => [e.name, e.position])).toEqual([['development', 0], ['staging', 1], ['production', 2], ['sandbox-eu', 3]]);
+    expect(list.map((e) => [e.name, e.position])).toEqual([
+      ['development', 0],
+      ['staging', 1],
+      ['production', 2],
+      ['sandbox-eu', 3],
+    ]);
   });
 
   it('refuses a position past the end with 422', async () => {
@@ -86,7 +91,12 @@ describe('environments', () => {
   it('reorders the whole chain at once', async () => {
     const res = await p.admin.put(`${base()}/order`, { names: ['sandbox-eu', 'development', 'staging', 'production'] });
     expect(res.status).toBe(200);
-    expect(res.body.map((e: { name: string; position: number }) => [e.name, e.position])).toEqual([['sandbox-eu', 0], ['development', 1], ['staging', 2], ['production', 3]]);
+    expect(res.body.map((e: { name: string; position: number }) => [e.name, e.position])).toEqual([
+      ['sandbox-eu', 0],
+      ['development', 1],
+      ['staging', 2],
+      ['production', 3],
+    ]);
     expect(await names()).toEqual(['sandbox-eu', 'development', 'staging', 'production']);
   });
 
@@ -115,11 +125,15 @@ describe('environments', () => {
 
   it('records each change in the audit log', async () => {
     const events = (await p.admin.get(`/api/v1/orgs/${handle}/audit`)).body as { action: string; details: Record<string, unknown> }[];
-    expect(events.filter((e) => e.action.startsWith('environment.')).map((e) => e.action).sort()).toEqual([
-      'environment.created', 'environment.created', 'environment.reordered', 'environment.updated',
-    ]);
+    expect(
+      events
+        .filter((e) => e.action.startsWith('environment.'))
+        .map((e) => e.action)
+        .sort(),
+    ).toEqual(['environment.created', 'environment.created', 'environment.reordered', 'environment.updated']);
     expect(events.find((e) => e.action === 'environment.reordered')?.details).toEqual({
-      from: ['development', 'staging', 'production', 'sandbox-eu'], to: ['sandbox-eu', 'development', 'staging', 'production'],
+      from: ['development', 'staging', 'production', 'sandbox-eu'],
+      to: ['sandbox-eu', 'development', 'staging', 'production'],
     });
   });
 });

@@ -70,7 +70,13 @@ describe('members', () => {
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ userId: invited.body.userId, email: 'promote@example.com', name: 'promote', role: 'admin', since: expect.any(String) });
     const audit = await p.admin.get(`/api/v1/orgs/${handle}/audit?limit=1`);
-    expect(audit.body[0]).toMatchObject({ actor: 'admin', action: 'member.role-changed', targetType: 'user', targetId: invited.body.userId, details: { email: 'promote@example.com', from: 'developer', to: 'admin' } });
+    expect(audit.body[0]).toMatchObject({
+      actor: 'admin',
+      action: 'member.role-changed',
+      targetType: 'user',
+      targetId: invited.body.userId,
+      details: { email: 'promote@example.com', from: 'developer', to: 'admin' },
+    });
   });
 
   it('answers 404 for role changes and removals of non-members', async () => {

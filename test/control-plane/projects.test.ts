@@ -12,7 +12,12 @@ beforeAll(async () => {
 afterAll(() => p.close());
 
 const project = (overrides: Record<string, unknown>) => ({
-  id: expect.any(String), description: '', isDefault: false, createdAt: expect.any(String), updatedAt: expect.any(String), ...overrides,
+  id: expect.any(String),
+  description: '',
+  isDefault: false,
+  createdAt: expect.any(String),
+  updatedAt: expect.any(String),
+  ...overrides,
 });
 
 describe('projects', () => {
@@ -59,7 +64,7 @@ describe('projects', () => {
     expect(same.status).toBe(200);
     const rename = await p.admin.patch(`${base()}/payments`, { name: 'billing' });
     expect(rename.status).toBe(422);
-    expect(rename.body).toEqual({ code: 'unprocessable', message: 'A project\'s name cannot be changed', fields: { name: 'is immutable' } });
+    expect(rename.body).toEqual({ code: 'unprocessable', message: "A project's name cannot be changed", fields: { name: 'is immutable' } });
     const blank = await p.admin.patch(`${base()}/payments`, { displayName: '   ' });
     expect(blank.status).toBe(400);
     expect(blank.body).toEqual({ code: 'validation_failed', message: 'The display name must not be blank', fields: { displayName: 'must not be blank' } });

@@ -7,7 +7,12 @@ describe('control-plane request lines', () => {
   let p: TestPlatform;
   const lines: string[] = [];
   beforeAll(async () => {
-    const sink = { write: (line: string) => { lines.push(...line.split(/(?<=\n)/)); return true; } } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (line: string) => {
+        lines.push(...line.split(/(?<=\n)/));
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     p = await startTestPlatform({ logger: createLogger('info', sink) });
   });
   afterAll(() => p.close());
@@ -50,10 +55,17 @@ describe('control-plane request lines around errors and aborts', () => {
     const { RequestLineController, registerRequestLog } = await import('../../src/control-plane/request-log.js');
     const { requestChildLogger } = await import('../../src/shared/logger.js');
     const lines: string[] = [];
-    const logger = createLogger('info', { write: (l: string) => { lines.push(...l.split(/(?<=\n)/)); return true; } } as unknown as NodeJS.WritableStream);
+    const logger = createLogger('info', {
+      write: (l: string) => {
+        lines.push(...l.split(/(?<=\n)/));
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream);
     const app = Fastify({ loggerInstance: logger, logController: new RequestLineController(), childLoggerFactory: (l, b, o) => requestChildLogger(l as never, b, o as never) as never });
     registerRequestLog(app as never, logger);
-    app.get('/boom', async () => { throw new Error('database on fire'); });
+    app.get('/boom', async () => {
+      throw new Error('database on fire');
+    });
     app.post('/slow', async () => 'done');
     await app.listen({ port: 0, host: '127.0.0.1' });
     const { port } = app.server.address() as import('node:net').AddressInfo;
@@ -80,7 +92,12 @@ describe('control-plane request lines around errors and aborts', () => {
     try {
       expect((await fetch(`http://127.0.0.1:${s.port}/nope?api_key=k-123`)).status).toBe(404);
       await s.settle();
-      expect(s.parsed().filter((l) => !String(l.msg).startsWith('Server listening')).map((l) => [l.msg, l.req?.url, l.res?.statusCode])).toEqual([['request completed', '/nope', 404]]);
+      expect(
+        s
+          .parsed()
+          .filter((l) => !String(l.msg).startsWith('Server listening'))
+          .map((l) => [l.msg, l.req?.url, l.res?.statusCode]),
+      ).toEqual([['request completed', '/nope', 404]]);
     } finally {
       await s.app.close();
     }

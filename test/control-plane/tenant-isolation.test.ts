@@ -49,31 +49,31 @@ type Case = [what: string, method: 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE', 
 
 const cases: Case[] = [
   ['reading org B itself', 'GET', () => ''],
-  ['listing org B\'s members', 'GET', () => '/members'],
+  ["listing org B's members", 'GET', () => '/members'],
   ['adding themselves to org B', 'POST', () => '/members', { email: 'admin-a@example.com', role: 'admin' }],
   ['inviting a new user into org B', 'POST', () => '/members', { email: 'spy@example.com', role: 'admin' }],
-  ['changing the role of org B\'s member', 'PATCH', () => `/members/${memberOfB}`, { role: 'admin' }],
-  ['demoting org B\'s admin', 'PATCH', () => `/members/${adminBId}`, { role: 'developer' }],
-  ['removing org B\'s member', 'DELETE', () => `/members/${memberOfB}`],
-  ['listing org B\'s environments', 'GET', () => '/environments'],
-  ['reading one of org B\'s environments', 'GET', () => '/environments/production'],
+  ["changing the role of org B's member", 'PATCH', () => `/members/${memberOfB}`, { role: 'admin' }],
+  ["demoting org B's admin", 'PATCH', () => `/members/${adminBId}`, { role: 'developer' }],
+  ["removing org B's member", 'DELETE', () => `/members/${memberOfB}`],
+  ["listing org B's environments", 'GET', () => '/environments'],
+  ["reading one of org B's environments", 'GET', () => '/environments/production'],
   ['adding an environment to org B', 'POST', () => '/environments', { name: 'evil', gatewayUrl: 'https://evil.example.com' }],
-  ['redirecting org B\'s gateway URL', 'PATCH', () => '/environments/production', { gatewayUrl: 'https://evil.example.com' }],
-  ['reordering org B\'s promotion chain', 'PUT', () => '/environments/order', { names: ['production', 'staging', 'development'] }],
-  ['listing org B\'s projects', 'GET', () => '/projects'],
-  ['reading org B\'s project', 'GET', () => '/projects/secret-project'],
+  ["redirecting org B's gateway URL", 'PATCH', () => '/environments/production', { gatewayUrl: 'https://evil.example.com' }],
+  ["reordering org B's promotion chain", 'PUT', () => '/environments/order', { names: ['production', 'staging', 'development'] }],
+  ["listing org B's projects", 'GET', () => '/projects'],
+  ["reading org B's project", 'GET', () => '/projects/secret-project'],
   ['creating a project in org B', 'POST', () => '/projects', { name: 'planted' }],
-  ['changing org B\'s project', 'PATCH', () => '/projects/secret-project', { description: 'pwned' }],
-  ['deleting org B\'s project', 'DELETE', () => '/projects/secret-project'],
-  ['listing org B\'s components', 'GET', () => '/projects/secret-project/components'],
-  ['reading org B\'s component overview', 'GET', () => '/projects/secret-project/components/secret-app'],
+  ["changing org B's project", 'PATCH', () => '/projects/secret-project', { description: 'pwned' }],
+  ["deleting org B's project", 'DELETE', () => '/projects/secret-project'],
+  ["listing org B's components", 'GET', () => '/projects/secret-project/components'],
+  ["reading org B's component overview", 'GET', () => '/projects/secret-project/components/secret-app'],
   ['creating a component in org B', 'POST', () => '/projects/default/components', { type: 'external-consumer', name: 'planted', displayName: 'Planted' }],
-  ['changing org B\'s component', 'PATCH', () => '/projects/secret-project/components/secret-app', { displayName: 'pwned' }],
-  ['deleting org B\'s component', 'DELETE', () => '/projects/secret-project/components/secret-app'],
-  ['reading org B\'s audit log', 'GET', () => '/audit'],
+  ["changing org B's component", 'PATCH', () => '/projects/secret-project/components/secret-app', { displayName: 'pwned' }],
+  ["deleting org B's component", 'DELETE', () => '/projects/secret-project/components/secret-app'],
+  ["reading org B's audit log", 'GET', () => '/audit'],
 ];
 
-describe('tenant isolation: org A\'s admin and org B', () => {
+describe("tenant isolation: org A's admin and org B", () => {
   it.each(cases)('prevents %s (%s)', async (_what, method, path, body) => {
     const res = await adminA.request(method, `/api/v1/orgs/${orgB}${path()}`, body);
     expect(res.status).toBe(404);
@@ -110,35 +110,32 @@ describe('tenant isolation: org A\'s admin and org B', () => {
     expect(swept.length).toBeGreaterThanOrEqual(cases.length - 1);
   });
 
-  it('prevents org B from appearing in org A\'s admin\'s organization list', async () => {
+  it("prevents org B from appearing in org A's admin's organization list", async () => {
     const orgs = (await adminA.get('/api/v1/orgs')).body as { handle: string }[];
     expect(orgs.map((o) => o.handle)).toEqual([orgA]);
   });
 
-  it('prevents reaching org B\'s member through org A\'s own members routes', async () => {
-    for (const res of [
-      await adminA.patch(`/api/v1/orgs/${orgA}/members/${memberOfB}`, { role: 'admin' }),
-      await adminA.delete(`/api/v1/orgs/${orgA}/members/${adminBId}`),
-    ]) {
+  it("prevents reaching org B's member through org A's own members routes", async () => {
+    for (const res of [await adminA.patch(`/api/v1/orgs/${orgA}/members/${memberOfB}`, { role: 'admin' }), await adminA.delete(`/api/v1/orgs/${orgA}/members/${adminBId}`)]) {
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ code: 'not_found', message: 'Member not found' });
     }
   });
 
-  it('prevents org B\'s projects and components from showing up under org A', async () => {
+  it("prevents org B's projects and components from showing up under org A", async () => {
     expect((await adminA.get(`/api/v1/orgs/${orgA}/projects/secret-project`)).status).toBe(404);
     const componentsA = await adminA.get(`/api/v1/orgs/${orgA}/projects/default/components`);
     expect(componentsA.body).toEqual([]);
   });
 
-  it('leaves org B exactly as it was, with no trace of org A\'s admin in its audit log', async () => {
+  it("leaves org B exactly as it was, with no trace of org A's admin in its audit log", async () => {
     expect(await snapshotOfB()).toEqual(before);
     const events = (await adminB.get(`/api/v1/orgs/${orgB}/audit`)).body as { actor: string }[];
     expect(events.length).toBeGreaterThan(0);
     expect(events.filter((e) => e.actor === 'admin-a@example.com')).toEqual([]);
   });
 
-  it('prevents org B\'s events from appearing in org A\'s audit log', async () => {
+  it("prevents org B's events from appearing in org A's audit log", async () => {
     const events = (await adminA.get(`/api/v1/orgs/${orgA}/audit`)).body as { actor: string }[];
     expect(events.map((e) => e.actor)).toEqual(['admin-a@example.com']);
   });

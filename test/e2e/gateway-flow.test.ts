@@ -15,7 +15,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
  * from its saved snapshot when the database is gone.
  */
 
-interface Seen { backend: string; method: string; url: string; headers: Record<string, string | string[] | undefined> }
+interface Seen {
+  backend: string;
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+}
 
 async function testBackend(name: string): Promise<{ server: Server; url: string }> {
   const server = createServer((req, res) => {
@@ -46,7 +51,7 @@ async function token(clientId: string, secret: string): Promise<string> {
     headers: { authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
     body: 'grant_type=client_credentials',
   });
-  const body = await res.json() as { access_token?: string };
+  const body = (await res.json()) as { access_token?: string };
   if (res.status !== 200 || !body.access_token) throw new Error(`token: ${res.status} ${JSON.stringify(body)}`);
   return body.access_token;
 }
@@ -62,8 +67,12 @@ it('proxies, promotes, binds tokens to their environment, revokes, and survives 
 
   // 1. The API proxy in front of the development backend, with a policy parameterized per environment.
   const defined = await admin.put(base, {
-    contextPath: '/orders', version: 'v1',
-    resources: [{ method: 'GET', path: '/items/{id}' }, { method: 'POST', path: '/items', security: { oauth2: true, scopes: ['orders:write'] } }],
+    contextPath: '/orders',
+    version: 'v1',
+    resources: [
+      { method: 'GET', path: '/items/{id}' },
+      { method: 'POST', path: '/items', security: { oauth2: true, scopes: ['orders:write'] } },
+    ],
     backendUrls: { development: `${dev.url}/svc`, production: prod.url },
     policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }] } }],
   });
@@ -74,12 +83,24 @@ it('proxies, promotes, binds tokens to their environment, revokes, and survives 
 
   // 2. The consumer's application subscribes and has built-in credentials per environment.
   const component = await platform.store.projects.componentById(org.id, consumer.body.id);
-  const application = (await platform.store.applications.byComponent(org.id, component!.id)) ?? (await platform.store.applications.create({ orgId: org.id, componentId: component!.id, name: 'mobile' }));
+  const application =
+    (await platform.store.applications.byComponent(org.id, component!.id)) ?? (await platform.store.applications.create({ orgId: org.id, componentId: component!.id, name: 'mobile' }));
   expect((await admin.post(`${orgPath}/subscriptions`, { applicationId: application.id, api: 'default/orders' })).status).toBe(201);
   const [devEnv, prodEnv] = await platform.store.orgs.environments(org.id);
   const secrets = { development: randomToken(32, 'dbs_'), production: randomToken(32, 'dbs_') };
-  for (const [env, secret] of [[devEnv!, secrets.development], [prodEnv!, secrets.production]] as const) {
-    await platform.store.credentials.createBuiltin({ orgId: org.id, applicationId: application.id, environmentId: env.id, clientId: `mobile-${env.name}-${application.id}`, secretHash: sha256(secret), grantTypes: ['client_credentials'], tokenLifetime: 3600 });
+  for (const [env, secret] of [
+    [devEnv!, secrets.development],
+    [prodEnv!, secrets.production],
+  ] as const) {
+    await platform.store.credentials.createBuiltin({
+      orgId: org.id,
+      applicationId: application.id,
+      environmentId: env.id,
+      clientId: `mobile-${env.name}-${application.id}`,
+      secretHash: sha256(secret),
+      grantTypes: ['client_credentials'],
+      tokenLifetime: 3600,
+    });
   }
   await platform.runtime.publisher.refresh();
 
@@ -89,7 +110,7 @@ it('proxies, promotes, binds tokens to their environment, revokes, and survives 
   const devToken = await token(`mobile-development-${application.id}`, secrets.development);
   const ok = await fetch(`${devGateway.url}/${org.handle}/orders/v1/items/42?full=1`, { headers: { authorization: `Bearer ${devToken}` } });
   expect(ok.status).toBe(200);
-  const seen = await ok.json() as Seen;
+  const seen = (await ok.json()) as Seen;
   expect(seen).toMatchObject({ backend: 'dev', method: 'GET', url: '/svc/items/42?full=1' });
   expect(seen.headers['x-tenant']).toBe('tenant-dev');
   expect(seen.headers.authorization).toBeUndefined();
@@ -140,7 +161,11 @@ it('proxies, promotes, binds tokens to their environment, revokes, and survives 
   await platform.runtime.publisher.refresh();
 
   // 8. A gateway started while the database is unreachable serves production from the snapshot saved on disk.
-  const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'production', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+  const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'production', {
+    port: 0,
+    pollMs: 60_000,
+    logger: createLogger('silent'),
+  });
   try {
     const health = await fetch(`${alone.gateway.url}/_drawbridge/healthz`);
     expect(await health.json()).toMatchObject({ status: 'ok', environment: 'production', ready: true, snapshot: { source: 'disk' } });
@@ -152,7 +177,7 @@ it('proxies, promotes, binds tokens to their environment, revokes, and survives 
   }
 });
 
-it('lets a consumer linked to the organization\'s IdP call with that IdP\'s own token', async () => {
+it("lets a consumer linked to the organization's IdP call with that IdP's own token", async () => {
   const idp = await startTestIdp({ audience: 'https://orders.test' });
   try {
     const admin = platform.admin;
@@ -182,7 +207,9 @@ it('lets a consumer linked to the organization\'s IdP call with that IdP\'s own 
     const stranger = await idp.sign({ sub: 'someone', aud: idp.audience, client_id: 'not-linked' });
     const refused = await fetch(`${gateway.url}/${org.handle}/orders/v1/items/5`, { headers: { authorization: `Bearer ${stranger}` } });
     expect(refused.status).toBe(401);
-    expect(refused.headers.get('www-authenticate')).toBe('Bearer realm="drawbridge", error="invalid_token", error_description="The client not-linked is not linked to an application in this environment"');
+    expect(refused.headers.get('www-authenticate')).toBe(
+      'Bearer realm="drawbridge", error="invalid_token", error_description="The client not-linked is not linked to an application in this environment"',
+    );
     expect(await refused.json()).toEqual({ error: 'invalid_token', error_description: 'The client not-linked is not linked to an application in this environment' });
   } finally {
     await idp.close();

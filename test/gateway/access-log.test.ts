@@ -5,7 +5,15 @@ import { createLogger } from '../../src/shared/logger.js';
 
 function sink() {
   const lines: string[] = [];
-  return { lines, stream: { write: (line: string) => { lines.push(line); return true; } } as unknown as NodeJS.WritableStream };
+  return {
+    lines,
+    stream: {
+      write: (line: string) => {
+        lines.push(line);
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream,
+  };
 }
 
 const ENTRIES: AccessEntry[] = [
@@ -29,7 +37,20 @@ describe('access log', () => {
     access.flush();
     expect(ours.lines.join('').split(/(?<=\n)/)).toEqual(theirs.lines);
     expect(ours.lines).toHaveLength(1); // one write for the whole batch
-    expect(JSON.parse(ours.lines.join('').split('\n')[2]!)).toEqual({ level: 30, time: 1700000000000, env: 'development', reqId: 'r', method: 'GET', path: '/a/"quoted"/\u00e9\u2028', status: 499, ms: 12, api: '/a/"quoted"/v1', app: 'a"b', error: 'invalid_token', msg: 'request' });
+    expect(JSON.parse(ours.lines.join('').split('\n')[2]!)).toEqual({
+      level: 30,
+      time: 1700000000000,
+      env: 'development',
+      reqId: 'r',
+      method: 'GET',
+      path: '/a/"quoted"/\u00e9\u2028',
+      status: 499,
+      ms: 12,
+      api: '/a/"quoted"/v1',
+      app: 'a"b',
+      error: 'invalid_token',
+      msg: 'request',
+    });
   });
 
   it('writes nothing when the level is above info, follows level changes, and writes a batch by itself once the loop turns', async () => {

@@ -8,8 +8,14 @@ import { api, APP_ID, CLIENT_ID, ENV, ISSUER, metric, newSigner, ORG_ID, rawRequ
 
 const BASE = '/acme/orders/v1';
 const IDP: SnapshotIdentityProvider = {
-  id: 'idp-okta', orgId: ORG_ID, name: 'okta', issuer: 'https://okta.example.test', jwksUri: 'https://okta.example.test/keys',
-  audiences: ['api://orders'], clientIdClaim: 'cid', clockSkewSeconds: 30,
+  id: 'idp-okta',
+  orgId: ORG_ID,
+  name: 'okta',
+  issuer: 'https://okta.example.test',
+  jwksUri: 'https://okta.example.test/keys',
+  audiences: ['api://orders'],
+  clientIdClaim: 'cid',
+  clockSkewSeconds: 30,
 };
 
 describe('gateway routing, authentication and authorization', () => {
@@ -36,8 +42,7 @@ describe('gateway routing, authentication and authorization', () => {
   };
 
   const url = (path: string) => gw.url + BASE + path;
-  const get = (path: string, token?: string, headers: Record<string, string> = {}) =>
-    fetch(url(path), { headers: token === undefined ? headers : { authorization: `Bearer ${token}`, ...headers } });
+  const get = (path: string, token?: string, headers: Record<string, string> = {}) => fetch(url(path), { headers: token === undefined ? headers : { authorization: `Bearer ${token}`, ...headers } });
 
   beforeAll(async () => {
     backend = await startBackend();
@@ -59,7 +64,7 @@ describe('gateway routing, authentication and authorization', () => {
     const token = await signer.sign();
     const res = await get('/items/42?x=1', token);
     expect(res.status).toBe(200);
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body.url).toBe('/items/42?x=1');
     expect(body.method).toBe('GET');
   });
@@ -231,21 +236,22 @@ describe('gateway routing, authentication and authorization', () => {
 
   it('the consumer token is not forwarded to the backend', async () => {
     const res = await get('/items', await signer.sign());
-    const body = await res.json() as any;
+    const body = (await res.json()) as any;
     expect(body.headers.authorization).toBeUndefined();
   });
 
   it('anonymous resources pass without a token and do not forward Authorization', async () => {
     const res = await get('/public', undefined, { authorization: 'Bearer whatever' });
     expect(res.status).toBe(200);
-    expect((await res.json() as any).headers.authorization).toBeUndefined();
+    expect(((await res.json()) as any).headers.authorization).toBeUndefined();
   });
 
   describe('direct external IdP tokens', () => {
     const signExternal = (claims: JWTPayload) => {
       const now = Math.floor(clock.now() / 1000);
       return new SignJWT({ iss: IDP.issuer, aud: 'api://orders', sub: 'user-7', cid: 'okta-client', scp: ['orders:read'], iat: now, exp: now + 600, ...claims })
-        .setProtectedHeader({ alg: 'ES256', kid: 'okta-1' }).sign(externalKey.privateKey);
+        .setProtectedHeader({ alg: 'ES256', kid: 'okta-1' })
+        .sign(externalKey.privateKey);
     };
 
     it('passes for a linked client, its client-id claim mapped to the application', async () => {
@@ -275,9 +281,12 @@ describe('gateway routing, authentication and authorization', () => {
   });
 
   async function restore(): Promise<void> {
-    await gw.setSnapshot(snapshot([signer.jwk], [api(backend.url)], {
-      identityProviders: [IDP], version: 10,
-      clients: { builtin: { [CLIENT_ID]: APP_ID }, external: [{ idpId: IDP.id, externalClientId: 'okta-client', appId: APP_ID }] },
-    }));
+    await gw.setSnapshot(
+      snapshot([signer.jwk], [api(backend.url)], {
+        identityProviders: [IDP],
+        version: 10,
+        clients: { builtin: { [CLIENT_ID]: APP_ID }, external: [{ idpId: IDP.id, externalClientId: 'okta-client', appId: APP_ID }] },
+      }),
+    );
   }
 });

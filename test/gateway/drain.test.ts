@@ -21,11 +21,18 @@ afterEach(async () => {
 function heldRoute(b: Backend): { arrived: Promise<void>; release(): void } {
   let release!: () => void;
   let arrived!: () => void;
-  const released = new Promise<void>((r) => { release = r; });
-  const arrival = new Promise<void>((r) => { arrived = r; });
+  const released = new Promise<void>((r) => {
+    release = r;
+  });
+  const arrival = new Promise<void>((r) => {
+    arrived = r;
+  });
   b.routes.set('/public', (_req, res) => {
     arrived();
-    void released.then(() => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('late answer'); });
+    void released.then(() => {
+      res.writeHead(200, { 'content-type': 'text/plain' });
+      res.end('late answer');
+    });
   });
   return { arrived: arrival, release };
 }
@@ -36,15 +43,16 @@ describe('gateway drain time', () => {
     expect(loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '15000' }).gatewayDrainMs).toBe(15000);
     expect(loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '0' }).gatewayDrainMs).toBe(0);
     expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '2s' })).toThrow(new ConfigError('DRAWBRIDGE_GATEWAY_DRAIN_MS', 'must be a whole number of milliseconds from 0 to 600000, got "2s"'));
-    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '600001' })).toThrow(new ConfigError('DRAWBRIDGE_GATEWAY_DRAIN_MS', 'must be a whole number of milliseconds from 0 to 600000, got "600001"'));
+    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '600001' })).toThrow(
+      new ConfigError('DRAWBRIDGE_GATEWAY_DRAIN_MS', 'must be a whole number of milliseconds from 0 to 600000, got "600001"'),
+    );
     expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_DRAIN_MS: '-1' })).toThrow(ConfigError);
     expect(() => loadConfig({}, { gatewayDrainMs: 1.5 })).toThrow(new ConfigError('DRAWBRIDGE_GATEWAY_DRAIN_MS', 'must be a whole number of milliseconds from 0 to 600000, got 1.5'));
   });
 
   it('a bad drainMs option rejects the start with the option named', async () => {
     const clock = new ManualClock();
-    await expect(startTestGateway(undefined, { clock, drainMs: -5 }))
-      .rejects.toThrow(new ConfigError('drainMs', 'must be a whole number of milliseconds, 0 or more, got -5'));
+    await expect(startTestGateway(undefined, { clock, drainMs: -5 })).rejects.toThrow(new ConfigError('drainMs', 'must be a whole number of milliseconds, 0 or more, got -5'));
   });
 
   it('a request in flight longer than the default 2 s still finishes when the drain time allows it', async () => {
@@ -71,7 +79,10 @@ describe('gateway drain time', () => {
     const clock = new ManualClock();
     const signer = await newSigner(clock);
     gateway = await startTestGateway(snapshot([signer.jwk], [api(backend.url)]), { clock, drainMs: 50 });
-    const answer = fetch(`${gateway.url}/acme/orders/v1/public`).then((r) => r.status, (e: Error) => e.name);
+    const answer = fetch(`${gateway.url}/acme/orders/v1/public`).then(
+      (r) => r.status,
+      (e: Error) => e.name,
+    );
     await held.arrived;
     await gateway.close();
     expect(await answer).toBe('TypeError'); // fetch failed: the gateway closed the connection

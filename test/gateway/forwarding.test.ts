@@ -31,13 +31,15 @@ describe('X-Forwarded-* and trusted proxies', () => {
     return gw;
   };
 
-  beforeAll(async () => { backend = await startBackend(); });
+  beforeAll(async () => {
+    backend = await startBackend();
+  });
   afterAll(async () => {
     for (const gw of gateways) await gw.close();
     await backend?.close();
   });
 
-  it('by default no peer is trusted: X-Forwarded-For is the peer, Proto and Host are the gateway\'s own view', async () => {
+  it("by default no peer is trusted: X-Forwarded-For is the peer, Proto and Host are the gateway's own view", async () => {
     const gw = await start({ clock });
     const seen = await forwarded(gw, CLAIMS);
     expect(seen['x-forwarded-for']).toBe('127.0.0.1');
@@ -76,15 +78,18 @@ describe('X-Forwarded-* and trusted proxies', () => {
   it('IPv6 peers and CIDRs', async () => {
     const trusted = await start({ clock, host: '::1', trustedProxies: ['fd00::/8', '::1/128'] });
     const untrusted = await start({ clock, host: '::1', trustedProxies: ['fd00::/8', '127.0.0.1'] });
-    const viaV6 = (gw: TestGateway) => new Promise<Record<string, string>>((resolve, reject) => {
-      const req = httpRequest({ host: '::1', port: gw.port, path: PATH, headers: { 'x-forwarded-for': '2001:db8::1', 'x-forwarded-proto': 'https' } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => { text += c.toString(); });
-        res.on('end', () => resolve(JSON.parse(text).headers));
+    const viaV6 = (gw: TestGateway) =>
+      new Promise<Record<string, string>>((resolve, reject) => {
+        const req = httpRequest({ host: '::1', port: gw.port, path: PATH, headers: { 'x-forwarded-for': '2001:db8::1', 'x-forwarded-proto': 'https' } }, (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () => resolve(JSON.parse(text).headers));
+        });
+        req.on('error', reject);
+        req.end();
       });
-      req.on('error', reject);
-      req.end();
-    });
     expect(await viaV6(trusted)).toMatchObject({ 'x-forwarded-for': '2001:db8::1, ::1', 'x-forwarded-proto': 'https' });
     expect(await viaV6(untrusted)).toMatchObject({ 'x-forwarded-for': '::1', 'x-forwarded-proto': 'http' });
   });
@@ -106,8 +111,9 @@ describe('X-Forwarded-* and trusted proxies', () => {
 
   it('a bad trusted-proxy entry makes the listener refuse to start', async () => {
     const options = { environment: 'development', port: 0, logger: createLogger('silent') };
-    await expect(startGateway({ ...options, trustedProxies: ['10.0.0.0/8', '10.0.0.0/33'] }))
-      .rejects.toThrow(new ConfigError('trustedProxies[1]', 'must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got "10.0.0.0/33"'));
+    await expect(startGateway({ ...options, trustedProxies: ['10.0.0.0/8', '10.0.0.0/33'] })).rejects.toThrow(
+      new ConfigError('trustedProxies[1]', 'must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got "10.0.0.0/33"'),
+    );
     await expect(startGateway({ ...options, forwardedProto: 'ftp' as 'http' })).rejects.toThrow('forwardedProto: must be http or https, got "ftp"');
   });
 });
@@ -116,8 +122,7 @@ describe('gateway settings in the configuration', () => {
   it('DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: IPs and CIDRs, IPv4 and IPv6, empty by default', () => {
     expect(loadConfig({}).gatewayTrustedProxies).toEqual([]);
     expect(loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: '' }).gatewayTrustedProxies).toEqual([]);
-    expect(loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: ' 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1 ' }).gatewayTrustedProxies)
-      .toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1']);
+    expect(loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: ' 10.0.0.0/8, 192.0.2.7 ,fd00::/8,::1 ' }).gatewayTrustedProxies).toEqual(['10.0.0.0/8', '192.0.2.7', 'fd00::/8', '::1']);
   });
 
   it.each([
@@ -129,8 +134,9 @@ describe('gateway settings in the configuration', () => {
     ['10.0.0.0/8/8', 0, '10.0.0.0/8/8'],
     ['10.0.0.0/-1', 0, '10.0.0.0/-1'],
   ])('refuses %j, naming the variable and the entry', (raw, index, entry) => {
-    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: raw }))
-      .toThrow(`DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES[${index}]: must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got ${JSON.stringify(entry)}`);
+    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: raw })).toThrow(
+      `DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES[${index}]: must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got ${JSON.stringify(entry)}`,
+    );
   });
 
   it('matches IPv4, IPv6 and IPv4-mapped IPv6 peers', () => {

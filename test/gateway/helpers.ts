@@ -32,8 +32,17 @@ let counter = 0;
 async function signWith(key: CryptoKey, clock: ManualClock, kid: string, claims: JWTPayload = {}, header: Record<string, unknown> = {}): Promise<string> {
   const now = Math.floor(clock.now() / 1000);
   const payload: JWTPayload = {
-    iss: ISSUER, sub: CLIENT_ID, aud: gatewayAudience(ORG_ID, ENV), client_id: CLIENT_ID, scope: 'orders:read',
-    iat: now, exp: now + 3600, jti: `jti-${++counter}`, org_id: ORG_ID, env: ENV, app_id: APP_ID,
+    iss: ISSUER,
+    sub: CLIENT_ID,
+    aud: gatewayAudience(ORG_ID, ENV),
+    client_id: CLIENT_ID,
+    scope: 'orders:read',
+    iat: now,
+    exp: now + 3600,
+    jti: `jti-${++counter}`,
+    org_id: ORG_ID,
+    env: ENV,
+    app_id: APP_ID,
     ...claims,
   };
   for (const k of Object.keys(payload)) if (payload[k] === undefined) delete payload[k];
@@ -42,8 +51,15 @@ async function signWith(key: CryptoKey, clock: ManualClock, kid: string, claims:
 
 export function api(backendUrl: string, overrides: Partial<SnapshotApi> = {}): SnapshotApi {
   return {
-    id: API_ID, orgId: ORG_ID, orgHandle: 'acme', name: 'Orders', contextPath: '/orders', version: 'v1',
-    backendUrl, audience: gatewayAudience(ORG_ID, ENV), cors: null,
+    id: API_ID,
+    orgId: ORG_ID,
+    orgHandle: 'acme',
+    name: 'Orders',
+    contextPath: '/orders',
+    version: 'v1',
+    backendUrl,
+    audience: gatewayAudience(ORG_ID, ENV),
+    cors: null,
     resources: [
       { method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] }, policies: [] },
       { method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: ['orders:read'] }, policies: [] },
@@ -60,8 +76,13 @@ export function api(backendUrl: string, overrides: Partial<SnapshotApi> = {}): S
 
 export function snapshot(keys: SnapshotJwk[], apis: SnapshotApi[], overrides: Partial<GatewaySnapshot> = {}): GatewaySnapshot {
   return {
-    format: SNAPSHOT_FORMAT, version: 1, generatedAt: '2026-01-01T00:00:00.000Z', environment: ENV, issuer: ISSUER,
-    keys, apis,
+    format: SNAPSHOT_FORMAT,
+    version: 1,
+    generatedAt: '2026-01-01T00:00:00.000Z',
+    environment: ENV,
+    issuer: ISSUER,
+    keys,
+    apis,
     subscriptions: { [APP_ID]: [API_ID] },
     clients: { builtin: { [CLIENT_ID]: APP_ID }, external: [] },
     identityProviders: [],
@@ -87,7 +108,8 @@ export async function startBackend(): Promise<Backend> {
   const server = createServer((req, res) => {
     const path = (req.url ?? '').split('?')[0]!;
     const custom = routes.get(path);
-    if (custom && custom.length < 3) { // streaming handlers read the body themselves
+    if (custom && custom.length < 3) {
+      // streaming handlers read the body themselves
       requests.push({ method: req.method!, url: req.url!, headers: req.headers, rawHeaders: req.rawHeaders, body: '' });
       custom(req, res, Buffer.alloc(0));
       return;
@@ -106,8 +128,15 @@ export async function startBackend(): Promise<Backend> {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const { port } = server.address() as AddressInfo;
   return {
-    url: `http://127.0.0.1:${port}`, server, requests, routes,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    url: `http://127.0.0.1:${port}`,
+    server,
+    requests,
+    routes,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -119,7 +148,11 @@ export interface TestGateway extends Gateway {
 export async function startTestGateway(initial: GatewaySnapshot | undefined, options: Partial<GatewayOptions> & { clock: ManualClock }): Promise<TestGateway> {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'drawbridge-gw-'));
   const gateway = await startGateway({
-    environment: ENV, port: 0, host: '127.0.0.1', logger: createLogger('silent'), dataDir,
+    environment: ENV,
+    port: 0,
+    host: '127.0.0.1',
+    logger: createLogger('silent'),
+    dataDir,
     snapshotSource: initial ? { load: async () => initial } : undefined,
     ...options,
   });
@@ -140,7 +173,12 @@ export async function metric(gatewayUrl: string, name: string, labels: Record<st
   for (const line of text.split('\n')) {
     if (!line.startsWith(name + '{')) continue;
     const labelText = line.slice(name.length + 1, line.indexOf('}'));
-    const found = Object.fromEntries(labelText.split(',').map((kv) => { const [k, v] = kv.split('='); return [k, v!.slice(1, -1)]; }));
+    const found = Object.fromEntries(
+      labelText.split(',').map((kv) => {
+        const [k, v] = kv.split('=');
+        return [k, v!.slice(1, -1)];
+      }),
+    );
     if (Object.entries(labels).every(([k, v]) => found[k] === v)) return Number(line.slice(line.indexOf('}') + 2));
   }
   return 0;

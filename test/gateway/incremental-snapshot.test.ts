@@ -21,23 +21,35 @@ describe('gateway snapshots changed API by API', () => {
   let version = 1;
 
   /** An anonymous API whose backend path names it, so the echoed URL tells which API served a request. */
-  const named = (id: string, contextPath: string, resources: [string, string][], apiVersion = 'v1'): SnapshotApi => api(`${backend.url}/${id}`, {
-    id, contextPath, version: apiVersion,
-    resources: resources.map(([method, path]): SnapshotResource => ({ method: method as SnapshotResource['method'], path, security: open, policies: [] })),
-  });
+  const named = (id: string, contextPath: string, resources: [string, string][], apiVersion = 'v1'): SnapshotApi =>
+    api(`${backend.url}/${id}`, {
+      id,
+      contextPath,
+      version: apiVersion,
+      resources: resources.map(([method, path]): SnapshotResource => ({ method: method as SnapshotResource['method'], path, security: open, policies: [] })),
+    });
   const publish = (apis: SnapshotApi[]) => gw.setSnapshot(snapshot([signer.jwk], apis, { version: ++version }));
   /** Which API served `METHOD path` (its id), or the gateway's status and error code. */
   const served = async (method: string, path: string): Promise<string> => {
     const res = await fetch(gw.url + path, { method });
-    const body = await res.json() as { url?: string; code?: string };
+    const body = (await res.json()) as { url?: string; code?: string };
     return res.status === 200 ? body.url!.split('/')[1]! : `${res.status} ${body.code}`;
   };
-  const leftOut = () => lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'API left out of the gateway snapshot').map((l) => [l.apiId, l.reason]);
+  const leftOut = () =>
+    lines
+      .map((l) => JSON.parse(l))
+      .filter((l) => l.msg === 'API left out of the gateway snapshot')
+      .map((l) => [l.apiId, l.reason]);
 
   beforeAll(async () => {
     backend = await startBackend();
     signer = await newSigner(clock);
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     gw = await startTestGateway(undefined, { clock, logger: createLogger('info', sink) });
   });
   afterAll(async () => {
@@ -45,10 +57,21 @@ describe('gateway snapshots changed API by API', () => {
     await backend?.close();
   });
 
-  it('replacing one API leaves the others\' routes and the precedence between them intact', async () => {
+  it("replacing one API leaves the others' routes and the precedence between them intact", async () => {
     // /acme/orders/v1/special: a literal route of `special` and a parameter route of `orders`; the literal wins.
-    const orders = named('orders', '/orders', [['GET', '/{id}'], ['POST', '/items']]);
-    const special = named('special', '/orders/v1', [['GET', '/'], ['DELETE', '/{id}']], 'special');
+    const orders = named('orders', '/orders', [
+      ['GET', '/{id}'],
+      ['POST', '/items'],
+    ]);
+    const special = named(
+      'special',
+      '/orders/v1',
+      [
+        ['GET', '/'],
+        ['DELETE', '/{id}'],
+      ],
+      'special',
+    );
     const billing = named('billing', '/billing', [['GET', '/invoices/{id}']]);
     await publish([orders, special, billing]);
     expect(await served('GET', '/acme/orders/v1/42')).toBe('orders');
@@ -57,7 +80,10 @@ describe('gateway snapshots changed API by API', () => {
     expect(await served('POST', '/acme/orders/v1/special')).toBe('405 method_not_allowed');
 
     // `orders` changes (a resource added, one gone); the other two are handed over as the same objects.
-    const orders2 = named('orders', '/orders', [['GET', '/{id}'], ['PUT', '/{id}']]);
+    const orders2 = named('orders', '/orders', [
+      ['GET', '/{id}'],
+      ['PUT', '/{id}'],
+    ]);
     await publish([orders2, special, billing]);
     expect(gw.status().snapshot).toMatchObject({ version, apis: 3 });
     expect(await served('PUT', '/acme/orders/v1/42')).toBe('orders');
@@ -121,7 +147,10 @@ describe('gateway snapshots changed API by API', () => {
 
   it('between two APIs claiming one route the one listed first keeps it, whichever of them is new', async () => {
     const billing = named('billing', '/billing', [['GET', '/']]);
-    const later = named('later', '/orders', [['GET', '/x'], ['GET', '/y']]);
+    const later = named('later', '/orders', [
+      ['GET', '/x'],
+      ['GET', '/y'],
+    ]);
     await publish([billing, later]);
     lines.length = 0;
     // A new API listed before `later` (deployed before it) takes the contested route and `later` is left out.
@@ -153,7 +182,9 @@ describe('compiling a snapshot from the previous one', () => {
   const logger = createLogger('silent');
   const objects = new Map<string, unknown>();
   const deps = {
-    environment: ENV, clock: new ManualClock(Date.UTC(2026, 0, 1)), logger,
+    environment: ENV,
+    clock: new ManualClock(Date.UTC(2026, 0, 1)),
+    logger,
     shared: <T>(key: string, create: () => T): T => {
       if (!objects.has(key)) objects.set(key, create());
       return objects.get(key) as T;
@@ -164,7 +195,7 @@ describe('compiling a snapshot from the previous one', () => {
   /** A small pseudo-random generator, so a failure can be replayed. */
   function random(seed: number): () => number {
     let s = seed;
-    return () => ((s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+    return () => (s = (s * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   }
 
   it('routes every path as a full compile of the same snapshot does, over many random changes', () => {
@@ -187,10 +218,16 @@ describe('compiling a snapshot from the previous one', () => {
       if (depth < 5) for (const s of [...SEGMENTS, 'z']) walk(`${prefix}/${s}`, depth + 1);
     };
     walk('/acme', 0);
-    const routing = (c: CompiledSnapshot) => paths.map((p) => {
-      const methods = c.router.find(p);
-      return methods ? [...methods].map(([m, e]) => `${m}:${e.api.id}`).sort().join(',') : '';
-    });
+    const routing = (c: CompiledSnapshot) =>
+      paths.map((p) => {
+        const methods = c.router.find(p);
+        return methods
+          ? [...methods]
+              .map(([m, e]) => `${m}:${e.api.id}`)
+              .sort()
+              .join(',')
+          : '';
+      });
     const summary = (c: CompiledSnapshot) => ({ apis: c.apis.map((a) => a.id), skipped: c.skipped.map((s) => [s.at, s.id, s.reason, s.conflictsWith]) });
 
     let apis: SnapshotApi[] = Array.from({ length: 8 }, (_, i) => randomApi(`api-${i}`));
@@ -202,8 +239,7 @@ describe('compiling a snapshot from the previous one', () => {
       if (change < 0.5 && apis.length > 0) {
         const at = Math.floor(next() * apis.length);
         apis[at] = randomApi(apis[at]!.id);
-      }
-      else if (change < 0.7 && apis.length > 0) apis.splice(Math.floor(next() * apis.length), 1);
+      } else if (change < 0.7 && apis.length > 0) apis.splice(Math.floor(next() * apis.length), 1);
       else apis.splice(Math.floor(next() * (apis.length + 1)), 0, randomApi(`api-${ids++}`));
       const s = snapshot([], apis, { subscriptions: {}, version: round + 2 });
       const patched = compileSnapshot(s, { ...deps, previous });

@@ -8,7 +8,9 @@ import { BufferedDestination } from '../../src/shared/log-destination.js';
 import { createLogger } from '../../src/shared/logger.js';
 
 const dirs: string[] = [];
-afterEach(() => { for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true }); });
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
 
 function tempFile(): string {
   const dir = mkdtempSync(join(tmpdir(), 'drawbridge-log-'));
@@ -83,7 +85,10 @@ describe('buffered log destination under a stalled writer', () => {
     for (let i = 0; i < 100; i++) dest.write(line(i));
     await until(() => readFileSync(file, 'utf8').includes('"dropped"'));
     dest.end();
-    const lines = readFileSync(file, 'utf8').trimEnd().split('\n').map((l) => JSON.parse(l) as { n?: number; dropped?: number; level?: number; msg?: string });
+    const lines = readFileSync(file, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { n?: number; dropped?: number; level?: number; msg?: string });
     const kept = lines.filter((l) => l.n !== undefined).map((l) => l.n);
     const notice = lines.find((l) => l.dropped !== undefined)!;
     expect(kept).toEqual([...Array(22).keys()]);

@@ -40,7 +40,9 @@ describe('operations endpoints', () => {
     expect(loadConfig({}).gatewayMetricsAllow).toEqual([...PRIVATE_NETWORKS]);
     expect(loadConfig({ DRAWBRIDGE_GATEWAY_METRICS_ALLOW: '*' }).gatewayMetricsAllow).toEqual(['*']);
     expect(loadConfig({ DRAWBRIDGE_GATEWAY_METRICS_ALLOW: ' 10.1.0.0/16, ::1 ' }).gatewayMetricsAllow).toEqual(['10.1.0.0/16', '::1']);
-    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_METRICS_ALLOW: '10.1.0.0/16, prometheus' })).toThrow(new ConfigError('DRAWBRIDGE_GATEWAY_METRICS_ALLOW[1]', 'must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got "prometheus"'));
+    expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_METRICS_ALLOW: '10.1.0.0/16, prometheus' })).toThrow(
+      new ConfigError('DRAWBRIDGE_GATEWAY_METRICS_ALLOW[1]', 'must be an IPv4 or IPv6 address or CIDR (e.g. 10.0.0.0/8, fd00::/8), got "prometheus"'),
+    );
     // Trusting every peer's X-Forwarded-For would make it spoofable again: no * there.
     expect(() => loadConfig({ DRAWBRIDGE_GATEWAY_TRUSTED_PROXIES: '*' })).toThrow(ConfigError);
   });

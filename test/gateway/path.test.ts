@@ -28,10 +28,20 @@ describe('dot segments with ;parameters', () => {
     beforeAll(async () => {
       backend = await startBackend();
       const signer = await newSigner(clock);
-      gw = await startTestGateway(snapshot([signer.jwk], [api(backend.url, { resources: [
-        { method: 'GET', path: '/public/{x}', security: { oauth2: false, scopes: [] }, policies: [] },
-        { method: 'GET', path: '/public/{x}/{y}', security: { oauth2: false, scopes: [] }, policies: [] },
-      ] })]), { clock });
+      gw = await startTestGateway(
+        snapshot(
+          [signer.jwk],
+          [
+            api(backend.url, {
+              resources: [
+                { method: 'GET', path: '/public/{x}', security: { oauth2: false, scopes: [] }, policies: [] },
+                { method: 'GET', path: '/public/{x}/{y}', security: { oauth2: false, scopes: [] }, policies: [] },
+              ],
+            }),
+          ],
+        ),
+        { clock },
+      );
     });
     afterAll(async () => {
       await gw?.close();
@@ -55,7 +65,7 @@ describe('dot segments with ;parameters', () => {
 describe('resource path templates', () => {
   it('the gateway compile refuses what the control plane refuses, with the same reason', () => {
     const refused: Record<string, string> = {
-      'items': 'must start with /',
+      items: 'must start with /',
       '/items/': 'must not end with /',
       '/a//b': 'must not contain empty segments (//)',
       '/items/../admin': 'must not contain . or .. segments',
@@ -76,7 +86,11 @@ describe('resource path templates', () => {
     expect(pathTemplateProblem('/')).toBeUndefined();
     expect(parsePathTemplate('/')).toEqual([]);
     expect(parsePathTemplate("/a/...;x/{pet-id}/{pet.id}/!$&'()*+,;=:@-._~")).toEqual([
-      { kind: 'static', value: 'a' }, { kind: 'static', value: '...;x' }, { kind: 'param', name: 'pet-id' }, { kind: 'param', name: 'pet.id' }, { kind: 'static', value: "!$&'()*+,;=:@-._~" },
+      { kind: 'static', value: 'a' },
+      { kind: 'static', value: '...;x' },
+      { kind: 'param', name: 'pet-id' },
+      { kind: 'param', name: 'pet.id' },
+      { kind: 'static', value: "!$&'()*+,;=:@-._~" },
     ]);
   });
 });

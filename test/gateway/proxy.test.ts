@@ -17,17 +17,39 @@ describe('gateway proxying', () => {
     token = await signer.sign({ scope: 'orders:read orders:write' });
     const dead = await closedPort();
     const anon = { security: { oauth2: false, scopes: [] }, policies: [] };
-    gw = await startTestGateway(snapshot([signer.jwk], [
-      api(backend.url, {
-        cors: { allowOrigins: ['https://app.example'], allowMethods: ['GET', 'POST'], allowHeaders: ['authorization', 'content-type'], exposeHeaders: ['x-backend'], allowCredentials: false, maxAgeSeconds: 600 },
-      }),
-      api(`http://127.0.0.1:${dead}`, { id: 'api-dead', contextPath: '/dead', resources: [{ method: 'GET', path: '/x', ...anon }] }),
-      api(`${backend.url}/base/`, { id: 'api-based', contextPath: '/based', resources: [
-        { method: 'GET', path: '/x/{id}', ...anon }, { method: 'GET', path: '/', ...anon },
-        { method: 'GET', path: '/slow', ...anon }, { method: 'GET', path: '/slow-body', ...anon }, { method: 'GET', path: '/reset', ...anon },
-        { method: 'GET', path: '/stream', ...anon }, { method: 'POST', path: '/upload', ...anon }, { method: 'POST', path: '/count', ...anon },
-      ] }),
-    ]), { clock, limits: { headersTimeoutMs: 300, bodyTimeoutMs: 300, maxBodyBytes: 1024 } });
+    gw = await startTestGateway(
+      snapshot(
+        [signer.jwk],
+        [
+          api(backend.url, {
+            cors: {
+              allowOrigins: ['https://app.example'],
+              allowMethods: ['GET', 'POST'],
+              allowHeaders: ['authorization', 'content-type'],
+              exposeHeaders: ['x-backend'],
+              allowCredentials: false,
+              maxAgeSeconds: 600,
+            },
+          }),
+          api(`http://127.0.0.1:${dead}`, { id: 'api-dead', contextPath: '/dead', resources: [{ method: 'GET', path: '/x', ...anon }] }),
+          api(`${backend.url}/base/`, {
+            id: 'api-based',
+            contextPath: '/based',
+            resources: [
+              { method: 'GET', path: '/x/{id}', ...anon },
+              { method: 'GET', path: '/', ...anon },
+              { method: 'GET', path: '/slow', ...anon },
+              { method: 'GET', path: '/slow-body', ...anon },
+              { method: 'GET', path: '/reset', ...anon },
+              { method: 'GET', path: '/stream', ...anon },
+              { method: 'POST', path: '/upload', ...anon },
+              { method: 'POST', path: '/count', ...anon },
+            ],
+          }),
+        ],
+      ),
+      { clock, limits: { headersTimeoutMs: 300, bodyTimeoutMs: 300, maxBodyBytes: 1024 } },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -37,8 +59,11 @@ describe('gateway proxying', () => {
   const auth = () => ({ authorization: `Bearer ${token}` });
 
   it('forwards with X-Forwarded-*, a request ID, and without hop-by-hop or Connection-listed headers', async () => {
-    const res = await rawRequest(gw.url, `GET ${BASE}/items?q=1 HTTP/1.1\r\nHost: gw.example:8080\r\nAuthorization: Bearer ${token}\r\n`
-      + 'Connection: close, x-drop-me\r\nX-Drop-Me: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Authorization: Basic eA==\r\nX-Forwarded-For: 10.0.0.1\r\nX-Custom: kept\r\n\r\n');
+    const res = await rawRequest(
+      gw.url,
+      `GET ${BASE}/items?q=1 HTTP/1.1\r\nHost: gw.example:8080\r\nAuthorization: Bearer ${token}\r\n` +
+        'Connection: close, x-drop-me\r\nX-Drop-Me: 1\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\nProxy-Authorization: Basic eA==\r\nX-Forwarded-For: 10.0.0.1\r\nX-Custom: kept\r\n\r\n',
+    );
     expect(res.status).toBe(200);
     const seen = JSON.parse(res.body).headers;
     expect(seen['x-custom']).toBe('kept');
@@ -80,7 +105,9 @@ describe('gateway proxying', () => {
 
   it('streams the response: the first chunk arrives before the backend finishes', async () => {
     let finish!: () => void;
-    const finished = new Promise<void>((r) => { finish = r; });
+    const finished = new Promise<void>((r) => {
+      finish = r;
+    });
     backend.routes.set('/base/stream', (_req, res) => {
       res.writeHead(200, { 'content-type': 'text/plain' });
       res.write('first;');
@@ -102,11 +129,15 @@ describe('gateway proxying', () => {
 
   it('streams the request: the backend gets the first chunk before the consumer sends the next', async () => {
     let firstSeen!: (s: string) => void;
-    const seen = new Promise<string>((r) => { firstSeen = r; });
+    const seen = new Promise<string>((r) => {
+      firstSeen = r;
+    });
     backend.routes.set('/base/upload', (req, res) => {
       let total = '';
       req.once('data', (c: Buffer) => firstSeen(c.toString()));
-      req.on('data', (c: Buffer) => { total += c.toString(); });
+      req.on('data', (c: Buffer) => {
+        total += c.toString();
+      });
       req.on('end', () => res.end(total));
     });
     let push!: (s: string | null) => void;
@@ -126,7 +157,9 @@ describe('gateway proxying', () => {
   });
 
   it('backend too slow to answer → 504 and an upstream error metric', async () => {
-    backend.routes.set('/base/slow', () => { /* never answers */ });
+    backend.routes.set('/base/slow', () => {
+      /* never answers */
+    });
     const before = await metric(gw.url, 'drawbridge_gateway_upstream_errors_total', { environment: ENV, api: '/acme/based/v1', kind: 'timeout' });
     const res = await fetch(gw.url + '/acme/based/v1/slow');
     expect(res.status).toBe(504);
@@ -146,10 +179,20 @@ describe('gateway proxying', () => {
 
   it('a consumer leaving early is counted as 499 and frees the backend connection', async () => {
     let answered!: () => void;
-    const backendDone = new Promise<void>((r) => { answered = r; });
+    const backendDone = new Promise<void>((r) => {
+      answered = r;
+    });
     let arrived!: () => void;
-    const atBackend = new Promise<void>((r) => { arrived = r; });
-    backend.routes.set('/base/x/slowpoke', (_req, res) => { arrived(); setTimeout(() => { res.end('late'); answered(); }, 100); });
+    const atBackend = new Promise<void>((r) => {
+      arrived = r;
+    });
+    backend.routes.set('/base/x/slowpoke', (_req, res) => {
+      arrived();
+      setTimeout(() => {
+        res.end('late');
+        answered();
+      }, 100);
+    });
     const before = await metric(gw.url, 'drawbridge_gateway_requests_total', { environment: ENV, api: '/acme/based/v1', status: '499' });
     const abort = new AbortController();
     const call = fetch(gw.url + '/acme/based/v1/x/slowpoke', { signal: abort.signal });
@@ -170,7 +213,9 @@ describe('gateway proxying', () => {
   });
 
   it('backend resets the connection → 502', async () => {
-    backend.routes.set('/base/reset', (req) => { req.socket.destroy(); });
+    backend.routes.set('/base/reset', (req) => {
+      req.socket.destroy();
+    });
     const res = await fetch(gw.url + '/acme/based/v1/reset');
     expect(res.status).toBe(502);
     expect(await res.json()).toEqual({ code: 'bad_gateway', message: 'The backend closed the connection' });
@@ -187,7 +232,9 @@ describe('gateway proxying', () => {
   it('a chunked body over the limit → 413', async () => {
     backend.routes.set('/base/count', (req, res) => {
       let n = 0;
-      req.on('data', (c: Buffer) => { n += c.length; });
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
       req.on('end', () => res.end(String(n)));
       req.on('error', () => {});
     });
@@ -233,7 +280,10 @@ describe('gateway proxying', () => {
     // Node's parser answers these with a bare 400 before the gateway runs; the gateway checks again anyway.
     it('Transfer-Encoding with Content-Length never reaches the backend', async () => {
       const count = backend.requests.length;
-      const res = await rawRequest(gw.url, `POST /acme/based/v1/count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /acme/based/v1/x/smuggled HTTP/1.1\r\nHost: x\r\n\r\n`);
+      const res = await rawRequest(
+        gw.url,
+        `POST /acme/based/v1/count HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n0\r\n\r\nGET /acme/based/v1/x/smuggled HTTP/1.1\r\nHost: x\r\n\r\n`,
+      );
       expect(res.status).toBe(400);
       expect(backend.requests.length).toBe(count);
     });
@@ -256,7 +306,10 @@ describe('gateway proxying', () => {
 
   describe('CORS', () => {
     it('answers a preflight without a token', async () => {
-      const res = await fetch(gw.url + BASE + '/items', { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' } });
+      const res = await fetch(gw.url + BASE + '/items', {
+        method: 'OPTIONS',
+        headers: { origin: 'https://app.example', 'access-control-request-method': 'POST', 'access-control-request-headers': 'authorization' },
+      });
       expect(res.status).toBe(204);
       expect(res.headers.get('access-control-allow-origin')).toBe('https://app.example');
       expect(res.headers.get('access-control-allow-methods')).toBe('GET, POST');

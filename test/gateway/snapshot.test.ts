@@ -12,10 +12,23 @@ import { MasterKey } from '../../src/shared/crypto.js';
 import { api, ENV, metric, newSigner, snapshot, startBackend, startTestGateway, type Backend, type Signer } from './helpers.js';
 
 const tagged = (signer: Signer, backendUrl: string, tag: string, version: number): GatewaySnapshot =>
-  snapshot([signer.jwk], [api(backendUrl, { resources: [
-    { method: 'GET', path: '/hold', security: { oauth2: false, scopes: [] }, policies: [{ name: 'set-headers', version: '1.0.0', phase: 'response', config: { headers: [{ name: 'x-snapshot', value: tag }] } }] },
-    { method: 'GET', path: '/items', security: { oauth2: true, scopes: [] }, policies: [] },
-  ] })], { version });
+  snapshot(
+    [signer.jwk],
+    [
+      api(backendUrl, {
+        resources: [
+          {
+            method: 'GET',
+            path: '/hold',
+            security: { oauth2: false, scopes: [] },
+            policies: [{ name: 'set-headers', version: '1.0.0', phase: 'response', config: { headers: [{ name: 'x-snapshot', value: tag }] } }],
+          },
+          { method: 'GET', path: '/items', security: { oauth2: true, scopes: [] }, policies: [] },
+        ],
+      }),
+    ],
+    { version },
+  );
 
 describe('gateway snapshots and operations endpoints', () => {
   const clock = new ManualClock(Date.UTC(2026, 0, 1));
@@ -52,10 +65,17 @@ describe('gateway snapshots and operations endpoints', () => {
     const gw = await startTestGateway(tagged(signer, backend.url, 'one', 1), { clock });
     try {
       let release!: () => void;
-      const held = new Promise<void>((r) => { release = r; });
+      const held = new Promise<void>((r) => {
+        release = r;
+      });
       let arrived!: () => void;
-      const atBackend = new Promise<void>((r) => { arrived = r; });
-      backend.routes.set('/hold', (_req, res) => { arrived(); void held.then(() => res.end('held')); });
+      const atBackend = new Promise<void>((r) => {
+        arrived = r;
+      });
+      backend.routes.set('/hold', (_req, res) => {
+        arrived();
+        void held.then(() => res.end('held'));
+      });
       const inFlight = fetch(`${gw.url}/acme/orders/v1/hold`);
       await atBackend;
       await gw.setSnapshot(tagged(signer, backend.url, 'two', 2));
@@ -90,21 +110,39 @@ describe('gateway snapshots and operations endpoints', () => {
 
   it('a bad API is left out (logged with its path) and the rest of the snapshot is served', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const gw = await startTestGateway(tagged(signer, backend.url, 'one', 1), { clock, logger: createLogger('info', sink) });
     try {
       const good = (id: string, contextPath: string) => api(backend.url, { id, contextPath, resources: [{ method: 'GET', path: '/hold', security: { oauth2: false, scopes: [] }, policies: [] }] });
       const bad = (id: string, overrides: Partial<SnapshotApi>) => ({ ...good(id, `/${id}`), ...overrides });
       const dup = bad('dup', {});
       dup.resources.push({ ...dup.resources[0]! });
-      const next = snapshot([signer.jwk], [
-        bad('ftp', { backendUrl: 'ftp://backend' }),
-        bad('query', { backendUrl: `${backend.url}/x?a=1` }),
-        dup,
-        bad('shadow', { orgHandle: '_drawbridge', contextPath: '/healthz' }),
-        bad('policy', { resources: [{ method: 'GET', path: '/hold', security: { oauth2: false, scopes: [] }, policies: [{ name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'host', value: 'x' }] } }] }] }),
-        good('served', '/served'),
-      ], { version: 2 });
+      const next = snapshot(
+        [signer.jwk],
+        [
+          bad('ftp', { backendUrl: 'ftp://backend' }),
+          bad('query', { backendUrl: `${backend.url}/x?a=1` }),
+          dup,
+          bad('shadow', { orgHandle: '_drawbridge', contextPath: '/healthz' }),
+          bad('policy', {
+            resources: [
+              {
+                method: 'GET',
+                path: '/hold',
+                security: { oauth2: false, scopes: [] },
+                policies: [{ name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: 'host', value: 'x' }] } }],
+              },
+            ],
+          }),
+          good('served', '/served'),
+        ],
+        { version: 2 },
+      );
       await gw.setSnapshot(next);
       expect(gw.status().snapshot).toMatchObject({ version: 2, apis: 1 });
       const served = await fetch(`${gw.url}/acme/served/v1/hold`);
@@ -115,18 +153,26 @@ describe('gateway snapshots and operations endpoints', () => {
         expect(await res.json()).toEqual({ code: 'not_found', message: `No API resource is deployed at ${path} in ${ENV}` });
       }
       expect((await fetch(`${gw.url}/_drawbridge/healthz`)).status).toBe(200);
-      const skipped = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'API left out of the gateway snapshot').map((l) => [l.apiId, l.path, l.reason]);
+      const skipped = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'API left out of the gateway snapshot')
+        .map((l) => [l.apiId, l.path, l.reason]);
       expect(skipped).toEqual([
         ['ftp', 'apis[0].backendUrl', 'apis[0].backendUrl: must be an absolute http(s) URL without credentials, query or fragment'],
         ['query', 'apis[1].backendUrl', 'apis[1].backendUrl: must be an absolute http(s) URL without credentials, query or fragment'],
         ['dup', 'apis[2].resources[1]', 'apis[2].resources[1]: GET /hold is defined twice'],
         ['shadow', 'apis[3].orgHandle', 'apis[3].orgHandle: must be an organization handle (lowercase slug)'],
-        ['policy', 'apis[4].resources[0].policies[0].config.headers[0].name', 'apis[4].resources[0].policies[0].config.headers[0].name: header "host" is managed by the gateway and cannot be used here'],
+        [
+          'policy',
+          'apis[4].resources[0].policies[0].config.headers[0].name',
+          'apis[4].resources[0].policies[0].config.headers[0].name: header "host" is managed by the gateway and cannot be used here',
+        ],
       ]);
 
       // Later snapshots still arrive: a revocation in the next one is applied although the bad APIs are still there.
       const token = await signer.sign({ jti: 'revoke-me' });
-      const withItems = (version: number, revokedTokens: GatewaySnapshot['revokedTokens']) => snapshot([signer.jwk], [...next.apis, api(backend.url, { id: 'items', contextPath: '/items' })], { version, revokedTokens, subscriptions: { 'app-1': ['items'] } });
+      const withItems = (version: number, revokedTokens: GatewaySnapshot['revokedTokens']) =>
+        snapshot([signer.jwk], [...next.apis, api(backend.url, { id: 'items', contextPath: '/items' })], { version, revokedTokens, subscriptions: { 'app-1': ['items'] } });
       await gw.setSnapshot(withItems(3, []));
       expect((await fetch(`${gw.url}/acme/items/v1/items`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
       await gw.setSnapshot(withItems(4, [{ jti: 'revoke-me', exp: Math.floor(clock.now() / 1000) + 3600 }]));
@@ -140,13 +186,31 @@ describe('gateway snapshots and operations endpoints', () => {
 
   it('between two APIs claiming one route, the one listed first (deployed first) keeps it; the other is left out', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const gw = await startTestGateway(undefined, { clock, logger: createLogger('info', sink) });
     try {
       const open = { oauth2: false, scopes: [] };
       // /acme/orders/v1/x twice: context /orders + version v1 + GET /x, and context /orders/v1 + version x + GET /.
-      const first = api(backend.url, { id: 'first', contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/x', security: open, policies: [{ name: 'set-headers', version: '1.0.0', phase: 'response', config: { headers: [{ name: 'x-api', value: 'first' }] } }] }] });
-      const second = api(backend.url, { id: 'second', contextPath: '/orders/v1', version: 'x', resources: [{ method: 'GET', path: '/', security: open, policies: [] }, { method: 'GET', path: '/other', security: open, policies: [] }] });
+      const first = api(backend.url, {
+        id: 'first',
+        contextPath: '/orders',
+        version: 'v1',
+        resources: [{ method: 'GET', path: '/x', security: open, policies: [{ name: 'set-headers', version: '1.0.0', phase: 'response', config: { headers: [{ name: 'x-api', value: 'first' }] } }] }],
+      });
+      const second = api(backend.url, {
+        id: 'second',
+        contextPath: '/orders/v1',
+        version: 'x',
+        resources: [
+          { method: 'GET', path: '/', security: open, policies: [] },
+          { method: 'GET', path: '/other', security: open, policies: [] },
+        ],
+      });
       const sameBase = api(backend.url, { id: 'same-base', contextPath: '/orders', version: 'v1', resources: [{ method: 'POST', path: '/y', security: open, policies: [] }] });
       const third = api(backend.url, { id: 'third', contextPath: '/billing', resources: [{ method: 'GET', path: '/', security: open, policies: [] }] });
       await gw.setSnapshot(snapshot([signer.jwk], [first, second, sameBase, third], { version: 5 }));
@@ -157,7 +221,10 @@ describe('gateway snapshots and operations endpoints', () => {
       expect((await fetch(`${gw.url}/acme/orders/v1/x/other`)).status).toBe(404);
       expect((await fetch(`${gw.url}/acme/orders/v1/y`, { method: 'POST' })).status).toBe(404);
       expect((await fetch(`${gw.url}/acme/billing/v1`)).status).toBe(200);
-      const skipped = lines.map((l) => JSON.parse(l)).filter((l) => l.msg === 'API left out of the gateway snapshot').map((l) => [l.apiId, l.reason]);
+      const skipped = lines
+        .map((l) => JSON.parse(l))
+        .filter((l) => l.msg === 'API left out of the gateway snapshot')
+        .map((l) => [l.apiId, l.reason]);
       expect(skipped).toEqual([
         ['second', 'apis[1].resources[0]: GET /acme/orders/v1/x is already served by API first'],
         ['same-base', 'apis[2].contextPath: /acme/orders/v1 is already served by API first'],
@@ -170,9 +237,19 @@ describe('gateway snapshots and operations endpoints', () => {
   it('two identity providers of one organization with the same issuer: the first keeps it, the snapshot still loads', async () => {
     const gw = await startTestGateway(undefined, { clock });
     try {
-      const idp = (id: string, audiences: string[]) => ({ id, orgId: 'org-acme', name: id, issuer: 'https://idp.example', jwksUri: 'https://idp.example/jwks', audiences, clientIdClaim: 'cid', clockSkewSeconds: 60 });
+      const idp = (id: string, audiences: string[]) => ({
+        id,
+        orgId: 'org-acme',
+        name: id,
+        issuer: 'https://idp.example',
+        jwksUri: 'https://idp.example/jwks',
+        audiences,
+        clientIdClaim: 'cid',
+        clockSkewSeconds: 60,
+      });
       const s = snapshot([signer.jwk], [api(backend.url, { resources: [{ method: 'GET', path: '/x', security: { oauth2: false, scopes: [] }, policies: [] }] })], {
-        version: 9, identityProviders: [idp('okta-a', ['api://a']), idp('okta-b', ['api://b'])],
+        version: 9,
+        identityProviders: [idp('okta-a', ['api://a']), idp('okta-b', ['api://b'])],
       });
       await gw.setSnapshot(s);
       expect(gw.status().snapshot).toMatchObject({ version: 9, apis: 1 });
@@ -187,19 +264,28 @@ describe('gateway snapshots and operations endpoints', () => {
     const seal = (v: string) => ({ $sealed: masterKey.encrypt(v, SEALED_SECRET_CONTEXT) });
     const gw = await startTestGateway(undefined, { clock, masterKey });
     try {
-      const sealedApi = api(seal(`${backend.url}/tenants/t-0s3cr3t`) as unknown as string, { resources: [{
-        method: 'GET', path: '/x', security: { oauth2: false, scopes: [] },
-        policies: [{ name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: seal('X-Key') as unknown as string, value: seal('k-0s3cr3t') }] } }],
-      }] });
+      const sealedApi = api(seal(`${backend.url}/tenants/t-0s3cr3t`) as unknown as string, {
+        resources: [
+          {
+            method: 'GET',
+            path: '/x',
+            security: { oauth2: false, scopes: [] },
+            policies: [{ name: 'set-headers', version: '1.0.0', phase: 'request', config: { headers: [{ name: seal('X-Key') as unknown as string, value: seal('k-0s3cr3t') }] } }],
+          },
+        ],
+      });
       await gw.setSnapshot(snapshot([signer.jwk], [sealedApi], { version: 3 }));
       expect(gw.status().snapshot).toMatchObject({ version: 3, apis: 1 });
       const res = await fetch(`${gw.url}/acme/orders/v1/x`);
       expect(res.status).toBe(200);
-      const seen = await res.json() as { url: string; headers: Record<string, string> };
+      const seen = (await res.json()) as { url: string; headers: Record<string, string> };
       expect(seen.url).toBe('/tenants/t-0s3cr3t/x');
       expect(seen.headers['x-key']).toBe('k-0s3cr3t');
       // A gateway with another master key leaves that API out instead of refusing the snapshot.
-      const other = await startTestGateway(snapshot([signer.jwk], [sealedApi, api(backend.url, { id: 'plain', contextPath: '/plain' })]), { clock, masterKey: MasterKey.fromBytes(Buffer.alloc(32, 9)) });
+      const other = await startTestGateway(snapshot([signer.jwk], [sealedApi, api(backend.url, { id: 'plain', contextPath: '/plain' })]), {
+        clock,
+        masterKey: MasterKey.fromBytes(Buffer.alloc(32, 9)),
+      });
       try {
         expect(other.status().snapshot).toMatchObject({ apis: 1 });
         expect((await fetch(`${other.url}/acme/orders/v1/x`)).status).toBe(404);
@@ -232,11 +318,18 @@ describe('gateway snapshots and operations endpoints', () => {
 
     let sourceUp = false;
     const second = await startTestGateway(undefined, {
-      clock, dataDir, reloadIntervalMs: 50,
-      snapshotSource: { load: async () => { if (!sourceUp) throw new Error('database unreachable'); return tagged(signer, backend.url, 'live', 8); } },
+      clock,
+      dataDir,
+      reloadIntervalMs: 50,
+      snapshotSource: {
+        load: async () => {
+          if (!sourceUp) throw new Error('database unreachable');
+          return tagged(signer, backend.url, 'live', 8);
+        },
+      },
     });
     try {
-      const health = await (await fetch(`${second.url}/_drawbridge/healthz`)).json() as any;
+      const health = (await (await fetch(`${second.url}/_drawbridge/healthz`)).json()) as any;
       expect(health.snapshot).toMatchObject({ version: 7, source: 'disk' });
       expect((await fetch(`${second.url}/_drawbridge/readyz`)).status).toBe(200);
       const served = await fetch(`${second.url}/acme/orders/v1/items`, { headers: { authorization: `Bearer ${token}` } });
@@ -268,7 +361,12 @@ describe('gateway snapshots and operations endpoints', () => {
 
   it('writes a JSON access log line per request, without tokens or query strings', async () => {
     const lines: string[] = [];
-    const sink = new Writable({ write(chunk, _enc, done) { lines.push(...chunk.toString().split('\n').filter(Boolean)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        lines.push(...chunk.toString().split('\n').filter(Boolean));
+        done();
+      },
+    });
     const gw = await startTestGateway(tagged(signer, backend.url, 'log', 1), { clock, logger: createLogger('info', sink) });
     try {
       const token = await signer.sign();

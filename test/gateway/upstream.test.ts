@@ -17,14 +17,17 @@ const ANON = { security: { oauth2: false, scopes: [] }, policies: [] };
  */
 async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
   const flag = new Int32Array(new SharedArrayBuffer(4));
-  const worker = new Worker(`
+  const worker = new Worker(
+    `
     const { workerData: flag, parentPort } = require('node:worker_threads');
     const server = require('node:net').createServer();
     server.listen({ port: 0, host: '127.0.0.1', backlog: 1 }, () => {
       parentPort.postMessage(server.address().port);
       while (Atomics.load(flag, 0) === 0) Atomics.wait(flag, 0, 0, 100);
       server.close();
-    });`, { eval: true, workerData: flag });
+    });`,
+    { eval: true, workerData: flag },
+  );
   const port = await new Promise<number>((resolve) => worker.once('message', resolve));
   const held: Socket[] = [];
   let full = false;
@@ -33,10 +36,16 @@ async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
     socket.on('error', () => {});
     const connected = await new Promise<boolean>((resolve) => {
       const timer = setTimeout(() => resolve(false), 500);
-      socket.once('connect', () => { clearTimeout(timer); resolve(true); });
+      socket.once('connect', () => {
+        clearTimeout(timer);
+        resolve(true);
+      });
     });
     if (connected) held.push(socket);
-    else { socket.destroy(); full = true; }
+    else {
+      socket.destroy();
+      full = true;
+    }
   }
   if (!full) throw new Error('the accept queue never filled: cannot make a connect hang on this machine');
   return {
@@ -52,7 +61,12 @@ async function blackHole(): Promise<{ port: number; close(): Promise<void> }> {
 
 function capture() {
   const lines: string[] = [];
-  const stream = { write: (line: string) => { lines.push(line); return true; } } as unknown as NodeJS.WritableStream;
+  const stream = {
+    write: (line: string) => {
+      lines.push(line);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream;
   return { lines, logger: createLogger('debug', stream), parsed: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -69,12 +83,18 @@ describe('backend connections, timeouts and failure logs', () => {
     hole = await blackHole();
     signer = await newSigner(clock);
     const dead = await closedPort();
-    gw = await startTestGateway(snapshot([signer.jwk], [
-      api(backend.url),
-      api(`${backend.url}/ka`, { id: 'api-ka', contextPath: '/ka', resources: [{ method: 'GET', path: '/{n}', ...ANON }] }),
-      api(`http://127.0.0.1:${dead}`, { id: 'api-dead', contextPath: '/dead', resources: [{ method: 'GET', path: '/x', ...ANON }] }),
-      api(`http://127.0.0.1:${hole.port}`, { id: 'api-hole', contextPath: '/hole', limits: { connectTimeoutMs: 300 }, resources: [{ method: 'GET', path: '/x', ...ANON }] }),
-    ]), { clock, logger: log.logger });
+    gw = await startTestGateway(
+      snapshot(
+        [signer.jwk],
+        [
+          api(backend.url),
+          api(`${backend.url}/ka`, { id: 'api-ka', contextPath: '/ka', resources: [{ method: 'GET', path: '/{n}', ...ANON }] }),
+          api(`http://127.0.0.1:${dead}`, { id: 'api-dead', contextPath: '/dead', resources: [{ method: 'GET', path: '/x', ...ANON }] }),
+          api(`http://127.0.0.1:${hole.port}`, { id: 'api-hole', contextPath: '/hole', limits: { connectTimeoutMs: 300 }, resources: [{ method: 'GET', path: '/x', ...ANON }] }),
+        ],
+      ),
+      { clock, logger: log.logger },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -84,15 +104,21 @@ describe('backend connections, timeouts and failure logs', () => {
 
   it('reuses the keep-alive connection to the backend for sequential requests', async () => {
     const ports: number[] = [];
-    backend.routes.set('/ka/1', (req, res) => { ports.push(req.socket.remotePort!); res.end('one'); });
-    backend.routes.set('/ka/2', (req, res) => { ports.push(req.socket.remotePort!); res.end('two'); });
+    backend.routes.set('/ka/1', (req, res) => {
+      ports.push(req.socket.remotePort!);
+      res.end('one');
+    });
+    backend.routes.set('/ka/2', (req, res) => {
+      ports.push(req.socket.remotePort!);
+      res.end('two');
+    });
     expect(await (await fetch(`${gw.url}/acme/ka/v1/1`)).text()).toBe('one');
     expect(await (await fetch(`${gw.url}/acme/ka/v1/2`)).text()).toBe('two');
     expect(ports).toHaveLength(2);
     expect(ports[1]).toBe(ports[0]);
   });
 
-  it('a backend that never accepts the connection → 504 gateway_timeout after the API\'s connect timeout', async () => {
+  it("a backend that never accepts the connection → 504 gateway_timeout after the API's connect timeout", async () => {
     const labels = { environment: ENV, api: '/acme/hole/v1', kind: 'timeout' };
     const before = await metric(gw.url, 'drawbridge_gateway_upstream_errors_total', labels);
     const res = await fetch(`${gw.url}/acme/hole/v1/x`);
@@ -119,7 +145,12 @@ describe('backend connections, timeouts and failure logs', () => {
     const failureLines = () => log.parsed().filter((l) => l.msg === 'gateway upstream failure' && l.api === '/acme/dead/v1');
     const before = failureLines().length;
     for (let i = 0; i < 5; i++) expect((await fetch(`${gw.url}/acme/dead/v1/x`, { headers: { 'x-request-id': `flood-${i}` } })).status).toBe(502);
-    expect(failureLines().map((l) => l.reqId)).toEqual([...failureLines().slice(0, before).map((l) => l.reqId), 'flood-0']);
+    expect(failureLines().map((l) => l.reqId)).toEqual([
+      ...failureLines()
+        .slice(0, before)
+        .map((l) => l.reqId),
+      'flood-0',
+    ]);
     clock.advance(1_000);
     expect((await fetch(`${gw.url}/acme/dead/v1/x`, { headers: { 'x-request-id': 'flood-after' } })).status).toBe(502);
     expect(failureLines().at(-1)).toMatchObject({ reqId: 'flood-after', code: 'bad_gateway', suppressed: 4 });
@@ -129,7 +160,7 @@ describe('backend connections, timeouts and failure logs', () => {
     expect(log.parsed().filter((l) => l.msg === 'request' && String(l.reqId).startsWith('flood-'))).toHaveLength(6);
   });
 
-  it('token refusals are logged at debug with the verifier\'s reason; no line carries a token or headers', async () => {
+  it("token refusals are logged at debug with the verifier's reason; no line carries a token or headers", async () => {
     const valid = await signer.sign();
     const expired = await signer.sign({ exp: Math.floor(clock.now() / 1000) - 60 });
     const forged = valid.slice(0, -4) + (valid.endsWith('AAAA') ? 'BBBB' : 'AAAA');
@@ -142,10 +173,14 @@ describe('backend connections, timeouts and failure logs', () => {
     const weak = await signer.sign({ scope: 'other' });
     expect((await call(weak, 'tok-scope')).status).toBe(403);
     const lines = log.parsed();
-    expect(lines.find((l) => l.reqId === 'tok-expired' && l.msg === 'gateway token refused'))
-      .toMatchObject({ level: 20, env: ENV, api: '/acme/orders/v1', code: 'invalid_token', reason: 'The access token is not valid: the token has expired' });
-    expect(lines.find((l) => l.reqId === 'tok-aud' && l.msg === 'gateway token refused'))
-      .toMatchObject({ level: 20, code: 'invalid_token', detail: 'aud urn:drawbridge:org-other:development' });
+    expect(lines.find((l) => l.reqId === 'tok-expired' && l.msg === 'gateway token refused')).toMatchObject({
+      level: 20,
+      env: ENV,
+      api: '/acme/orders/v1',
+      code: 'invalid_token',
+      reason: 'The access token is not valid: the token has expired',
+    });
+    expect(lines.find((l) => l.reqId === 'tok-aud' && l.msg === 'gateway token refused')).toMatchObject({ level: 20, code: 'invalid_token', detail: 'aud urn:drawbridge:org-other:development' });
     expect(lines.find((l) => l.reqId === 'tok-forged' && l.msg === 'gateway token refused')).toMatchObject({ level: 20, code: 'invalid_token' });
     expect(lines.find((l) => l.reqId === 'tok-scope' && l.msg === 'gateway token refused')).toMatchObject({ level: 20, code: 'insufficient_scope' });
     expect(lines.find((l) => l.reqId === 'tok-ok' && l.msg !== 'request')).toBeUndefined();
@@ -161,7 +196,12 @@ describe('backend connections, timeouts and failure logs', () => {
 
   it('at the default info level, token refusals write no extra line', async () => {
     const quiet = capture();
-    const info = createLogger('info', { write: (l: string) => { quiet.lines.push(l); return true; } } as unknown as NodeJS.WritableStream);
+    const info = createLogger('info', {
+      write: (l: string) => {
+        quiet.lines.push(l);
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream);
     const other = await startTestGateway(snapshot([signer.jwk], [api(backend.url)]), { clock, logger: info });
     try {
       const expired = await signer.sign({ exp: Math.floor(clock.now() / 1000) - 60 });

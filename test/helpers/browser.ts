@@ -19,10 +19,7 @@ const CHROMIUM = process.env.DRAWBRIDGE_TEST_CHROMIUM ?? '/usr/bin/chromium';
 /** Browser tests run where Chromium is installed (`.ci/run` installs it). */
 export const hasChromium = existsSync(CHROMIUM);
 
-const LAUNCH_ARGS = [
-  '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-  '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
-];
+const LAUNCH_ARGS = ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'];
 
 export async function launchBrowser(): Promise<Browser> {
   return chromium.launch({ executablePath: CHROMIUM, args: LAUNCH_ARGS, headless: true });
@@ -58,11 +55,16 @@ export async function startWebTest(options: TestPlatformOptions = {}): Promise<W
     pageErrors.set(page, seen);
     page.on('pageerror', (e) => seen.push(`pageerror: ${e.message}`));
     // A refused API call (4xx) is the browser's own console line; the app shows those itself.
-    page.on('console', (m) => { if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) seen.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      if (m.type() === 'error' && !/^Failed to load resource: the server responded with a status of 4\d\d/.test(m.text())) seen.push(`console: ${m.text()}`);
+    });
     return page;
   };
   return {
-    platform, browser, base, newPage,
+    platform,
+    browser,
+    base,
+    newPage,
     async signedInPage(username = 'admin', password = ADMIN_PASSWORD, path = '/console/') {
       const page = await newPage();
       await signInThroughForm(page, path, username, password);

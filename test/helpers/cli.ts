@@ -3,7 +3,11 @@ import { resolve } from 'node:path';
 
 export const BIN = resolve(import.meta.dirname, '../../bin/drawbridge.js');
 
-export interface CliRun { code: number; stdout: string; stderr: string }
+export interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /**
  * Runs the real `drawbridge` executable in a child process with only `env`'s

@@ -53,7 +53,12 @@ export interface TestIdp {
   close(): Promise<void>;
 }
 
-interface SigningKey { kid: string; privateJwk: JWK; publicJwk: JWK; privateKey: Parameters<SignJWT['sign']>[0] }
+interface SigningKey {
+  kid: string;
+  privateJwk: JWK;
+  publicJwk: JWK;
+  privateKey: Parameters<SignJWT['sign']>[0];
+}
 
 let kidCounter = 0;
 
@@ -70,7 +75,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
   const audience = options.audience ?? 'https://api.test';
   const clientId = options.clientId ?? 'test-client';
   const clientSecret = options.clientSecret ?? 'test-client-secret-0123456789abcdef';
-  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => { res.statusCode = 503; res.end(); };
+  let handler: (req: IncomingMessage, res: ServerResponse) => void = (_req, res) => {
+    res.statusCode = 503;
+    res.end();
+  };
   let jwksRequests = 0;
   let jwksFailing = false;
   const server: Server = createServer((req, res) => {
@@ -103,7 +111,10 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
           defaultResource: () => audience,
           useGrantedResource: () => true,
           getResourceServerInfo: (_ctx: unknown, resourceIndicator: string) => ({
-            scope: 'read write', audience: resourceIndicator, accessTokenFormat: 'jwt', accessTokenTTL: options.accessTokenTtl ?? 3600,
+            scope: 'read write',
+            audience: resourceIndicator,
+            accessTokenFormat: 'jwt',
+            accessTokenTTL: options.accessTokenTtl ?? 3600,
             jwt: { sign: { alg } },
           }),
         },
@@ -125,13 +136,20 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     audience,
     clientId,
     clientSecret,
-    get kid() { return keys[0]!.kid; },
-    get jwksRequests() { return jwksRequests; },
+    get kid() {
+      return keys[0]!.kid;
+    },
+    get jwksRequests() {
+      return jwksRequests;
+    },
     async clientCredentialsToken(opts = {}) {
       const form = new URLSearchParams({ grant_type: 'client_credentials', resource: opts.resource ?? audience, scope: opts.scope ?? 'read' });
       const res = await fetch(tokenEndpoint, {
         method: 'POST',
-        headers: { 'content-type': 'application/x-www-form-urlencoded', authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}` },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          authorization: `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(clientSecret)}`).toString('base64')}`,
+        },
         body: form,
       });
       const body = (await res.json()) as { access_token?: string; error?: string; error_description?: string };
@@ -156,7 +174,12 @@ export async function startTestIdp(options: TestIdpOptions = {}): Promise<TestId
     async close() {
       server.closeIdleConnections();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      const timeout = new Promise<void>((resolve) => setTimeout(() => { server.closeAllConnections(); resolve(); }, 2000).unref());
+      const timeout = new Promise<void>((resolve) =>
+        setTimeout(() => {
+          server.closeAllConnections();
+          resolve();
+        }, 2000).unref(),
+      );
       await Promise.race([closed, timeout]);
     },
   };

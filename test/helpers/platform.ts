@@ -27,7 +27,10 @@ export interface ApiResponse<T = any> {
 
 /** A tiny HTTP client over real sockets for tests; JSON bodies by default. */
 export class Api {
-  constructor(readonly base: string, readonly token?: string) {}
+  constructor(
+    readonly base: string,
+    readonly token?: string,
+  ) {}
 
   withToken(token: string): Api {
     return new Api(this.base, token);
@@ -46,7 +49,9 @@ export class Api {
     let parsed: unknown = text;
     try {
       parsed = text ? JSON.parse(text) : undefined;
-    } catch { /* not JSON */ }
+    } catch {
+      /* not JSON */
+    }
     return { status: res.status, headers: res.headers, body: parsed as T, text };
   }
 
@@ -61,7 +66,10 @@ export class Api {
 export async function signIn(api: Api, username: string, password: string): Promise<Api> {
   const login = await fetch(api.base + '/api/v1/auth/login', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username, password }) });
   if (login.status !== 200) throw new Error(`login failed: ${login.status} ${await login.text()}`);
-  const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+  const cookie = login.headers
+    .getSetCookie()
+    .map((c) => c.split(';')[0])
+    .join('; ');
   const { csrfToken } = (await login.json()) as { csrfToken: string };
   const token = await api.post('/api/v1/me/tokens', { name: 'test' }, { cookie, 'x-csrf-token': csrfToken });
   if (token.status !== 201) throw new Error(`token creation failed: ${token.status} ${token.text}`);
@@ -86,18 +94,21 @@ export interface TestPlatformOptions {
  */
 export async function startTestPlatform(options: TestPlatformOptions = {}): Promise<TestPlatform> {
   const dataDir = mkdtempSync(join(tmpdir(), 'drawbridge-test-'));
-  const config = loadConfig({
-    DRAWBRIDGE_DATA_DIR: dataDir,
-    DRAWBRIDGE_ADMIN_PASSWORD: ADMIN_PASSWORD,
-    DRAWBRIDGE_GATEWAYS: 'development=0,production=0',
-    DRAWBRIDGE_LOG_LEVEL: 'silent',
-    DRAWBRIDGE_HOST: '127.0.0.1',
-    DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
-    // Test backends and IdPs listen on loopback (some on the platform's own port); production's egress
-    // policy refuses both. Tests of the policy itself set their own lists.
-    DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self',
-    ...options.env,
-  }, { port: 0, ...options.config });
+  const config = loadConfig(
+    {
+      DRAWBRIDGE_DATA_DIR: dataDir,
+      DRAWBRIDGE_ADMIN_PASSWORD: ADMIN_PASSWORD,
+      DRAWBRIDGE_GATEWAYS: 'development=0,production=0',
+      DRAWBRIDGE_LOG_LEVEL: 'silent',
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      // Test backends and IdPs listen on loopback (some on the platform's own port); production's egress
+      // policy refuses both. Tests of the policy itself set their own lists.
+      DRAWBRIDGE_EGRESS_ALLOW: 'loopback, self',
+      ...options.env,
+    },
+    { port: 0, ...options.config },
+  );
   const platform = await startPlatform(config, {
     clock: options.clock,
     snapshotPollMs: options.snapshotPollMs,

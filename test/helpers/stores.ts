@@ -95,7 +95,9 @@ async function createPostgresDatabase(adminUrl: string): Promise<TestDatabase> {
   return {
     url: url.toString(),
     // FORCE ends connections a failed test may have left open.
-    drop: once(async () => { await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`)); }),
+    drop: once(async () => {
+      await withAdmin(adminUrl, (c) => c.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`));
+    }),
   };
 }
 

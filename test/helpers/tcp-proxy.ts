@@ -33,7 +33,10 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     const pair: { client: Socket; upstream?: Socket } = { client };
     pairs.add(pair);
     client.on('error', () => {});
-    client.on('close', () => { pair.upstream?.destroy(); pairs.delete(pair); });
+    client.on('close', () => {
+      pair.upstream?.destroy();
+      pairs.delete(pair);
+    });
     if (mode === 'blackhole') {
       client.on('data', () => {});
       return;
@@ -43,8 +46,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
     upstream.on('error', () => client.destroy());
     upstream.on('close', () => client.destroy());
     // Black-holing an open connection: stop forwarding in both directions.
-    client.on('data', (chunk) => { if (mode !== 'blackhole') upstream.write(chunk); });
-    upstream.on('data', (chunk) => { if (mode !== 'blackhole') client.write(chunk); });
+    client.on('data', (chunk) => {
+      if (mode !== 'blackhole') upstream.write(chunk);
+    });
+    upstream.on('data', (chunk) => {
+      if (mode !== 'blackhole') client.write(chunk);
+    });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const cut = () => {
@@ -56,8 +63,12 @@ export async function startTcpProxy(targetHost: string, targetPort: number): Pro
   };
   return {
     port: (server.address() as AddressInfo).port,
-    get connections() { return pairs.size; },
-    setMode(next) { mode = next; },
+    get connections() {
+      return pairs.size;
+    },
+    setMode(next) {
+      mode = next;
+    },
     cut,
     async close() {
       cut();

@@ -44,14 +44,18 @@ describe('token exchange refuses bad subject tokens', () => {
     const header = b64({ alg: 'HS256', typ: 'at+jwt', kid: w.idp.kid });
     const payload = b64({ iss: w.idp.issuer, ...claims(), exp: now() + 300 });
     const sig = createHmac('sha256', JSON.stringify(w.idp.publicJwk())).update(`${header}.${payload}`).digest('base64url');
-    expect(await refused(`${header}.${payload}.${sig}`)).toBe("The subject token was refused (header): alg HS256 (HMAC) is never accepted for identity provider tokens: they must be signed with the IdP's private key");
+    expect(await refused(`${header}.${payload}.${sig}`)).toBe(
+      "The subject token was refused (header): alg HS256 (HMAC) is never accepted for identity provider tokens: they must be signed with the IdP's private key",
+    );
   });
 
   it('prevents JWKS refetch storms: 1000 random kids cause at most one fetch per 30 s', async () => {
     const before = w.idp.jwksRequests;
     const tokens = await Promise.all(Array.from({ length: 1000 }, (_, i) => w.idp.sign(claims(), { header: { typ: 'at+jwt', kid: `random-${i}-${Math.random()}` } })));
     const results = await Promise.all(tokens.map((t) => exchange(w, { subject_token: t, subject_token_type: TT.access })));
-    expect(results.every((r) => r.status === 400 && r.body.error_description === 'The subject token was refused (signature): No key with the token\'s kid is published by identity provider "corp"')).toBe(true);
+    expect(
+      results.every((r) => r.status === 400 && r.body.error_description === 'The subject token was refused (signature): No key with the token\'s kid is published by identity provider "corp"'),
+    ).toBe(true);
     expect(w.idp.jwksRequests - before).toBe(1);
     w.clock.advance(29_000);
     await refused(await w.idp.sign(claims(), { header: { typ: 'at+jwt', kid: 'still-random' } }));
@@ -69,9 +73,14 @@ describe('token exchange refuses bad subject tokens', () => {
     expect(await refused(spoofedKid)).toBe("The subject token was refused (signature): The signature does not verify with the identity provider's published keys");
   });
 
-  it("prevents cross-tenant use: an issuer registered only by another organization", async () => {
+  it('prevents cross-tenant use: an issuer registered only by another organization', async () => {
     const org2 = (await w.platform.admin.post('/api/v1/orgs', { name: 'Globex' })).body;
-    const reg = await w.platform.admin.post(`/api/v1/orgs/${org2.handle}/identity-providers`, { name: 'globex-idp', kind: 'generic-oidc', wellKnownUrl: other.wellKnownUrl, audiences: [other.audience] });
+    const reg = await w.platform.admin.post(`/api/v1/orgs/${org2.handle}/identity-providers`, {
+      name: 'globex-idp',
+      kind: 'generic-oidc',
+      wellKnownUrl: other.wellKnownUrl,
+      audiences: [other.audience],
+    });
     expect(reg.status).toBe(201);
     const token = await other.clientCredentialsToken();
     expect(await refused(token)).toBe(`The subject token was refused (issuer): ${JSON.stringify(other.issuer)} is not the issuer of any identity provider of this organization`);
@@ -86,17 +95,26 @@ describe('token exchange refuses bad subject tokens', () => {
     const token = `${header}.${payload}.${Buffer.alloc(256, 7).toString('base64url')}`;
     expect(await refused(token)).toBe(`The subject token was refused (signature): The key ${JSON.stringify(w.idp.kid)} is an RSA key (allowed: RS256) and may not verify PS256`);
     const explained = await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/corp/explain`, { token });
-    expect(explained.body.steps.find((step: { step: string }) => step.step === 'signature')).toEqual({ step: 'signature', ok: false, code: 'no_matching_key', message: `The key ${JSON.stringify(w.idp.kid)} is an RSA key (allowed: RS256) and may not verify PS256` });
+    expect(explained.body.steps.find((step: { step: string }) => step.step === 'signature')).toEqual({
+      step: 'signature',
+      ok: false,
+      code: 'no_matching_key',
+      message: `The key ${JSON.stringify(w.idp.kid)} is an RSA key (allowed: RS256) and may not verify PS256`,
+    });
   });
 
   it('refuses an expired token (beyond the clock skew)', async () => {
     const exp = now() - 61;
-    expect(await refused(await w.idp.sign({ ...claims(), iat: exp - 300, exp }, at))).toBe(`The subject token was refused (expiry): The token expired at ${new Date(exp * 1000).toISOString()} (allowed clock skew 60 s)`);
+    expect(await refused(await w.idp.sign({ ...claims(), iat: exp - 300, exp }, at))).toBe(
+      `The subject token was refused (expiry): The token expired at ${new Date(exp * 1000).toISOString()} (allowed clock skew 60 s)`,
+    );
   });
 
   it('refuses a token whose nbf is in the future', async () => {
     const nbf = now() + 600;
-    expect(await refused(await w.idp.sign({ ...claims(), nbf }, at))).toBe(`The subject token was refused (not-before): The token is not valid before ${new Date(nbf * 1000).toISOString()} (allowed clock skew 60 s)`);
+    expect(await refused(await w.idp.sign({ ...claims(), nbf }, at))).toBe(
+      `The subject token was refused (not-before): The token is not valid before ${new Date(nbf * 1000).toISOString()} (allowed clock skew 60 s)`,
+    );
   });
 
   it('refuses a token without exp', async () => {
@@ -105,15 +123,21 @@ describe('token exchange refuses bad subject tokens', () => {
 
   it('refuses an absurdly large exp', async () => {
     const exp = now() + 10 * 365 * 86_400;
-    expect(await refused(await w.idp.sign({ ...claims(), exp }, at))).toBe(`The subject token was refused (expiry): "exp" (${new Date(exp * 1000).toISOString()}) is further in the future than the maximum token age of 86400 s allows`);
+    expect(await refused(await w.idp.sign({ ...claims(), exp }, at))).toBe(
+      `The subject token was refused (expiry): "exp" (${new Date(exp * 1000).toISOString()}) is further in the future than the maximum token age of 86400 s allows`,
+    );
   });
 
   it('refuses a wrong audience', async () => {
-    expect(await refused(await w.idp.sign({ ...claims(), aud: 'https://other.example' }, at))).toBe('The subject token was refused (audience): None of the token\'s audiences ("https://other.example") is allowed for identity provider "corp"');
+    expect(await refused(await w.idp.sign({ ...claims(), aud: 'https://other.example' }, at))).toBe(
+      'The subject token was refused (audience): None of the token\'s audiences ("https://other.example") is allowed for identity provider "corp"',
+    );
   });
 
   it('refuses an audience array without an allowed member', async () => {
-    expect(await refused(await w.idp.sign({ ...claims(), aud: ['https://a.example', 'https://b.example'] }, at))).toBe('The subject token was refused (audience): None of the token\'s audiences ("https://a.example", "https://b.example") is allowed for identity provider "corp"');
+    expect(await refused(await w.idp.sign({ ...claims(), aud: ['https://a.example', 'https://b.example'] }, at))).toBe(
+      'The subject token was refused (audience): None of the token\'s audiences ("https://a.example", "https://b.example") is allowed for identity provider "corp"',
+    );
   });
 
   it('refuses malformed base64', async () => {
@@ -131,7 +155,9 @@ describe('token exchange refuses bad subject tokens', () => {
   });
 
   it('refuses a crit header', async () => {
-    expect(await refused(await w.idp.sign(claims(), { header: { typ: 'at+jwt', crit: ['b64'], b64: true } }))).toBe('The subject token was refused (header): The header lists critical extensions ("crit") and none is supported');
+    expect(await refused(await w.idp.sign(claims(), { header: { typ: 'at+jwt', crit: ['b64'], b64: true } }))).toBe(
+      'The subject token was refused (header): The header lists critical extensions ("crit") and none is supported',
+    );
   });
 
   it('ignores embedded jwk / jku headers: keys come only from the JWKS', async () => {
@@ -162,8 +188,12 @@ describe('token exchange with tokens that name no kid', () => {
   let w: World;
   const claims = () => ({ sub: 'dave', aud: w.idp.audience, client_id: 'mobile' });
   const kidless = { header: { typ: 'at+jwt', kid: undefined } };
-  beforeAll(async () => { w = await startWorld(); }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  beforeAll(async () => {
+    w = await startWorld();
+  }, 30_000);
+  afterAll(async () => {
+    await w?.close();
+  });
 
   it('tries a kid-less token against the keys while there are at most 3 candidates', async () => {
     await w.idp.rotateKeys();
@@ -179,7 +209,11 @@ describe('token exchange with tokens that name no kid', () => {
     expect((await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/corp/test`)).body.keys).toHaveLength(4);
     const res = await exchange(w, { subject_token: await w.idp.sign(claims(), kidless), subject_token_type: TT.access });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (signature): The token has no "kid" and identity provider "corp" publishes 4 keys that may verify RS256; a token without kid is checked against at most 3, so it must name its key' });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description:
+        'The subject token was refused (signature): The token has no "kid" and identity provider "corp" publishes 4 keys that may verify RS256; a token without kid is checked against at most 3, so it must name its key',
+    });
     expect((await exchange(w, { subject_token: await w.idp.sign(claims(), { header: { typ: 'at+jwt' } }), subject_token_type: TT.access })).status).toBe(200);
   });
 });

@@ -11,14 +11,15 @@ describe('external keys and the client cache', () => {
   let w: World;
   const external = (appId: string, env = 'development') => `/api/v1/orgs/${w.org.handle}/applications/${appId}/credentials/${env}/external`;
   const credentials = (appId: string) => `/api/v1/orgs/${w.org.handle}/applications/${appId}/credentials`;
-  const token = (client: { clientId: string; clientSecret: string }) => fetch(`${w.platform.url}/oauth2/token`, {
-    method: 'POST',
-    headers: {
-      'content-type': 'application/x-www-form-urlencoded',
-      authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`,
-    },
-    body: 'grant_type=client_credentials',
-  }).then(async (res) => ({ status: res.status, body: await res.json() as Record<string, unknown> }));
+  const token = (client: { clientId: string; clientSecret: string }) =>
+    fetch(`${w.platform.url}/oauth2/token`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/x-www-form-urlencoded',
+        authorization: `Basic ${Buffer.from(`${encodeURIComponent(client.clientId)}:${encodeURIComponent(client.clientSecret)}`).toString('base64')}`,
+      },
+      body: 'grant_type=client_credentials',
+    }).then(async (res) => ({ status: res.status, body: (await res.json()) as Record<string, unknown> }));
 
   beforeAll(async () => {
     w = await startWorld();
@@ -50,7 +51,8 @@ describe('external keys and the client cache', () => {
     const stop = w.platform.store.changes.subscribe(({ changes }) => {
       if (!changes.some((change) => change.kind === 'credentials')) return;
       // A second connection sees only committed rows: what another node, or a cache refill, would read.
-      const rows = reader.prepare("select external_client_id from credentials where application_id = ? and environment_id = (select id from environments where org_id = ? and name = 'production')")
+      const rows = reader
+        .prepare("select external_client_id from credentials where application_id = ? and environment_id = (select id from environments where org_id = ? and name = 'production')")
         .all(client.appId, w.org.id) as { external_client_id: string }[];
       seen.push(rows.map((r) => r.external_client_id));
     });

@@ -24,8 +24,7 @@ describe('direct IdP tokens at the gateway', () => {
   const template = () => `${idp.issuer}/{tenantid}/v2.0`;
   const entraToken = (tenant: string, claims: Record<string, unknown>) =>
     idp.sign({ iss: `${idp.issuer}/${tenant}/v2.0`, tid: tenant, sub: 'daemon', oid: 'daemon-oid', aud: 'api://entra', ...claims });
-  const call = (org: 'a' | 'b', token: string) =>
-    fetch(`${gatewayUrl}/${orgs[org].handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
+  const call = (org: 'a' | 'b', token: string) => fetch(`${gatewayUrl}/${orgs[org].handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
 
   async function orgWithApi(name: string): Promise<{ id: string; handle: string }> {
     const admin = platform.admin;
@@ -60,7 +59,11 @@ describe('direct IdP tokens at the gateway', () => {
 
     orgs.a = await orgWithApi('Tenant A Corp');
     // Organization a's IdP sets a subject claim and a maximum token age the defaults would not apply.
-    await linkedConsumer(orgs.a, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'], subjectClaim: 'oid', maxTokenAge: 600 }, 'entra-app');
+    await linkedConsumer(
+      orgs.a,
+      { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'], subjectClaim: 'oid', maxTokenAge: 600 },
+      'entra-app',
+    );
     // Another organization trusting the same IdP keys: a different tenant, and the IdP's plain issuer.
     orgs.b = await orgWithApi('Tenant B Corp');
     await linkedConsumer(orgs.b, { name: 'entra', kind: 'microsoft', issuer: template(), jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-b'] }, 'entra-app');
@@ -95,7 +98,7 @@ describe('direct IdP tokens at the gateway', () => {
     expect(await res.json()).toEqual({ error: 'invalid_token', error_description: 'None of the client-ID claims (azp, appid) is present' });
   });
 
-  it('prevents another organization\'s tenant from reaching this organization\'s API', async () => {
+  it("prevents another organization's tenant from reaching this organization's API", async () => {
     const token = await entraToken('tenant-b', { appid: 'entra-app' });
     const refused = await call('a', token);
     expect(refused.status).toBe(401);
@@ -108,7 +111,11 @@ describe('direct IdP tokens at the gateway', () => {
   });
 
   it('verifies from the saved snapshot alone (database gone) with the template, tenants and claim list it carries', async () => {
-    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', {
+      port: 0,
+      pollMs: 60_000,
+      logger: createLogger('silent'),
+    });
     try {
       const at = (token: string) => fetch(`${alone.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
       const ok = await at(await entraToken('tenant-a', { appid: 'entra-app' }));
@@ -126,16 +133,31 @@ describe('direct IdP tokens at the gateway', () => {
     const snapshot = await platform.runtime.publisher.compile('development');
     const entry = snapshot.identityProviders.find((p) => p.orgId === orgs.a.id && p.name === 'entra');
     expect(entry).toEqual({
-      id: expect.any(String), orgId: orgs.a.id, name: 'entra', issuer: template(), issuerTemplate: template(), allowedTenantIds: ['tenant-a'],
-      jwksUri: idp.jwksUri, audiences: ['api://entra'], clientIdClaim: 'azp', clientIdClaims: ['azp', 'appid'], clockSkewSeconds: 60,
-      subjectClaim: 'oid', maxTokenAge: 600, tokenTyping: 'none',
+      id: expect.any(String),
+      orgId: orgs.a.id,
+      name: 'entra',
+      issuer: template(),
+      issuerTemplate: template(),
+      allowedTenantIds: ['tenant-a'],
+      jwksUri: idp.jwksUri,
+      audiences: ['api://entra'],
+      clientIdClaim: 'azp',
+      clientIdClaims: ['azp', 'appid'],
+      clockSkewSeconds: 60,
+      subjectClaim: 'oid',
+      maxTokenAge: 600,
+      tokenTyping: 'none',
       jwks: { keys: [{ kty: 'RSA', n: expect.any(String), e: 'AQAB', kid: idp.kid, alg: 'RS256', use: 'sig' }], fetchedAt: expect.any(String) },
     });
   });
 
   it('from the disk snapshot alone (database and IdP both down) verifies with the keys it carries and applies the configured subject claim and maximum age', async () => {
     idp.setJwksFailing(true);
-    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', { port: 0, pollMs: 60_000, logger: createLogger('silent') });
+    const alone = await runStandaloneGateway({ ...platform.config, databaseUrl: 'postgres://drawbridge@127.0.0.1:1/unreachable' }, 'development', {
+      port: 0,
+      pollMs: 60_000,
+      logger: createLogger('silent'),
+    });
     try {
       expect(alone.gateway.status().snapshot?.source).toBe('disk');
       const at = (token: string) => fetch(`${alone.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${token}` } });
@@ -147,7 +169,10 @@ describe('direct IdP tokens at the gateway', () => {
       const now = Math.floor(Date.now() / 1000);
       const old = await at(await entraToken('tenant-a', { appid: 'entra-app', iat: now - 1200 }));
       expect(old.status).toBe(401);
-      expect(await old.json()).toEqual({ error: 'invalid_token', error_description: `The token was issued at ${new Date((now - 1200) * 1000).toISOString()}, longer ago than the maximum token age of 600 s` });
+      expect(await old.json()).toEqual({
+        error: 'invalid_token',
+        error_description: `The token was issued at ${new Date((now - 1200) * 1000).toISOString()}, longer ago than the maximum token age of 600 s`,
+      });
       const noOid = await at(await entraToken('tenant-a', { appid: 'entra-app', oid: undefined }));
       expect(noOid.status).toBe(401);
       expect(await noOid.json()).toEqual({ error: 'invalid_token', error_description: 'The subject claim "oid" is missing or not a usable string' });
@@ -163,7 +188,9 @@ describe('direct IdP tokens at the gateway', () => {
     try {
       expect(withStore.gateway.status().snapshot?.source).toBe('live');
       const before = idp.jwksRequests;
-      const res = await fetch(`${withStore.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, { headers: { authorization: `Bearer ${await entraToken('tenant-a', { appid: 'entra-app', jti: 'db-ok' })}` } });
+      const res = await fetch(`${withStore.gateway.url}/${orgs.a.handle}/orders/v1/items/7`, {
+        headers: { authorization: `Bearer ${await entraToken('tenant-a', { appid: 'entra-app', jti: 'db-ok' })}` },
+      });
       expect(res.status).toBe(200);
       expect(idp.jwksRequests).toBe(before);
     } finally {
@@ -172,7 +199,7 @@ describe('direct IdP tokens at the gateway', () => {
     }
   });
 
-  it('prevents another organization\'s IdP issuer from matching this organization\'s API', async () => {
+  it("prevents another organization's IdP issuer from matching this organization's API", async () => {
     const token = await idp.sign({ sub: 'daemon', aud: 'api://entra', client_id: 'entra-app' });
     const refused = await call('a', token);
     expect(refused.status).toBe(401);

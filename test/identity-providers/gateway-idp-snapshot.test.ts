@@ -53,7 +53,10 @@ describe('IdPs in the gateway snapshot', () => {
   }
 
   beforeAll(async () => {
-    backend = createServer((req, res) => { res.writeHead(200, { 'content-type': 'application/json' }); res.end(JSON.stringify({ url: req.url })); });
+    backend = createServer((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ url: req.url }));
+    });
     await new Promise<void>((resolve) => backend.listen(0, '127.0.0.1', resolve));
     backendUrl = `http://127.0.0.1:${(backend.address() as AddressInfo).port}`;
     idp = await startTestIdp({ audience: 'api://one' });
@@ -73,7 +76,7 @@ describe('IdPs in the gateway snapshot', () => {
     await new Promise((resolve) => backend?.close(resolve));
   });
 
-  it('serves both IdPs of one issuer and maps each token to its own IdP\'s linked application', async () => {
+  it("serves both IdPs of one issuer and maps each token to its own IdP's linked application", async () => {
     expect(platform.runtime.gateway('development')!.status().snapshot).toBeTruthy();
     const one = await token('api://one');
     const two = await token('api://two');
@@ -86,7 +89,7 @@ describe('IdPs in the gateway snapshot', () => {
     expect(neither.status).toBe(401);
   });
 
-  it('reads the keys from the key cache, not every organization\'s saved keys from the store', async () => {
+  it("reads the keys from the key cache, not every organization's saved keys from the store", async () => {
     const allKeys = vi.spyOn(platform.store.identityProviders, 'allKeys');
     try {
       const snapshot = await platform.runtime.publisher.compile('development');

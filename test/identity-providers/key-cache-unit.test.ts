@@ -9,12 +9,21 @@ import { startTestIdp, type TestIdp } from '../helpers/oidc-idp.js';
 /** The cache on its own, against the real test IdP's JWKS endpoint. */
 describe('IdpKeyCache', () => {
   let idp: TestIdp;
-  beforeAll(async () => { idp = await startTestIdp({ alg: 'ES256' }); }, 30_000);
-  afterAll(async () => { await idp?.close(); });
-
-  const make = (clock: ManualClock, saved: Map<string, PersistedKeys>) => new IdpKeyCache({
-    clock, fetchJwks: jwksFetcher({ allowPrivate: true }), persist: async (id, keys) => { saved.set(id, keys); },
+  beforeAll(async () => {
+    idp = await startTestIdp({ alg: 'ES256' });
+  }, 30_000);
+  afterAll(async () => {
+    await idp?.close();
   });
+
+  const make = (clock: ManualClock, saved: Map<string, PersistedKeys>) =>
+    new IdpKeyCache({
+      clock,
+      fetchJwks: jwksFetcher({ allowPrivate: true }),
+      persist: async (id, keys) => {
+        saved.set(id, keys);
+      },
+    });
 
   it('merges concurrent fetches into one and saves only public key members', async () => {
     const saved = new Map<string, PersistedKeys>();
@@ -62,9 +71,13 @@ describe('IdpKeyCache', () => {
     let release: () => void = () => {};
     let blocked = true;
     const cache = new IdpKeyCache({
-      clock, fetchJwks: jwksFetcher({ allowPrivate: true }),
+      clock,
+      fetchJwks: jwksFetcher({ allowPrivate: true }),
       persist: async (_id, keys) => {
-        if (blocked) await new Promise<void>((r) => { release = r; });
+        if (blocked)
+          await new Promise<void>((r) => {
+            release = r;
+          });
         saves.push(keys);
       },
     });
@@ -104,7 +117,13 @@ describe('IdpKeyCache', () => {
     await first.refresh({ id: 'idp-5', jwksUri: idp.jwksUri });
     await first.stop();
     const writes: string[] = [];
-    const counting = new IdpKeyCache({ clock, fetchJwks: jwksFetcher({ allowPrivate: true }), persist: async (id) => { writes.push(id); } });
+    const counting = new IdpKeyCache({
+      clock,
+      fetchJwks: jwksFetcher({ allowPrivate: true }),
+      persist: async (id) => {
+        writes.push(id);
+      },
+    });
     counting.prime({ id: 'idp-5', jwksUri: idp.jwksUri }, saved.get('idp-5')!);
     clock.advance(10 * 60_000);
     await counting.refresh({ id: 'idp-5', jwksUri: idp.jwksUri });
@@ -113,17 +132,15 @@ describe('IdpKeyCache', () => {
   });
 
   it('pins algorithms from the key and drops symmetric, private and encryption keys', () => {
-    const parsed = parseKeySet({ keys: [
-      { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' },
-      { kty: 'RSA', kid: 'enc', use: 'enc', n: 'x', e: 'AQAB' },
-      { kty: 'EC', kid: 'wrong-alg', crv: 'P-256', alg: 'RS256', x: 'x', y: 'y' },
-      idp.publicJwk(),
-    ] });
+    const parsed = parseKeySet({
+      keys: [
+        { kty: 'oct', k: 'c2VjcmV0', kid: 'hmac' },
+        { kty: 'RSA', kid: 'enc', use: 'enc', n: 'x', e: 'AQAB' },
+        { kty: 'EC', kid: 'wrong-alg', crv: 'P-256', alg: 'RS256', x: 'x', y: 'y' },
+        idp.publicJwk(),
+      ],
+    });
     expect(parsed.keys.map((k) => ({ kid: k.kid, algs: [...k.algs] }))).toEqual([{ kid: idp.kid, algs: ['ES256'] }]);
-    expect(parsed.skipped).toEqual([
-      'key "hmac": private or symmetric key material is never used',
-      'key "enc": use is enc, not sig',
-      'key "wrong-alg": EC key on P-256 declares alg RS256',
-    ]);
+    expect(parsed.skipped).toEqual(['key "hmac": private or symmetric key material is never used', 'key "enc": use is enc, not sig', 'key "wrong-alg": EC key on P-256 declares alg RS256']);
   });
 });

@@ -9,8 +9,12 @@ import { exchange, newClient, startWorld, TT, type World } from './setup.js';
 
 describe('IdP key cache through the token exchange', () => {
   let w: World;
-  beforeAll(async () => { w = await startWorld(); }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  beforeAll(async () => {
+    w = await startWorld();
+  }, 30_000);
+  afterAll(async () => {
+    await w?.close();
+  });
   afterEach(() => w.idp.setJwksFailing(false));
 
   it('fetches the keys when the IdP is saved, not per exchange', async () => {
@@ -49,7 +53,9 @@ describe('IdP key cache through the token exchange', () => {
     const res = await exchange(w, { subject_token: token, subject_token_type: TT.access });
     expect(res.status).toBe(503);
     expect(res.body.error).toBe('temporarily_unavailable');
-    expect(res.body.error_description).toMatch(/^The signing keys of identity provider "corp" are stale: they were last fetched at .* and every refresh since has failed \(http:\/\/127\.0\.0\.1:\d+ answered HTTP 503\)$/);
+    expect(res.body.error_description).toMatch(
+      /^The signing keys of identity provider "corp" are stale: they were last fetched at .* and every refresh since has failed \(http:\/\/127\.0\.0\.1:\d+ answered HTTP 503\)$/,
+    );
     w.idp.setJwksFailing(false);
     w.clock.advance(31_000);
     const fresh = await w.idp.sign({ sub: 'alice', aud: w.idp.audience, exp: Math.floor(w.clock.now() / 1000) + 300, iat: Math.floor(w.clock.now() / 1000) }, { header: { typ: 'at+jwt' } });
@@ -71,7 +77,9 @@ describe('the last good keys survive a restart', () => {
     const clock = new ManualClock(Date.now());
     const first = await startTestPlatform({ clock, env });
     const org = (await first.admin.post('/api/v1/orgs', { name: 'Acme' })).body;
-    expect((await first.admin.post(`/api/v1/orgs/${org.handle}/identity-providers`, { name: 'corp', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] })).status).toBe(201);
+    expect((await first.admin.post(`/api/v1/orgs/${org.handle}/identity-providers`, { name: 'corp', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] })).status).toBe(
+      201,
+    );
     const client = await newClient(first.admin, org.handle, 'app');
     await first.close();
 

@@ -10,11 +10,18 @@ describe('multi-tenant issuer templates', () => {
   beforeAll(async () => {
     w = await startWorld();
     const res = await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers`, {
-      name: 'entra', kind: 'microsoft', issuer: `${w.idp.issuer}/{tenantid}/v2.0`, jwksUri: w.idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['tenant-a'],
+      name: 'entra',
+      kind: 'microsoft',
+      issuer: `${w.idp.issuer}/{tenantid}/v2.0`,
+      jwksUri: w.idp.jwksUri,
+      audiences: ['api://entra'],
+      allowedTenantIds: ['tenant-a'],
     });
     expect(res.status).toBe(201);
   }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  afterAll(async () => {
+    await w?.close();
+  });
 
   it('accepts an allowed tenant whose tid agrees', async () => {
     const res = await exchange(w, { subject_token: await token('tenant-a'), subject_token_type: TT.jwt });
@@ -24,7 +31,10 @@ describe('multi-tenant issuer templates', () => {
 
   it('refuses a tenant that is not allowed', async () => {
     const res = await exchange(w, { subject_token: await token('tenant-b'), subject_token_type: TT.jwt });
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (issuer): Tenant "tenant-b" is not among the allowed tenant IDs of identity provider "entra"' });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The subject token was refused (issuer): Tenant "tenant-b" is not among the allowed tenant IDs of identity provider "entra"',
+    });
   });
 
   it('refuses a tid that disagrees with the issuer', async () => {

@@ -27,8 +27,13 @@ describe('identity provider registry', () => {
     const res = await admin.post(`${base()}/discover`, { wellKnownUrl: idp.wellKnownUrl });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({
-      wellKnownUrl: idp.wellKnownUrl, issuer: idp.issuer, expectedIssuer: idp.issuer, issuerMatches: true,
-      tokenEndpoint: idp.tokenEndpoint, jwksUri: idp.jwksUri, signingAlgs: ['RS256'],
+      wellKnownUrl: idp.wellKnownUrl,
+      issuer: idp.issuer,
+      expectedIssuer: idp.issuer,
+      issuerMatches: true,
+      tokenEndpoint: idp.tokenEndpoint,
+      jwksUri: idp.jwksUri,
+      signingAlgs: ['RS256'],
     });
     expect((await admin.get(base())).body).toEqual([]);
   });
@@ -37,10 +42,23 @@ describe('identity provider registry', () => {
     const res = await admin.post(base(), { name: 'okta-prod', kind: 'okta', description: 'Workforce', wellKnownUrl: idp.wellKnownUrl, audiences: ['api://default'] });
     expect(res.status).toBe(201);
     expect(res.body).toEqual({
-      id: expect.any(String), name: 'okta-prod', description: 'Workforce', kind: 'okta', wellKnownUrl: idp.wellKnownUrl,
-      issuer: idp.issuer, allowedTenantIds: [], tokenEndpoint: idp.tokenEndpoint, jwksUri: idp.jwksUri, audiences: ['api://default'],
-      clientIdClaims: ['cid'], subjectClaim: 'sub', tokenTyping: 'none', clockSkew: 60, maxTokenAge: 86400,
-      createdAt: expect.any(String), updatedAt: expect.any(String),
+      id: expect.any(String),
+      name: 'okta-prod',
+      description: 'Workforce',
+      kind: 'okta',
+      wellKnownUrl: idp.wellKnownUrl,
+      issuer: idp.issuer,
+      allowedTenantIds: [],
+      tokenEndpoint: idp.tokenEndpoint,
+      jwksUri: idp.jwksUri,
+      audiences: ['api://default'],
+      clientIdClaims: ['cid'],
+      subjectClaim: 'sub',
+      tokenTyping: 'none',
+      clockSkew: 60,
+      maxTokenAge: 86400,
+      createdAt: expect.any(String),
+      updatedAt: expect.any(String),
       keys: { fetchedAt: expect.any(String), keyIds: [idp.kid], lastError: null },
     });
     const events = (await admin.get(`/api/v1/orgs/${handle}/audit`)).body as { action: string; details: unknown }[];
@@ -49,7 +67,14 @@ describe('identity provider registry', () => {
   });
 
   it('applies the Microsoft preset: azp then appid', async () => {
-    const res = await admin.post(base(), { name: 'entra', kind: 'microsoft', issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://entra'], allowedTenantIds: ['11111111-2222-3333-4444-555555555555'] });
+    const res = await admin.post(base(), {
+      name: 'entra',
+      kind: 'microsoft',
+      issuer: 'https://login.microsoftonline.com/{tenantid}/v2.0',
+      jwksUri: idp.jwksUri,
+      audiences: ['api://entra'],
+      allowedTenantIds: ['11111111-2222-3333-4444-555555555555'],
+    });
     expect(res.status).toBe(201);
     expect(res.body.clientIdClaims).toEqual(['azp', 'appid']);
     expect(res.body.issuer).toBe('https://login.microsoftonline.com/{tenantid}/v2.0');
@@ -98,7 +123,7 @@ describe('identity provider registry', () => {
     expect((await admin.delete(`${base()}/okta-copy`)).status).toBe(204);
   });
 
-  it('refuses an exact issuer that another IdP\'s {tenantid} template accepts with an allowed tenant, and the reverse (409)', async () => {
+  it("refuses an exact issuer that another IdP's {tenantid} template accepts with an allowed tenant, and the reverse (409)", async () => {
     const conflictBody = (other: string, issuer: string, audience: string) => ({
       code: 'conflict',
       message: `Identity provider "${other}" already accepts issuer ${JSON.stringify(issuer)} for audience ${JSON.stringify(audience)}; use distinct audiences or edit that provider`,
@@ -120,10 +145,20 @@ describe('identity provider registry', () => {
 
     // Exact issuer first, then a template allowing its tenant.
     expect((await admin.post(base(), { name: 'exact-b', kind: 'generic-oidc', issuer: 'https://login2.example/tenant-b/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'] })).status).toBe(201);
-    const covering = await admin.post(base(), { name: 'mt-b', kind: 'microsoft', issuer: 'https://login2.example/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'], allowedTenantIds: ['tenant-c', 'tenant-b'] });
+    const covering = await admin.post(base(), {
+      name: 'mt-b',
+      kind: 'microsoft',
+      issuer: 'https://login2.example/{tenantid}/v2.0',
+      jwksUri: idp.jwksUri,
+      audiences: ['api://b'],
+      allowedTenantIds: ['tenant-c', 'tenant-b'],
+    });
     expect(covering.status).toBe(409);
     expect(covering.body).toEqual(conflictBody('exact-b', 'https://login2.example/tenant-b/v2.0', 'api://b'));
-    expect((await admin.post(base(), { name: 'mt-b', kind: 'microsoft', issuer: 'https://login2.example/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'], allowedTenantIds: ['tenant-c'] })).status).toBe(201);
+    expect(
+      (await admin.post(base(), { name: 'mt-b', kind: 'microsoft', issuer: 'https://login2.example/{tenantid}/v2.0', jwksUri: idp.jwksUri, audiences: ['api://b'], allowedTenantIds: ['tenant-c'] }))
+        .status,
+    ).toBe(201);
 
     for (const name of ['mt', 'single', 'other-tenant', 'exact-b', 'mt-b']) expect((await admin.delete(`${base()}/${name}`)).status).toBe(204);
   });
@@ -137,7 +172,11 @@ describe('identity provider registry', () => {
   it('updates fields but refuses to rename (422)', async () => {
     const renamed = await admin.patch(`${base()}/okta-prod`, { name: 'okta-new' });
     expect(renamed.status).toBe(422);
-    expect(renamed.body).toEqual({ code: 'unprocessable', message: 'The name of an identity provider cannot be changed (it is "okta-prod"); create a new provider instead', fields: { name: 'is immutable' } });
+    expect(renamed.body).toEqual({
+      code: 'unprocessable',
+      message: 'The name of an identity provider cannot be changed (it is "okta-prod"); create a new provider instead',
+      fields: { name: 'is immutable' },
+    });
     const updated = await admin.patch(`${base()}/okta-prod`, { name: 'okta-prod', description: 'Changed', clockSkew: 120, audiences: ['api://default', 'api://b'] });
     expect(updated.status).toBe(200);
     expect(updated.body).toMatchObject({ name: 'okta-prod', description: 'Changed', clockSkew: 120, audiences: ['api://default', 'api://b'], issuer: idp.issuer });
@@ -183,9 +222,24 @@ describe('identity provider registry', () => {
     expect(res.text).not.toContain(token);
     expect(res.body.valid).toBe(false);
     expect(res.body.steps.map((s: { step: string; ok: boolean }) => `${s.step}:${s.ok}`)).toEqual([
-      'format:true', 'header:true', 'issuer:true', 'signature:true', 'expiry:true', 'not-before:true', 'issued-at:true', 'audience:false', 'token-type:true', 'subject:true', 'client-id:true',
+      'format:true',
+      'header:true',
+      'issuer:true',
+      'signature:true',
+      'expiry:true',
+      'not-before:true',
+      'issued-at:true',
+      'audience:false',
+      'token-type:true',
+      'subject:true',
+      'client-id:true',
     ]);
-    expect(res.body.steps[7]).toEqual({ step: 'audience', ok: false, code: 'audience_mismatch', message: `None of the token's audiences ("${idp.audience}") is allowed for identity provider "okta-prod"` });
+    expect(res.body.steps[7]).toEqual({
+      step: 'audience',
+      ok: false,
+      code: 'audience_mismatch',
+      message: `None of the token's audiences ("${idp.audience}") is allowed for identity provider "okta-prod"`,
+    });
     const good = await admin.post(`${base()}/okta-prod/explain`, { token: await idp.clientCredentialsToken({ resource: 'api://default' }) });
     expect(good.body).toMatchObject({ valid: true, subject: idp.clientId, clientId: null, tokenKind: 'access_token' });
     const big = await admin.post(`${base()}/okta-prod/explain`, { token: 'a'.repeat(17_000) });
@@ -209,7 +263,7 @@ describe('identity provider registry', () => {
     expect((await admin.get(`${base()}/okta-prod`)).status).toBe(404);
   });
 
-  it('keeps organizations apart: another org cannot see this org\'s IdPs', async () => {
+  it("keeps organizations apart: another org cannot see this org's IdPs", async () => {
     const stranger = await platform.newUser('stranger@example.com');
     expect((await stranger.get(base())).status).toBe(404);
   });
@@ -221,7 +275,9 @@ describe('discovery refuses private URLs when they are not allowed (SSRF)', () =
   let server: Server;
   let origin: string;
   beforeAll(async () => {
-    server = createServer((_req, res) => { res.writeHead(302, { location: 'https://169.254.169.254/latest/meta-data/' }).end(); });
+    server = createServer((_req, res) => {
+      res.writeHead(302, { location: 'https://169.254.169.254/latest/meta-data/' }).end();
+    });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     origin = `127.0.0.1:${(server.address() as AddressInfo).port}`;
     platform = await startTestPlatform({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'false' } });
@@ -244,7 +300,9 @@ describe('discovery refuses private URLs when they are not allowed (SSRF)', () =
   it('refuses a loopback address', async () => {
     const res = await discover(`https://${origin}/.well-known/openid-configuration`);
     expect(res.status).toBe(422);
-    expect(res.body.message).toBe('Discovery failed [address_not_allowed]: 127.0.0.1 is a loopback address; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)');
+    expect(res.body.message).toBe(
+      'Discovery failed [address_not_allowed]: 127.0.0.1 is a loopback address; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)',
+    );
   });
 
   it('refuses a host name that resolves to loopback (the resolved address is checked)', async () => {
@@ -273,10 +331,22 @@ describe('discovery refuses private URLs when they are not allowed (SSRF)', () =
 
   it('refuses a typed JWKS URI on a private or link-local address with 422 naming the field, and saves nothing', async () => {
     const message = '169.254.169.254 is a link-local address; private, loopback and link-local addresses are not allowed (DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS)';
-    const res = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, { name: 'meta', kind: 'okta', issuer: 'https://idp.example', jwksUri: 'https://169.254.169.254/latest/meta-data/jwks', audiences: ['a'] });
+    const res = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, {
+      name: 'meta',
+      kind: 'okta',
+      issuer: 'https://idp.example',
+      jwksUri: 'https://169.254.169.254/latest/meta-data/jwks',
+      audiences: ['a'],
+    });
     expect(res.status).toBe(422);
     expect(res.body).toEqual({ code: 'unprocessable', message: `The JWKS URI check failed [address_not_allowed]: ${message}`, fields: { jwksUri: message } });
-    const local = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, { name: 'meta', kind: 'okta', issuer: 'https://idp.example', jwksUri: `https://localhost:${origin.split(':')[1]}/jwks`, audiences: ['a'] });
+    const local = await platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, {
+      name: 'meta',
+      kind: 'okta',
+      issuer: 'https://idp.example',
+      jwksUri: `https://localhost:${origin.split(':')[1]}/jwks`,
+      audiences: ['a'],
+    });
     expect(local.status).toBe(422);
     expect(local.body.message).toMatch(/^The JWKS URI check failed \[address_not_allowed\]: localhost resolves to (127\.0\.0\.1|::1), a loopback address/);
     expect(Object.keys(local.body.fields)).toEqual(['jwksUri']);

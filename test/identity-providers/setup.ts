@@ -26,12 +26,21 @@ export async function startWorld(options: { idp?: TestIdpOptions; idpBody?: Reco
   const orgRes = await platform.admin.post('/api/v1/orgs', { name: 'Acme' });
   const org = orgRes.body as { id: string; handle: string };
   const created = await platform.admin.post(`/api/v1/orgs/${org.handle}/identity-providers`, {
-    name: 'corp', kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience], tokenTyping: 'at+jwt', ...options.idpBody,
+    name: 'corp',
+    kind: 'generic-oidc',
+    wellKnownUrl: idp.wellKnownUrl,
+    audiences: [idp.audience],
+    tokenTyping: 'at+jwt',
+    ...options.idpBody,
   });
   if (created.status !== 201) throw new Error(`IdP registration failed: ${created.status} ${created.text}`);
   const client = await newClient(platform.admin, org.handle, 'mobile-app');
   return {
-    platform, clock, idp, org, client,
+    platform,
+    clock,
+    idp,
+    org,
+    client,
     async close() {
       await platform.close();
       await idp.close();

@@ -4,8 +4,12 @@ import { exchange, startWorld, TT, type World } from './setup.js';
 
 describe('token exchange with a real external IdP (oidc-provider)', () => {
   let w: World;
-  beforeAll(async () => { w = await startWorld(); }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  beforeAll(async () => {
+    w = await startWorld();
+  }, 30_000);
+  afterAll(async () => {
+    await w?.close();
+  });
 
   it('exchanges an IdP access token for a platform token for the same user', async () => {
     const subjectToken = await w.idp.clientCredentialsToken();
@@ -38,7 +42,10 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
     const subjectToken = await w.idp.sign({ sub: 'late', aud: w.idp.audience, iat: exp - 300, exp }, { header: { typ: 'at+jwt' } });
     const res = await exchange(w, { subject_token: subjectToken, subject_token_type: TT.access });
     expect(res.status).toBe(400);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: `The subject token was refused (expiry): it expired at ${new Date(exp * 1000).toISOString()}; a token can only be exchanged while it is still valid` });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: `The subject token was refused (expiry): it expired at ${new Date(exp * 1000).toISOString()}; a token can only be exchanged while it is still valid`,
+    });
   });
 
   it('finds the IdP without a database query per exchange, and sees an IdP change made here at once', async () => {
@@ -60,7 +67,10 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
       const changed = await w.platform.admin.patch(`/api/v1/orgs/${w.org.handle}/identity-providers/corp`, { audiences: ['https://not-this-one.test'] });
       expect(changed.status).toBe(200);
       const refused = await exchange(w, { subject_token: token, subject_token_type: TT.access });
-      expect(refused.body).toEqual({ error: 'invalid_request', error_description: `The subject token was refused (audience): None of the token's audiences (${JSON.stringify(w.idp.audience)}) is allowed for identity provider "corp"` });
+      expect(refused.body).toEqual({
+        error: 'invalid_request',
+        error_description: `The subject token was refused (audience): None of the token's audiences (${JSON.stringify(w.idp.audience)}) is allowed for identity provider "corp"`,
+      });
     } finally {
       list.mockRestore();
       expect((await w.platform.admin.patch(`/api/v1/orgs/${w.org.handle}/identity-providers/corp`, { audiences: [w.idp.audience] })).status).toBe(200);
@@ -97,10 +107,14 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
 
     it('refuses actor_token without actor_token_type and the reverse', async () => {
       const token = await w.idp.clientCredentialsToken();
-      expect((await exchange(w, { subject_token: token, subject_token_type: TT.access, actor_token: token })).body)
-        .toEqual({ error: 'invalid_request', error_description: 'actor_token_type is required when actor_token is present' });
-      expect((await exchange(w, { subject_token: token, subject_token_type: TT.access, actor_token_type: TT.access })).body)
-        .toEqual({ error: 'invalid_request', error_description: 'actor_token_type must not be sent without actor_token' });
+      expect((await exchange(w, { subject_token: token, subject_token_type: TT.access, actor_token: token })).body).toEqual({
+        error: 'invalid_request',
+        error_description: 'actor_token_type is required when actor_token is present',
+      });
+      expect((await exchange(w, { subject_token: token, subject_token_type: TT.access, actor_token_type: TT.access })).body).toEqual({
+        error: 'invalid_request',
+        error_description: 'actor_token_type must not be sent without actor_token',
+      });
     });
 
     it('answers invalid_target for an audience or resource it will not issue for', async () => {
@@ -135,8 +149,12 @@ describe('token exchange with a real external IdP (oidc-provider)', () => {
 /** Keycloak marks token types with a payload claim: `typ: Bearer` (access token) or `typ: ID` (ID token). */
 describe('token exchange with Keycloak-style claim token typing', () => {
   let w: World;
-  beforeAll(async () => { w = await startWorld({ idpBody: { name: 'kc', kind: 'keycloak', tokenTyping: undefined } }); }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  beforeAll(async () => {
+    w = await startWorld({ idpBody: { name: 'kc', kind: 'keycloak', tokenTyping: undefined } });
+  }, 30_000);
+  afterAll(async () => {
+    await w?.close();
+  });
 
   const token = (typ: string | undefined) => w.idp.sign({ sub: 'carol', aud: w.idp.audience, azp: 'kc-app', ...(typ !== undefined && { typ }) });
 
@@ -150,10 +168,14 @@ describe('token exchange with Keycloak-style claim token typing', () => {
   });
 
   it('refuses typ ID declared as an access token, and typ Bearer declared as an ID token', async () => {
-    expect((await exchange(w, { subject_token: await token('ID'), subject_token_type: TT.access })).body)
-      .toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (token-type): An ID token was presented where an access token was declared' });
-    expect((await exchange(w, { subject_token: await token('Bearer'), subject_token_type: TT.id })).body)
-      .toEqual({ error: 'invalid_request', error_description: 'The subject token was refused (token-type): An access token was presented where an ID token was declared' });
+    expect((await exchange(w, { subject_token: await token('ID'), subject_token_type: TT.access })).body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The subject token was refused (token-type): An ID token was presented where an access token was declared',
+    });
+    expect((await exchange(w, { subject_token: await token('Bearer'), subject_token_type: TT.id })).body).toEqual({
+      error: 'invalid_request',
+      error_description: 'The subject token was refused (token-type): An access token was presented where an ID token was declared',
+    });
   });
 
   it('treats a token without the typ claim as unmarked (accepted for either declaration)', async () => {

@@ -25,8 +25,16 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
   const responses: string[] = [];
   /** Every line the platform logged (control plane, publisher, gateways), at the most verbose level. */
   const logLines: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _encoding, done) { logLines.push(chunk.toString()); done(); } });
-  const record = <T extends { text: string }>(res: T): T => { responses.push(res.text); return res; };
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      logLines.push(chunk.toString());
+      done();
+    },
+  });
+  const record = <T extends { text: string }>(res: T): T => {
+    responses.push(res.text);
+    return res;
+  };
 
   beforeAll(async () => {
     [devIdp, prodIdp] = await Promise.all([startCountingIdp([DEV], { expiresIn: 3600 }), startCountingIdp([PROD], { expiresIn: 3600 })]);
@@ -43,33 +51,42 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
   });
 
   it('attaches the policy with ${tokenUrl}, ${clientId} and ${clientSecret}', async () => {
-    const put = record(await platform.admin.put(f.base, {
-      contextPath: '/orders', version: 'v1',
-      resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
-      backendUrls: { development: devBackend.url, production: prodBackend.url },
-    }));
+    const put = record(
+      await platform.admin.put(f.base, {
+        contextPath: '/orders',
+        version: 'v1',
+        resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
+        backendUrls: { development: devBackend.url, production: prodBackend.url },
+      }),
+    );
     expect([200, 201]).toContain(put.status);
-    const attached = record(await platform.admin.post(`${f.base}/policies`, {
-      policy: 'outbound-oauth2@1.0.1',
-      config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
-    }));
+    const attached = record(
+      await platform.admin.post(`${f.base}/policies`, {
+        policy: 'outbound-oauth2@1.0.1',
+        config: { tokenUrl: '${tokenUrl}', clientId: '${clientId}', clientSecret: '${clientSecret}', audience: 'orders', authMethod: 'client_secret_basic' },
+      }),
+    );
     expect(attached.status).toBeLessThan(300);
   });
 
   it('a header the gateway owns is refused at attach time with the exact path', async () => {
-    const res = record(await platform.admin.post(`${f.base}/policies`, {
-      policy: 'outbound-oauth2@1.0.1',
-      config: { tokenUrl: '${tokenUrl}', clientId: 'x', clientSecret: '${clientSecret}', headerName: 'Transfer-Encoding' },
-    }));
+    const res = record(
+      await platform.admin.post(`${f.base}/policies`, {
+        policy: 'outbound-oauth2@1.0.1',
+        config: { tokenUrl: '${tokenUrl}', clientId: 'x', clientSecret: '${clientSecret}', headerName: 'Transfer-Encoding' },
+      }),
+    );
     expect(res.status).toBe(400);
     expect(res.body.fields).toEqual({ 'config.headerName': 'header "Transfer-Encoding" is managed by the gateway and cannot be used here' });
   });
 
   it('deploys to development with its values: the development backend gets a development IdP token', async () => {
-    const deployed = record(await platform.admin.post(`${f.base}/deployments`, {
-      environment: 'development',
-      params: { tokenUrl: devIdp.tokenUrl, clientId: DEV.id, clientSecret: { value: DEV.secret, secret: true } },
-    }));
+    const deployed = record(
+      await platform.admin.post(`${f.base}/deployments`, {
+        environment: 'development',
+        params: { tokenUrl: devIdp.tokenUrl, clientId: DEV.id, clientSecret: { value: DEV.secret, secret: true } },
+      }),
+    );
     expect(deployed.status, deployed.text).toBe(201);
     expect(deployed.body.params).toEqual({ tokenUrl: { secret: false, value: devIdp.tokenUrl }, clientId: { secret: false, value: DEV.id }, clientSecret: { secret: true } });
     await platform.runtime.publisher.refresh();
@@ -83,11 +100,19 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
   it('promotes to production with other values: the production backend gets a production IdP token', async () => {
     const needs = record(await platform.admin.get(`${f.base}/promotion`));
     expect(needs.status).toBe(200);
-    expect(needs.body.parameters.map((p: { name: string; secret: boolean }) => [p.name, p.secret])).toEqual(expect.arrayContaining([['tokenUrl', false], ['clientId', false], ['clientSecret', true]]));
-    const promoted = record(await platform.admin.post(`${f.base}/promote`, {
-      from: 'development',
-      params: { tokenUrl: prodIdp.tokenUrl, clientId: PROD.id, clientSecret: { value: PROD.secret, secret: true } },
-    }));
+    expect(needs.body.parameters.map((p: { name: string; secret: boolean }) => [p.name, p.secret])).toEqual(
+      expect.arrayContaining([
+        ['tokenUrl', false],
+        ['clientId', false],
+        ['clientSecret', true],
+      ]),
+    );
+    const promoted = record(
+      await platform.admin.post(`${f.base}/promote`, {
+        from: 'development',
+        params: { tokenUrl: prodIdp.tokenUrl, clientId: PROD.id, clientSecret: { value: PROD.secret, secret: true } },
+      }),
+    );
     expect(promoted.status).toBe(201);
     expect(promoted.body).toMatchObject({ environment: 'production', params: { tokenUrl: { secret: false, value: prodIdp.tokenUrl }, clientSecret: { secret: true } } });
     await platform.runtime.publisher.refresh();
@@ -125,7 +150,7 @@ describe('outbound-oauth2: deploy and promote with per-environment parameters', 
     }
   });
 
-  it('the secrets never appear in the platform\'s log output during deploy and promote', async () => {
+  it("the secrets never appear in the platform's log output during deploy and promote", async () => {
     const log = logLines.join('');
     // The sink did capture the control plane's work: its requests, deploy and promote included.
     expect(log).toContain('/deployments');

@@ -22,12 +22,18 @@ describe('outbound-oauth2: the IdP fails', () => {
     backend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, jwks: idp.jwks });
     plain = await startBackend();
     deadTokenUrl = `http://127.0.0.1:${await closedPort()}/token`;
-    gw = await startTestGateway(snapshot([], [
-      policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, timeoutMs: 300 })]),
-      policyApi('api-dead', '/dead', backend.url, [outbound({ tokenUrl: deadTokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret })]),
-      policyApi('api-backoff', '/backoff', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: 'backoff' })]),
-      policyApi('api-plain', '/plain', plain.url, []),
-    ]), { clock });
+    gw = await startTestGateway(
+      snapshot(
+        [],
+        [
+          policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, timeoutMs: 300 })]),
+          policyApi('api-dead', '/dead', backend.url, [outbound({ tokenUrl: deadTokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret })]),
+          policyApi('api-backoff', '/backoff', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret, scope: 'backoff' })]),
+          policyApi('api-plain', '/plain', plain.url, []),
+        ],
+      ),
+      { clock },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -132,7 +138,12 @@ describe('outbound-oauth2: validation', () => {
   const at = 'apis[0].resources[0].policies[0].config';
 
   beforeAll(async () => {
-    const sink = new Writable({ write(chunk, _enc, done) { for (const l of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(l)); done(); } });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        for (const l of chunk.toString().split('\n').filter(Boolean)) logged.push(JSON.parse(l));
+        done();
+      },
+    });
     gw = await startTestGateway(snapshot([], []), { clock, logger: createLogger('error', sink) });
   });
   afterAll(() => gw?.close());
@@ -157,10 +168,9 @@ describe('outbound-oauth2: no two organizations share a token', () => {
     idp = await startCountingIdp([CLIENT], { expiresIn: 3600 });
     backend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, jwks: idp.jwks });
     const policy = outbound({ tokenUrl: idp.tokenUrl, clientId: CLIENT.id, clientSecret: CLIENT.secret });
-    gw = await startTestGateway(snapshot([], [
-      policyApi('api-a', '/orders', backend.url, [policy], 'org-a', 'alpha'),
-      policyApi('api-b', '/orders', backend.url, [policy], 'org-b', 'beta'),
-    ]), { clock });
+    gw = await startTestGateway(snapshot([], [policyApi('api-a', '/orders', backend.url, [policy], 'org-a', 'alpha'), policyApi('api-b', '/orders', backend.url, [policy], 'org-b', 'beta')]), {
+      clock,
+    });
   });
   afterAll(async () => {
     await gw?.close();

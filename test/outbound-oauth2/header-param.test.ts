@@ -23,11 +23,16 @@ describe('outbound-oauth2: headerName given as a parameter', () => {
     backend = await startTokenBackend({ header: 'x-backend-token', issuer: idp.issuer, jwks: idp.jwks });
     platform = await startTestPlatform();
     f = await apiProxyFixture(platform);
-    expect((await platform.admin.put(f.base, {
-      contextPath: '/orders', version: 'v1',
-      resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
-      backendUrls: { development: backend.url },
-    })).status).toBe(201);
+    expect(
+      (
+        await platform.admin.put(f.base, {
+          contextPath: '/orders',
+          version: 'v1',
+          resources: [{ method: 'GET', path: '/items', security: { oauth2: false } }],
+          backendUrls: { development: backend.url },
+        })
+      ).status,
+    ).toBe(201);
   });
   afterAll(async () => {
     await platform?.close();
@@ -68,8 +73,9 @@ describe('outbound-oauth2: headerName given as a parameter', () => {
 
       const after = await platform.admin.get(`${f.base}/deployments?environment=development`);
       expect(after.body).toEqual(before.body);
-      expect(after.body.filter((d: { status: string }) => d.status === 'active').map((d: { revision: number; params: unknown }) => [d.revision, d.params]))
-        .toEqual([[1, { backendHeader: { secret: false, value: 'X-Backend-Token' }, clientSecret: { secret: true } }]]);
+      expect(after.body.filter((d: { status: string }) => d.status === 'active').map((d: { revision: number; params: unknown }) => [d.revision, d.params])).toEqual([
+        [1, { backendHeader: { secret: false, value: 'X-Backend-Token' }, clientSecret: { secret: true } }],
+      ]);
       await platform.runtime.publisher.refresh();
       expect((await call()).status).toBe(200);
       expect(backend.calls.at(-1)!.header).toBe(idp.issued[0]);

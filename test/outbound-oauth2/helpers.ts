@@ -38,7 +38,10 @@ export interface CountingIdp {
   close(): Promise<void>;
 }
 
-export interface IdpClient { id: string; secret: string }
+export interface IdpClient {
+  id: string;
+  secret: string;
+}
 
 const formDecode = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
 
@@ -71,15 +74,26 @@ export async function startCountingIdp(clients: IdpClient[], options: { expiresI
     const form = Object.fromEntries(new URLSearchParams(body));
     state.requests.push({ authorization: req.headers.authorization, contentType: req.headers['content-type'], form });
     state.count++;
-    for (const w of waiters.filter((w) => state.count >= w.n)) { waiters.splice(waiters.indexOf(w), 1); w.resolve(); }
+    for (const w of waiters.filter((w) => state.count >= w.n)) {
+      waiters.splice(waiters.indexOf(w), 1);
+      w.resolve();
+    }
     if (held) await held;
     switch (state.mode) {
-      case 'down': return json(res, 503, { error: 'temporarily_unavailable' });
-      case 'hang': return; // never answers
-      case 'not-json': res.writeHead(200, { 'content-type': 'text/html' }); res.end('<html>login</html>'); return;
-      case 'no-token': return json(res, 200, { token_type: 'Bearer', expires_in: 3600 });
-      case 'invalid-client-echo': return json(res, 401, { error: 'invalid_client', error_description: `bad secret ${form.client_secret ?? req.headers.authorization}` });
-      default: break;
+      case 'down':
+        return json(res, 503, { error: 'temporarily_unavailable' });
+      case 'hang':
+        return; // never answers
+      case 'not-json':
+        res.writeHead(200, { 'content-type': 'text/html' });
+        res.end('<html>login</html>');
+        return;
+      case 'no-token':
+        return json(res, 200, { token_type: 'Bearer', expires_in: 3600 });
+      case 'invalid-client-echo':
+        return json(res, 401, { error: 'invalid_client', error_description: `bad secret ${form.client_secret ?? req.headers.authorization}` });
+      default:
+        break;
     }
     let id: string | undefined;
     let secret: string | undefined;
@@ -98,8 +112,12 @@ export async function startCountingIdp(clients: IdpClient[], options: { expiresI
     const now = Math.floor(Date.now() / 1000);
     const token = await new SignJWT({ client_id: id, scope: form.scope ?? '', jti: `t-${++seq}` })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'at+jwt' })
-      .setIssuer(issuer).setSubject(id!).setAudience(form.resource ?? form.audience ?? 'backend')
-      .setIssuedAt(now).setExpirationTime(now + 3600).sign(privateKey);
+      .setIssuer(issuer)
+      .setSubject(id!)
+      .setAudience(form.resource ?? form.audience ?? 'backend')
+      .setIssuedAt(now)
+      .setExpirationTime(now + 3600)
+      .sign(privateKey);
     state.issued.push(token);
     const response: Record<string, unknown> = { access_token: token, token_type: 'Bearer' };
     if (state.expiresIn !== undefined) response.expires_in = state.expiresIn;
@@ -109,28 +127,67 @@ export async function startCountingIdp(clients: IdpClient[], options: { expiresI
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => { void handle(req, res, Buffer.concat(chunks).toString()); });
+    req.on('end', () => {
+      void handle(req, res, Buffer.concat(chunks).toString());
+    });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const issuer = url;
   return {
-    url, issuer, tokenUrl: `${url}/token`, jwks: { keys: [jwk] },
-    get count() { return state.count; },
-    get requests() { return state.requests; },
-    get issued() { return state.issued; },
-    get mode() { return state.mode; },
-    set mode(m) { state.mode = m; },
-    get expiresIn() { return state.expiresIn; },
-    set expiresIn(v) { state.expiresIn = v; },
-    hold() { held = new Promise((r) => { releaseHeld = r; }); },
-    release() { held = undefined; releaseHeld?.(); },
-    waitFor(n) { return state.count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve })); },
-    close: () => new Promise<void>((r) => { releaseHeld?.(); server.closeAllConnections(); server.close(() => r()); }),
+    url,
+    issuer,
+    tokenUrl: `${url}/token`,
+    jwks: { keys: [jwk] },
+    get count() {
+      return state.count;
+    },
+    get requests() {
+      return state.requests;
+    },
+    get issued() {
+      return state.issued;
+    },
+    get mode() {
+      return state.mode;
+    },
+    set mode(m) {
+      state.mode = m;
+    },
+    get expiresIn() {
+      return state.expiresIn;
+    },
+    set expiresIn(v) {
+      state.expiresIn = v;
+    },
+    hold() {
+      held = new Promise((r) => {
+        releaseHeld = r;
+      });
+    },
+    release() {
+      held = undefined;
+      releaseHeld?.();
+    },
+    waitFor(n) {
+      return state.count >= n ? Promise.resolve() : new Promise((resolve) => waiters.push({ n, resolve }));
+    },
+    close: () =>
+      new Promise<void>((r) => {
+        releaseHeld?.();
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
-export interface SeenCall { path: string; header: string | undefined; authorization: string | undefined; token: string | undefined; claims?: Record<string, unknown> }
+export interface SeenCall {
+  path: string;
+  header: string | undefined;
+  authorization: string | undefined;
+  token: string | undefined;
+  claims?: Record<string, unknown>;
+}
 
 /**
  * A backend that accepts a request only with a token that verifies against
@@ -179,8 +236,13 @@ export async function startTokenBackend(options: { header: string; issuer: strin
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   return {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    calls, refused,
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    calls,
+    refused,
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -191,8 +253,19 @@ export const ENV = 'development';
 export function policyApi(id: string, contextPath: string, backendUrl: string, policies: SnapshotPolicyInstance[], orgId = ORG_ID, orgHandle = 'acme'): SnapshotApi {
   const anon = { security: { oauth2: false, scopes: [] as string[] }, policies };
   return {
-    id, orgId, orgHandle, name: id, contextPath, version: 'v1', backendUrl, audience: gatewayAudience(orgId, ENV), cors: null,
-    resources: [{ method: 'GET', path: '/items', ...anon }, { method: 'POST', path: '/items', ...anon }],
+    id,
+    orgId,
+    orgHandle,
+    name: id,
+    contextPath,
+    version: 'v1',
+    backendUrl,
+    audience: gatewayAudience(orgId, ENV),
+    cors: null,
+    resources: [
+      { method: 'GET', path: '/items', ...anon },
+      { method: 'POST', path: '/items', ...anon },
+    ],
   };
 }
 

@@ -20,9 +20,13 @@ describe('outbound-oauth2 against oidc-provider (a real IdP peer)', () => {
   beforeAll(async () => {
     idp = await startTestIdp({ audience: 'https://orders.example' });
     backend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, audience: idp.audience, jwks: idp.jwksUri });
-    gw = await startTestGateway(snapshot([], [
-      policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenEndpoint, clientId: idp.clientId, clientSecret: idp.clientSecret, scope: 'read', resource: idp.audience })]),
-    ]), { clock });
+    gw = await startTestGateway(
+      snapshot(
+        [],
+        [policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenEndpoint, clientId: idp.clientId, clientSecret: idp.clientSecret, scope: 'read', resource: idp.audience })])],
+      ),
+      { clock },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -52,10 +56,23 @@ describe('outbound-oauth2: the secret stays secret', () => {
   beforeAll(async () => {
     idp = await startCountingIdp([{ id: 'client', secret: SECRET }], { expiresIn: 3600 });
     backend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, jwks: idp.jwks });
-    const sink = new Writable({ write(chunk, _enc, done) { logs += chunk.toString(); done(); } });
-    gw = await startTestGateway(snapshot([], [
-      policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: 'client', clientSecret: { $sealed: key.encrypt(SECRET, SEALED_SECRET_CONTEXT) }, authMethod: 'client_secret_post' })]),
-    ]), { clock, masterKey: key, logger: createLogger('debug', sink) });
+    const sink = new Writable({
+      write(chunk, _enc, done) {
+        logs += chunk.toString();
+        done();
+      },
+    });
+    gw = await startTestGateway(
+      snapshot(
+        [],
+        [
+          policyApi('api-orders', '/orders', backend.url, [
+            outbound({ tokenUrl: idp.tokenUrl, clientId: 'client', clientSecret: { $sealed: key.encrypt(SECRET, SEALED_SECRET_CONTEXT) }, authMethod: 'client_secret_post' }),
+          ]),
+        ],
+      ),
+      { clock, masterKey: key, logger: createLogger('debug', sink) },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -76,9 +93,17 @@ describe('outbound-oauth2: the secret stays secret', () => {
 
   it('an IdP failure that echoes the secret leaks it neither to the consumer nor to the logs', async () => {
     idp.mode = 'invalid-client-echo';
-    await gw.setSnapshot(snapshot([], [
-      policyApi('api-orders', '/orders', backend.url, [outbound({ tokenUrl: idp.tokenUrl, clientId: 'client', clientSecret: { $sealed: key.encrypt(SECRET, SEALED_SECRET_CONTEXT) }, authMethod: 'client_secret_post', scope: 'other' })]),
-    ], { version: 2 }));
+    await gw.setSnapshot(
+      snapshot(
+        [],
+        [
+          policyApi('api-orders', '/orders', backend.url, [
+            outbound({ tokenUrl: idp.tokenUrl, clientId: 'client', clientSecret: { $sealed: key.encrypt(SECRET, SEALED_SECRET_CONTEXT) }, authMethod: 'client_secret_post', scope: 'other' }),
+          ]),
+        ],
+        { version: 2 },
+      ),
+    );
     const res = await fetch(`${gw.url}/acme/orders/v1/items`);
     expect(res.status).toBe(502);
     const body = await res.text();

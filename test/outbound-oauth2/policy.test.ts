@@ -20,10 +20,16 @@ describe('outbound-oauth2: token injection', () => {
     idp = await startCountingIdp([CLIENT], { expiresIn: 600 });
     bearerBackend = await startTokenBackend({ header: 'authorization', issuer: idp.issuer, audience: 'https://orders.example', jwks: idp.jwks });
     customBackend = await startTokenBackend({ header: 'x-backend-token', issuer: idp.issuer, audience: 'inventory', jwks: idp.jwks });
-    gw = await startTestGateway(snapshot([], [
-      policyApi('api-orders', '/orders', bearerBackend.url, [outbound(config(idp, { scope: 'orders:read orders:write', resource: 'https://orders.example' }))]),
-      policyApi('api-inventory', '/inventory', customBackend.url, [outbound(config(idp, { headerName: 'X-Backend-Token', audience: 'inventory', authMethod: 'client_secret_post' }))]),
-    ]), { clock });
+    gw = await startTestGateway(
+      snapshot(
+        [],
+        [
+          policyApi('api-orders', '/orders', bearerBackend.url, [outbound(config(idp, { scope: 'orders:read orders:write', resource: 'https://orders.example' }))]),
+          policyApi('api-inventory', '/inventory', customBackend.url, [outbound(config(idp, { headerName: 'X-Backend-Token', audience: 'inventory', authMethod: 'client_secret_post' }))]),
+        ],
+      ),
+      { clock },
+    );
   });
   afterAll(async () => {
     await gw?.close();
@@ -70,7 +76,9 @@ describe('outbound-oauth2: token injection', () => {
 
   it('the token survives a snapshot swap with the same credentials; changed credentials never reuse it', async () => {
     const before = idp.count;
-    const apis = (secret: string) => [policyApi('api-orders', '/orders', bearerBackend.url, [outbound({ ...config(idp, { scope: 'orders:read orders:write', resource: 'https://orders.example' }), clientSecret: secret })])];
+    const apis = (secret: string) => [
+      policyApi('api-orders', '/orders', bearerBackend.url, [outbound({ ...config(idp, { scope: 'orders:read orders:write', resource: 'https://orders.example' }), clientSecret: secret })]),
+    ];
     await gw.setSnapshot(snapshot([], apis(CLIENT.secret), { version: 2 }));
     expect((await fetch(`${gw.url}/acme/orders/v1/items`)).status).toBe(200);
     expect(idp.count).toBe(before);
@@ -104,7 +112,7 @@ describe('outbound-oauth2: single flight', () => {
     const responses = Array.from({ length: 1000 }, () => fetch(`${gw.url}/acme/orders/v1/items`).then(async (r) => ({ status: r.status, body: await r.text() })));
     // Keep the IdP's answer back until every request is waiting for it.
     for (let i = 0; i < 600; i++) {
-      if (await metric(gw.url, 'drawbridge_gateway_outbound_token_cache_total', { environment: ENV, result: 'miss' }) >= 1000) break;
+      if ((await metric(gw.url, 'drawbridge_gateway_outbound_token_cache_total', { environment: ENV, result: 'miss' })) >= 1000) break;
       await new Promise((r) => setTimeout(r, 50));
     }
     expect(await metric(gw.url, 'drawbridge_gateway_outbound_token_cache_total', { environment: ENV, result: 'miss' })).toBe(1000);
@@ -154,7 +162,10 @@ describe('outbound-oauth2: expiry and early refresh (controlled clock)', () => {
     expect(idp.count).toBe(2);
 
     idp.release();
-    await waitUntil(async () => { await call(); return lastToken() === idp.issued[1]; });
+    await waitUntil(async () => {
+      await call();
+      return lastToken() === idp.issued[1];
+    });
     expect(idp.count).toBe(2);
   });
 
@@ -264,4 +275,3 @@ async function waitUntil(check: () => Promise<boolean>, tries = 100): Promise<vo
   }
   throw new Error('condition not reached');
 }
-

@@ -25,7 +25,13 @@ describe('outbound-oauth2 token manager', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     tokenUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}/token`;
   });
-  afterAll(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  afterAll(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
 
   const spec = (over: Partial<TokenSpec> = {}): TokenSpec => ({ orgId: 'org-1', tokenUrl, clientId: 'c', clientSecret: 's', authMethod: 'client_secret_basic', timeoutMs: 1000, ...over });
   const manager = (clock: ManualClock) => new TokenManager({ clock, logger: createLogger('silent') });

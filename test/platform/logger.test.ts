@@ -3,7 +3,12 @@ import { createLogger, requestChildLogger } from '../../src/shared/logger.js';
 
 function capture() {
   const lines: string[] = [];
-  const logger = createLogger('info', { write: (line: string) => { lines.push(line); return true; } } as unknown as NodeJS.WritableStream);
+  const logger = createLogger('info', {
+    write: (line: string) => {
+      lines.push(line);
+      return true;
+    },
+  } as unknown as NodeJS.WritableStream);
   return { logger, lines: () => lines.map((l) => JSON.parse(l) as Record<string, unknown>) };
 }
 
@@ -11,12 +16,19 @@ describe('platform logger', () => {
   it('redacts secrets at the top level of a log object as well as one level down', () => {
     const { logger, lines } = capture();
     logger.info({ password: 'p1', client_secret: 's1', token: 't1', nested: { secret: 's2', access_token: 't2' }, kept: 'visible' }, 'hello');
-    expect(lines()).toEqual([expect.objectContaining({
-      password: '[redacted]', client_secret: '[redacted]', token: '[redacted]', nested: { secret: '[redacted]', access_token: '[redacted]' }, kept: 'visible', msg: 'hello',
-    })]);
+    expect(lines()).toEqual([
+      expect.objectContaining({
+        password: '[redacted]',
+        client_secret: '[redacted]',
+        token: '[redacted]',
+        nested: { secret: '[redacted]', access_token: '[redacted]' },
+        kept: 'visible',
+        msg: 'hello',
+      }),
+    ]);
   });
 
-  it('the per-request child writes the same line as pino\'s own child, redaction included', () => {
+  it("the per-request child writes the same line as pino's own child, redaction included", () => {
     const { logger, lines } = capture();
     const ours = requestChildLogger(logger, { reqId: 'req-"7"' }, {});
     const theirs = logger.child({ reqId: 'req-"7"' }, {});
@@ -27,7 +39,7 @@ describe('platform logger', () => {
     expect(a).toEqual({ level: 30, reqId: 'req-"7"', password: '[redacted]', x: { secret: '[redacted]' }, msg: 'line' });
   });
 
-  it('other bindings and options take pino\'s path (serializers and redaction apply to them)', () => {
+  it("other bindings and options take pino's path (serializers and redaction apply to them)", () => {
     const { logger, lines } = capture();
     requestChildLogger(logger, { reqId: 'req-1', token: 'abc' }, {}).info('x');
     requestChildLogger(logger, { reqId: 'req-2' }, { level: 'warn' }).info('dropped');

@@ -21,7 +21,10 @@ const GATEWAY_ENVIRONMENTS = ['development', 'production'] as const;
 /** The gateway's own operations endpoint (docs/gateway.md, `OPS_PREFIX` in src/gateway/server.ts). */
 const GATEWAY_HEALTH_PATH = '/_drawbridge/healthz';
 
-interface Exit { code: number | null; signal: NodeJS.Signals | null }
+interface Exit {
+  code: number | null;
+  signal: NodeJS.Signals | null;
+}
 
 interface Started {
   child: ChildProcess;
@@ -78,14 +81,18 @@ function run(args: string[], vars: Record<string, string>): Started {
     out += chunk;
     for (const w of waiters) w();
   });
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => { err += chunk; });
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
+    err += chunk;
+  });
   // 'close' (not 'exit'): both pipes are drained, so stdout()/stderr() are complete.
-  const exited = new Promise<Exit>((done) => child.once('close', (code, signal) => {
-    children.delete(child);
-    closed = true;
-    for (const w of waiters) w();
-    done({ code, signal });
-  }));
+  const exited = new Promise<Exit>((done) =>
+    child.once('close', (code, signal) => {
+      children.delete(child);
+      closed = true;
+      for (const w of waiters) w();
+      done({ code, signal });
+    }),
+  );
   return {
     child,
     stdout: () => out,
@@ -133,7 +140,10 @@ async function stop(started: Started): Promise<void> {
   expect(await exitWithin(started, EXIT_BOUND_MS)).toEqual({ code: 0, signal: null });
 }
 
-interface Ports { controlPlane: number; gateways: Record<(typeof GATEWAY_ENVIRONMENTS)[number], number> }
+interface Ports {
+  controlPlane: number;
+  gateways: Record<(typeof GATEWAY_ENVIRONMENTS)[number], number>;
+}
 
 async function freePorts(): Promise<Ports> {
   return { controlPlane: await freePort(), gateways: { development: await freePort(), production: await freePort() } };
@@ -166,7 +176,11 @@ async function login(ports: Ports, username: string, password: string): Promise<
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ username, password }),
   });
-  const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ') || undefined;
+  const cookie =
+    res.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ') || undefined;
   return { status: res.status, body: await res.json(), cookie };
 }
 
@@ -218,98 +232,118 @@ afterAll(() => {
 });
 
 describe('drawbridge start', () => {
-  it('on the first start prints the URLs and a one-time admin password, serves, signs in, and stops cleanly on SIGTERM; a second start prints no password and keeps the admin', async () => {
-    const dataDir = join(tempDir(), 'data');
-    const ports = await freePorts();
-
-    const first = startDrawbridge(dataDir, ports);
-    const [, password] = await first.waitForStdout(ONE_TIME_PASSWORD);
-    await waitUntilServing(first, ports);
-    await expectSignIn(ports, password!);
-    await expectGatewaysHealthy(ports);
-    expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
-    await stop(first);
-    const firstLines = first.stdout().split('\n');
-    for (const line of bannerLines(ports, dataDir)) expect(firstLines).toContain(line);
-    expect(first.stderr()).toBe('');
-
-    const second = startDrawbridge(dataDir, ports);
-    await waitUntilServing(second, ports);
-    await expectSignIn(ports, password!);
-    await expectGatewaysHealthy(ports);
-    await stop(second);
-    const secondLines = second.stdout().split('\n');
-    for (const line of bannerLines(ports, dataDir)) expect(secondLines).toContain(line);
-    expect(second.stdout()).not.toMatch(/First start|password/);
-    expect(second.stdout()).not.toContain(password!);
-    expect(second.stderr()).toBe('');
-  }, TEST_TIMEOUT_MS);
-
-  it('takes the admin password from DRAWBRIDGE_ADMIN_PASSWORD on a fresh data folder and never prints it', async () => {
-    const dataDir = tempDir();
-    const ports = await freePorts();
-    const chosen = 'a password chosen by the operator';
-
-    const started = startDrawbridge(dataDir, ports, { DRAWBRIDGE_ADMIN_PASSWORD: chosen });
-    await started.waitForStdout(/^ {2}First start: sign in as "admin" with the password from DRAWBRIDGE_ADMIN_PASSWORD\n/m);
-    await waitUntilServing(started, ports);
-    await expectSignIn(ports, chosen);
-    const wrong = await login(ports, 'admin', 'not the chosen password');
-    expect(wrong.status).toBe(401);
-    await stop(started);
-    expect(started.stdout()).not.toContain(chosen);
-    expect(started.stdout()).not.toMatch(ONE_TIME_PASSWORD);
-  }, TEST_TIMEOUT_MS);
-
-  it('refuses an invalid setting before touching anything: exit code 1 and a message naming the variable', async () => {
-    const dataDir = join(tempDir(), 'never-created');
-    const ports = await freePorts();
-
-    const started = startDrawbridge(dataDir, ports, { DRAWBRIDGE_PORT: 'abc' });
-    expect(await exitWithin(started, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
-    expect(started.stderr()).toBe('Error: DRAWBRIDGE_PORT: must be a port number (0-65535), got "abc"\n');
-    expect(started.stdout()).toBe('');
-    expect(existsSync(dataDir)).toBe(false);
-  }, TEST_TIMEOUT_MS);
-
-  it('names the variable whose port is taken instead of crashing with a stack trace, and a later start on the same data folder still prints the one-time password', async () => {
-    const taken = await holdPort();
-    const controlPlaneDir = tempDir();
-    const gatewayDir = tempDir();
-    try {
+  it(
+    'on the first start prints the URLs and a one-time admin password, serves, signs in, and stops cleanly on SIGTERM; a second start prints no password and keeps the admin',
+    async () => {
+      const dataDir = join(tempDir(), 'data');
       const ports = await freePorts();
-      const controlPlane = startDrawbridge(controlPlaneDir, { ...ports, controlPlane: taken.port });
-      expect(await exitWithin(controlPlane, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
-      expect(controlPlane.stderr()).toBe(`Error: DRAWBRIDGE_PORT: port ${taken.port} is already in use\n`);
-      expect(controlPlane.stdout()).toBe('');
 
-      const gateway = startDrawbridge(gatewayDir, { ...ports, gateways: { ...ports.gateways, production: taken.port } });
-      expect(await exitWithin(gateway, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
-      expect(gateway.stderr()).toBe(`Error: DRAWBRIDGE_GATEWAYS[1]: port ${taken.port} is already in use (gateway production)\n`);
-      expect(gateway.stdout()).toBe('');
-    } finally {
-      await taken.close();
-    }
-
-    // The failed starts created no admin: starting again with free ports creates it and shows its password.
-    for (const dataDir of [controlPlaneDir, gatewayDir]) {
-      const ports = await freePorts();
-      const again = startDrawbridge(dataDir, ports);
-      const [, password] = await again.waitForStdout(ONE_TIME_PASSWORD);
-      await waitUntilServing(again, ports);
+      const first = startDrawbridge(dataDir, ports);
+      const [, password] = await first.waitForStdout(ONE_TIME_PASSWORD);
+      await waitUntilServing(first, ports);
       await expectSignIn(ports, password!);
-      await stop(again);
-      expect(again.stderr()).toBe('');
-    }
-  }, TEST_TIMEOUT_MS);
+      await expectGatewaysHealthy(ports);
+      expect(statSync(join(dataDir, 'master.key')).mode & 0o777).toBe(0o600);
+      await stop(first);
+      const firstLines = first.stdout().split('\n');
+      for (const line of bannerLines(ports, dataDir)) expect(firstLines).toContain(line);
+      expect(first.stderr()).toBe('');
+
+      const second = startDrawbridge(dataDir, ports);
+      await waitUntilServing(second, ports);
+      await expectSignIn(ports, password!);
+      await expectGatewaysHealthy(ports);
+      await stop(second);
+      const secondLines = second.stdout().split('\n');
+      for (const line of bannerLines(ports, dataDir)) expect(secondLines).toContain(line);
+      expect(second.stdout()).not.toMatch(/First start|password/);
+      expect(second.stdout()).not.toContain(password!);
+      expect(second.stderr()).toBe('');
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'takes the admin password from DRAWBRIDGE_ADMIN_PASSWORD on a fresh data folder and never prints it',
+    async () => {
+      const dataDir = tempDir();
+      const ports = await freePorts();
+      const chosen = 'a password chosen by the operator';
+
+      const started = startDrawbridge(dataDir, ports, { DRAWBRIDGE_ADMIN_PASSWORD: chosen });
+      await started.waitForStdout(/^ {2}First start: sign in as "admin" with the password from DRAWBRIDGE_ADMIN_PASSWORD\n/m);
+      await waitUntilServing(started, ports);
+      await expectSignIn(ports, chosen);
+      const wrong = await login(ports, 'admin', 'not the chosen password');
+      expect(wrong.status).toBe(401);
+      await stop(started);
+      expect(started.stdout()).not.toContain(chosen);
+      expect(started.stdout()).not.toMatch(ONE_TIME_PASSWORD);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'refuses an invalid setting before touching anything: exit code 1 and a message naming the variable',
+    async () => {
+      const dataDir = join(tempDir(), 'never-created');
+      const ports = await freePorts();
+
+      const started = startDrawbridge(dataDir, ports, { DRAWBRIDGE_PORT: 'abc' });
+      expect(await exitWithin(started, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
+      expect(started.stderr()).toBe('Error: DRAWBRIDGE_PORT: must be a port number (0-65535), got "abc"\n');
+      expect(started.stdout()).toBe('');
+      expect(existsSync(dataDir)).toBe(false);
+    },
+    TEST_TIMEOUT_MS,
+  );
+
+  it(
+    'names the variable whose port is taken instead of crashing with a stack trace, and a later start on the same data folder still prints the one-time password',
+    async () => {
+      const taken = await holdPort();
+      const controlPlaneDir = tempDir();
+      const gatewayDir = tempDir();
+      try {
+        const ports = await freePorts();
+        const controlPlane = startDrawbridge(controlPlaneDir, { ...ports, controlPlane: taken.port });
+        expect(await exitWithin(controlPlane, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
+        expect(controlPlane.stderr()).toBe(`Error: DRAWBRIDGE_PORT: port ${taken.port} is already in use\n`);
+        expect(controlPlane.stdout()).toBe('');
+
+        const gateway = startDrawbridge(gatewayDir, { ...ports, gateways: { ...ports.gateways, production: taken.port } });
+        expect(await exitWithin(gateway, EXIT_BOUND_MS + START_BOUND_MS)).toEqual({ code: 1, signal: null });
+        expect(gateway.stderr()).toBe(`Error: DRAWBRIDGE_GATEWAYS[1]: port ${taken.port} is already in use (gateway production)\n`);
+        expect(gateway.stdout()).toBe('');
+      } finally {
+        await taken.close();
+      }
+
+      // The failed starts created no admin: starting again with free ports creates it and shows its password.
+      for (const dataDir of [controlPlaneDir, gatewayDir]) {
+        const ports = await freePorts();
+        const again = startDrawbridge(dataDir, ports);
+        const [, password] = await again.waitForStdout(ONE_TIME_PASSWORD);
+        await waitUntilServing(again, ports);
+        await expectSignIn(ports, password!);
+        await stop(again);
+        expect(again.stderr()).toBe('');
+      }
+    },
+    TEST_TIMEOUT_MS,
+  );
 });
 
 describe('drawbridge --help', () => {
-  it('lists the commands and exits 0', async () => {
-    const started = run(['--help'], {});
-    expect(await exitWithin(started, START_BOUND_MS)).toEqual({ code: 0, signal: null });
-    const commands = [...started.stdout().matchAll(/^ {2}([a-z]+)\b.*$/gm)].map((m) => m[1]);
-    for (const command of ['start', 'login', 'org', 'env', 'project', 'component', 'member', 'help']) expect(commands).toContain(command);
-    expect(started.stderr()).toBe('');
-  }, TEST_TIMEOUT_MS);
+  it(
+    'lists the commands and exits 0',
+    async () => {
+      const started = run(['--help'], {});
+      expect(await exitWithin(started, START_BOUND_MS)).toEqual({ code: 0, signal: null });
+      const commands = [...started.stdout().matchAll(/^ {2}([a-z]+)\b.*$/gm)].map((m) => m[1]);
+      for (const command of ['start', 'login', 'org', 'env', 'project', 'component', 'member', 'help']) expect(commands).toContain(command);
+      expect(started.stderr()).toBe('');
+    },
+    TEST_TIMEOUT_MS,
+  );
 });

@@ -17,7 +17,7 @@ import { runCli, type CliRun } from '../helpers/cli.js';
 
 const CLI_TIMEOUT = 90_000;
 
-const NOT_OWNER = { code: 'forbidden', message: 'Only the application\'s owner or an organization admin can change it' };
+const NOT_OWNER = { code: 'forbidden', message: "Only the application's owner or an organization admin can change it" };
 const API_NOT_FOUND = { code: 'not_found', message: 'API not found' };
 const notOwnerOf = (name: string) => ({ code: 'forbidden', message: `Only the owner of application "${name}" or an organization admin can connect it or remove its connections` });
 
@@ -54,9 +54,9 @@ afterAll(async () => {
 
 const subs = () => `${org.path}/subscriptions`;
 const connections = () => `${org.path}/projects/default/connections`;
-const appSubscriptions = async (appId: string) => ((await platform.admin.get(`${subs()}?applicationId=${appId}`)).body as { id: string; apiId: string }[]);
+const appSubscriptions = async (appId: string) => (await platform.admin.get(`${subs()}?applicationId=${appId}`)).body as { id: string; apiId: string }[];
 
-describe('POST /subscriptions follows the portal\'s rules', () => {
+describe("POST /subscriptions follows the portal's rules", () => {
   it('answers 404 for a private API the developer may not see, as the portal does', async () => {
     const res = await org.developer.post(subs(), { applicationId: mine, api: hidden.ref });
     expect(res.status).toBe(404);
@@ -67,7 +67,7 @@ describe('POST /subscriptions follows the portal\'s rules', () => {
     expect(await appSubscriptions(mine)).toEqual([]);
   });
 
-  it('refuses a second developer subscribing another\'s application (403), to a public API too', async () => {
+  it("refuses a second developer subscribing another's application (403), to a public API too", async () => {
     const res = await other.post(subs(), { applicationId: mine, api: orders.ref });
     expect(res.status).toBe(403);
     expect(res.body).toEqual(NOT_OWNER);
@@ -112,8 +112,8 @@ describe('DELETE /subscriptions/:id', () => {
   });
 });
 
-describe('connections on someone else\'s consumer', () => {
-  it('refuses a second developer connecting another\'s external consumer: no subscription, no keys, no secret', async () => {
+describe("connections on someone else's consumer", () => {
+  it("refuses a second developer connecting another's external consumer: no subscription, no keys, no secret", async () => {
     expect((await org.developer.post(`${org.path}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
     const res = await other.post(connections(), { name: 'stolen', api: orders.ref, component: 'mobile' });
     expect(res.status).toBe(403);
@@ -125,7 +125,7 @@ describe('connections on someone else\'s consumer', () => {
     expect((await org.developer.get(`${connections()}/stolen`)).status).toBe(404);
   });
 
-  it('refuses a second developer deleting another\'s connection; the owner and an admin may', async () => {
+  it("refuses a second developer deleting another's connection; the owner and an admin may", async () => {
     const created = await org.developer.post(connections(), { name: 'mobile-orders', api: orders.ref, component: 'mobile' });
     expect(created.status).toBe(201);
     const res = await other.delete(`${connections()}/mobile-orders`);
@@ -137,7 +137,7 @@ describe('connections on someone else\'s consumer', () => {
     expect(await appSubscriptions(created.body.applicationId)).toEqual([]);
   });
 
-  it('refuses a second developer using the project\'s shared application made by someone else', async () => {
+  it("refuses a second developer using the project's shared application made by someone else", async () => {
     const first = await org.developer.post(connections(), { name: 'shared-a', api: orders.ref, generateKeys: false });
     expect(first.status).toBe(201);
     const res = await other.post(connections(), { name: 'shared-b', api: orders.ref });
@@ -148,7 +148,7 @@ describe('connections on someone else\'s consumer', () => {
 });
 
 describe('connections remove only what they made', () => {
-  it('keeps a subscription that existed before the connection (the portal\'s)', async () => {
+  it("keeps a subscription that existed before the connection (the portal's)", async () => {
     const mineSubs = await appSubscriptions(mine);
     expect(mineSubs.map((s) => s.apiId)).toEqual([orders.id]);
     expect((await org.developer.post(`${org.path}/projects/default/components`, { type: 'external-consumer', name: 'tablet', displayName: 'Tablet' })).status).toBe(201);
@@ -168,7 +168,7 @@ describe('connections remove only what they made', () => {
     expect(audit.find((e) => e.action === 'connection.deleted' && e.details.name === 'tablet-orders')?.details).toMatchObject({ subscriptionRemoved: false, keptFor: [] });
   });
 
-  it('keeps the project\'s shared application and keys after its last connection: the next one reuses them', async () => {
+  it("keeps the project's shared application and keys after its last connection: the next one reuses them", async () => {
     const first = await org.developer.post(connections(), { name: 'proj-1', api: orders.ref });
     expect(first.status).toBe(201);
     const appId: string = first.body.applicationId;
@@ -193,21 +193,29 @@ function cli(...args: string[]): Promise<CliRun> {
 }
 
 describe('CLI', () => {
-  it('subscription create refuses what the routes refuse, with the API\'s message', async () => {
-    const run = await cli('subscription', 'create', '--app', mine, '--api', hidden.ref);
-    expect(run).toEqual({ code: 1, stdout: '', stderr: 'Error: API not found\n' });
-  }, CLI_TIMEOUT);
+  it(
+    "subscription create refuses what the routes refuse, with the API's message",
+    async () => {
+      const run = await cli('subscription', 'create', '--app', mine, '--api', hidden.ref);
+      expect(run).toEqual({ code: 1, stdout: '', stderr: 'Error: API not found\n' });
+    },
+    CLI_TIMEOUT,
+  );
 
-  it('portal unsubscribe removes a subscription to an API made private since', async () => {
-    const ledger = await publishedApi(platform, org, 'ledger', backend.url);
-    expect((await org.developer.post(`${org.path}/portal/applications/${mine}/subscriptions`, { api: ledger.ref })).status).toBe(201);
-    expect((await platform.admin.patch(`${org.path}/projects/default/components/ledger/api`, { visibility: 'private' })).status).toBe(200);
-    expect((await org.developer.get(`${org.path}/portal/apis/${ledger.id}`)).status).toBe(404);
+  it(
+    'portal unsubscribe removes a subscription to an API made private since',
+    async () => {
+      const ledger = await publishedApi(platform, org, 'ledger', backend.url);
+      expect((await org.developer.post(`${org.path}/portal/applications/${mine}/subscriptions`, { api: ledger.ref })).status).toBe(201);
+      expect((await platform.admin.patch(`${org.path}/projects/default/components/ledger/api`, { visibility: 'private' })).status).toBe(200);
+      expect((await org.developer.get(`${org.path}/portal/apis/${ledger.id}`)).status).toBe(404);
 
-    const run = await cli('portal', 'unsubscribe', 'Mine', 'default/ledger');
-    expect(run).toEqual({ code: 0, stdout: 'Mine unsubscribed from default/ledger\n', stderr: '' });
-    expect((await appSubscriptions(mine)).map((s) => s.apiId)).toEqual([orders.id]);
-  }, CLI_TIMEOUT);
+      const run = await cli('portal', 'unsubscribe', 'Mine', 'default/ledger');
+      expect(run).toEqual({ code: 0, stdout: 'Mine unsubscribed from default/ledger\n', stderr: '' });
+      expect((await appSubscriptions(mine)).map((s) => s.apiId)).toEqual([orders.id]);
+    },
+    CLI_TIMEOUT,
+  );
 
   it('the portal route takes the API as project/component too, whatever its visibility', async () => {
     const [sub] = await appSubscriptions(mine);

@@ -38,7 +38,13 @@ async function callWith(params: Record<string, string>, path: string): Promise<n
   return (await fetch(params.ServiceURL + path, { headers: { authorization: `Bearer ${access_token}` } })).status;
 }
 
-const parseEnvLines = (text: string) => Object.fromEntries(text.trim().split('\n').map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]));
+const parseEnvLines = (text: string) =>
+  Object.fromEntries(
+    text
+      .trim()
+      .split('\n')
+      .map((l) => [l.slice(0, l.indexOf('=')), l.slice(l.indexOf('=') + 1)]),
+  );
 
 beforeAll(async () => {
   [platform, backend] = await Promise.all([startPortalPlatform(), echoBackend()]);
@@ -61,7 +67,14 @@ describe('connections', () => {
     const created = await org.developer.post(connections(), { name: 'orders-conn', description: 'Mobile → Orders', api: orders.ref, component: 'mobile' });
     expect(created.status, created.text).toBe(201);
     expect(created.headers.get('cache-control')).toBe('no-store');
-    expect(created.body).toMatchObject({ name: 'orders-conn', description: 'Mobile → Orders', project: 'default', level: 'component', component: 'mobile', api: { id: orders.id, ref: 'default/orders', contextPath: '/orders', version: 'v1' } });
+    expect(created.body).toMatchObject({
+      name: 'orders-conn',
+      description: 'Mobile → Orders',
+      project: 'default',
+      level: 'component',
+      component: 'mobile',
+      api: { id: orders.id, ref: 'default/orders', contextPath: '/orders', version: 'v1' },
+    });
     const prod = created.body.environments.find((e: { environment: string }) => e.environment === 'production');
     expect(prod).toMatchObject({ deployed: true, keysCreated: true });
     expect(Object.keys(prod.params)).toEqual(['ServiceURL', 'TokenURL', 'ConsumerKey', 'ConsumerSecret']);
@@ -85,54 +98,73 @@ describe('connections', () => {
     expect(read.text).not.toContain(prod.params.ConsumerSecret);
   });
 
-  it('prints KEY=value lines with the CLI, names mapped with --map', async () => {
-    const run = await cli('connection', 'env', 'orders-conn', '--env', 'production', '--map', 'ServiceURL=API_URL', '--map', 'ConsumerKey=CLIENT_ID');
-    expect(run.stderr).toBe('');
-    expect(run.code).toBe(0);
-    const read = (await org.developer.get(`${connections()}/orders-conn`)).body.environments.find((e: { environment: string }) => e.environment === 'production').params;
-    expect(run.stdout).toBe(`API_URL=${read.ServiceURL}\nTokenURL=${read.TokenURL}\nCLIENT_ID=${read.ConsumerKey}\n`);
+  it(
+    'prints KEY=value lines with the CLI, names mapped with --map',
+    async () => {
+      const run = await cli('connection', 'env', 'orders-conn', '--env', 'production', '--map', 'ServiceURL=API_URL', '--map', 'ConsumerKey=CLIENT_ID');
+      expect(run.stderr).toBe('');
+      expect(run.code).toBe(0);
+      const read = (await org.developer.get(`${connections()}/orders-conn`)).body.environments.find((e: { environment: string }) => e.environment === 'production').params;
+      expect(run.stdout).toBe(`API_URL=${read.ServiceURL}\nTokenURL=${read.TokenURL}\nCLIENT_ID=${read.ConsumerKey}\n`);
 
-    const bad = await cli('connection', 'env', 'orders-conn', '--env', 'production', '--map', 'ServiceURL');
-    expect(bad).toMatchObject({ code: 1, stderr: 'Error: --map ServiceURL: expected PARAMETER=VARIABLE, e.g. ServiceURL=API_URL\n' });
-  }, CLI_TIMEOUT);
+      const bad = await cli('connection', 'env', 'orders-conn', '--env', 'production', '--map', 'ServiceURL');
+      expect(bad).toMatchObject({ code: 1, stderr: 'Error: --map ServiceURL: expected PARAMETER=VARIABLE, e.g. ServiceURL=API_URL\n' });
+    },
+    CLI_TIMEOUT,
+  );
 
-  it('creates a project-level connection with the CLI: the printed lines are enough to call the service', async () => {
-    const run = await cli('connection', 'create', 'shared-orders', '--api', 'default/orders', '--env', 'production');
-    expect(run.code).toBe(0);
-    expect(run.stderr).toBe('ConsumerSecret is shown only now: save it.\n');
-    const params = parseEnvLines(run.stdout);
-    expect(Object.keys(params)).toEqual(['ServiceURL', 'TokenURL', 'ConsumerKey', 'ConsumerSecret']);
-    await platform.runtime.publisher.refresh();
-    expect(await callWith(params, '/items/2')).toBe(200);
+  it(
+    'creates a project-level connection with the CLI: the printed lines are enough to call the service',
+    async () => {
+      const run = await cli('connection', 'create', 'shared-orders', '--api', 'default/orders', '--env', 'production');
+      expect(run.code).toBe(0);
+      expect(run.stderr).toBe('ConsumerSecret is shown only now: save it.\n');
+      const params = parseEnvLines(run.stdout);
+      expect(Object.keys(params)).toEqual(['ServiceURL', 'TokenURL', 'ConsumerKey', 'ConsumerSecret']);
+      await platform.runtime.publisher.refresh();
+      expect(await callWith(params, '/items/2')).toBe(200);
 
-    const list = await cli('connection', 'list', '--json');
-    expect(JSON.parse(list.stdout).map((c: { name: string; level: string }) => [c.name, c.level])).toEqual([['orders-conn', 'component'], ['shared-orders', 'project']]);
-  }, CLI_TIMEOUT);
+      const list = await cli('connection', 'list', '--json');
+      expect(JSON.parse(list.stdout).map((c: { name: string; level: string }) => [c.name, c.level])).toEqual([
+        ['orders-conn', 'component'],
+        ['shared-orders', 'project'],
+      ]);
+    },
+    CLI_TIMEOUT,
+  );
 
-  it('keeps a subscription while another connection needs it, and removes it with the last one', async () => {
-    const second = await org.developer.post(connections(), { name: 'orders-conn-2', api: orders.id, component: 'mobile' });
-    expect(second.status).toBe(201);
-    // Keys existed already: no secret this time.
-    expect(second.body.environments.every((e: { keysCreated: boolean; params: Record<string, string> }) => !e.keysCreated && !('ConsumerSecret' in e.params))).toBe(true);
-    const appId: string = second.body.applicationId;
-    const subscriptions = () => org.developer.get(`${org.path}/portal/applications/${appId}/subscriptions`);
-    expect((await subscriptions()).body[0].connections).toEqual(['orders-conn', 'orders-conn-2']);
-    // The portal refuses to pull the subscription from under a connection.
-    const pulled = await org.developer.delete(`${org.path}/portal/applications/${appId}/subscriptions/${orders.id}`);
-    expect(pulled.status).toBe(409);
+  it(
+    'keeps a subscription while another connection needs it, and removes it with the last one',
+    async () => {
+      const second = await org.developer.post(connections(), { name: 'orders-conn-2', api: orders.id, component: 'mobile' });
+      expect(second.status).toBe(201);
+      // Keys existed already: no secret this time.
+      expect(second.body.environments.every((e: { keysCreated: boolean; params: Record<string, string> }) => !e.keysCreated && !('ConsumerSecret' in e.params))).toBe(true);
+      const appId: string = second.body.applicationId;
+      const subscriptions = () => org.developer.get(`${org.path}/portal/applications/${appId}/subscriptions`);
+      expect((await subscriptions()).body[0].connections).toEqual(['orders-conn', 'orders-conn-2']);
+      // The portal refuses to pull the subscription from under a connection.
+      const pulled = await org.developer.delete(`${org.path}/portal/applications/${appId}/subscriptions/${orders.id}`);
+      expect(pulled.status).toBe(409);
 
-    expect((await org.developer.delete(`${connections()}/orders-conn`)).status).toBe(204);
-    expect((await subscriptions()).body.map((s: { connections: string[] }) => s.connections)).toEqual([['orders-conn-2']]);
-    const run = await cli('connection', 'delete', 'orders-conn-2');
-    expect(run).toEqual({ code: 0, stdout: 'Connection orders-conn-2 deleted\n', stderr: '' });
-    expect((await subscriptions()).body).toEqual([]);
-    expect((await org.developer.get(`${connections()}/orders-conn-2`)).status).toBe(404);
-  }, CLI_TIMEOUT);
+      expect((await org.developer.delete(`${connections()}/orders-conn`)).status).toBe(204);
+      expect((await subscriptions()).body.map((s: { connections: string[] }) => s.connections)).toEqual([['orders-conn-2']]);
+      const run = await cli('connection', 'delete', 'orders-conn-2');
+      expect(run).toEqual({ code: 0, stdout: 'Connection orders-conn-2 deleted\n', stderr: '' });
+      expect((await subscriptions()).body).toEqual([]);
+      expect((await org.developer.get(`${connections()}/orders-conn-2`)).status).toBe(404);
+    },
+    CLI_TIMEOUT,
+  );
 
-  it('prevents a connection to a consumer with external keys from pointing its client at the built-in token endpoint: TokenURL and ConsumerKey are the identity provider\'s', async () => {
+  it("prevents a connection to a consumer with external keys from pointing its client at the built-in token endpoint: TokenURL and ConsumerKey are the identity provider's", async () => {
     const idp = await platform.admin.post(`${org.path}/identity-providers`, {
-      name: 'partner-idp', kind: 'generic-oidc', issuer: 'https://idp.partner.example', jwksUri: 'https://idp.partner.example/keys',
-      tokenEndpoint: 'https://idp.partner.example/oauth2/token', audiences: ['api://orders'],
+      name: 'partner-idp',
+      kind: 'generic-oidc',
+      issuer: 'https://idp.partner.example',
+      jwksUri: 'https://idp.partner.example/keys',
+      tokenEndpoint: 'https://idp.partner.example/oauth2/token',
+      audiences: ['api://orders'],
     });
     expect(idp.status, idp.text).toBe(201);
     expect((await org.developer.post(`${org.path}/projects/default/components`, { type: 'external-consumer', name: 'partner', displayName: 'Partner' })).status).toBe(201);
@@ -143,7 +175,9 @@ describe('connections', () => {
     expect(created.status, created.text).toBe(201);
     const params = (env: string) => created.body.environments.find((e: { environment: string }) => e.environment === env).params;
     expect(params('production')).toEqual({
-      ServiceURL: `${platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`, TokenURL: 'https://idp.partner.example/oauth2/token', ConsumerKey: 'partner-client-7',
+      ServiceURL: `${platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`,
+      TokenURL: 'https://idp.partner.example/oauth2/token',
+      ConsumerKey: 'partner-client-7',
     });
     // Development had no keys, so the connection made built-in ones there.
     expect(params('development')).toMatchObject({ TokenURL: `${platform.config.publicUrl}/oauth2/token`, ConsumerSecret: expect.any(String) });
@@ -165,22 +199,26 @@ describe('connections', () => {
 });
 
 describe('portal CLI', () => {
-  it('creates an app, generates keys, subscribes and lists, with readable errors', async () => {
-    const created = await cli('app', 'create', 'CLI App', '--json');
-    expect(created.code).toBe(0);
-    const keys = await cli('app', 'generate-keys', 'CLI App', '--env', 'development', '--grant', 'client-credentials', '--grant', 'token-exchange', '--lifetime', '600', '--json');
-    expect(keys.code).toBe(0);
-    expect(JSON.parse(keys.stdout)).toMatchObject({ environment: 'development', grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'], tokenLifetime: 600 });
-    const twice = await cli('app', 'generate-keys', 'CLI App', '--env', 'development');
-    expect(twice).toMatchObject({ code: 1, stderr: 'Error: Keys already exist for the development environment; regenerate the secret instead\n' });
-    expect((await cli('portal', 'subscribe', 'CLI App', 'default/orders')).code).toBe(0);
-    const subs = await cli('portal', 'subscriptions', 'CLI App', '--json');
-    expect(JSON.parse(subs.stdout).map((s: { api: string }) => s.api)).toEqual(['default/orders']);
-    const apis = await cli('portal', 'apis', '--search', 'ord', '--json');
-    expect(JSON.parse(apis.stdout).map((a: { ref: string }) => a.ref)).toEqual(['default/orders']);
-    const userKeys = await cli('portal', 'user-keys', 'CLI App', '--env', 'development', '--idp', 'missing');
-    expect(userKeys).toMatchObject({ code: 1, stderr: 'Error: Identity provider not found\n' });
-    expect((await cli('portal', 'unsubscribe', 'CLI App', 'default/orders')).stdout).toBe('CLI App unsubscribed from default/orders\n');
-    expect((await cli('app', 'delete', 'CLI App')).stdout).toBe('Application CLI App deleted\n');
-  }, 4 * CLI_TIMEOUT);
+  it(
+    'creates an app, generates keys, subscribes and lists, with readable errors',
+    async () => {
+      const created = await cli('app', 'create', 'CLI App', '--json');
+      expect(created.code).toBe(0);
+      const keys = await cli('app', 'generate-keys', 'CLI App', '--env', 'development', '--grant', 'client-credentials', '--grant', 'token-exchange', '--lifetime', '600', '--json');
+      expect(keys.code).toBe(0);
+      expect(JSON.parse(keys.stdout)).toMatchObject({ environment: 'development', grantTypes: ['client_credentials', 'urn:ietf:params:oauth:grant-type:token-exchange'], tokenLifetime: 600 });
+      const twice = await cli('app', 'generate-keys', 'CLI App', '--env', 'development');
+      expect(twice).toMatchObject({ code: 1, stderr: 'Error: Keys already exist for the development environment; regenerate the secret instead\n' });
+      expect((await cli('portal', 'subscribe', 'CLI App', 'default/orders')).code).toBe(0);
+      const subs = await cli('portal', 'subscriptions', 'CLI App', '--json');
+      expect(JSON.parse(subs.stdout).map((s: { api: string }) => s.api)).toEqual(['default/orders']);
+      const apis = await cli('portal', 'apis', '--search', 'ord', '--json');
+      expect(JSON.parse(apis.stdout).map((a: { ref: string }) => a.ref)).toEqual(['default/orders']);
+      const userKeys = await cli('portal', 'user-keys', 'CLI App', '--env', 'development', '--idp', 'missing');
+      expect(userKeys).toMatchObject({ code: 1, stderr: 'Error: Identity provider not found\n' });
+      expect((await cli('portal', 'unsubscribe', 'CLI App', 'default/orders')).stdout).toBe('CLI App unsubscribed from default/orders\n');
+      expect((await cli('app', 'delete', 'CLI App')).stdout).toBe('Application CLI App deleted\n');
+    },
+    4 * CLI_TIMEOUT,
+  );
 });

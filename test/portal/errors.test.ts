@@ -18,7 +18,9 @@ beforeAll(async () => {
   [org, other] = [await portalOrg(platform), await portalOrg(platform)];
   for (const o of [org, other]) {
     const name = o === org ? 'corp-idp' : 'other-idp';
-    expect((await platform.admin.post(`${o.path}/identity-providers`, { name, kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [o === org ? idp.audience : 'https://other.test'] })).status).toBe(201);
+    expect(
+      (await platform.admin.post(`${o.path}/identity-providers`, { name, kind: 'generic-oidc', wellKnownUrl: idp.wellKnownUrl, audiences: [o === org ? idp.audience : 'https://other.test'] })).status,
+    ).toBe(201);
   }
   const created = await org.developer.post(`${org.path}/portal/applications`, { name: 'Errors App' });
   app = `${org.path}/portal/applications/${created.body.id}`;
@@ -61,7 +63,13 @@ describe('user keys', () => {
 
     const chosen = await org.developer.get(`${app}/keys/production/user-keys/corp-idp?audience=${encodeURIComponent(second)}`);
     expect(chosen.status).toBe(200);
-    expect(chosen.body.idpTokenRequest).toEqual({ tokenEndpoint: byDefault.body.idpTokenRequest.tokenEndpoint, audience: second, parameter: 'resource', value: second, hint: `Ask for the resource (RFC 8707) or audience ${second}` });
+    expect(chosen.body.idpTokenRequest).toEqual({
+      tokenEndpoint: byDefault.body.idpTokenRequest.tokenEndpoint,
+      audience: second,
+      parameter: 'resource',
+      value: second,
+      hint: `Ask for the resource (RFC 8707) or audience ${second}`,
+    });
     expect(chosen.body.steps[0].detail).toContain(`with resource=${second}.`);
     expect(chosen.body.curl).toBe(byDefault.body.curl);
 
@@ -146,7 +154,7 @@ describe('keys', () => {
 });
 
 describe('test token', () => {
-  it('passes a bad pasted token\'s RFC 8693 error through exactly', async () => {
+  it("passes a bad pasted token's RFC 8693 error through exactly", async () => {
     const res = await org.developer.post(`${app}/keys/production/test-token`, { consumerSecret: secret, subjectToken: 'not-a-jwt' });
     expect(res.status).toBe(400);
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -203,13 +211,17 @@ describe('private APIs and applications with subscriptions', () => {
     expect((await org.developer.post(`${doomed}/subscriptions`, { api: ledger.ref })).status).toBe(201);
     const refused = await org.developer.delete(doomed);
     expect(refused.status).toBe(409);
-    expect(refused.body).toEqual({ code: 'conflict', message: 'Application "Doomed" has 1 live subscription(s); its clients will lose access. Delete with ?force=true to confirm.', fields: { force: 'is required' } });
+    expect(refused.body).toEqual({
+      code: 'conflict',
+      message: 'Application "Doomed" has 1 live subscription(s); its clients will lose access. Delete with ?force=true to confirm.',
+      fields: { force: 'is required' },
+    });
     expect((await org.developer.request('DELETE', `${doomed}?force=true`)).status).toBe(204);
     expect((await org.developer.get(doomed)).status).toBe(404);
     expect((await platform.admin.get(`${org.path}/subscriptions?applicationId=${created.body.id}`)).body).toEqual([]);
   });
 
-  it('shows an external consumer\'s application in the portal too (one model)', async () => {
+  it("shows an external consumer's application in the portal too (one model)", async () => {
     const consumer = await org.developer.post(`${org.path}/projects/default/components`, { type: 'external-consumer', name: 'kiosk', displayName: 'Kiosk' });
     expect(consumer.status).toBe(201);
     const apps = (await org.developer.get(`${org.path}/portal/applications`)).body as { component: string | null; name: string }[];
@@ -218,7 +230,7 @@ describe('private APIs and applications with subscriptions', () => {
 });
 
 describe('security regressions', () => {
-  it('prevents using another organization\'s application through one\'s own portal path', async () => {
+  it("prevents using another organization's application through one's own portal path", async () => {
     const foreign = await other.developer.post(`${other.path}/portal/applications`, { name: 'Foreign App' });
     expect(foreign.status).toBe(201);
     const viaOwnOrg = `${org.path}/portal/applications/${foreign.body.id}`;
@@ -239,9 +251,13 @@ describe('security regressions', () => {
     const idpToken = await idp.clientCredentialsToken();
     expect((await org.developer.post(`${app}/keys/production/test-token`, { consumerSecret: secret, subjectToken: idpToken })).status).toBe(200);
     const everything = [
-      await org.developer.get(`${app}/keys`), await org.developer.get(app), await org.developer.get(`${app}/keys/production/user-keys/corp-idp`),
+      await org.developer.get(`${app}/keys`),
+      await org.developer.get(app),
+      await org.developer.get(`${app}/keys/production/user-keys/corp-idp`),
       await platform.admin.get(`${org.path}/audit`),
-    ].map((r) => r.text).join('\n');
+    ]
+      .map((r) => r.text)
+      .join('\n');
     expect(everything).not.toContain(secret);
     expect(everything).not.toContain(idpToken);
     const audit = (await platform.admin.get(`${org.path}/audit`)).body as { action: string }[];

@@ -17,7 +17,9 @@ beforeAll(async () => {
   keys = `${path}/portal/applications/${app.body.id}/keys`;
   credentials = `${path}/applications/${app.body.id}/credentials`;
 });
-afterAll(async () => { await platform?.close(); });
+afterAll(async () => {
+  await platform?.close();
+});
 
 const SCOPE_RULE = 'must be a scope token (printable ASCII without spaces, quotes or backslashes)';
 

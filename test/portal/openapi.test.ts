@@ -41,7 +41,9 @@ beforeAll(async () => {
   expect(imported.status, imported.text).toBe(200);
   const component = await platform.admin.post(`${org.path}/projects/default/components`, { type: 'api-proxy', name: 'draft', displayName: 'Draft API' });
   draft = component.body.id;
-  expect((await platform.admin.put(`${org.path}/projects/default/components/draft/api`, { contextPath: '/draft', version: 'v1', resources: [{ method: 'GET', path: '/x' }], backendUrls: {} })).status).toBe(201);
+  expect(
+    (await platform.admin.put(`${org.path}/projects/default/components/draft/api`, { contextPath: '/draft', version: 'v1', resources: [{ method: 'GET', path: '/x' }], backendUrls: {} })).status,
+  ).toBe(201);
 });
 afterAll(async () => {
   await platform?.close();
@@ -59,7 +61,8 @@ describe('portal OpenAPI documents', () => {
     expect(json.status).toBe(200);
     expect(json.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(json.body).toEqual({
-      openapi: '3.1.0', info: { title: 'Pets', version: '1.0.0' },
+      openapi: '3.1.0',
+      info: { title: 'Pets', version: '1.0.0' },
       paths: { '/pets': { get: { summary: 'List pets', security: [{ oauth: ['pets:read'] }] } } },
     });
   });
@@ -80,7 +83,7 @@ describe('portal OpenAPI documents', () => {
     expect(JSON.stringify(res.body)).toContain(`${platform.config.publicUrl}/oauth2/token`);
   });
 
-  it('answers 404 like the portal\'s API page: a private API, an unpublished one, another organization\'s', async () => {
+  it("answers 404 like the portal's API page: a private API, an unpublished one, another organization's", async () => {
     const notFound = { code: 'not_found', message: 'API not found' };
     for (const id of [hidden.id, draft]) {
       const res = await org.developer.get(`${org.path}/portal/apis/${id}/openapi`);

@@ -23,11 +23,12 @@ afterAll(async () => {
   await backend?.close();
 });
 
-const tokenWith = (params: Record<string, string>) => fetch(params.TokenURL!, {
-  method: 'POST',
-  headers: { authorization: `Basic ${Buffer.from(`${params.ConsumerKey}:${params.ConsumerSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
-  body: 'grant_type=client_credentials',
-});
+const tokenWith = (params: Record<string, string>) =>
+  fetch(params.TokenURL!, {
+    method: 'POST',
+    headers: { authorization: `Basic ${Buffer.from(`${params.ConsumerKey}:${params.ConsumerSecret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+    body: 'grant_type=client_credentials',
+  });
 
 describe('deleting a project', () => {
   it('deletes the shared application of its project-level connections, with its keys and subscriptions', async () => {

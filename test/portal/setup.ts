@@ -33,7 +33,15 @@ export async function echoBackend(): Promise<{ server: Server; url: string; clos
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { server, url, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    server,
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
 export interface PortalOrg {
@@ -64,12 +72,20 @@ export async function portalOrg(platform: TestPlatform): Promise<PortalOrg> {
 }
 
 /** An api-proxy component with a published API deployed to development and promoted to production. */
-export async function publishedApi(platform: TestPlatform, org: PortalOrg, name: string, backend: string, options: { visibility?: 'public' | 'private'; contextPath?: string; version?: string } = {}): Promise<{ id: string; ref: string }> {
+export async function publishedApi(
+  platform: TestPlatform,
+  org: PortalOrg,
+  name: string,
+  backend: string,
+  options: { visibility?: 'public' | 'private'; contextPath?: string; version?: string } = {},
+): Promise<{ id: string; ref: string }> {
   const component = await platform.admin.post(`${org.path}/projects/default/components`, { type: 'api-proxy', name, displayName: `${name[0]!.toUpperCase()}${name.slice(1)} API` });
   expect(component.status).toBe(201);
   const base = `${org.path}/projects/default/components/${name}/api`;
   const defined = await platform.admin.put(base, {
-    contextPath: options.contextPath ?? `/${name}`, version: options.version ?? 'v1', visibility: options.visibility ?? 'public',
+    contextPath: options.contextPath ?? `/${name}`,
+    version: options.version ?? 'v1',
+    visibility: options.visibility ?? 'public',
     resources: [{ method: 'GET', path: '/items/{id}', summary: 'One item' }],
     backendUrls: { development: `${backend}/${name}-dev`, production: `${backend}/${name}` },
   });
@@ -93,7 +109,10 @@ function shellWords(command: string, vars: Record<string, string>): string[] {
   };
   while (i < command.length) {
     const c = command[i]!;
-    if (c === '\\' && command[i + 1] === '\n') { i += 2; continue; }
+    if (c === '\\' && command[i + 1] === '\n') {
+      i += 2;
+      continue;
+    }
     if (/\s/.test(c)) {
       if (word !== undefined) words.push(word);
       word = undefined;
@@ -108,9 +127,17 @@ function shellWords(command: string, vars: Record<string, string>): string[] {
     } else if (c === '"') {
       i++;
       while (command[i] !== '"') {
-        if (command[i] === '\\' && /["\\$`]/.test(command[i + 1]!)) { word += command[i + 1]; i += 2; continue; }
+        if (command[i] === '\\' && /["\\$`]/.test(command[i + 1]!)) {
+          word += command[i + 1];
+          i += 2;
+          continue;
+        }
         const m = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}/.exec(command.slice(i));
-        if (m) { word += expand(m[1]!); i += m[0].length; continue; }
+        if (m) {
+          word += expand(m[1]!);
+          i += m[0].length;
+          continue;
+        }
         if (command[i] === '$') throw new Error('unsupported expansion');
         word += command[i];
         i++;

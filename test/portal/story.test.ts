@@ -46,7 +46,12 @@ describe('developer portal story', () => {
     expect(apis.body.map((a: { ref: string }) => a.ref).sort()).toEqual([billing.ref, orders.ref]);
     const ordersView = apis.body.find((a: { ref: string }) => a.ref === 'default/orders');
     expect(ordersView).toMatchObject({
-      id: orders.id, name: 'Orders API', contextPath: '/orders', version: 'v1', visibility: 'public', lifecycle: 'published',
+      id: orders.id,
+      name: 'Orders API',
+      contextPath: '/orders',
+      version: 'v1',
+      visibility: 'public',
+      lifecycle: 'published',
       resources: [{ method: 'GET', path: '/items/{id}', summary: 'One item', oauth2: true, scopes: [] }],
       versions: [{ id: orders.id, version: 'v1', lifecycle: 'published' }],
       endpoints: [
@@ -67,8 +72,12 @@ describe('developer portal story', () => {
     expect(keys.status, keys.text).toBe(201);
     expect(keys.headers.get('cache-control')).toBe('no-store');
     expect(keys.body).toMatchObject({
-      environment: 'production', label: 'Production Keys', kind: 'builtin', tokenEndpoint: `${platform.config.publicUrl}/oauth2/token`,
-      grantTypes: ['client_credentials', TOKEN_EXCHANGE], tokenLifetime: 900,
+      environment: 'production',
+      label: 'Production Keys',
+      kind: 'builtin',
+      tokenEndpoint: `${platform.config.publicUrl}/oauth2/token`,
+      grantTypes: ['client_credentials', TOKEN_EXCHANGE],
+      tokenLifetime: 900,
     });
     const consumerKey: string = keys.body.consumerKey;
     const consumerSecret: string = keys.body.consumerSecret;

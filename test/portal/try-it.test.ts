@@ -27,7 +27,10 @@ const gateway = (env: string) => platform.runtime.gateway(env)!.url;
 
 beforeAll(async () => {
   [platform, backend] = await Promise.all([startPortalPlatform(), echoBackend()]);
-  big = createServer((_req, res) => { res.writeHead(200, { 'content-type': 'text/plain' }); res.end('x'.repeat(300 * 1024)); });
+  big = createServer((_req, res) => {
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end('x'.repeat(300 * 1024));
+  });
   await new Promise<void>((resolve) => big.listen(0, '127.0.0.1', resolve));
   bigUrl = `http://127.0.0.1:${(big.address() as AddressInfo).port}`;
   [org, other] = [await portalOrg(platform), await portalOrg(platform)];
@@ -47,7 +50,10 @@ beforeAll(async () => {
 afterAll(async () => {
   await platform?.close();
   await backend?.close();
-  await new Promise((resolve) => { big?.closeAllConnections(); big?.close(resolve); });
+  await new Promise((resolve) => {
+    big?.closeAllConnections();
+    big?.close(resolve);
+  });
 });
 
 async function tryIt(body: Record<string, unknown>, client = org.developer) {
@@ -61,8 +67,13 @@ describe('try it', () => {
     expect(res.headers.get('cache-control')).toBe('no-store');
     const url = `${gateway('production')}/${org.handle}/orders/v1/items/42?q=a+b`;
     expect(res.body.request).toEqual({
-      method: 'GET', url, tokenSource: 'client_credentials',
-      headers: [{ name: 'Authorization', value: 'Bearer ${ACCESS_TOKEN}' }, { name: 'Accept', value: 'application/json' }],
+      method: 'GET',
+      url,
+      tokenSource: 'client_credentials',
+      headers: [
+        { name: 'Authorization', value: 'Bearer ${ACCESS_TOKEN}' },
+        { name: 'Accept', value: 'application/json' },
+      ],
       curl: `curl -sS -i -X GET '${url}' \\\n  -H "Authorization: Bearer \${ACCESS_TOKEN}" \\\n  -H 'Accept: application/json'`,
     });
     expect(res.body.response).toMatchObject({ status: 200, bodyEncoding: 'utf8', truncated: false });
@@ -82,10 +93,19 @@ describe('try it', () => {
     expect(get.status, get.text).toBe(200);
     expect(get.body.response.status).toBe(200);
     expect(JSON.parse(get.body.response.body)).toEqual({ method: 'GET', url: '/orders/items/7', authorization: null });
-    const res = await tryIt({ consumerSecret: undefined, accessToken: issued.body.access_token, method: 'POST', path: '/items/7', body: '{"a":1}', headers: [{ name: 'Content-Type', value: 'application/json' }] });
+    const res = await tryIt({
+      consumerSecret: undefined,
+      accessToken: issued.body.access_token,
+      method: 'POST',
+      path: '/items/7',
+      body: '{"a":1}',
+      headers: [{ name: 'Content-Type', value: 'application/json' }],
+    });
     expect(res.status, res.text).toBe(200);
     expect(res.body.request.tokenSource).toBe('access_token');
-    expect(res.body.request.curl).toBe(`curl -sS -i -X POST '${gateway('production')}/${org.handle}/orders/v1/items/7' \\\n  -H "Authorization: Bearer \${ACCESS_TOKEN}" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{"a":1}'`);
+    expect(res.body.request.curl).toBe(
+      `curl -sS -i -X POST '${gateway('production')}/${org.handle}/orders/v1/items/7' \\\n  -H "Authorization: Bearer \${ACCESS_TOKEN}" \\\n  -H 'Content-Type: application/json' \\\n  --data-raw '{"a":1}'`,
+    );
     // POST /items/7 is not a resource of the API: the gateway's own answer comes back as it is.
     expect(res.body.response.status).toBe(405);
     expect(res.text).not.toContain(issued.body.access_token);
@@ -107,31 +127,47 @@ describe('try it', () => {
     expect(res.body).toEqual({ code: 'conflict', message: 'Application "Try App" is not subscribed to this API; subscribe it first', fields: { api: 'is not subscribed' } });
   });
 
-  it('answers 404 for another organization\'s API, by id or by name, and for another organization altogether', async () => {
+  it("answers 404 for another organization's API, by id or by name, and for another organization altogether", async () => {
     for (const api of [foreignApi.id, foreignApi.ref.replace('default/', 'nope/')]) {
       const res = await tryIt({ api });
       expect(res.status).toBe(404);
       expect(res.body).toEqual({ code: 'not_found', message: 'API not found' });
     }
-    const foreign = await other.developer.post(`${other.path}/portal/applications/${appId}/try-it`, { api: foreignApi.ref, environment: 'production', method: 'GET', path: '/items/1', consumerSecret: secret });
+    const foreign = await other.developer.post(`${other.path}/portal/applications/${appId}/try-it`, {
+      api: foreignApi.ref,
+      environment: 'production',
+      method: 'GET',
+      path: '/items/1',
+      consumerSecret: secret,
+    });
     expect(foreign.status).toBe(404);
     expect(foreign.body).toEqual({ code: 'not_found', message: 'Application not found' });
-    const outsider = await other.developer.post(`${org.path}/portal/applications/${appId}/try-it`, { api: orders.ref, environment: 'production', method: 'GET', path: '/items/1', consumerSecret: secret });
+    const outsider = await other.developer.post(`${org.path}/portal/applications/${appId}/try-it`, {
+      api: orders.ref,
+      environment: 'production',
+      method: 'GET',
+      path: '/items/1',
+      consumerSecret: secret,
+    });
     expect(outsider.body).toEqual({ code: 'not_found', message: 'Organization not found' });
   });
 
-  it('refuses a path outside the API\'s base path', async () => {
+  it("refuses a path outside the API's base path", async () => {
     for (const path of ['/../../billing/v1/items/1', '/%2e%2e/%2e%2e/billing/v1/items/1', '/items/%2F..%2Fx']) {
       const res = await tryIt({ path });
       expect(res.status, path).toBe(400);
       expect(res.body.code).toBe('validation_failed');
       expect(Object.keys(res.body.fields)).toEqual(['path']);
     }
-    expect((await tryIt({ path: '/../../billing/v1/items/1' })).body).toEqual({ code: 'validation_failed', message: 'The path was refused: dot segment in path', fields: { path: 'dot segment in path' } });
+    expect((await tryIt({ path: '/../../billing/v1/items/1' })).body).toEqual({
+      code: 'validation_failed',
+      message: 'The path was refused: dot segment in path',
+      fields: { path: 'dot segment in path' },
+    });
     expect((await tryIt({ path: '/items?x=1' })).body).toEqual({ code: 'validation_failed', message: 'Put query parameters in "query", not in the path', fields: { path: 'must not contain ? or #' } });
   });
 
-  it('refuses an arbitrary host: no URL is accepted, a path naming a host is refused, and only this node\'s gateways are called', async () => {
+  it("refuses an arbitrary host: no URL is accepted, a path naming a host is refused, and only this node's gateways are called", async () => {
     const absolute = await tryIt({ path: 'http://169.254.169.254/latest/meta-data' });
     expect(absolute.status).toBe(400);
     expect(absolute.body).toEqual({ code: 'validation_failed', message: 'The path must start with "/" and is relative to the API\'s base path', fields: { path: 'must start with /' } });
@@ -142,7 +178,11 @@ describe('try it', () => {
     expect((await platform.admin.post(`${org.path}/environments`, { name: 'staging', gatewayUrl: 'http://169.254.169.254' })).status).toBe(201);
     const staging = await tryIt({ environment: 'staging' });
     expect(staging.status).toBe(409);
-    expect(staging.body).toEqual({ code: 'conflict', message: 'This node runs no gateway for environment "staging"; Try it calls only the platform\'s own gateways', fields: { environment: 'has no gateway on this node' } });
+    expect(staging.body).toEqual({
+      code: 'conflict',
+      message: 'This node runs no gateway for environment "staging"; Try it calls only the platform\'s own gateways',
+      fields: { environment: 'has no gateway on this node' },
+    });
     const unknown = await tryIt({ environment: 'nowhere' });
     expect(unknown.body).toEqual({ code: 'not_found', message: 'Environment "nowhere" not found' });
     // "//host/x" stays a path under the API (the gateway collapses repeated slashes).
@@ -167,7 +207,11 @@ describe('try it', () => {
   it('needs a consumer secret the token endpoint accepts, or a token of this very application and environment', async () => {
     const wrong = await tryIt({ consumerSecret: 'dbs_wrong' });
     expect(wrong.status).toBe(422);
-    expect(wrong.body).toEqual({ code: 'unprocessable', message: 'The token endpoint refused a test token: invalid_client (Client authentication failed)', fields: { consumerSecret: 'invalid_client' } });
+    expect(wrong.body).toEqual({
+      code: 'unprocessable',
+      message: 'The token endpoint refused a test token: invalid_client (Client authentication failed)',
+      fields: { consumerSecret: 'invalid_client' },
+    });
     const neither = await tryIt({ consumerSecret: undefined });
     expect(neither.status).toBe(400);
     expect(neither.body.fields).toEqual({ consumerSecret: 'or accessToken is required' });
@@ -177,20 +221,24 @@ describe('try it', () => {
     const otherToken = await org.developer.post(`${org.path}/portal/applications/${otherApp.body.id}/keys/production/test-token`, { consumerSecret: otherKeys.body.consumerSecret });
     const foreign = await tryIt({ consumerSecret: undefined, accessToken: otherToken.body.access_token });
     expect(foreign.status).toBe(422);
-    expect(foreign.body).toEqual({ code: 'unprocessable', message: 'The access token is not a platform token of application "Try App" in environment "production"', fields: { accessToken: 'is not a token of this application and environment' } });
+    expect(foreign.body).toEqual({
+      code: 'unprocessable',
+      message: 'The access token is not a platform token of application "Try App" in environment "production"',
+      fields: { accessToken: 'is not a token of this application and environment' },
+    });
     // Keys missing in development.
     const dev = await tryIt({ environment: 'development' });
     expect(dev.status).toBe(404);
     expect(dev.body).toEqual({ code: 'not_found', message: 'Keys for environment "development" (generate them first) not found' });
   });
 
-  it('is for the application\'s owner and admins: another developer gets 403', async () => {
+  it("is for the application's owner and admins: another developer gets 403", async () => {
     const email = `second-${Date.now()}@portal.test`;
     const second = await platform.newUser(email);
     expect((await platform.admin.post(`${org.path}/members`, { email, role: 'developer' })).status).toBe(201);
     const res = await tryIt({}, second);
     expect(res.status).toBe(403);
-    expect(res.body).toEqual({ code: 'forbidden', message: 'Only the application\'s owner or an organization admin can change it' });
+    expect(res.body).toEqual({ code: 'forbidden', message: "Only the application's owner or an organization admin can change it" });
     const admin = await tryIt({}, platform.admin);
     expect(admin.status).toBe(200);
   });

@@ -34,10 +34,22 @@ export async function echoBackend(): Promise<{ url: string; close(): Promise<voi
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  return { url, close: () => new Promise<void>((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }) };
+  return {
+    url,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
 }
 
-export interface WebOrg { name: string; handle: string; id: string; path: string }
+export interface WebOrg {
+  name: string;
+  handle: string;
+  id: string;
+  path: string;
+}
 
 /** An organization (admin is its admin) whose environments point at the platform's real gateways. */
 export async function webOrg(platform: TestPlatform, name: string): Promise<WebOrg> {
@@ -51,14 +63,25 @@ export async function webOrg(platform: TestPlatform, name: string): Promise<WebO
 }
 
 /** An api-proxy component with a published API deployed to development and promoted to production. */
-export async function publishApi(platform: TestPlatform, org: WebOrg, name: string, displayName: string, backend: string, options: {
-  visibility?: 'public' | 'private'; description?: string; resources?: { method: string; path: string; summary?: string; security?: { oauth2: boolean; scopes: string[] } }[];
-} = {}): Promise<{ id: string; ref: string }> {
+export async function publishApi(
+  platform: TestPlatform,
+  org: WebOrg,
+  name: string,
+  displayName: string,
+  backend: string,
+  options: {
+    visibility?: 'public' | 'private';
+    description?: string;
+    resources?: { method: string; path: string; summary?: string; security?: { oauth2: boolean; scopes: string[] } }[];
+  } = {},
+): Promise<{ id: string; ref: string }> {
   const component = await platform.admin.post(`${org.path}/projects/default/components`, { type: 'api-proxy', name, displayName, description: options.description ?? '' });
   expect(component.status, component.text).toBe(201);
   const base = `${org.path}/projects/default/components/${name}/api`;
   const defined = await platform.admin.put(base, {
-    contextPath: `/${name}`, version: 'v1', visibility: options.visibility ?? 'public',
+    contextPath: `/${name}`,
+    version: 'v1',
+    visibility: options.visibility ?? 'public',
     resources: options.resources ?? [{ method: 'GET', path: '/items/{id}', summary: 'One item' }],
     backendUrls: { development: `${backend}/${name}-dev`, production: `${backend}/${name}` },
   });

@@ -30,11 +30,11 @@ describe('brute-force protection of client authentication', () => {
     c = await newConsumer(p);
   });
 
-  const token = (id: string, secret: string, from: string) =>
-    postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(id, secret), 'x-forwarded-for': from });
+  const token = (id: string, secret: string, from: string) => postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(id, secret), 'x-forwarded-for': from });
   const throttled = (res: Awaited<ReturnType<typeof postForm>>, retryAfter: number) => {
     expect({ status: res.status, body: res.body, retryAfter: res.headers.get('retry-after') }).toEqual({
-      status: 429, retryAfter: String(retryAfter),
+      status: 429,
+      retryAfter: String(retryAfter),
       body: { error: 'invalid_client', error_description: `Too many failed client authentications; try again in ${retryAfter} s` },
     });
     expect(res.headers.get('cache-control')).toBe('no-store');
@@ -113,7 +113,9 @@ describe('the throttle without a platform', () => {
     expect([defaults.clientAuthFailuresPerClient, defaults.clientAuthFailuresPerAddress, defaults.clientAuthFailureWindow, defaults.trustedProxies]).toEqual([10, 30, 60, []]);
     const off = loadConfig({ DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT: '0', DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_ADDRESS: '0' });
     expect(new ClientAuthThrottle({ perClient: off.clientAuthFailuresPerClient, perAddress: off.clientAuthFailuresPerAddress, windowSeconds: 60 }, new ManualClock(0)).enabled).toBe(false);
-    expect(() => loadConfig({ DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT: 'ten' })).toThrow('DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT: must be a whole number from 0 to 1000000 (0 turns it off), got "ten"');
+    expect(() => loadConfig({ DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT: 'ten' })).toThrow(
+      'DRAWBRIDGE_CLIENT_AUTH_FAILURES_PER_CLIENT: must be a whole number from 0 to 1000000 (0 turns it off), got "ten"',
+    );
     expect(() => loadConfig({ DRAWBRIDGE_TRUSTED_PROXIES: '10.0.0.0/33' })).toThrow('DRAWBRIDGE_TRUSTED_PROXIES[0]');
   });
 });

@@ -5,8 +5,12 @@ import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 /** Issue 15, item 4: two Host headers are a 400 on the control plane and the token service too (RFC 9112 §3.2). */
 describe('control plane and token service refuse two Host headers', () => {
   let p: TestPlatform;
-  beforeAll(async () => { p = await startTestPlatform(); });
-  afterAll(async () => { await p?.close(); });
+  beforeAll(async () => {
+    p = await startTestPlatform();
+  });
+  afterAll(async () => {
+    await p?.close();
+  });
 
   const twoHosts = (method: string, path: string, extra = '', body = '') =>
     rawRequest(p.url, `${method} ${path} HTTP/1.1\r\nHost: a.example\r\nHost: b.example\r\n${extra}Connection: close\r\n\r\n${body}`);

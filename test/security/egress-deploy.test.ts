@@ -59,7 +59,9 @@ describe('production: deploys are checked against the egress policy', () => {
     expect(byName.body.fields.backendUrl).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), which is a loopback address; the egress policy refuses it in production/);
     await platform.admin.put(f.base, publicApi('http://0.0.0.0:8080'));
     const unspecified = await platform.admin.post(`${f.base}/deployments`, { environment: 'development' });
-    expect(unspecified.body.fields).toEqual({ backendUrl: '0.0.0.0 is the unspecified address (it reaches this host); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)' });
+    expect(unspecified.body.fields).toEqual({
+      backendUrl: '0.0.0.0 is the unspecified address (it reaches this host); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)',
+    });
   });
 
   it('refuses an outbound-oauth2 tokenUrl on the cloud metadata address, naming the setting (also through a ${parameter})', async () => {
@@ -77,7 +79,11 @@ describe('production: deploys are checked against the egress policy', () => {
     const reason = '169.254.169.254 is a link-local address (cloud metadata lives there); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)';
     expect({ status: res.status, body: res.body }).toEqual({
       status: 422,
-      body: { code: 'unprocessable', message: `The gateway would not serve this deployment: resources[0].policies[0].config.tokenUrl: ${reason}`, fields: { 'resources[0].policies[0].config.tokenUrl': reason } },
+      body: {
+        code: 'unprocessable',
+        message: `The gateway would not serve this deployment: resources[0].policies[0].config.tokenUrl: ${reason}`,
+        fields: { 'resources[0].policies[0].config.tokenUrl': reason },
+      },
     });
     expect(res.text).not.toContain('s3cr3t-value');
   });
@@ -89,20 +95,28 @@ describe('production: deploys are checked against the egress policy', () => {
   });
 });
 
-describe('production: the platform\'s own listeners are refused even where loopback is allowed', () => {
+describe("production: the platform's own listeners are refused even where loopback is allowed", () => {
   let platform: TestPlatform;
-  beforeAll(async () => { platform = await startTestPlatform({ env: { DRAWBRIDGE_MODE: 'production', DRAWBRIDGE_EGRESS_ALLOW: 'loopback' } }); });
-  afterAll(async () => { await platform?.close(); });
+  beforeAll(async () => {
+    platform = await startTestPlatform({ env: { DRAWBRIDGE_MODE: 'production', DRAWBRIDGE_EGRESS_ALLOW: 'loopback' } });
+  });
+  afterAll(async () => {
+    await platform?.close();
+  });
 
   it('a backend on the control plane port or a gateway port is refused; another loopback port is not', async () => {
     const f = await apiProxyFixture(platform);
     const controlPlane = new URL(platform.url);
-    for (const [name, url] of [['control plane', platform.url], ['production gateway', platform.runtime.gateway('production')!.url]] as const) {
+    for (const [name, url] of [
+      ['control plane', platform.url],
+      ['production gateway', platform.runtime.gateway('production')!.url],
+    ] as const) {
       await platform.admin.put(f.base, publicApi(`${url}/api/v1`));
       const res = await platform.admin.post(`${f.base}/deployments`, { environment: 'development' });
       const { port } = new URL(url);
       expect({ name, status: res.status, fields: res.body.fields }).toEqual({
-        name, status: 422,
+        name,
+        status: 422,
         fields: { backendUrl: `127.0.0.1:${port} is one of the platform's own listeners; the egress policy refuses it in production (DRAWBRIDGE_EGRESS_ALLOW=self allows it)` },
       });
     }

@@ -53,7 +53,7 @@ describe('gateway: the egress policy at connect time', () => {
     const res = await fetch(`${strict.url}/acme/orders/v1/public`);
     expect({ status: res.status, body: await res.json() }).toEqual({
       status: 502,
-      body: { code: 'egress_denied', message: 'The backend\'s address is not allowed by this installation\'s egress policy' },
+      body: { code: 'egress_denied', message: "The backend's address is not allowed by this installation's egress policy" },
     });
     expect(backend.requests.length).toBe(before);
     expect(await metric(strict.url, 'drawbridge_gateway_upstream_errors_total', { api: '/acme/orders/v1', kind: 'denied' })).toBe(1);
@@ -69,7 +69,7 @@ describe('gateway: the egress policy at connect time', () => {
     const res = await fetch(`${strict.url}/acme/tokened/v1/items`);
     expect({ status: res.status, body: await res.json() }).toEqual({
       status: 502,
-      body: { code: 'egress_denied', message: 'The address of the backend\'s token endpoint is not allowed by this installation\'s egress policy' },
+      body: { code: 'egress_denied', message: "The address of the backend's token endpoint is not allowed by this installation's egress policy" },
     });
     // During the token endpoint's back-off the answer stays the same.
     const again = await fetch(`${strict.url}/acme/tokened/v1/items`);

@@ -10,15 +10,32 @@ describe('egress policy: what production refuses by default', () => {
   const policy = production();
 
   it('refuses loopback, link-local (cloud metadata), unspecified, multicast and reserved addresses, in every spelling', () => {
-    for (const address of ['127.0.0.1', '127.1.2.3', '::1', '::ffff:127.0.0.1', '0.0.0.0', '::', '169.254.169.254', 'fe80::1', '224.0.0.1', '255.255.255.255', '::ffff:169.254.169.254', '64:ff9b::a9fe:a9fe']) {
+    for (const address of [
+      '127.0.0.1',
+      '127.1.2.3',
+      '::1',
+      '::ffff:127.0.0.1',
+      '0.0.0.0',
+      '::',
+      '169.254.169.254',
+      'fe80::1',
+      '224.0.0.1',
+      '255.255.255.255',
+      '::ffff:169.254.169.254',
+      '64:ff9b::a9fe:a9fe',
+    ]) {
       expect(policy.checkAddress(address, 80)?.code, address).toBe('egress_denied');
     }
-    expect(verdict(policy, '169.254.169.254')).toBe('169.254.169.254 is a link-local address (cloud metadata lives there); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)');
+    expect(verdict(policy, '169.254.169.254')).toBe(
+      '169.254.169.254 is a link-local address (cloud metadata lives there); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)',
+    );
     expect(verdict(policy, '0.0.0.0')).toBe('0.0.0.0 is the unspecified address (it reaches this host); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)');
   });
 
   it('refuses cloud metadata addresses outside link-local (AWS IPv6, Alibaba, Azure WireServer)', () => {
-    expect(verdict(policy, 'fd00:ec2::254')).toBe('fd00:ec2::254 is a cloud metadata address (fd00:ec2::254/128); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)');
+    expect(verdict(policy, 'fd00:ec2::254')).toBe(
+      'fd00:ec2::254 is a cloud metadata address (fd00:ec2::254/128); the egress policy refuses it in production (list it in DRAWBRIDGE_EGRESS_ALLOW to allow it)',
+    );
     expect(verdict(policy, '100.100.100.200')).toContain('cloud metadata address');
     expect(verdict(policy, '168.63.129.16')).toContain('cloud metadata address');
   });
@@ -29,10 +46,10 @@ describe('egress policy: what production refuses by default', () => {
     }
   });
 
-  it('refuses the platform\'s own listeners on this host\'s addresses, unless `self` is allowed', () => {
+  it("refuses the platform's own listeners on this host's addresses, unless `self` is allowed", () => {
     const own = production(['loopback']);
     own.addOwnPort(9090);
-    expect(verdict(own, '127.0.0.1', 9090)).toBe('127.0.0.1:9090 is one of the platform\'s own listeners; the egress policy refuses it in production (DRAWBRIDGE_EGRESS_ALLOW=self allows it)');
+    expect(verdict(own, '127.0.0.1', 9090)).toBe("127.0.0.1:9090 is one of the platform's own listeners; the egress policy refuses it in production (DRAWBRIDGE_EGRESS_ALLOW=self allows it)");
     expect(verdict(own, '127.0.0.2', 9090)).toContain('own listeners');
     expect(verdict(own, '127.0.0.1', 9091)).toBe('allowed');
     expect(verdict(own, '10.9.9.9', 9090)).toBe('allowed'); // not an address of this host
@@ -89,7 +106,9 @@ describe('egress policy: the allow and deny lists', () => {
 
   it('checks every address a host name resolves to, with the resolver connections use', async () => {
     const policy = production();
-    expect((await policy.checkUrl('http://localhost:8080/admin'))?.message).toMatch(/^localhost resolves to (127\.0\.0\.1|::1), which is a loopback address; the egress policy refuses it in production/);
+    expect((await policy.checkUrl('http://localhost:8080/admin'))?.message).toMatch(
+      /^localhost resolves to (127\.0\.0\.1|::1), which is a loopback address; the egress policy refuses it in production/,
+    );
     expect((await policy.checkUrl('http://[::ffff:7f00:1]:8080/'))?.message).toContain('loopback');
     expect((await policy.checkUrl('http://0x7f000001/'))?.message).toContain('127.0.0.1 is a loopback address');
     // A name that does not resolve now is left to the connection, which checks again.
@@ -103,7 +122,9 @@ describe('egress policy: the allow and deny lists', () => {
     expect(verdict(policy, '127.0.0.1')).toBe('allowed');
     expect(verdict(policy, '10.0.0.1')).toContain('DRAWBRIDGE_EGRESS_DENY');
     expect(() => loadConfig({ DRAWBRIDGE_EGRESS_DENY: 'self' })).toThrow('DRAWBRIDGE_EGRESS_DENY[0]: self can only be allowed');
-    expect(() => loadConfig({ DRAWBRIDGE_EGRESS_ALLOW: '10.0.0.0/8, 10.0.0.0/40' })).toThrow('DRAWBRIDGE_EGRESS_ALLOW[1]: must be an IP address, a CIDR, a host name (*.example.com for its subdomains) or one of loopback, link-local, private, self; got "10.0.0.0/40"');
+    expect(() => loadConfig({ DRAWBRIDGE_EGRESS_ALLOW: '10.0.0.0/8, 10.0.0.0/40' })).toThrow(
+      'DRAWBRIDGE_EGRESS_ALLOW[1]: must be an IP address, a CIDR, a host name (*.example.com for its subdomains) or one of loopback, link-local, private, self; got "10.0.0.0/40"',
+    );
     expect(() => loadConfig({ DRAWBRIDGE_EGRESS_DENY: 'http://x' })).toThrow('DRAWBRIDGE_EGRESS_DENY[0]');
   });
 });

@@ -36,14 +36,20 @@ describe('gateway request hygiene (issue 15)', () => {
     it('refuses a token sent both in Authorization and as ?access_token= (two methods, RFC 6750 §2) and forwards nothing', async () => {
       const before = backend.requests.length;
       const res = await fetch(`${gw.url}${BASE}/items?access_token=${token}&q=1`, { headers: { authorization: `Bearer ${token}` } });
-      expect({ status: res.status, body: await res.json() }).toEqual(bearerError('Send the access token one way only: the request has both an Authorization header and an access_token query parameter'));
-      expect(res.headers.get('www-authenticate')).toBe('Bearer realm="drawbridge", error="invalid_request", error_description="Send the access token one way only: the request has both an Authorization header and an access_token query parameter"');
+      expect({ status: res.status, body: await res.json() }).toEqual(
+        bearerError('Send the access token one way only: the request has both an Authorization header and an access_token query parameter'),
+      );
+      expect(res.headers.get('www-authenticate')).toBe(
+        'Bearer realm="drawbridge", error="invalid_request", error_description="Send the access token one way only: the request has both an Authorization header and an access_token query parameter"',
+      );
       expect(backend.requests.length).toBe(before);
     });
 
     it('refuses a token sent only in the query on a protected resource (the query method is not accepted)', async () => {
       const res = await fetch(`${gw.url}${BASE}/items?access_token=${token}`);
-      expect({ status: res.status, body: await res.json() }).toEqual(bearerError('Send the access token in the Authorization header ("Authorization: Bearer <token>"); the access_token query parameter is not accepted'));
+      expect({ status: res.status, body: await res.json() }).toEqual(
+        bearerError('Send the access token in the Authorization header ("Authorization: Bearer <token>"); the access_token query parameter is not accepted'),
+      );
     });
 
     it('refuses an access_token whose name is percent-encoded (access%5Ftoken decodes to access_token at the backend)', async () => {

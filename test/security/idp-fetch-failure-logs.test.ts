@@ -29,13 +29,21 @@ describe('IdP fetch failures are warn lines with the code and the host', () => {
     });
     await new Promise<void>((r) => remote.listen(0, '127.0.0.1', r));
     host = `127.0.0.1:${(remote.address() as AddressInfo).port}`;
-    const sink = { write: (line: string) => { lines.push(...line.split(/(?<=\n)/)); return true; } } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (line: string) => {
+        lines.push(...line.split(/(?<=\n)/));
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     p = await startTestPlatform({ logger: createLogger('info', sink), env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
     org = (await p.admin.post('/api/v1/orgs', { name: 'Logs' })).body.handle;
   });
   afterAll(async () => {
     await p?.close();
-    await new Promise<void>((r) => { remote.closeAllConnections(); remote.close(() => r()); });
+    await new Promise<void>((r) => {
+      remote.closeAllConnections();
+      remote.close(() => r());
+    });
   });
 
   const linesAbout = () => lines.map((l) => JSON.parse(l) as Record<string, any>).filter((l) => l.msg !== 'request completed');

@@ -20,25 +20,34 @@ describe('an (issuer, audience) pair belongs to one organization', () => {
     w = await startWorld(); // "Acme" registers the test IdP with its audience as "corp"
     intruder = (await w.platform.admin.post('/api/v1/orgs', { name: 'Intruder' })).body;
   }, 30_000);
-  afterAll(async () => { await w?.close(); });
+  afterAll(async () => {
+    await w?.close();
+  });
 
   const register = (handle: string, body: Record<string, unknown>) => w.platform.admin.post(`/api/v1/orgs/${handle}/identity-providers`, { kind: 'generic-oidc', ...body });
 
-  it('refuses another organization\'s registration of the same issuer and audience with 409, naming the pair but not the organization', async () => {
+  it("refuses another organization's registration of the same issuer and audience with 409, naming the pair but not the organization", async () => {
     const res = await register(intruder.handle, { name: 'stolen', wellKnownUrl: w.idp.wellKnownUrl, audiences: ['api://mine', w.idp.audience] });
     expect({ status: res.status, body: res.body }).toEqual({
       status: 409,
-      body: { code: 'conflict', message: conflictMessage(w.idp.issuer, w.idp.audience), fields: { audiences: `${JSON.stringify(w.idp.audience)} is already claimed for this issuer by another organization` } },
+      body: {
+        code: 'conflict',
+        message: conflictMessage(w.idp.issuer, w.idp.audience),
+        fields: { audiences: `${JSON.stringify(w.idp.audience)} is already claimed for this issuer by another organization` },
+      },
     });
     for (const secret of [w.org.handle, w.org.id, 'Acme', 'corp']) expect(res.text).not.toContain(secret);
     expect((await w.platform.admin.get(`/api/v1/orgs/${intruder.handle}/identity-providers`)).body).toEqual([]);
   });
 
-  it('so the other organization\'s client cannot exchange tokens meant for the first', async () => {
+  it("so the other organization's client cannot exchange tokens meant for the first", async () => {
     const client = await newClient(w.platform.admin, intruder.handle, 'intruder-app');
     const token = await w.idp.clientCredentialsToken();
     const res = await exchange(w, { subject_token: token, subject_token_type: TT.access }, client);
-    expect(res.body).toEqual({ error: 'invalid_request', error_description: `The subject token was refused (issuer): ${JSON.stringify(w.idp.issuer)} is not the issuer of any identity provider of this organization` });
+    expect(res.body).toEqual({
+      error: 'invalid_request',
+      error_description: `The subject token was refused (issuer): ${JSON.stringify(w.idp.issuer)} is not the issuer of any identity provider of this organization`,
+    });
     expect((await exchange(w, { subject_token: token, subject_token_type: TT.access })).status).toBe(200);
   });
 

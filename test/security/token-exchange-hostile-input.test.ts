@@ -29,7 +29,11 @@ async function rawIdp(): Promise<{ issuer: string; jwksUri: string; signRaw(head
       const input = `${b64(header)}.${b64(payload)}`;
       return `${input}.${sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' }).toString('base64url')}`;
     },
-    close: () => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }),
+    close: () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
   };
 }
 
@@ -43,7 +47,11 @@ describe('token exchange: hostile input (issue 15)', () => {
     w = await startWorld();
     raw = await rawIdp();
     const registered = await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers`, {
-      name: 'raw', kind: 'generic-oidc', issuer: raw.issuer, jwksUri: raw.jwksUri, audiences: ['api://raw'],
+      name: 'raw',
+      kind: 'generic-oidc',
+      issuer: raw.issuer,
+      jwksUri: raw.jwksUri,
+      audiences: ['api://raw'],
     });
     if (registered.status !== 201) throw new Error(registered.text);
     const envs = await w.platform.admin.get(`/api/v1/orgs/${w.org.handle}/environments`);
@@ -75,12 +83,14 @@ describe('token exchange: hostile input (issue 15)', () => {
       for (const resource of [`${gatewayUrl}/${w.org.handle}/orders/v1#frag`, `${gatewayUrl}/${w.org.handle}/orders/v1#`]) {
         const res = await exchange(w, { subject_token: await subject(), subject_token_type: TT.access, resource });
         expect({ resource, status: res.status, body: res.body }).toEqual({
-          resource, status: 400, body: { error: 'invalid_target', error_description: 'The resource parameter must not contain a fragment (RFC 8693 §2.1)' },
+          resource,
+          status: 400,
+          body: { error: 'invalid_target', error_description: 'The resource parameter must not contain a fragment (RFC 8693 §2.1)' },
         });
       }
     });
 
-    it('refuses a resource under another organization\'s API path, the gateway root, a dot-segment escape and a relative URI', async () => {
+    it("refuses a resource under another organization's API path, the gateway root, a dot-segment escape and a relative URI", async () => {
       const description = `Tokens can only be issued for resources of this organization's APIs on the development gateway (${gatewayUrl}/${w.org.handle}/…)`;
       for (const resource of [
         `${gatewayUrl}/globex/orders/v1/items`,
@@ -96,9 +106,16 @@ describe('token exchange: hostile input (issue 15)', () => {
       expect(relative.body).toEqual({ error: 'invalid_target', error_description: 'The resource parameter must be an absolute URI (RFC 8693 §2.1)' });
     });
 
-    it('accepts resources of the client\'s own organization, several at once', async () => {
-      const res = await post(form([grant, ['subject_token', await subject()], ['subject_token_type', TT.access],
-        ['resource', `${gatewayUrl}/${w.org.handle}/orders/v1`], ['resource', `${gatewayUrl}/${w.org.handle}/billing/v2/invoices?x=1`]]));
+    it("accepts resources of the client's own organization, several at once", async () => {
+      const res = await post(
+        form([
+          grant,
+          ['subject_token', await subject()],
+          ['subject_token_type', TT.access],
+          ['resource', `${gatewayUrl}/${w.org.handle}/orders/v1`],
+          ['resource', `${gatewayUrl}/${w.org.handle}/billing/v2/invoices?x=1`],
+        ]),
+      );
       expect(res.status).toBe(200);
       expect(res.body.issued_token_type).toBe(TT.access);
     });
@@ -117,17 +134,24 @@ describe('token exchange: hostile input (issue 15)', () => {
       const res = await exchange(w, { subject_token: raw.signRaw(header, payload('"sub":"alice","sub":"admin"')), subject_token_type: TT.access });
       expect({ status: res.status, body: res.body }).toEqual({
         status: 400,
-        body: { error: 'invalid_request', error_description: 'The subject token was refused (format): The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)' },
+        body: {
+          error: 'invalid_request',
+          error_description: 'The subject token was refused (format): The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)',
+        },
       });
     });
 
     it('compares names decoded ("\\u0073ub" is "sub"), looks into nested objects, and checks the header too', async () => {
       const escaped = await exchange(w, { subject_token: raw.signRaw(header, payload('"sub":"alice","\\u0073ub":"admin"')), subject_token_type: TT.access });
-      expect(escaped.body.error_description).toBe('The subject token was refused (format): The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)');
+      expect(escaped.body.error_description).toBe(
+        'The subject token was refused (format): The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)',
+      );
       const nested = await exchange(w, { subject_token: raw.signRaw(header, payload('"sub":"alice","act":{"sub":"x","sub":"y"}')), subject_token_type: TT.access });
       expect(nested.body.error).toBe('invalid_request');
       const twoAlgs = await exchange(w, { subject_token: raw.signRaw('{"alg":"none","alg":"ES256","typ":"at+jwt","kid":"raw-1"}', payload('"sub":"alice"')), subject_token_type: TT.access });
-      expect(twoAlgs.body.error_description).toBe('The subject token was refused (format): The JWT header has the member "alg" more than once; a token with duplicate member names is refused (RFC 7519 §4)');
+      expect(twoAlgs.body.error_description).toBe(
+        'The subject token was refused (format): The JWT header has the member "alg" more than once; a token with duplicate member names is refused (RFC 7519 §4)',
+      );
       // The same name in two different objects is not a duplicate.
       const distinct = await exchange(w, { subject_token: raw.signRaw(header, payload('"sub":"alice","act":{"sub":"bob"}')), subject_token_type: TT.access });
       expect(distinct.status).toBe(200);
@@ -136,7 +160,9 @@ describe('token exchange: hostile input (issue 15)', () => {
     it('the explain action reports the same refusal at the format step', async () => {
       const res = await w.platform.admin.post(`/api/v1/orgs/${w.org.handle}/identity-providers/raw/explain`, { token: raw.signRaw(header, payload('"sub":"alice","sub":"admin"')) });
       expect(res.body.valid).toBe(false);
-      expect(res.body.steps).toEqual([{ step: 'format', ok: false, code: 'malformed', message: 'The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)' }]);
+      expect(res.body.steps).toEqual([
+        { step: 'format', ok: false, code: 'malformed', message: 'The JWT payload has the member "sub" more than once; a token with duplicate member names is refused (RFC 7519 §4)' },
+      ]);
     });
   });
 

@@ -12,13 +12,41 @@ describe.each(storeBackends())('audit log on $name', (backend) => {
 
   it('lists an organization’s events newest first, with details round-tripped', async () => {
     const org = await t.store.orgs.create({ name: 'Audited', handle: 'audited' });
-    await t.store.audit.record({ orgId: org.id, actorId: 'u1', actor: 'alice@example.com', action: 'org.created', targetType: 'organization', targetId: org.id, details: { name: 'Audited', nested: { n: 1, ok: true } } });
+    await t.store.audit.record({
+      orgId: org.id,
+      actorId: 'u1',
+      actor: 'alice@example.com',
+      action: 'org.created',
+      targetType: 'organization',
+      targetId: org.id,
+      details: { name: 'Audited', nested: { n: 1, ok: true } },
+    });
     clock.advance(1000);
     await t.store.audit.record({ orgId: org.id, actorId: null, actor: 'system', action: 'environment.added', targetType: 'environment', targetId: null });
 
     expect(await t.store.audit.list(org.id)).toEqual([
-      { id: expect.any(String), orgId: org.id, actor: 'system', actorId: null, action: 'environment.added', targetType: 'environment', targetId: null, details: {}, createdAt: '2026-06-01T00:00:01.000Z' },
-      { id: expect.any(String), orgId: org.id, actor: 'alice@example.com', actorId: 'u1', action: 'org.created', targetType: 'organization', targetId: org.id, details: { name: 'Audited', nested: { n: 1, ok: true } }, createdAt: '2026-06-01T00:00:00.000Z' },
+      {
+        id: expect.any(String),
+        orgId: org.id,
+        actor: 'system',
+        actorId: null,
+        action: 'environment.added',
+        targetType: 'environment',
+        targetId: null,
+        details: {},
+        createdAt: '2026-06-01T00:00:01.000Z',
+      },
+      {
+        id: expect.any(String),
+        orgId: org.id,
+        actor: 'alice@example.com',
+        actorId: 'u1',
+        action: 'org.created',
+        targetType: 'organization',
+        targetId: org.id,
+        details: { name: 'Audited', nested: { n: 1, ok: true } },
+        createdAt: '2026-06-01T00:00:00.000Z',
+      },
     ]);
   });
 

@@ -13,7 +13,10 @@ const WRITER = join(ROOT, 'test/fixtures/crash-writer.ts');
 const ROUNDS = 4;
 
 const migrationNames = (): string[] =>
-  readdirSync(join(ROOT, 'src/store/migrations')).filter((f) => /^\d{4}-[a-z0-9-]+\.(ts|js)$/.test(f)).map((f) => f.replace(/\.(ts|js)$/, '')).sort();
+  readdirSync(join(ROOT, 'src/store/migrations'))
+    .filter((f) => /^\d{4}-[a-z0-9-]+\.(ts|js)$/.test(f))
+    .map((f) => f.replace(/\.(ts|js)$/, ''))
+    .sort();
 
 /**
  * Starts the writer, lets it commit at least `commits` transactions, waits
@@ -31,7 +34,9 @@ function runAndKill(file: string, round: string, commits: number, extraMs: numbe
       child.kill('SIGKILL');
       reject(new Error(`writer did not reach ${commits} commits in time; stderr: ${stderr}`));
     }, 30_000);
-    child.stderr.on('data', (d: Buffer) => { stderr += d.toString(); });
+    child.stderr.on('data', (d: Buffer) => {
+      stderr += d.toString();
+    });
     child.stdout.on('data', (d: Buffer) => {
       buffered += d.toString();
       const lines = buffered.split('\n');
@@ -53,7 +58,12 @@ function runAndKill(file: string, round: string, commits: number, extraMs: numbe
   });
 }
 
-interface Batch { orgId: string; handle: string; environments: number; audits: { round: string; seq: number; environments: number }[] }
+interface Batch {
+  orgId: string;
+  handle: string;
+  environments: number;
+  audits: { round: string; seq: number; environments: number }[];
+}
 
 /** Reads every org the writer made, with its environment count and audit rows, straight from the file. */
 function readBatches(file: string): Batch[] {
@@ -64,8 +74,9 @@ function readBatches(file: string): Batch[] {
       orgId: o.id,
       handle: o.handle,
       environments: (db.prepare('select count(*) as n from environments where org_id = ?').get(o.id) as { n: number }).n,
-      audits: (db.prepare(`select details from audit_events where org_id = ? and action = 'crash.batch'`).all(o.id) as { details: string }[])
-        .map((r) => JSON.parse(r.details) as Batch['audits'][number]),
+      audits: (db.prepare(`select details from audit_events where org_id = ? and action = 'crash.batch'`).all(o.id) as { details: string }[]).map(
+        (r) => JSON.parse(r.details) as Batch['audits'][number],
+      ),
     }));
   } finally {
     db.close();
@@ -107,8 +118,9 @@ describe('a SQLite database after kill -9 in the middle of writes', () => {
         expect(b.environments, b.handle).toBe(b.audits[0]!.environments);
         expect(b.handle).toBe(`${b.audits[0]!.round}-${b.audits[0]!.seq}`);
       }
-      const auditsWithoutOrg = new SQLite(file, { readonly: true })
-        .prepare(`select count(*) as n from audit_events a where action = 'crash.batch' and not exists (select 1 from organizations o where o.id = a.org_id)`);
+      const auditsWithoutOrg = new SQLite(file, { readonly: true }).prepare(
+        `select count(*) as n from audit_events a where action = 'crash.batch' and not exists (select 1 from organizations o where o.id = a.org_id)`,
+      );
       expect((auditsWithoutOrg.get() as { n: number }).n).toBe(0);
       auditsWithoutOrg.database.close();
 

@@ -9,7 +9,10 @@ import { storeBackends, type TestStore } from '../helpers/stores.js';
 
 const MIGRATIONS_DIR = join(import.meta.dirname, '../../src/store/migrations');
 const migrationNames = (): string[] =>
-  readdirSync(MIGRATIONS_DIR).filter((f) => /^\d{4}-[a-z0-9-]+\.(ts|js)$/.test(f)).map((f) => f.replace(/\.(ts|js)$/, '')).sort();
+  readdirSync(MIGRATIONS_DIR)
+    .filter((f) => /^\d{4}-[a-z0-9-]+\.(ts|js)$/.test(f))
+    .map((f) => f.replace(/\.(ts|js)$/, ''))
+    .sort();
 
 async function appliedMigrations(kysely: Kysely<any>): Promise<string[]> {
   const rows = await kysely.selectFrom('kysely_migration').select('name').orderBy('name').execute();
@@ -18,9 +21,10 @@ async function appliedMigrations(kysely: Kysely<any>): Promise<string[]> {
 
 /** Tables other than Kysely's own bookkeeping. */
 async function appTables(kysely: Kysely<any>, backend: string): Promise<string[]> {
-  const names = backend === 'sqlite'
-    ? (await kysely.selectFrom('sqlite_master').select('name').where('type', '=', 'table').where('name', 'not like', 'sqlite_%').execute()).map((r) => r.name as string)
-    : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(kysely)).rows.map((r) => r.name);
+  const names =
+    backend === 'sqlite'
+      ? (await kysely.selectFrom('sqlite_master').select('name').where('type', '=', 'table').where('name', 'not like', 'sqlite_%').execute()).map((r) => r.name as string)
+      : (await sql<{ name: string }>`select table_name as name from information_schema.tables where table_schema = current_schema()`.execute(kysely)).rows.map((r) => r.name);
   return names.filter((n) => !n.startsWith('kysely_')).sort();
 }
 
@@ -41,7 +45,10 @@ class FailingLastProvider implements MigrationProvider {
       ...(await new FolderProvider().getMigrations()),
       '9999-fails-halfway': {
         async up(db: Kysely<any>) {
-          await db.schema.createTable('half_made').addColumn('id', 'text', (c) => c.primaryKey()).execute();
+          await db.schema
+            .createTable('half_made')
+            .addColumn('id', 'text', (c) => c.primaryKey())
+            .execute();
           await db.insertInto('half_made').values({ id: 'x' }).execute();
           throw new Error('migration failed on purpose');
         },
@@ -130,15 +137,16 @@ describe.each(storeBackends())('a fresh database on $name', (backend) => {
     }
   });
 
-  if (backend.name === 'sqlite') it('runs SQLite in WAL mode with foreign keys enforced', async () => {
-    const t = await backend.open();
-    try {
-      const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(t.db.kysely);
-      expect(mode.rows[0]?.journal_mode).toBe('wal');
-      const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(t.db.kysely);
-      expect(fk.rows[0]?.foreign_keys).toBe(1);
-    } finally {
-      await t.close();
-    }
-  });
+  if (backend.name === 'sqlite')
+    it('runs SQLite in WAL mode with foreign keys enforced', async () => {
+      const t = await backend.open();
+      try {
+        const mode = await sql<{ journal_mode: string }>`pragma journal_mode`.execute(t.db.kysely);
+        expect(mode.rows[0]?.journal_mode).toBe('wal');
+        const fk = await sql<{ foreign_keys: number }>`pragma foreign_keys`.execute(t.db.kysely);
+        expect(fk.rows[0]?.foreign_keys).toBe(1);
+      } finally {
+        await t.close();
+      }
+    });
 });

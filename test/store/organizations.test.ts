@@ -83,7 +83,10 @@ describe.each(storeBackends())('organizations, memberships and environments on $
       await t.store.orgs.create({ name: unique('c-org'), handle: unique('c-org') });
       await t.store.orgs.addMember(b.id, user.id, 'developer');
       await t.store.orgs.addMember(a.id, user.id, 'admin');
-      expect(await t.store.orgs.listForUser(user.id)).toEqual([{ ...a, role: 'admin' }, { ...b, role: 'developer' }]);
+      expect(await t.store.orgs.listForUser(user.id)).toEqual([
+        { ...a, role: 'admin' },
+        { ...b, role: 'developer' },
+      ]);
       expect(await t.store.orgs.listForUser((await newUser(t.store)).id)).toEqual([]);
     });
 
@@ -100,7 +103,15 @@ describe.each(storeBackends())('organizations, memberships and environments on $
       const prod = await t.store.orgs.addEnvironment({ orgId: org.id, name: 'production', displayName: 'Production', gatewayUrl: 'http://localhost:8081' });
       const staging = await t.store.orgs.addEnvironment({ orgId: org.id, name: 'staging', displayName: 'Staging', gatewayUrl: 'http://localhost:8082' });
       expect([dev.position, prod.position, staging.position]).toEqual([0, 1, 2]);
-      expect(dev).toEqual({ id: expect.any(String), orgId: org.id, name: 'development', displayName: 'Development', position: 0, gatewayUrl: 'http://localhost:8080', createdAt: '2026-04-01T00:00:00.000Z' });
+      expect(dev).toEqual({
+        id: expect.any(String),
+        orgId: org.id,
+        name: 'development',
+        displayName: 'Development',
+        position: 0,
+        gatewayUrl: 'http://localhost:8080',
+        createdAt: '2026-04-01T00:00:00.000Z',
+      });
       expect(await t.store.orgs.environments(org.id)).toEqual([dev, prod, staging]);
       expect(await t.store.orgs.environment(org.id, 'production')).toEqual(prod);
       expect(await t.store.orgs.environment(org.id, 'qa')).toBeUndefined();
@@ -113,7 +124,11 @@ describe.each(storeBackends())('organizations, memberships and environments on $
         envs.push(await t.store.orgs.addEnvironment({ orgId: org.id, name, displayName: name, gatewayUrl: `http://${name}.example.com` }));
       }
       await t.store.transaction((tx) => tx.orgs.reorderEnvironments(org.id, [envs[0]!.id, envs[2]!.id, envs[1]!.id]));
-      expect((await t.store.orgs.environments(org.id)).map((e) => [e.name, e.position])).toEqual([['development', 0], ['production', 1], ['staging', 2]]);
+      expect((await t.store.orgs.environments(org.id)).map((e) => [e.name, e.position])).toEqual([
+        ['development', 0],
+        ['production', 1],
+        ['staging', 2],
+      ]);
 
       await t.store.orgs.updateEnvironment(envs[1]!.id, { displayName: 'Staging', gatewayUrl: 'https://staging.example.com' });
       expect(await t.store.orgs.environment(org.id, 'staging')).toMatchObject({ displayName: 'Staging', gatewayUrl: 'https://staging.example.com', position: 2 });

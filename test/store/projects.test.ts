@@ -21,7 +21,16 @@ describe.each(storeBackends())('projects and components on $name', (backend) => 
       const org = await newOrg();
       const def = await t.store.projects.create({ orgId: org.id, name: 'default', displayName: 'Default', isDefault: true });
       const billing = await t.store.projects.create({ orgId: org.id, name: 'billing', displayName: 'Billing', description: 'Money' });
-      expect(def).toEqual({ id: expect.any(String), orgId: org.id, name: 'default', displayName: 'Default', description: '', isDefault: true, createdAt: '2026-05-01T00:00:00.000Z', updatedAt: '2026-05-01T00:00:00.000Z' });
+      expect(def).toEqual({
+        id: expect.any(String),
+        orgId: org.id,
+        name: 'default',
+        displayName: 'Default',
+        description: '',
+        isDefault: true,
+        createdAt: '2026-05-01T00:00:00.000Z',
+        updatedAt: '2026-05-01T00:00:00.000Z',
+      });
       expect(billing.isDefault).toBe(false);
       expect(await t.store.projects.list(org.id)).toEqual([billing, def]);
       expect(await t.store.projects.byName(org.id, 'billing')).toEqual(billing);
@@ -61,7 +70,17 @@ describe.each(storeBackends())('projects and components on $name', (backend) => 
       const project = await t.store.projects.create({ orgId: org.id, name: 'apps', displayName: 'Apps' });
       const mobile = await t.store.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app' });
       const orders = await t.store.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'api-proxy', name: 'orders-api', displayName: 'Orders API', description: 'Orders' });
-      expect(mobile).toEqual({ id: expect.any(String), orgId: org.id, projectId: project.id, type: 'external-consumer', name: 'mobile-app', displayName: 'Mobile app', description: '', createdAt: '2026-05-01T00:01:00.000Z', updatedAt: '2026-05-01T00:01:00.000Z' });
+      expect(mobile).toEqual({
+        id: expect.any(String),
+        orgId: org.id,
+        projectId: project.id,
+        type: 'external-consumer',
+        name: 'mobile-app',
+        displayName: 'Mobile app',
+        description: '',
+        createdAt: '2026-05-01T00:01:00.000Z',
+        updatedAt: '2026-05-01T00:01:00.000Z',
+      });
 
       expect(await t.store.projects.componentCount(org.id, project.id)).toBe(2);
       expect(await t.store.projects.components(org.id, project.id)).toEqual([mobile, orders]);

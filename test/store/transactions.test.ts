@@ -15,8 +15,7 @@ async function createOrgGraph(tx: Store, handle: string): Promise<string> {
 }
 
 async function rowCounts(store: Store, orgId: string) {
-  const count = async (table: 'environments' | 'projects' | 'components' | 'audit_events') =>
-    (await store.kysely.selectFrom(table).select('id').where('org_id', '=', orgId).execute()).length;
+  const count = async (table: 'environments' | 'projects' | 'components' | 'audit_events') => (await store.kysely.selectFrom(table).select('id').where('org_id', '=', orgId).execute()).length;
   return {
     org: (await store.orgs.byId(orgId)) ? 1 : 0,
     environments: await count('environments'),
@@ -41,11 +40,13 @@ describe.each(storeBackends())('transactions on $name', (backend) => {
   it('rolls back every row when the work throws after writing', async () => {
     let orgId = '';
     const failure = new Error('boom after writing');
-    await expect(t.store.transaction(async (tx) => {
-      orgId = await createOrgGraph(tx, 'rolled-back');
-      expect(await rowCounts(tx, orgId)).toEqual({ org: 1, environments: 2, projects: 1, components: 1, audit: 1 });
-      throw failure;
-    })).rejects.toBe(failure);
+    await expect(
+      t.store.transaction(async (tx) => {
+        orgId = await createOrgGraph(tx, 'rolled-back');
+        expect(await rowCounts(tx, orgId)).toEqual({ org: 1, environments: 2, projects: 1, components: 1, audit: 1 });
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
     expect(orgId).not.toBe('');
     expect(await rowCounts(t.store, orgId)).toEqual({ org: 0, environments: 0, projects: 0, components: 0, audit: 0 });
     expect(await t.store.orgs.handleTaken('rolled-back')).toBe(false);
@@ -54,20 +55,24 @@ describe.each(storeBackends())('transactions on $name', (backend) => {
   it('rolls back the earlier writes when a later statement hits a unique violation, and reports it as one', async () => {
     await t.store.orgs.create({ name: 'Taken', handle: 'taken' });
     let orgId = '';
-    const error = await t.store.transaction(async (tx) => {
-      orgId = await createOrgGraph(tx, 'half-way');
-      await tx.orgs.create({ name: 'Taken', handle: 'taken-too' });
-    }).catch((e: unknown) => e);
+    const error = await t.store
+      .transaction(async (tx) => {
+        orgId = await createOrgGraph(tx, 'half-way');
+        await tx.orgs.create({ name: 'Taken', handle: 'taken-too' });
+      })
+      .catch((e: unknown) => e);
     expect(isUniqueViolation(error)).toBe(true);
     expect(await rowCounts(t.store, orgId)).toEqual({ org: 0, environments: 0, projects: 0, components: 0, audit: 0 });
   });
 
   it('runs a nested transaction inside the outer one, so an outer failure undoes it too', async () => {
     let orgId = '';
-    await expect(t.store.transaction(async (tx) => {
-      orgId = await tx.transaction((inner) => createOrgGraph(inner, 'nested'));
-      throw new Error('outer fails');
-    })).rejects.toThrow('outer fails');
+    await expect(
+      t.store.transaction(async (tx) => {
+        orgId = await tx.transaction((inner) => createOrgGraph(inner, 'nested'));
+        throw new Error('outer fails');
+      }),
+    ).rejects.toThrow('outer fails');
     expect(await rowCounts(t.store, orgId)).toEqual({ org: 0, environments: 0, projects: 0, components: 0, audit: 0 });
   });
 
@@ -78,15 +83,19 @@ describe.each(storeBackends())('transactions on $name', (backend) => {
     await t.store.transaction(async (tx) => {
       tx.afterCommit(a);
       tx.afterCommit(a);
-      await tx.transaction(async (inner) => { inner.afterCommit(b); });
+      await tx.transaction(async (inner) => {
+        inner.afterCommit(b);
+      });
       await tx.orgs.create({ name: 'Hooked', handle: 'hooked' });
       expect(seen).toEqual([]);
     });
     expect(seen).toEqual(['a', 'b']);
-    await expect(t.store.transaction(async (tx) => {
-      tx.afterCommit(() => seen.push('rolled back'));
-      throw new Error('no commit');
-    })).rejects.toThrow('no commit');
+    await expect(
+      t.store.transaction(async (tx) => {
+        tx.afterCommit(() => seen.push('rolled back'));
+        throw new Error('no commit');
+      }),
+    ).rejects.toThrow('no commit');
     expect(seen).toEqual(['a', 'b']);
     t.store.afterCommit(() => seen.push('outside'));
     expect(seen).toEqual(['a', 'b', 'outside']);

@@ -16,8 +16,7 @@ describe('client authentication at the token endpoint', () => {
   });
   afterAll(() => p.close());
 
-  const expectInvalidClient = (res: Awaited<ReturnType<typeof postForm>>, description = 'Client authentication failed') =>
-    expectOAuthError(res, 401, 'invalid_client', description);
+  const expectInvalidClient = (res: Awaited<ReturnType<typeof postForm>>, description = 'Client authentication failed') => expectOAuthError(res, 401, 'invalid_client', description);
 
   it('a wrong secret is 401 invalid_client with WWW-Authenticate: Basic', async () => {
     expectInvalidClient(await postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(c.clientId, c.clientSecret + 'x') }));
@@ -55,26 +54,35 @@ describe('client authentication at the token endpoint', () => {
   for (const path of ['/oauth2/token', '/oauth2/introspect', '/oauth2/revoke']) {
     it(`a repeated Authorization header at ${path} is 400 invalid_request, not whichever copy Node keeps`, async () => {
       const res = await postRawHeaders(p, path, `${GRANT}&token=x`, [
-        ['content-type', 'application/x-www-form-urlencoded'], ['authorization', basic(c.clientId, c.clientSecret)], ['authorization', basic('dbc_other', 'x')],
+        ['content-type', 'application/x-www-form-urlencoded'],
+        ['authorization', basic(c.clientId, c.clientSecret)],
+        ['authorization', basic('dbc_other', 'x')],
       ]);
       expectOAuthError(res, 400, 'invalid_request', 'The Authorization header is repeated');
       // Repeated with the same value, still refused; the header name's case does not matter.
       const same = await postRawHeaders(p, path, `${GRANT}&token=x`, [
-        ['Content-Type', 'application/x-www-form-urlencoded'], ['Authorization', basic(c.clientId, c.clientSecret)], ['AUTHORIZATION', basic(c.clientId, c.clientSecret)],
+        ['Content-Type', 'application/x-www-form-urlencoded'],
+        ['Authorization', basic(c.clientId, c.clientSecret)],
+        ['AUTHORIZATION', basic(c.clientId, c.clientSecret)],
       ]);
       expectOAuthError(same, 400, 'invalid_request', 'The Authorization header is repeated');
     });
 
     it(`a repeated Content-Type header at ${path} is 400 invalid_request`, async () => {
       const res = await postRawHeaders(p, path, `${GRANT}&token=x`, [
-        ['content-type', 'application/x-www-form-urlencoded'], ['content-type', 'application/json'], ['authorization', basic(c.clientId, c.clientSecret)],
+        ['content-type', 'application/x-www-form-urlencoded'],
+        ['content-type', 'application/json'],
+        ['authorization', basic(c.clientId, c.clientSecret)],
       ]);
       expectOAuthError(res, 400, 'invalid_request', 'The Content-Type header is repeated');
     });
   }
 
   it('one Authorization and one Content-Type header through the raw client works (the control for the cases above)', async () => {
-    const res = await postRawHeaders(p, '/oauth2/token', GRANT, [['content-type', 'application/x-www-form-urlencoded'], ['authorization', basic(c.clientId, c.clientSecret)]]);
+    const res = await postRawHeaders(p, '/oauth2/token', GRANT, [
+      ['content-type', 'application/x-www-form-urlencoded'],
+      ['authorization', basic(c.clientId, c.clientSecret)],
+    ]);
     expect(res.status).toBe(200);
   });
 

@@ -21,8 +21,7 @@ describe('client cache and secret regeneration', () => {
   afterAll(() => p.close());
 
   const token = (c: Consumer, secret: string) => postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(c.clientId, secret) });
-  const regenerate = (c: Consumer, body: Record<string, unknown> = {}) =>
-    p.admin.post(`/api/v1/orgs/${c.org.handle}/applications/${c.appId}/credentials/development/secret`, body);
+  const regenerate = (c: Consumer, body: Record<string, unknown> = {}) => p.admin.post(`/api/v1/orgs/${c.org.handle}/applications/${c.appId}/credentials/development/secret`, body);
 
   it('regenerating without a grace period refuses the old secret at once, though it was just cached', async () => {
     const c = await newConsumer(p);
@@ -107,14 +106,14 @@ describe('client cache and deletions', () => {
 
   const token = (clientId: string, secret: string) => postForm(p, '/oauth2/token', GRANT, { ...FORM, authorization: basic(clientId, secret) });
 
-  it('a deleted component\'s client is refused at once, though it was just cached', async () => {
+  it("a deleted component's client is refused at once, though it was just cached", async () => {
     const c = await newConsumer(p);
     expect((await token(c.clientId, c.clientSecret)).status).toBe(200);
     expect((await p.admin.delete(`/api/v1/orgs/${c.org.handle}/projects/default/components/mobile-app`)).status).toBe(204);
     expectOAuthError(await token(c.clientId, c.clientSecret), 401, 'invalid_client', 'Client authentication failed');
   });
 
-  it('a deleted portal application\'s client is refused at once, though it was just cached', async () => {
+  it("a deleted portal application's client is refused at once, though it was just cached", async () => {
     const c = await newConsumer(p);
     const app = await p.admin.post(`/api/v1/orgs/${c.org.handle}/portal/applications`, { name: 'Portal app' });
     expect(app.status).toBe(201);

@@ -27,12 +27,40 @@ describe('consumer credentials (control plane)', () => {
   });
   afterAll(() => p.close());
 
-  it('an external-consumer component gets an application, and its overview shows each environment\'s authentication', async () => {
+  it("an external-consumer component gets an application, and its overview shows each environment's authentication", async () => {
     const overview = await p.admin.get(`/api/v1/orgs/${org}/projects/default/components/web-shop`);
     expect(overview.status).toBe(200);
     expect(overview.body.environments.map((e: { name: string; authentication: unknown }) => [e.name, e.authentication])).toEqual([
-      ['development', { environment: 'development', kind: 'builtin', keysGenerated: false, clientId: null, grantTypes: [], scopes: [], tokenLifetime: 3600, previousSecretExpiresAt: null, idpId: null, externalClientId: null }],
-      ['production', { environment: 'production', kind: 'builtin', keysGenerated: false, clientId: null, grantTypes: [], scopes: [], tokenLifetime: 3600, previousSecretExpiresAt: null, idpId: null, externalClientId: null }],
+      [
+        'development',
+        {
+          environment: 'development',
+          kind: 'builtin',
+          keysGenerated: false,
+          clientId: null,
+          grantTypes: [],
+          scopes: [],
+          tokenLifetime: 3600,
+          previousSecretExpiresAt: null,
+          idpId: null,
+          externalClientId: null,
+        },
+      ],
+      [
+        'production',
+        {
+          environment: 'production',
+          kind: 'builtin',
+          keysGenerated: false,
+          clientId: null,
+          grantTypes: [],
+          scopes: [],
+          tokenLifetime: 3600,
+          previousSecretExpiresAt: null,
+          idpId: null,
+          externalClientId: null,
+        },
+      ],
     ]);
     const app = await p.admin.get(`/api/v1/orgs/${org}/projects/default/components/web-shop/application`);
     expect(app.body).toMatchObject({ id: appId, name: 'web-shop', componentId: overview.body.id });
@@ -51,9 +79,17 @@ describe('consumer credentials (control plane)', () => {
     expect(res.status).toBe(201);
     expect(res.headers.get('cache-control')).toBe('no-store');
     expect(res.body).toEqual({
-      environment: 'development', kind: 'builtin', keysGenerated: true, clientId: expect.stringMatching(/^dbc_[A-Za-z0-9_-]{22}$/),
-      grantTypes: ['client_credentials', TOKEN_EXCHANGE], scopes: ['orders:read'], tokenLifetime: 1800, previousSecretExpiresAt: null,
-      idpId: null, externalClientId: null, tokenEndpoint: `${p.config.publicUrl}/oauth2/token`,
+      environment: 'development',
+      kind: 'builtin',
+      keysGenerated: true,
+      clientId: expect.stringMatching(/^dbc_[A-Za-z0-9_-]{22}$/),
+      grantTypes: ['client_credentials', TOKEN_EXCHANGE],
+      scopes: ['orders:read'],
+      tokenLifetime: 1800,
+      previousSecretExpiresAt: null,
+      idpId: null,
+      externalClientId: null,
+      tokenEndpoint: `${p.config.publicUrl}/oauth2/token`,
       clientSecret: expect.stringMatching(/^dbs_[A-Za-z0-9_-]{43}$/),
     });
     const stored = await p.store.kysely.selectFrom('credentials').selectAll().where('client_id', '=', res.body.clientId).executeTakeFirstOrThrow();
@@ -67,7 +103,10 @@ describe('consumer credentials (control plane)', () => {
     expect(one.body).not.toHaveProperty('clientSecret');
     expect(one.body.keysGenerated).toBe(true);
     const all = await p.admin.get(base);
-    expect(all.body.map((a: { environment: string; keysGenerated: boolean }) => [a.environment, a.keysGenerated])).toEqual([['development', true], ['production', false]]);
+    expect(all.body.map((a: { environment: string; keysGenerated: boolean }) => [a.environment, a.keysGenerated])).toEqual([
+      ['development', true],
+      ['production', false],
+    ]);
     expect(all.text).not.toContain('dbs_');
   });
 
@@ -124,12 +163,12 @@ describe('consumer credentials (control plane)', () => {
     expect((await dev.get(`${base}/development`)).status).toBe(200);
     const res = await dev.post(`${base}/production/keys`, {});
     expect(res.status).toBe(403);
-    expect(res.body.message).toBe('Only organization admins and the application\'s owner can change its credentials');
+    expect(res.body.message).toBe("Only organization admins and the application's owner can change its credentials");
     expect((await dev.post(`${base}/development/secret`, {})).status).toBe(403);
     expect((await dev.patch(`${base}/development`, { tokenLifetime: 60 })).status).toBe(403);
   });
 
-  it('the owner of an application (its component\'s creator) may generate keys', async () => {
+  it("the owner of an application (its component's creator) may generate keys", async () => {
     expect((await dev.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'dev-bot', displayName: 'Bot' })).status).toBe(201);
     const app = await dev.get(`/api/v1/orgs/${org}/projects/default/components/dev-bot/application`);
     const res = await dev.post(`/api/v1/orgs/${org}/applications/${app.body.id}/credentials/development/keys`, {});

@@ -49,7 +49,7 @@ describe('discovery and JWKS', () => {
     });
   }
 
-  it('metadata comes from the key ring\'s cached keys: no database query per request', async () => {
+  it("metadata comes from the key ring's cached keys: no database query per request", async () => {
     expect((await p.api.get('/.well-known/openid-configuration')).status).toBe(200);
     const published = vi.spyOn(p.deps.store.signingKeys, 'published');
     try {
@@ -74,7 +74,7 @@ describe('discovery and JWKS', () => {
     expect(key).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256', use: 'sig' });
   });
 
-  it('a short publish-ahead delay caps how long discovery and JWKS may be cached, minus the key ring\'s refresh lag and a margin', async () => {
+  it("a short publish-ahead delay caps how long discovery and JWKS may be cached, minus the key ring's refresh lag and a margin", async () => {
     const short = await startTestPlatform({ env: { DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: '90' } });
     try {
       for (const path of ['/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/oauth2/jwks']) {

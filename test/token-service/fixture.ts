@@ -24,8 +24,7 @@ export async function newConsumer(p: TestPlatform, options: { name?: string; env
 }
 
 /** `client_secret_basic`: each part form-urlencoded, then base64 (RFC 6749 §2.3.1). */
-export const basic = (id: string, secret: string): string =>
-  'Basic ' + Buffer.from(`${formEncode(id)}:${formEncode(secret)}`).toString('base64');
+export const basic = (id: string, secret: string): string => 'Basic ' + Buffer.from(`${formEncode(id)}:${formEncode(secret)}`).toString('base64');
 
 const formEncode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
 
@@ -42,7 +41,9 @@ const parsed = (status: number, headers: Headers, text: string): FormResponse =>
   let json: any;
   try {
     json = text ? JSON.parse(text) : undefined;
-  } catch { json = undefined; }
+  } catch {
+    json = undefined;
+  }
   return { status, headers, body: json, text };
 };
 

@@ -8,7 +8,9 @@ import { resolveScope } from '../../src/token-service/scope.js';
 
 describe('grant registry', () => {
   const deps = {} as GrantDeps;
-  const grant = (type: string): GrantFactory => () => ({ type, handle: async () => ({ access_token: 't', token_type: 'Bearer', expires_in: 1 }) });
+  const grant =
+    (type: string): GrantFactory =>
+    () => ({ type, handle: async () => ({ access_token: 't', token_type: 'Bearer', expires_in: 1 }) });
 
   it('lists client_credentials among the registered grants', () => {
     expect(GRANT_FACTORIES).toContain(clientCredentialsGrant);

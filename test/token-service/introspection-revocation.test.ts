@@ -28,7 +28,7 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
   });
   afterAll(() => p.close());
 
-  it('describes a live token of the caller\'s organization', async () => {
+  it("describes a live token of the caller's organization", async () => {
     const token = await tokenFor(a);
     const res = await introspect(a, token);
     expect(res.status).toBe(200);
@@ -36,9 +36,19 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     expect(res.headers.get('pragma')).toBe('no-cache');
     expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(res.body).toEqual({
-      active: true, token_type: 'Bearer', iss: p.config.publicUrl, sub: a.clientId, aud: `urn:drawbridge:${a.org.id}:development`,
-      client_id: a.clientId, scope: 'read', iat: NOW / 1000, exp: NOW / 1000 + 600, jti: expect.any(String),
-      org_id: a.org.id, env: 'development', app_id: a.appId,
+      active: true,
+      token_type: 'Bearer',
+      iss: p.config.publicUrl,
+      sub: a.clientId,
+      aud: `urn:drawbridge:${a.org.id}:development`,
+      client_id: a.clientId,
+      scope: 'read',
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 600,
+      jti: expect.any(String),
+      org_id: a.org.id,
+      env: 'development',
+      app_id: a.appId,
     });
   });
 
@@ -59,7 +69,10 @@ describe('introspection (RFC 7662) and revocation (RFC 7009)', () => {
     const { privateKey } = await generateKeyPair('ES256');
     const forged = await new SignJWT({ client_id: a.clientId, org_id: a.org.id, env: 'development', scope: '', jti: 'x', sub: 's', aud: 'a' })
       .setProtectedHeader({ alg: 'ES256', typ: 'at+jwt', kid: JSON.parse(Buffer.from(h!, 'base64url').toString()).kid })
-      .setIssuer(p.config.publicUrl).setIssuedAt(NOW / 1000).setExpirationTime(NOW / 1000 + 60).sign(privateKey);
+      .setIssuer(p.config.publicUrl)
+      .setIssuedAt(NOW / 1000)
+      .setExpirationTime(NOW / 1000 + 60)
+      .sign(privateKey);
     expect((await introspect(a, forged)).body).toEqual({ active: false });
 
     clock.advance(601_000);

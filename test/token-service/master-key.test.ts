@@ -44,7 +44,7 @@ describe('MasterKey.load with a key file', () => {
     expect(created.source).toBe(file);
   });
 
-  it('losing the race to create the file (EEXIST) reads the winner\'s key instead of crashing', () => {
+  it("losing the race to create the file (EEXIST) reads the winner's key instead of crashing", () => {
     const file = join(newDir(), 'master.key');
     const winner = MasterKey.load(undefined, file);
     const written = fs.readFileSync(file, 'utf8');

@@ -7,7 +7,12 @@ describe('request log', () => {
   let p: TestPlatform;
   const lines: string[] = [];
   beforeAll(async () => {
-    const sink = { write: (chunk: string) => { lines.push(...chunk.split(/(?<=\n)/)); return true; } } as unknown as NodeJS.WritableStream;
+    const sink = {
+      write: (chunk: string) => {
+        lines.push(...chunk.split(/(?<=\n)/));
+        return true;
+      },
+    } as unknown as NodeJS.WritableStream;
     p = await startTestPlatform({ logger: createLogger('info', sink) });
   });
   afterAll(() => p.close());

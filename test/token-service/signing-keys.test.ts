@@ -69,7 +69,10 @@ describe('signing key rotation', () => {
     expect(decodeProtectedHeader(after).kid).toBe(k2);
     expect(await kidsOf(p)).toEqual([k1, k2]);
     const list = await p.admin.get('/api/v1/admin/signing-keys');
-    expect(list.body.map((k: { kid: string; state: string }) => [k.kid, k.state])).toEqual([[k1, 'retired'], [k2, 'active']]);
+    expect(list.body.map((k: { kid: string; state: string }) => [k.kid, k.state])).toEqual([
+      [k1, 'retired'],
+      [k2, 'active'],
+    ]);
 
     // Tokens of both keys verify against the published JWKS.
     const jwks = createLocalJWKSet((await p.api.get('/oauth2/jwks')).body);
@@ -93,7 +96,7 @@ describe('a rotation reaches every gateway before the new key signs', () => {
   });
   afterAll(() => p.close());
 
-  it('the rotate route tells the publisher, which pushes the new public key to every environment\'s gateway at once', async () => {
+  it("the rotate route tells the publisher, which pushes the new public key to every environment's gateway at once", async () => {
     const c = await newConsumer(p);
     const token = async () => (await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { ...FORM, authorization: basic(c.clientId, c.clientSecret) })).body.access_token as string;
     const [k1] = await kidsOf(p);
@@ -124,12 +127,15 @@ describe('a rotation reaches every gateway before the new key signs', () => {
     expect(changes).toEqual(['signingKeys']);
     expect(notify).toHaveBeenCalledTimes(1);
 
-    await vi.waitFor(() => {
-      expect(p.runtime.gateways.map((g) => g.environment).sort()).toEqual(['development', 'production']);
-      for (const environment of ['development', 'production']) {
-        expect(pushed.find((s) => s.environment === environment && s.kids.includes(k2))).toBeDefined();
-      }
-    }, { timeout: 2000, interval: 10 });
+    await vi.waitFor(
+      () => {
+        expect(p.runtime.gateways.map((g) => g.environment).sort()).toEqual(['development', 'production']);
+        for (const environment of ['development', 'production']) {
+          expect(pushed.find((s) => s.environment === environment && s.kids.includes(k2))).toBeDefined();
+        }
+      },
+      { timeout: 2000, interval: 10 },
+    );
     // Both gateways hold the old and the new key, and got them before the new key signs.
     for (const s of pushed) {
       expect(s.kids).toEqual([k1, k2]);
@@ -149,8 +155,7 @@ describe('the publish-ahead delay has a floor', () => {
   it('0, or anything under 60 s, is a configuration error naming the variable', () => {
     for (const raw of ['0', '59']) {
       expect(() => loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: raw })).toThrow(ConfigError);
-      expect(() => loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: raw }))
-        .toThrow(`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: must be a whole number of seconds between 60 and 604800, got "${raw}"`);
+      expect(() => loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: raw })).toThrow(`DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: must be a whole number of seconds between 60 and 604800, got "${raw}"`);
     }
     expect(() => loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: '604801' })).toThrow('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: must be a whole number of seconds between 60 and 604800, got "604801"');
     expect(loadConfig({ DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: '60' }).signingKeyPublishAhead).toBe(60);
@@ -158,8 +163,7 @@ describe('the publish-ahead delay has a floor', () => {
   });
 
   it('a programmatic override below the floor is refused too', () => {
-    expect(() => loadConfig({}, { signingKeyPublishAhead: 0 }))
-      .toThrow('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: must be a whole number of seconds between 60 and 604800, got 0');
+    expect(() => loadConfig({}, { signingKeyPublishAhead: 0 })).toThrow('DRAWBRIDGE_SIGNING_KEY_PUBLISH_AHEAD: must be a whole number of seconds between 60 and 604800, got 0');
   });
 });
 
@@ -183,8 +187,10 @@ describe('a wrong master key stops the start', () => {
 
     const refused = start(dir, { DRAWBRIDGE_MASTER_KEY: 'b'.repeat(64), DRAWBRIDGE_SIGNING_ALG: 'EdDSA' });
     await expect(refused).rejects.toThrow(ConfigError);
-    await expect(refused).rejects.toThrow(`DRAWBRIDGE_MASTER_KEY: the master key cannot decrypt signing key ${kid} stored in the database; `
-      + 'start with the master key the database was created with (set DRAWBRIDGE_MASTER_KEY, or restore the key file of the data folder)');
+    await expect(refused).rejects.toThrow(
+      `DRAWBRIDGE_MASTER_KEY: the master key cannot decrypt signing key ${kid} stored in the database; ` +
+        'start with the master key the database was created with (set DRAWBRIDGE_MASTER_KEY, or restore the key file of the data folder)',
+    );
 
     // Nothing was written with the wrong key (no rotation to EdDSA); the right key starts (and opens the key) again.
     const again = await start(dir, { DRAWBRIDGE_MASTER_KEY: 'a'.repeat(64) });
@@ -213,7 +219,10 @@ describe('signing keys across restarts and algorithms', () => {
   const clock = new ManualClock(T0);
 
   async function start(dataDir: string, env: Record<string, string> = {}): Promise<Platform> {
-    const config = loadConfig({ DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_ADMIN_PASSWORD: 'pw-for-tests', DRAWBRIDGE_GATEWAYS: '', DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_HOST: '127.0.0.1', ...env }, { port: 0 });
+    const config = loadConfig(
+      { DRAWBRIDGE_DATA_DIR: dataDir, DRAWBRIDGE_ADMIN_PASSWORD: 'pw-for-tests', DRAWBRIDGE_GATEWAYS: '', DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_HOST: '127.0.0.1', ...env },
+      { port: 0 },
+    );
     const platform = await startPlatform(config, { clock, logger: createLogger('silent'), print: () => {} });
     started.push(platform);
     return platform;
@@ -247,15 +256,23 @@ describe('signing keys across restarts and algorithms', () => {
     await first.close();
     const second = await start(dir, { DRAWBRIDGE_SIGNING_ALG: 'EdDSA' });
     const keys = await second.store.signingKeys.all();
-    expect(keys.map((k) => [k.kid === k1, k.alg])).toEqual([[true, 'ES256'], [false, 'EdDSA']]);
+    expect(keys.map((k) => [k.kid === k1, k.alg])).toEqual([
+      [true, 'ES256'],
+      [false, 'EdDSA'],
+    ]);
     expect(keys[1]!.activatesAt).toBe(iso(clock.now() + 600_000));
     // Discovery lists the algorithm of every published key, not only the configured one.
-    const metadata = await (await fetch(second.url + '/.well-known/oauth-authorization-server')).json() as { access_token_signing_alg_values_supported: string[] };
+    const metadata = (await (await fetch(second.url + '/.well-known/oauth-authorization-server')).json()) as { access_token_signing_alg_values_supported: string[] };
     expect(metadata.access_token_signing_alg_values_supported).toEqual(['ES256', 'EdDSA']);
     await second.close();
   });
 
-  for (const [alg, kty] of [['RS256', 'RSA'], ['PS256', 'RSA'], ['EdDSA', 'OKP'], ['ES256', 'EC']] as const) {
+  for (const [alg, kty] of [
+    ['RS256', 'RSA'],
+    ['PS256', 'RSA'],
+    ['EdDSA', 'OKP'],
+    ['ES256', 'EC'],
+  ] as const) {
     it(`issues ${alg} tokens when configured, verifiable against the JWKS`, async () => {
       const p = await startTestPlatform({ clock, env: { DRAWBRIDGE_SIGNING_ALG: alg } });
       try {

@@ -32,13 +32,23 @@ describe('token endpoint: client credentials', () => {
     const jwks = (await p.api.get('/oauth2/jwks')).body;
     expect(jwks.keys.map((k: { kid: string }) => k.kid)).toContain(header.kid);
     const { payload } = await jwtVerify(res.body.access_token, createLocalJWKSet(jwks), {
-      issuer: p.config.publicUrl, typ: 'at+jwt', currentDate: new Date(NOW),
+      issuer: p.config.publicUrl,
+      typ: 'at+jwt',
+      currentDate: new Date(NOW),
       audience: `urn:drawbridge:${c.org.id}:development`,
     });
     expect(payload).toEqual({
-      iss: p.config.publicUrl, sub: c.clientId, aud: `urn:drawbridge:${c.org.id}:development`, client_id: c.clientId,
-      scope: 'orders:read orders:write', iat: NOW / 1000, exp: NOW / 1000 + 900, jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
-      org_id: c.org.id, env: 'development', app_id: c.appId,
+      iss: p.config.publicUrl,
+      sub: c.clientId,
+      aud: `urn:drawbridge:${c.org.id}:development`,
+      client_id: c.clientId,
+      scope: 'orders:read orders:write',
+      iat: NOW / 1000,
+      exp: NOW / 1000 + 900,
+      jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
+      org_id: c.org.id,
+      env: 'development',
+      app_id: c.appId,
     });
   });
 
@@ -105,12 +115,18 @@ describe('token endpoint: client credentials', () => {
   });
 
   it('refuses a form in another charset', async () => {
-    const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1', authorization: basic(c.clientId, c.clientSecret) });
+    const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', {
+      'content-type': 'application/x-www-form-urlencoded; charset=iso-8859-1',
+      authorization: basic(c.clientId, c.clientSecret),
+    });
     expectOAuthError(res, 400, 'invalid_request', 'Send the body as application/x-www-form-urlencoded');
   });
 
   it('accepts the form content type with charset=UTF-8', async () => {
-    const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', { 'content-type': 'application/x-www-form-urlencoded; charset=UTF-8', authorization: basic(c.clientId, c.clientSecret) });
+    const res = await postForm(p, '/oauth2/token', 'grant_type=client_credentials', {
+      'content-type': 'application/x-www-form-urlencoded; charset=UTF-8',
+      authorization: basic(c.clientId, c.clientSecret),
+    });
     expect(res.status).toBe(200);
   });
 

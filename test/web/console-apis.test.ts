@@ -34,7 +34,8 @@ paths:
 `;
 
 const storeJson = JSON.stringify({
-  openapi: '3.0.3', info: { title: 'Store', version: '1' },
+  openapi: '3.0.3',
+  info: { title: 'Store', version: '1' },
   paths: { '/orders': { get: { summary: 'List orders', security: [{ oauth: ['store:read'] }] } }, '/status': { get: { security: [] } } },
 });
 
@@ -55,8 +56,11 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     return page;
   };
   const apiOf = async (name: string) => (await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/components/${name}/api`)).body;
-  const resourceRows = async (page: Page) => page.getByRole('table', { name: 'Resources' }).locator('tbody tr').evaluateAll((rows) =>
-    rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
+  const resourceRows = async (page: Page) =>
+    page
+      .getByRole('table', { name: 'Resources' })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].map((td) => (td.textContent ?? '').trim())));
 
   beforeAll(async () => {
     web = await startWebTest({ env: { DRAWBRIDGE_ALLOW_PRIVATE_IDP_URLS: 'true' } });
@@ -97,7 +101,7 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('imports from a URL the server fetches; a URL that does not answer shows the API\'s error', async () => {
+  it("imports from a URL the server fetches; a URL that does not answer shows the API's error", async () => {
     const page = await open(`/console/o/${org}/projects/default/apis/store`);
     await page.getByRole('tab', { name: 'From a URL' }).click();
     await page.getByRole('textbox', { name: 'OpenAPI URL' }).fill(`${specsUrl}/missing.json`);
@@ -120,7 +124,7 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     expect(errors(page).filter((e) => !e.includes('the server responded with a status of 502'))).toEqual([]);
   });
 
-  it('defines an API by hand; a bad path shows the API\'s message on the field', async () => {
+  it("defines an API by hand; a bad path shows the API's message on the field", async () => {
     const page = await open(`/console/o/${org}/projects/default/apis/orders`);
     await page.getByRole('tab', { name: 'By hand' }).click();
     const form = page.getByRole('form', { name: 'API definition' });
@@ -155,7 +159,10 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     ]);
     expect(await page.getByText('OpenAPI document: Generated from the definition').count()).toBe(1);
     expect(await apiOf('orders')).toMatchObject({
-      contextPath: '/orders', version: 'v1', visibility: 'public', backendUrls: { development: 'http://127.0.0.1:9/orders' },
+      contextPath: '/orders',
+      version: 'v1',
+      visibility: 'public',
+      backendUrls: { development: 'http://127.0.0.1:9/orders' },
       resources: [
         { method: 'GET', path: '/items', summary: 'List items', security: { oauth2: true, scopes: ['orders:read'] } },
         { method: 'POST', path: '/items', security: { oauth2: true, scopes: ['orders:write'] } },
@@ -197,7 +204,9 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     await form.getByRole('textbox', { name: 'Client ID' }).fill('gateway');
     // Checked in the browser: the field says why, and no request carries the literal secret.
     const sent: string[] = [];
-    page.on('request', (request) => { if (request.postData()?.includes('hunter2')) sent.push(`${request.method()} ${request.url()}`); });
+    page.on('request', (request) => {
+      if (request.postData()?.includes('hunter2')) sent.push(`${request.method()} ${request.url()}`);
+    });
     await secret.fill('hunter2');
     await form.getByRole('button', { name: 'Attach' }).click();
     await form.getByText('Use a ${parameter} reference: secrets are given at deploy', { exact: true }).waitFor();
@@ -215,7 +224,10 @@ describe.runIf(hasChromium)('console: API proxy', { timeout: 60_000 }, () => {
     expect(await card.getByText('GET /items', { exact: true }).count()).toBe(1);
     let [attached] = (await apiOf('orders')).policies;
     expect(attached).toEqual({
-      id: expect.any(String), policy: 'outbound-oauth2@1.0.1', resources: ['GET /items'], phase: 'request',
+      id: expect.any(String),
+      policy: 'outbound-oauth2@1.0.1',
+      resources: ['GET /items'],
+      phase: 'request',
       config: { tokenUrl: 'https://idp.example.com/oauth2/token', clientId: 'gateway', clientSecret: '${clientSecret}' },
     });
 

@@ -31,13 +31,20 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     await admin.post(components, { type: 'api-proxy', name: 'drafts', displayName: 'Drafts' });
     await admin.post(components, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' });
     const base = `${components}/orders/api`;
-    await admin.put(base, { contextPath: '/orders', version: 'v1', resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] } }], backendUrls: { development: 'http://127.0.0.1:9/orders' } });
+    await admin.put(base, {
+      contextPath: '/orders',
+      version: 'v1',
+      resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: ['orders:read'] } }],
+      backendUrls: { development: 'http://127.0.0.1:9/orders' },
+    });
     await admin.post(`${base}/deployments`, { environment: 'development' });
     await admin.post(`${base}/lifecycle`, { state: 'published' });
     await admin.put(`${components}/drafts/api`, { contextPath: '/drafts', version: 'v1', resources: [{ method: 'GET', path: '/' }] });
     developerPassword = await inviteMember(web.platform, org, 'dev@example.com', 'developer');
   });
-  afterAll(async () => { await web?.close(); });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   it('connects a component to a published API and shows the parameters as .env lines, the secret once', async () => {
     const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
@@ -107,7 +114,7 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
-  it('refuses a duplicate name with the API\'s message on the field; connects the project itself', async () => {
+  it("refuses a duplicate name with the API's message on the field; connects the project itself", async () => {
     const page = await openAs(await web.signedInPage('admin', undefined, connectionsUrl()));
     await page.getByRole('button', { name: 'Create Connection' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create Connection' });
@@ -128,7 +135,7 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
     expect((await web.platform.admin.get(`/api/v1/orgs/${org}/projects/default/connections/shared-orders`)).body).toMatchObject({ level: 'project', component: null });
   });
 
-  it('a developer sees the connections and gets the API\'s refusal for an application they do not own; deleting is the owner\'s', async () => {
+  it("a developer sees the connections and gets the API's refusal for an application they do not own; deleting is the owner's", async () => {
     const page = await web.newPage();
     await openAs(page);
     await signInThroughForm(page, connectionsUrl(), 'dev@example.com', developerPassword);
@@ -175,7 +182,11 @@ describe.runIf(hasChromium)('console: connections', { timeout: 60_000 }, () => {
 
     // Within the same page (no reload, and well inside the lists' 10 s freshness), generate the keys and come back.
     await card.getByRole('link', { name: 'tablet' }).click();
-    await page.getByRole('table', { name: 'Authentication Configurations' }).getByRole('row', { name: /^Development/ }).getByRole('button', { name: 'Configure' }).click();
+    await page
+      .getByRole('table', { name: 'Authentication Configurations' })
+      .getByRole('row', { name: /^Development/ })
+      .getByRole('button', { name: 'Configure' })
+      .click();
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     await page.getByRole('button', { name: 'I have copied the secret' }).click();
     await page.goBack();

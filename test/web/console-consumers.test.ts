@@ -78,7 +78,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     };
   }
 
-  it('shows one Authentication Configurations row per environment, and Configure lists the built-in provider first, then the organization\'s', async () => {
+  it("shows one Authentication Configurations row per environment, and Configure lists the built-in provider first, then the organization's", async () => {
     const page = await signedIn(consumer);
     const table = page.getByRole('table', { name: 'Authentication Configurations' });
     await table.waitFor();
@@ -127,7 +127,12 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Regenerate Secret' }).waitFor();
     expect(await page.content()).not.toContain(shown.clientSecret);
     // The "In use" badge is part of the tab's accessible name (no aria-label hides it).
-    expect(await page.getByRole('tablist', { name: 'Identity Provider' }).getByRole('tab', { name: /^Built-in\s*Token service\s*In use$/ }).count()).toBe(1);
+    expect(
+      await page
+        .getByRole('tablist', { name: 'Identity Provider' })
+        .getByRole('tab', { name: /^Built-in\s*Token service\s*In use$/ })
+        .count(),
+    ).toBe(1);
     const storage = (await page.evaluate('JSON.stringify({ ...localStorage, ...sessionStorage })')) as string;
     expect(storage).not.toContain(shown.clientSecret);
 
@@ -185,7 +190,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     expect(errors(page)).toEqual([]);
   });
 
-  it('Advanced Configurations: grant types, scopes and lifetime persist; bad values show the problem or the API\'s message and field', async () => {
+  it("Advanced Configurations: grant types, scopes and lifetime persist; bad values show the problem or the API's message and field", async () => {
     const page = await signedIn(consumer);
     await configure(page, 'Development');
     await page.getByRole('button', { name: 'Advanced Configurations' }).click();
@@ -221,7 +226,9 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The Advanced Configurations were not saved' });
     await alert.waitFor();
-    expect(await alert.textContent()).toBe('The Advanced Configurations were not savedInvalid credential settings: scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)');
+    expect(await alert.textContent()).toBe(
+      'The Advanced Configurations were not savedInvalid credential settings: scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)scopes.1 must be a scope token (printable ASCII without spaces, quotes or backslashes)',
+    );
     expect((await admin.get(`/api/v1/orgs/${org}/applications/${app}/credentials/development`)).body.scopes).toEqual(['forecast:read']);
 
     await page.reload();
@@ -231,7 +238,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     expect(errors(page)).toEqual([]);
   });
 
-  it('external provider: Add Keys with the Client ID of the app registered there; a client ID linked elsewhere shows the API\'s 409', async () => {
+  it("external provider: Add Keys with the Client ID of the app registered there; a client ID linked elsewhere shows the API's 409", async () => {
     const page = await signedIn(consumer);
     await configure(page, 'Production');
     await page.getByRole('tab', { name: 'corp-idp' }).click();
@@ -263,7 +270,9 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await page.getByRole('button', { name: 'Add Keys' }).click();
     const alert = page.getByRole('alert').filter({ hasText: 'The keys were not added' });
     await alert.waitFor();
-    expect(await alert.textContent()).toBe(`The keys were not addedClient ID "${idp.clientId}" of "corp-idp" is already linked to another application in productionclientId is linked to another application`);
+    expect(await alert.textContent()).toBe(
+      `The keys were not addedClient ID "${idp.clientId}" of "corp-idp" is already linked to another application in productionclientId is linked to another application`,
+    );
     expect(await page.getByRole('textbox', { name: 'Client ID' }).getAttribute('aria-invalid')).toBe('true');
     expect(errors(page)).toEqual([]);
   });
@@ -327,10 +336,14 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await edit.getByRole('textbox', { name: 'Display name' }).fill('   ');
     expect(await edit.getByRole('button', { name: 'Save' }).isDisabled()).toBe(true);
     await edit.getByRole('textbox', { name: 'Display name' }).fill('Partner Portal');
-    await edit.getByRole('textbox', { name: 'Description' }).fill('The partners\' web app');
+    await edit.getByRole('textbox', { name: 'Description' }).fill("The partners' web app");
     await edit.getByRole('button', { name: 'Save' }).click();
     await page.getByRole('heading', { name: 'Partner Portal', level: 2 }).waitFor();
-    expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({ name: 'other-app', displayName: 'Partner Portal', description: 'The partners\' web app' });
+    expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({
+      name: 'other-app',
+      displayName: 'Partner Portal',
+      description: "The partners' web app",
+    });
 
     await page.getByRole('button', { name: 'Delete other-app' }).click();
     const confirm = page.getByRole('dialog', { name: 'Delete Partner Portal?' });

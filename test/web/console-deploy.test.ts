@@ -12,7 +12,11 @@ import { errors, hasChromium, startWebTest, type WebTest } from '../helpers/brow
  * asking for the next environment's values.
  */
 
-interface Backend { server: Server; url: string; seen: IncomingHttpHeaders[] }
+interface Backend {
+  server: Server;
+  url: string;
+  seen: IncomingHttpHeaders[];
+}
 
 async function backend(): Promise<Backend> {
   const seen: IncomingHttpHeaders[] = [];
@@ -42,10 +46,21 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     await admin.post(`/api/v1/orgs/${org}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' });
     base = `/api/v1/orgs/${org}/projects/default/components/orders/api`;
     const defined = await admin.put(base, {
-      contextPath: '/orders', version: 'v1',
+      contextPath: '/orders',
+      version: 'v1',
       resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: [] } }],
       backendUrls: { development: `${dev.url}/svc` },
-      policies: [{ policy: 'set-headers@1.0.0', config: { headers: [{ name: 'X-Tenant', value: '${tenant}' }, { name: 'X-Api-Key', value: '${apiKey}' }] } }],
+      policies: [
+        {
+          policy: 'set-headers@1.0.0',
+          config: {
+            headers: [
+              { name: 'X-Tenant', value: '${tenant}' },
+              { name: 'X-Api-Key', value: '${apiKey}' },
+            ],
+          },
+        },
+      ],
     });
     if (defined.status !== 201) throw new Error(defined.text);
     await admin.post(`${base}/lifecycle`, { state: 'published' });
@@ -68,7 +83,7 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
       headers: { authorization: `Basic ${Buffer.from(`${consumer.key}:${consumer.secret}`).toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
       body: 'grant_type=client_credentials',
     });
-    const body = await res.json() as { access_token: string };
+    const body = (await res.json()) as { access_token: string };
     if (res.status !== 200) throw new Error(JSON.stringify(body));
     return body.access_token;
   }
@@ -88,10 +103,13 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
   }
 
   const section = (name: string) => page.getByRole('region', { name });
-  const historyRows = (env: string) => page.getByRole('table', { name: `Deployment history (${env})` }).locator('tbody tr').evaluateAll((rows) =>
-    rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => (td.textContent ?? '').trim())));
+  const historyRows = (env: string) =>
+    page
+      .getByRole('table', { name: `Deployment history (${env})` })
+      .locator('tbody tr')
+      .evaluateAll((rows) => rows.map((r) => [...r.querySelectorAll('td')].slice(0, 3).map((td) => (td.textContent ?? '').trim())));
 
-  it('Configure & Deploy asks for every parameter, shows the API\'s error for a missing one, then Save & Deploy serves the API', async () => {
+  it("Configure & Deploy asks for every parameter, shows the API's error for a missing one, then Save & Deploy serves the API", async () => {
     const development = section('Development');
     await development.getByText('Not deployed', { exact: true }).waitFor();
     const endpoint = (await web.platform.admin.get(base)).body.endpoints[0].url;
@@ -154,7 +172,7 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     expect(await page.getByRole('table', { name: 'Revisions' }).locator('tbody tr td').first().textContent()).toBe('1');
   });
 
-  it('a deploy that fails (a required parameter left empty) changes neither the API\'s backend URLs nor its deployments', async () => {
+  it("a deploy that fails (a required parameter left empty) changes neither the API's backend URLs nor its deployments", async () => {
     const before = (await web.platform.admin.get(base)).body;
     const deploymentsBefore = (await web.platform.admin.get(`${base}/deployments`)).body;
     const production = section('Production');
@@ -177,12 +195,12 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
     await dialog.waitFor({ state: 'detached' });
   });
 
-  it('Promote opens a dialog asking for the next environment\'s values, then runs the same revision there', async () => {
+  it("Promote opens a dialog asking for the next environment's values, then runs the same revision there", async () => {
     const development = section('Development');
     expect(await section('Production').getByRole('button', { name: 'Promote' }).count()).toBe(0);
     await development.getByRole('button', { name: 'Promote' }).click();
     const dialog = page.getByRole('dialog', { name: 'Promote from Development to Production' });
-    await dialog.getByText('Revision 1, which runs in Development, will run in Production with Production\'s values.').waitFor();
+    await dialog.getByText("Revision 1, which runs in Development, will run in Production with Production's values.").waitFor();
     expect(await dialog.getByRole('textbox', { name: 'Backend URL' }).inputValue()).toBe('');
     await dialog.getByRole('textbox', { name: 'Backend URL' }).fill(prod.url);
     const tenant = dialog.getByRole('textbox', { name: 'tenant' });
@@ -210,7 +228,12 @@ describe.runIf(hasChromium)('console: deploy and promote', { timeout: 60_000 }, 
   });
 
   it('Roll back to revision N in the history asks first: Cancel changes nothing, confirming redeploys that revision', async () => {
-    const changed = await web.platform.admin.patch(base, { resources: [{ method: 'GET', path: '/items', security: { oauth2: true, scopes: [] } }, { method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: [] } }] });
+    const changed = await web.platform.admin.patch(base, {
+      resources: [
+        { method: 'GET', path: '/items', security: { oauth2: true, scopes: [] } },
+        { method: 'GET', path: '/items/{id}', security: { oauth2: true, scopes: [] } },
+      ],
+    });
     expect(changed.status, changed.text).toBe(200);
     const deployed = await web.platform.admin.post(`${base}/deployments`, { environment: 'development', params: { tenant: 'acme', apiKey: 'k-123' } });
     expect(deployed.status, deployed.text).toBe(201);

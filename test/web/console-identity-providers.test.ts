@@ -50,9 +50,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     await page.waitForURL(`**${ADD}`);
     const cards = page.getByRole('list', { name: 'Provider kinds' }).getByRole('button');
     await cards.first().waitFor();
-    expect(await cards.evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')))).toEqual([
-      'Okta', 'Microsoft Entra ID', 'Auth0', 'Keycloak', 'Any OpenID Connect provider',
-    ]);
+    expect(await cards.evaluateAll((buttons) => buttons.map((b) => b.getAttribute('aria-label')))).toEqual(['Okta', 'Microsoft Entra ID', 'Auth0', 'Keycloak', 'Any OpenID Connect provider']);
     // Keyboard: a card is a real button; choosing one puts the cursor in Name.
     await page.getByRole('button', { name: 'Keycloak', exact: true }).focus();
     await page.keyboard.press('Enter');
@@ -63,7 +61,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     expect(errors(page)).toEqual([]);
   });
 
-  it('adds a provider from a well-known URL: Next fills Issuer, Token Endpoint and JWKS Endpoint with the IdP\'s values, Add saves it, and its name is read-only', async () => {
+  it("adds a provider from a well-known URL: Next fills Issuer, Token Endpoint and JWKS Endpoint with the IdP's values, Add saves it, and its name is read-only", async () => {
     const page = await open(LIST);
     await page.getByRole('button', { name: '+ Add Provider', exact: true }).click();
     await fillDetails(page, { kind: 'Any OpenID Connect provider', name: 'corp-idp', description: 'Corporate sign-in', audience: idp.audience, wellKnownUrl: idp.wellKnownUrl });
@@ -83,8 +81,15 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const saved = await web.platform.admin.get(`/api/v1/orgs/${ORG}/identity-providers/corp-idp`);
     expect(saved.status).toBe(200);
     expect(saved.body).toMatchObject({
-      name: 'corp-idp', kind: 'generic-oidc', description: 'Corporate sign-in', wellKnownUrl: idp.wellKnownUrl,
-      issuer: idp.issuer, tokenEndpoint: idp.tokenEndpoint, jwksUri: idp.jwksUri, audiences: [idp.audience], clientIdClaims: ['client_id'],
+      name: 'corp-idp',
+      kind: 'generic-oidc',
+      description: 'Corporate sign-in',
+      wellKnownUrl: idp.wellKnownUrl,
+      issuer: idp.issuer,
+      tokenEndpoint: idp.tokenEndpoint,
+      jwksUri: idp.jwksUri,
+      audiences: [idp.audience],
+      clientIdClaims: ['client_id'],
     });
     const name = page.getByRole('textbox', { name: 'Name' });
     expect(await name.inputValue()).toBe('corp-idp');
@@ -97,7 +102,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     expect(errors(page)).toEqual([]);
   });
 
-  it('a well-known URL that does not answer shows the API\'s error on the field', async () => {
+  it("a well-known URL that does not answer shows the API's error on the field", async () => {
     const dead = `http://127.0.0.1:${await closedPort()}/.well-known/openid-configuration`;
     const api = await web.platform.admin.post(`/api/v1/orgs/${ORG}/identity-providers/discover`, { wellKnownUrl: dead });
     expect(api.status).toBe(502);
@@ -115,7 +120,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     expect(errors(page)).toEqual(['console: Failed to load resource: the server responded with a status of 502 (Bad Gateway)']);
   });
 
-  it('a name that is not a handle is refused as you type; a duplicate name shows the API\'s 409 message', async () => {
+  it("a name that is not a handle is refused as you type; a duplicate name shows the API's 409 message", async () => {
     const page = await open(ADD);
     await page.getByRole('button', { name: 'Keycloak', exact: true }).click();
     await page.getByRole('textbox', { name: 'Name' }).fill('Corp IdP');
@@ -138,14 +143,20 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     const table = page.getByRole('table', { name: 'Keys found' });
     await table.waitFor();
     const rows = await table.getByRole('row').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
-    expect(rows).toEqual([['Key ID', 'Type', 'Curve', 'Algorithms'], [idp.kid, 'RSA', '—', 'RS256']]);
+    expect(rows).toEqual([
+      ['Key ID', 'Type', 'Curve', 'Algorithms'],
+      [idp.kid, 'RSA', '—', 'RS256'],
+    ]);
     expect(await page.getByRole('region', { name: 'Test result' }).textContent()).toContain(`Keys fetched${idp.jwksUri}`);
     expect(errors(page)).toEqual([]);
   });
 
   /** The explain table's rows as [check, result, details]. */
   const checks = (page: Page) =>
-    page.getByRole('table', { name: 'Checks' }).locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
+    page
+      .getByRole('table', { name: 'Checks' })
+      .locator('tbody tr')
+      .evaluateAll((trs) => trs.map((tr) => [...tr.children].map((c) => c.textContent)));
 
   it('explains a token signed by the IdP step by step, and a refused one with the failing check', async () => {
     const page = await open(`${LIST}/corp-idp`);
@@ -171,7 +182,7 @@ describe.runIf(hasChromium)('console: identity providers (Settings → API Manag
     expect(errors(page)).toEqual([]);
   });
 
-  it('an admin edits the provider (not its name) and sees the API\'s field errors', async () => {
+  it("an admin edits the provider (not its name) and sees the API's field errors", async () => {
     const page = await open(`${LIST}/corp-idp`);
     await page.getByRole('textbox', { name: 'Description' }).fill('Corporate sign-in (staff)');
     await page.getByRole('textbox', { name: 'JWKS Endpoint' }).fill('http://169.254.169.254/jwks');

@@ -17,7 +17,9 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     expect((await web.platform.admin.post('/api/v1/orgs', { name: 'Acme', handle: ORG })).status).toBe(201);
     devPassword = await inviteMember(web.platform, ORG, 'dev@acme.test', 'developer');
   }, 60_000);
-  afterAll(async () => { await web?.close(); });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   async function open(path: string, username = 'admin', password = ADMIN_PASSWORD): Promise<Page> {
     const page = await web.signedInPage(username, password, path);
@@ -44,7 +46,11 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     await dialog.getByRole('button', { name: 'Show Temporary password' }).click();
     const temporary = await password.inputValue();
     expect(temporary).toMatch(/^[A-Za-z0-9_-]{20,}$/);
-    const login = await fetch(`${web.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'jane@acme.test', password: temporary }) });
+    const login = await fetch(`${web.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'jane@acme.test', password: temporary }),
+    });
     expect(login.status).toBe(200);
 
     await dialog.getByRole('button', { name: 'Done' }).click();
@@ -63,7 +69,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('inviting a member twice shows the API\'s 409 message and the field', async () => {
+  it("inviting a member twice shows the API's 409 message and the field", async () => {
     const page = await open(MEMBERS);
     await page.getByRole('button', { name: 'Invite member', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Invite a member' });
@@ -77,7 +83,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('an admin changes a member\'s role', async () => {
+  it("an admin changes a member's role", async () => {
     const page = await open(MEMBERS);
     await page.getByRole('combobox', { name: 'Role of jane@acme.test' }).click();
     await page.getByRole('option', { name: 'admin', exact: true }).click();
@@ -90,7 +96,7 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('the last admin can be neither demoted nor removed: the API\'s refusal is shown', async () => {
+  it("the last admin can be neither demoted nor removed: the API's refusal is shown", async () => {
     const page = await open(MEMBERS);
     await page.getByRole('combobox', { name: 'Role of admin' }).click();
     await page.getByRole('option', { name: 'developer', exact: true }).click();
@@ -140,7 +146,13 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     const table = page.getByRole('table', { name: 'Audit events' });
     await table.waitFor();
     const rows = () => table.locator('tbody tr').evaluateAll((trs) => trs.map((tr) => [tr.children[2]!.textContent, tr.children[4]!.textContent]));
-    const expected = (events: typeof all) => events.map((e) => [e.action, Object.entries(e.details).map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`).join('')]);
+    const expected = (events: typeof all) =>
+      events.map((e) => [
+        e.action,
+        Object.entries(e.details)
+          .map(([k, v]) => `${k}: ${typeof v === 'string' ? v : JSON.stringify(v)}`)
+          .join(''),
+      ]);
     expect(await rows()).toEqual(expected(first.body));
     expect((await rows())[0]).toEqual(['project.created', 'name: project-30']);
     expect(await page.getByRole('button', { name: 'Newer' }).isDisabled()).toBe(true);
@@ -174,7 +186,9 @@ describe.runIf(hasChromium)('console: members and audit', () => {
     }
 
     const audits: string[] = [];
-    page.on('request', (r) => { if (r.url().includes('/audit')) audits.push(r.url()); });
+    page.on('request', (r) => {
+      if (r.url().includes('/audit')) audits.push(r.url());
+    });
     await page.getByRole('link', { name: 'Audit' }).click();
     const note = page.getByRole('note');
     await note.waitFor();

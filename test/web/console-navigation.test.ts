@@ -11,7 +11,9 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
     web = await startWebTest();
     expect((await web.platform.admin.post('/api/v1/orgs', { name: 'Acme' })).status).toBe(201);
   });
-  afterAll(async () => { await web?.close(); });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   async function open(path: string): Promise<Page> {
     const page = await web.signedInPage('admin', undefined, path);
@@ -20,7 +22,7 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
   }
   const focused = (page: Page) => page.evaluate('`${document.activeElement?.tagName} ${document.activeElement?.textContent}`') as Promise<string>;
 
-  it('each page names the browser tab, most specific first, and navigation moves the focus to the page\'s heading', async () => {
+  it("each page names the browser tab, most specific first, and navigation moves the focus to the page's heading", async () => {
     const page = await open(`/console/o/${org}/projects`);
     await page.getByRole('heading', { level: 2, name: 'Projects' }).waitFor();
     await expect.poll(() => page.title()).toBe('Projects · Acme — Drawbridge');
@@ -45,17 +47,25 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
   it('a 401 that is not the API\'s "unauthenticated" (an OAuth error passed on) shows its message and keeps the user signed in', async () => {
     const page = await open(`/console/o/${org}/projects`);
     await page.getByRole('heading', { level: 2, name: 'Projects' }).waitFor();
-    await page.route('**/api/v1/orgs/acme/members', (route) => route.fulfill({
-      status: 401, contentType: 'application/json', body: JSON.stringify({ error: 'invalid_token', error_description: 'The upstream token was refused' }),
-    }));
+    await page.route('**/api/v1/orgs/acme/members', (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ error: 'invalid_token', error_description: 'The upstream token was refused' }),
+      }),
+    );
     await page.getByRole('link', { name: 'Members' }).click();
     await page.getByRole('alert').getByText('The upstream token was refused').waitFor();
     expect(new URL(page.url()).pathname).toBe(`/console/o/${org}/members`);
     await page.unroute('**/api/v1/orgs/acme/members');
     // The API's own 401 does sign out, back to the page afterwards.
-    await page.route('**/api/v1/orgs/acme/audit*', (route) => route.fulfill({
-      status: 401, contentType: 'application/json', body: JSON.stringify({ code: 'unauthenticated', message: 'Sign in first' }),
-    }));
+    await page.route('**/api/v1/orgs/acme/audit*', (route) =>
+      route.fulfill({
+        status: 401,
+        contentType: 'application/json',
+        body: JSON.stringify({ code: 'unauthenticated', message: 'Sign in first' }),
+      }),
+    );
     await page.getByRole('link', { name: 'Audit' }).click();
     await page.waitForURL('**/console/login?next=*');
     expect(new URL(page.url()).searchParams.get('next')).toBe(`/console/o/${org}/audit`);
@@ -66,14 +76,18 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
     await page.getByRole('heading', { level: 2, name: 'Projects' }).waitFor();
     // A new sign-in (another tab) replaces the browser's session cookie: the page still holds the old session's token.
     const again = await fetch(`${web.base}/api/v1/auth/login`, {
-      method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
     });
     expect(again.status).toBe(200);
     const [name, value] = again.headers.getSetCookie()[0]!.split(';')[0]!.split('=') as [string, string];
     expect(name).toBe('drawbridge_session');
     await page.context().addCookies([{ name, value, url: web.base, httpOnly: true, sameSite: 'Strict' }]);
     const statuses: number[] = [];
-    page.on('response', (r) => { if (r.url().endsWith(`/api/v1/orgs/${org}/projects`) && r.request().method() === 'POST') statuses.push(r.status()); });
+    page.on('response', (r) => {
+      if (r.url().endsWith(`/api/v1/orgs/${org}/projects`) && r.request().method() === 'POST') statuses.push(r.status());
+    });
     await page.getByRole('button', { name: '+ Create project' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a project' });
     await dialog.getByRole('textbox', { name: 'Display name' }).fill('Mobile');

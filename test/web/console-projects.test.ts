@@ -13,7 +13,9 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const created = await web.platform.admin.post('/api/v1/orgs', { name: 'Acme' });
     expect(created.status).toBe(201);
   });
-  afterAll(async () => { await web?.close(); });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   /** A page signed in as the admin, on `path`; actions fail after 10 s with what they waited for (not the test's 30 s timeout). */
   async function signedIn(path: string): Promise<Page> {
@@ -33,7 +35,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     await page.getByRole('dialog', { name: `Create: ${kind}` }).waitFor();
   }
 
-  it('lists the organization\'s projects as cards, each linking to its home', async () => {
+  it("lists the organization's projects as cards, each linking to its home", async () => {
     const page = await signedIn(home);
     const list = page.getByRole('list', { name: 'Projects' });
     await list.waitFor();
@@ -45,7 +47,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('+ Create project: checks the name as you type, refuses a duplicate with the API\'s message, then creates and opens the project', async () => {
+  it("+ Create project: checks the name as you type, refuses a duplicate with the API's message, then creates and opens the project", async () => {
     const page = await signedIn(home);
     await page.getByRole('button', { name: '+ Create project' }).click();
     const dialog = page.getByRole('dialog', { name: 'Create a project' });
@@ -108,7 +110,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('+ Create → API Proxy creates the component and goes to its API page; a duplicate name shows the API\'s 409 message', async () => {
+  it("+ Create → API Proxy creates the component and goes to its API page; a duplicate name shows the API's 409 message", async () => {
     const page = await signedIn(`${home}/default`);
     await page.getByRole('list', { name: 'Components' }).waitFor();
     await openCreate(page, 'API Proxy');
@@ -137,10 +139,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     const page = await signedIn(`${home}/default`);
     const cards = page.getByRole('list', { name: 'Components' });
     await cards.waitFor();
-    expect(await cards.getByRole('listitem').allTextContents()).toEqual([
-      'Forecast APIAPI Proxyforecast-api',
-      'Weather AppExternal Consumerweather-appThe iOS weather app',
-    ]);
+    expect(await cards.getByRole('listitem').allTextContents()).toEqual(['Forecast APIAPI Proxyforecast-api', 'Weather AppExternal Consumerweather-appThe iOS weather app']);
     expect(await cards.getByRole('link', { name: 'Forecast API' }).getAttribute('href')).toBe(`${home}/default/apis/forecast-api`);
     expect(await cards.getByRole('link', { name: 'Weather App' }).getAttribute('href')).toBe(`${home}/default/consumers/weather-app`);
 
@@ -174,7 +173,7 @@ describe.runIf(hasChromium)('console: projects and components', () => {
     expect(errors(page)).toEqual([]);
   });
 
-  it('an unknown project shows the API\'s error', async () => {
+  it("an unknown project shows the API's error", async () => {
     const page = await signedIn(`${home}/nope`);
     const alert = page.getByRole('alert');
     await alert.waitFor();

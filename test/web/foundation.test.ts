@@ -5,8 +5,12 @@ import { ADMIN_PASSWORD } from '../helpers/platform.js';
 
 describe.runIf(hasChromium)('web foundation', () => {
   let web: WebTest;
-  beforeAll(async () => { web = await startWebTest(); });
-  afterAll(async () => { await web?.close(); });
+  beforeAll(async () => {
+    web = await startWebTest();
+  });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   it('GET / redirects to the console, whose pages carry the security headers', async () => {
     const root = await fetch(`${web.base}/`, { redirect: 'manual' });
@@ -78,7 +82,7 @@ describe.runIf(hasChromium)('web foundation', () => {
     page.on('request', (r) => urls.push(r.url()));
     await signInThroughForm(page, '/console/', 'admin', ADMIN_PASSWORD);
     await page.waitForURL('**/console/o/**');
-    const storage = await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })') as string;
+    const storage = (await page.evaluate('JSON.stringify({ local: { ...localStorage }, session: { ...sessionStorage } })')) as string;
     const cookies = await page.context().cookies();
     const session = cookies.find((c) => c.name === 'drawbridge_session');
     expect(session?.httpOnly).toBe(true);
@@ -88,15 +92,30 @@ describe.runIf(hasChromium)('web foundation', () => {
   });
 
   it('a state-changing call with the session cookie but without the CSRF token is refused (cross-site request forgery)', async () => {
-    const login = await fetch(`${web.base}/api/v1/auth/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }) });
+    const login = await fetch(`${web.base}/api/v1/auth/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: 'admin', password: ADMIN_PASSWORD }),
+    });
     const { csrfToken } = (await login.json()) as { csrfToken: string };
-    const cookie = login.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+    const cookie = login.headers
+      .getSetCookie()
+      .map((c) => c.split(';')[0])
+      .join('; ');
     const forged = await fetch(`${web.base}/api/v1/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', cookie }, body: JSON.stringify({ name: 'Forged' }) });
     expect(forged.status).toBe(403);
     expect(await forged.json()).toEqual({ code: 'forbidden', message: "A request signed in with the session cookie must send the session's CSRF token in the x-csrf-token header" });
-    const wrong = await fetch(`${web.base}/api/v1/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': 'ab'.repeat(32) }, body: JSON.stringify({ name: 'Forged' }) });
+    const wrong = await fetch(`${web.base}/api/v1/orgs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': 'ab'.repeat(32) },
+      body: JSON.stringify({ name: 'Forged' }),
+    });
     expect(wrong.status).toBe(403);
-    const ok = await fetch(`${web.base}/api/v1/orgs`, { method: 'POST', headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken }, body: JSON.stringify({ name: 'Not Forged' }) });
+    const ok = await fetch(`${web.base}/api/v1/orgs`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', cookie, 'x-csrf-token': csrfToken },
+      body: JSON.stringify({ name: 'Not Forged' }),
+    });
     expect(ok.status).toBe(201);
     const session = await fetch(`${web.base}/api/v1/auth/session`, { headers: { cookie } });
     expect(await session.json()).toMatchObject({ csrfToken, user: { email: 'admin' } });

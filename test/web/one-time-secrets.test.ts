@@ -44,7 +44,12 @@ async function cachedState(page: Page): Promise<{ queries: string; mutations: st
     };
     const mutations = client.getMutationCache().getAll();
     return {
-      queries: safe(client.getQueryCache().getAll().map((q) => q.state)),
+      queries: safe(
+        client
+          .getQueryCache()
+          .getAll()
+          .map((q) => q.state),
+      ),
       mutations: safe(mutations.map((m) => m.state)),
       mutationCount: mutations.length,
     };
@@ -62,7 +67,9 @@ describe.runIf(hasChromium)('web: one-time secrets are forgotten when their dial
     const created = await admin.post(`/api/v1/orgs/${ORG}/projects/default/components`, { type: 'external-consumer', name: 'weather-app', displayName: 'Weather App' });
     expect(created.status).toBe(201);
   }, 60_000);
-  afterAll(async () => { await web?.close(); });
+  afterAll(async () => {
+    await web?.close();
+  });
 
   async function open(path: string): Promise<Page> {
     const page = await web.signedInPage('admin', undefined, path);
@@ -72,7 +79,11 @@ describe.runIf(hasChromium)('web: one-time secrets are forgotten when their dial
 
   it('Generate Keys → close: the consumer secret is in neither the DOM nor the query or mutation caches', async () => {
     const page = await open(CONSUMER);
-    await page.getByRole('table', { name: 'Authentication Configurations' }).getByRole('row', { name: /^Development/ }).getByRole('button', { name: 'Configure' }).click();
+    await page
+      .getByRole('table', { name: 'Authentication Configurations' })
+      .getByRole('row', { name: /^Development/ })
+      .getByRole('button', { name: 'Configure' })
+      .click();
     await page.getByRole('button', { name: 'Generate Keys' }).click();
     const dialog = page.getByRole('dialog', { name: 'Keys for Development' });
     await dialog.getByRole('button', { name: 'Show Consumer Secret' }).click();

@@ -56,7 +56,10 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
     await page.getByRole('textbox', { name: 'corp-idp Token' }).fill(token);
     await page.getByRole('button', { name: 'Generate Test Token' }).click();
     const alert = page.getByRole('main').getByRole('alert');
-    await alert.waitFor().catch(async (e) => { await page.screenshot({ path: '/tmp/portal-errors.png', fullPage: true }); throw e; });
+    await alert.waitFor().catch(async (e) => {
+      await page.screenshot({ path: '/tmp/portal-errors.png', fullPage: true });
+      throw e;
+    });
     return (await alert.textContent())!;
   }
 
@@ -66,7 +69,9 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
     await page.getByRole('option', { name: 'corp-idp' }).click();
     const alert = page.getByRole('main').getByRole('alert');
     await alert.waitFor();
-    expect(await alert.textContent()).toBe(`User Keys are not availableThe Production Keys do not allow token exchange; enable the grant type ${TOKEN_EXCHANGE} (PATCH …/keys/production)grantTypes lacks ${TOKEN_EXCHANGE}`);
+    expect(await alert.textContent()).toBe(
+      `User Keys are not availableThe Production Keys do not allow token exchange; enable the grant type ${TOKEN_EXCHANGE} (PATCH …/keys/production)grantTypes lacks ${TOKEN_EXCHANGE}`,
+    );
     await page.getByText('Enable Token Exchange under OAuth2 Tokens → Advanced Configurations, then come back.').waitFor();
 
     await page.getByRole('tab', { name: 'OAuth2 Tokens' }).click();
@@ -83,17 +88,23 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
 
   it('explains a wrong consumer secret, a wrong audience, an expired token, an unknown issuer and a token that is not a JWT', async () => {
     await page.getByRole('textbox', { name: 'Consumer Secret' }).fill('dbs_not-the-secret');
-    expect(await exchange(await idp.clientCredentialsToken())).toBe('Wrong consumer secret (invalid_client)The consumer key and secret do not match. Use the secret shown when the credentials were generated, or regenerate it.The token service answered invalid_client: Client authentication failed');
+    expect(await exchange(await idp.clientCredentialsToken())).toBe(
+      'Wrong consumer secret (invalid_client)The consumer key and secret do not match. Use the secret shown when the credentials were generated, or regenerate it.The token service answered invalid_client: Client authentication failed',
+    );
     await page.getByRole('textbox', { name: 'Consumer Secret' }).fill(secret);
 
     const wrongAudience = await exchange(await idp.sign({ sub: 'ana', aud: 'https://elsewhere.test', client_id: idp.clientId }));
-    expect(wrongAudience).toMatch(/^Wrong audience \(invalid_request\)The identity provider issued this token for another audience \("aud"\)\..*The token service answered invalid_request: The subject token was refused \(audience\): /);
+    expect(wrongAudience).toMatch(
+      /^Wrong audience \(invalid_request\)The identity provider issued this token for another audience \("aud"\)\..*The token service answered invalid_request: The subject token was refused \(audience\): /,
+    );
 
     const expired = await exchange(await idp.sign({ sub: 'ana', aud: idp.audience, iat: now() - 7200, exp: now() - 3600 }));
     expect(expired).toMatch(/^The token has expired \(invalid_request\)Its "exp" time has passed\..*The token service answered invalid_request: The subject token was refused \(expiry\)/);
 
     const unknown = await exchange(await idp.sign({ sub: 'ana', aud: idp.audience, iss: 'https://unknown-issuer.test' }));
-    expect(unknown).toBe('Unknown issuer (invalid_request)No identity provider of this organization has the issuer ("iss") of this token. Use a token from the chosen provider, or ask an admin to add its provider.The token service answered invalid_request: The subject token was refused (issuer): "https://unknown-issuer.test" is not the issuer of any identity provider of this organization');
+    expect(unknown).toBe(
+      'Unknown issuer (invalid_request)No identity provider of this organization has the issuer ("iss") of this token. Use a token from the chosen provider, or ask an admin to add its provider.The token service answered invalid_request: The subject token was refused (issuer): "https://unknown-issuer.test" is not the issuer of any identity provider of this organization',
+    );
 
     await page.getByRole('textbox', { name: 'corp-idp Token' }).fill('not-a-jwt');
     await page.getByText('This is not a JWT: paste the access token itself').waitFor();
@@ -104,7 +115,9 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
     // The keys lose the token-exchange grant while the page still offers the exchange.
     const patched = await web.platform.admin.patch(`${org.path}/portal/applications/${appId}/keys/production`, { grantTypes: ['client_credentials'] });
     expect(patched.status).toBe(200);
-    expect(await exchange(await idp.clientCredentialsToken())).toBe(`Grant type not enabled (unauthorized_client)These keys may not use this grant type. Enable it under Advanced Configurations of the keys (Token Exchange for User Keys).The token service answered unauthorized_client: This client may not use the ${TOKEN_EXCHANGE} grant; enable it on the client's credentials`);
+    expect(await exchange(await idp.clientCredentialsToken())).toBe(
+      `Grant type not enabled (unauthorized_client)These keys may not use this grant type. Enable it under Advanced Configurations of the keys (Token Exchange for User Keys).The token service answered unauthorized_client: This client may not use the ${TOKEN_EXCHANGE} grant; enable it on the client's credentials`,
+    );
   });
 
   it('Regenerate Secret shows the new secret once; the old one is refused at once', async () => {
@@ -128,7 +141,7 @@ describe.runIf(hasChromium)('portal refusals in the browser', () => {
     secret = fresh;
   });
 
-  it('Try it: an application not subscribed is offered Subscribe; a wrong secret is refused with the API\'s message', async () => {
+  it("Try it: an application not subscribed is offered Subscribe; a wrong secret is refused with the API's message", async () => {
     await page.goto(`/portal/o/${org.handle}/apis/${weather.id}?tab=try-it`);
     await page.getByText('This application is not subscribed to Weather API; the gateway refuses its tokens here.').waitFor();
     expect(await page.getByRole('button', { name: 'Send Request' }).isDisabled()).toBe(true);

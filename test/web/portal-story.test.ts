@@ -34,7 +34,13 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
   beforeAll(async () => {
     [web, idp, backend] = await Promise.all([startPortalWebTest(), startTestIdp({ audience: 'https://api.story.test' }), echoBackend()]);
     org = await webOrg(web.platform, 'Story Org');
-    const registered = await web.platform.admin.post(`${org.path}/identity-providers`, { name: 'corp-idp', kind: 'generic-oidc', description: 'Corporate SSO', wellKnownUrl: idp.wellKnownUrl, audiences: [idp.audience] });
+    const registered = await web.platform.admin.post(`${org.path}/identity-providers`, {
+      name: 'corp-idp',
+      kind: 'generic-oidc',
+      description: 'Corporate SSO',
+      wellKnownUrl: idp.wellKnownUrl,
+      audiences: [idp.audience],
+    });
     expect(registered.status, registered.text).toBe(201);
     await publishApi(web.platform, org, 'orders', 'Orders API', backend.url, {
       description: 'Orders of the shop',
@@ -55,7 +61,7 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     await backend?.close();
   });
 
-  it('lists the published APIs with search, and shows an API\'s endpoints and the scopes of each resource', async () => {
+  it("lists the published APIs with search, and shows an API's endpoints and the scopes of each resource", async () => {
     await page.waitForURL(`**/portal/o/${org.handle}/apis`);
     const cards = page.getByRole('list', { name: 'APIs' }).getByRole('listitem');
     await expect.poll(() => cards.count()).toBe(2);
@@ -72,15 +78,11 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     expect(await cells(2)).toEqual(['Production', `${web.platform.runtime.gateway('production')!.url}/${org.handle}/orders/v1`, '1']);
     expect(await endpoints.nth(2).getByRole('button', { name: 'Copy Production URL' }).count()).toBe(1);
     const resources = page.getByRole('table', { name: 'Resources' });
-    expect(await resources.getByRole('row').allTextContents()).toEqual([
-      'MethodPathSummarySecurityScopes',
-      'GET/items/{id}One itemOAuth2none',
-      'POST/itemsCreate an itemOAuth2orders:write',
-    ]);
+    expect(await resources.getByRole('row').allTextContents()).toEqual(['MethodPathSummarySecurityScopes', 'GET/items/{id}One itemOAuth2none', 'POST/itemsCreate an itemOAuth2orders:write']);
     expect(errors(page)).toEqual([]);
   });
 
-  it('renders the API\'s documentation from its OpenAPI document (generated for an API defined by hand)', async () => {
+  it("renders the API's documentation from its OpenAPI document (generated for an API defined by hand)", async () => {
     await page.getByRole('tab', { name: 'Documentation' }).click();
     const doc = page.getByRole('article', { name: 'API documentation' });
     await doc.waitFor();
@@ -93,11 +95,13 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     const params = doc.getByRole('region', { name: 'Parameters of GET /items/{id}' });
     await params.getByRole('row').nth(1).waitFor();
     expect(await params.getByRole('row').allTextContents()).toEqual(['NameInTypeDescription', expect.stringMatching(/^idrequiredpathstring/)]);
-    expect(await doc.getByRole('link', { name: 'Download the OpenAPI document' }).getAttribute('href')).toBe(`/api/v1/orgs/${org.handle}/portal/apis/${new URL(page.url()).pathname.split('/').pop()}/openapi`);
+    expect(await doc.getByRole('link', { name: 'Download the OpenAPI document' }).getAttribute('href')).toBe(
+      `/api/v1/orgs/${org.handle}/portal/apis/${new URL(page.url()).pathname.split('/').pop()}/openapi`,
+    );
     expect(errors(page)).toEqual([]);
   });
 
-  it('creates an application, refusing a duplicate name with the API\'s message', async () => {
+  it("creates an application, refusing a duplicate name with the API's message", async () => {
     await nav(page, 'Applications').click();
     await page.getByRole('button', { name: 'Create Application' }).click();
     await page.getByRole('textbox', { name: 'Application name' }).fill('Mobile App');
@@ -150,7 +154,9 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
     expect(await keys.getByRole('textbox', { name: 'Consumer Key' }).inputValue()).toBe(consumerKey);
     expect(await keys.textContent()).toContain('Grant types:Client CredentialsToken ExchangeToken lifetime: 3600 s');
     const curl = await page.getByLabel('Client credentials curl', { exact: true }).textContent();
-    expect(curl).toBe(`curl -sS -X POST '${web.platform.config.publicUrl}/oauth2/token' \\\n  -u "${consumerKey}:\${CONSUMER_SECRET}" \\\n  -H 'Content-Type: application/x-www-form-urlencoded' \\\n  --data-urlencode 'grant_type=client_credentials'`);
+    expect(curl).toBe(
+      `curl -sS -X POST '${web.platform.config.publicUrl}/oauth2/token' \\\n  -u "${consumerKey}:\${CONSUMER_SECRET}" \\\n  -H 'Content-Type: application/x-www-form-urlencoded' \\\n  --data-urlencode 'grant_type=client_credentials'`,
+    );
     // The copied client-credentials curl works in a shell as printed.
     const { stdout } = await run('bash', ['-c', curl!], { env: { ...process.env, CONSUMER_SECRET: consumerSecret } });
     expect(JSON.parse(stdout)).toMatchObject({ token_type: 'Bearer', expires_in: 3600 });
@@ -174,7 +180,7 @@ describe.runIf(hasChromium)('developer portal in the browser', () => {
 
     await page.getByRole('button', { name: '://Curl' }).click();
     await page.getByRole('status').filter({ hasText: 'Copied' }).waitFor();
-    const copied = await page.evaluate('navigator.clipboard.readText()') as string;
+    const copied = (await page.evaluate('navigator.clipboard.readText()')) as string;
     expect(copied).toContain(`-u "${consumerKey}:\${CONSUMER_SECRET}"`);
     expect(copied).toContain(`--data-urlencode 'subject_token=${idpToken}'`);
     const { stdout } = await run('bash', ['-c', copied], { env: { ...process.env, CONSUMER_SECRET: consumerSecret } });

@@ -81,13 +81,13 @@ describe.runIf(hasChromium)('portal visibility in the browser', () => {
     expect(await outsider.getByText('Weather API').count()).toBe(0);
   });
 
-  it('someone else\'s application is read only: no Edit, Delete, Generate Credentials or Subscribe, and Try it needs an application of one\'s own', async () => {
+  it("someone else's application is read only: no Edit, Delete, Generate Credentials or Subscribe, and Try it needs an application of one's own", async () => {
     await dev.goto(`/portal/o/${acme.handle}/applications`);
     const row = dev.getByRole('table', { name: 'Applications' }).getByRole('row').filter({ hasText: 'Admin App' });
     expect(await row.textContent()).toBe('Admin Appadminread onlynone0');
     await row.getByRole('link', { name: 'Admin App' }).click();
     await dev.getByRole('heading', { name: 'Admin App', level: 2 }).waitFor();
-    await dev.getByText('Only the application\'s owner (admin) or an admin can generate them.').waitFor();
+    await dev.getByText("Only the application's owner (admin) or an admin can generate them.").waitFor();
     for (const name of ['Edit', 'Delete', 'Generate Credentials']) expect(await dev.getByRole('button', { name, exact: true }).count(), name).toBe(0);
     await dev.getByRole('tab', { name: 'Subscriptions' }).click();
     await dev.getByText('No subscriptions yet').waitFor();

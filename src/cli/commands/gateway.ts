@@ -42,14 +42,19 @@ export function register(program: Command): void {
       } else {
         const running = await startOne();
         const status = running.gateway.status();
-        process.stdout.write(`Gateway for "${opts.env}" listening on ${running.gateway.url} (snapshot: ${status.snapshot ? `version ${status.snapshot.version} from ${status.snapshot.source}` : 'none yet'})\n`);
+        process.stdout.write(
+          `Gateway for "${opts.env}" listening on ${running.gateway.url} (snapshot: ${status.snapshot ? `version ${status.snapshot.version} from ${status.snapshot.source}` : 'none yet'})\n`,
+        );
         close = () => running.close();
       }
       let stopping = false;
       const stop = () => {
         if (stopping) return;
         stopping = true;
-        close().then(() => process.exit(0), () => process.exit(1));
+        close().then(
+          () => process.exit(0),
+          () => process.exit(1),
+        );
       };
       process.once('SIGTERM', stop);
       process.once('SIGINT', stop);

@@ -15,11 +15,18 @@ export function register(program: Command): void {
       const url = (opts.url ?? profile.url).replace(/\/+$/, '');
       const password = opts.password ?? process.env.DRAWBRIDGE_PASSWORD ?? (await promptSecret('Password: '));
       const res = await fetch(`${url}/api/v1/auth/login`, {
-        method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: opts.username, password }),
-      }).catch((e: Error) => { throw new CliError(`Cannot reach ${url}: ${e.message}`); });
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: opts.username, password }),
+      }).catch((e: Error) => {
+        throw new CliError(`Cannot reach ${url}: ${e.message}`);
+      });
       const body = (await res.json().catch(() => ({}))) as { message?: string; csrfToken?: string };
       if (!res.ok) throw new CliError(body.message ?? `HTTP ${res.status}`, res.status);
-      const cookie = res.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
+      const cookie = res.headers
+        .getSetCookie()
+        .map((c) => c.split(';')[0])
+        .join('; ');
       const client = new ApiClient({ url });
       const session = { cookie, 'x-csrf-token': body.csrfToken ?? '' };
       const token = await client.request<{ token: string }>('POST', '/api/v1/me/tokens', { name: `cli@${hostname()}` }, session);

@@ -5,7 +5,8 @@ import { printObject, printRows } from '../output.js';
 export function register(program: Command): void {
   const org = program.command('org').description('Organizations');
 
-  org.command('create <name>')
+  org
+    .command('create <name>')
     .description('Create an organization (you become its admin)')
     .option('--handle <handle>', 'URL handle (derived from the name by default)')
     .option('--json', 'JSON output')
@@ -14,7 +15,8 @@ export function register(program: Command): void {
       printObject(created, !!opts.json);
     });
 
-  org.command('list')
+  org
+    .command('list')
     .description('Organizations you belong to')
     .option('--json', 'JSON output')
     .action(async (opts: { json?: boolean }) => {
@@ -22,7 +24,8 @@ export function register(program: Command): void {
       printRows(rows, ['handle', 'name', 'role', 'createdAt'], !!opts.json);
     });
 
-  org.command('use <handle>')
+  org
+    .command('use <handle>')
     .description('Make <handle> the default organization for later commands')
     .action(async (handle: string) => {
       const profile = loadProfile();

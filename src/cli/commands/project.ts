@@ -12,14 +12,18 @@ export function orgOf(profile: CliProfile, flag: string | undefined): string {
 /** `/api/v1/orgs/<org>` with every segment escaped. */
 export const orgPath = (org: string, ...rest: string[]): string => ['/api/v1/orgs', org, ...rest].map((s, i) => (i === 0 ? s : encodeURIComponent(s))).join('/');
 
-interface Opts { org?: string; json?: boolean }
+interface Opts {
+  org?: string;
+  json?: boolean;
+}
 
 export function register(program: Command): void {
   const project = program.command('project').description('Projects (folders of components)');
 
-  project.command('list')
+  project
+    .command('list')
     .description('Projects of the organization')
-    .option('--org <handle>', 'organization (default: the profile\'s)')
+    .option('--org <handle>', "organization (default: the profile's)")
     .option('--json', 'JSON output')
     .action(async (opts: Opts) => {
       const profile = loadProfile();
@@ -27,11 +31,12 @@ export function register(program: Command): void {
       printRows(rows, ['name', 'displayName', 'isDefault', 'description'], !!opts.json);
     });
 
-  project.command('create <name>')
+  project
+    .command('create <name>')
     .description('Create a project')
     .option('--display-name <text>', 'display name (default: the name)')
     .option('--description <text>', 'description')
-    .option('--org <handle>', 'organization (default: the profile\'s)')
+    .option('--org <handle>', "organization (default: the profile's)")
     .option('--json', 'JSON output')
     .action(async (name: string, opts: Opts & { displayName?: string; description?: string }) => {
       const profile = loadProfile();
@@ -39,18 +44,20 @@ export function register(program: Command): void {
       printObject(await new ApiClient(profile).post<Record<string, unknown>>(orgPath(orgOf(profile, opts.org), 'projects'), body), !!opts.json);
     });
 
-  project.command('get <name>')
+  project
+    .command('get <name>')
     .description('Show a project')
-    .option('--org <handle>', 'organization (default: the profile\'s)')
+    .option('--org <handle>', "organization (default: the profile's)")
     .option('--json', 'JSON output')
     .action(async (name: string, opts: Opts) => {
       const profile = loadProfile();
       printObject(await new ApiClient(profile).get<Record<string, unknown>>(orgPath(orgOf(profile, opts.org), 'projects', name)), !!opts.json);
     });
 
-  project.command('delete <name>')
+  project
+    .command('delete <name>')
     .description('Delete an empty project')
-    .option('--org <handle>', 'organization (default: the profile\'s)')
+    .option('--org <handle>', "organization (default: the profile's)")
     .option('--json', 'JSON output')
     .action(async (name: string, opts: Opts) => {
       const profile = loadProfile();

@@ -7,7 +7,7 @@ export function register(program: Command): void {
     .command('start')
     .description('Start the whole platform in one process (control plane, token service, gateways)')
     .option('--dev', 'development mode: allows identity-provider URLs on private addresses')
-    .option('--change-issuer', 'make this node\'s DRAWBRIDGE_PUBLIC_URL the installation\'s token issuer (moving every node to a new URL)')
+    .option('--change-issuer', "make this node's DRAWBRIDGE_PUBLIC_URL the installation's token issuer (moving every node to a new URL)")
     .option('--workers <n>', 'gateway worker processes behind each gateway port: a number, or auto for one per core (default: DRAWBRIDGE_GATEWAY_WORKERS, else 1)')
     .action(async (opts: { dev?: boolean; changeIssuer?: boolean; workers?: string }) => {
       const loaded = loadConfig(opts.dev ? { ...process.env, DRAWBRIDGE_MODE: 'development' } : process.env);
@@ -22,7 +22,9 @@ export function register(program: Command): void {
       let pool: import('../../gateway/workers.js').WorkerPool | undefined;
       const startPool = async () => {
         if (pool || config.gatewayWorkers <= 1 || config.gateways.length === 0) return;
-        pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger, drainMs: config.gatewayDrainMs }).catch((error: unknown) => { throw portInUse(config, error) ?? error; });
+        pool = await workers.startWorkerPool({ count: config.gatewayWorkers, logger, drainMs: config.gatewayDrainMs }).catch((error: unknown) => {
+          throw portInUse(config, error) ?? error;
+        });
         for (const [i, url] of pool.urls.entries()) process.stdout.write(`  Gateway ${config.gateways[i]!.environment.padEnd(11)} ${url}   (${config.gatewayWorkers} worker processes)\n`);
       };
       // A signal while the database is awaited ends the wait (the listeners close); afterwards it stops the running platform.
@@ -34,10 +36,19 @@ export function register(program: Command): void {
         stopping = true;
         logger.info({ signal }, 'shutting down');
         waiting.abort();
-        Promise.all([pool?.close(), starting.then((platform) => platform.close(), () => {})]).then(() => process.exit(0), (error: unknown) => {
-          logger.error({ err: error }, 'shutdown failed');
-          process.exit(1);
-        });
+        Promise.all([
+          pool?.close(),
+          starting.then(
+            (platform) => platform.close(),
+            () => {},
+          ),
+        ]).then(
+          () => process.exit(0),
+          (error: unknown) => {
+            logger.error({ err: error }, 'shutdown failed');
+            process.exit(1);
+          },
+        );
       };
       process.once('SIGTERM', () => stop('SIGTERM'));
       process.once('SIGINT', () => stop('SIGINT'));
@@ -47,7 +58,13 @@ export function register(program: Command): void {
         await startPool();
       } catch (error) {
         if (stopping) return; // `stop` exits
-        await Promise.all([pool?.close(), starting.then((p) => p.close(), () => {})]).catch(() => {});
+        await Promise.all([
+          pool?.close(),
+          starting.then(
+            (p) => p.close(),
+            () => {},
+          ),
+        ]).catch(() => {});
         throw portInUse(config, error) ?? error;
       }
       const urls = pool?.urls;
@@ -68,7 +85,12 @@ async function runStartWorker(config: Config, runGatewayWorker: typeof import('.
       for (const gw of started) await gw.close().catch(() => {});
       throw error;
     }
-    return { urls: started.map((s) => s.gateway.url), close: async () => { await Promise.all(started.map((s) => s.close())); } };
+    return {
+      urls: started.map((s) => s.gateway.url),
+      close: async () => {
+        await Promise.all(started.map((s) => s.close()));
+      },
+    };
   }, logger);
 }
 

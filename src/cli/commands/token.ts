@@ -3,15 +3,23 @@ import { CliError, loadProfile } from '../client.js';
 
 const formEncode = (value: string): string => encodeURIComponent(value).replace(/%20/g, '+');
 
-interface Opts { clientId: string; clientSecret?: string; scope?: string; url?: string; auth: string; json?: boolean }
+interface Opts {
+  clientId: string;
+  clientSecret?: string;
+  scope?: string;
+  url?: string;
+  auth: string;
+  json?: boolean;
+}
 
 export function register(program: Command): void {
-  program.command('token')
+  program
+    .command('token')
     .description('Get an access token from the token service with client credentials (prints the token)')
     .requiredOption('--client-id <id>', 'client ID')
     .option('--client-secret <secret>', 'client secret (or DRAWBRIDGE_CLIENT_SECRET, which keeps it out of shell history)')
     .option('--scope <scopes>', 'space-separated scopes (default: every scope the client may have)')
-    .option('--url <url>', 'token service base URL or token endpoint (default: the profile\'s URL)')
+    .option('--url <url>', "token service base URL or token endpoint (default: the profile's URL)")
     .option('--auth <method>', 'client_secret_basic | client_secret_post', 'client_secret_basic')
     .option('--json', 'print the whole token response as JSON')
     .action(async (opts: Opts) => {
@@ -39,7 +47,9 @@ export function register(program: Command): void {
       let body: Record<string, unknown> | undefined;
       try {
         body = JSON.parse(text) as Record<string, unknown>;
-      } catch { body = undefined; }
+      } catch {
+        body = undefined;
+      }
       if (!res.ok || typeof body?.access_token !== 'string') {
         const reason = body?.error ? `${String(body.error)}: ${String(body.error_description ?? '')}` : `HTTP ${res.status}`;
         throw new CliError(`The token service refused: ${reason}`, res.status, body);

@@ -29,27 +29,29 @@ import { gatewayNodeRoutes } from './gateway-nodes/routes.js';
  * `portal-routes.ts`). Route modules call services, never each other
  * (test/architecture/route-imports.test.ts).
  */
-export const apiRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
-  await app.register(authRoutes(deps));
-  await app.register(organizationRoutes(deps));
-  await app.register(memberRoutes(deps));
-  await app.register(environmentRoutes(deps));
-  await app.register(identityProviderRoutes(deps));
-  await app.register(externalKeyRoutes(deps));
-  await app.register(projectRoutes(deps));
-  await app.register(componentRoutes(deps));
-  await app.register(credentialRoutes(deps));
-  await app.register(signingKeyRoutes(deps));
-  await app.register(apiDefinitionRoutes(deps));
-  await app.register(deploymentRoutes(deps));
-  await app.register(subscriptionRoutes(deps));
-  await app.register(portalRoutes(deps));
-  await app.register(portalApplicationRoutes(deps));
-  await app.register(portalSubscriptionRoutes(deps));
-  await app.register(portalKeyRoutes(deps));
-  await app.register(portalTryItRoutes(deps));
-  await app.register(connectionRoutes(deps));
-  await app.register(policyRoutes(deps));
-  await app.register(auditRoutes(deps));
-  await app.register(gatewayNodeRoutes(deps));
-};
+export const apiRoutes =
+  (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    await app.register(authRoutes(deps));
+    await app.register(organizationRoutes(deps));
+    await app.register(memberRoutes(deps));
+    await app.register(environmentRoutes(deps));
+    await app.register(identityProviderRoutes(deps));
+    await app.register(externalKeyRoutes(deps));
+    await app.register(projectRoutes(deps));
+    await app.register(componentRoutes(deps));
+    await app.register(credentialRoutes(deps));
+    await app.register(signingKeyRoutes(deps));
+    await app.register(apiDefinitionRoutes(deps));
+    await app.register(deploymentRoutes(deps));
+    await app.register(subscriptionRoutes(deps));
+    await app.register(portalRoutes(deps));
+    await app.register(portalApplicationRoutes(deps));
+    await app.register(portalSubscriptionRoutes(deps));
+    await app.register(portalKeyRoutes(deps));
+    await app.register(portalTryItRoutes(deps));
+    await app.register(connectionRoutes(deps));
+    await app.register(policyRoutes(deps));
+    await app.register(auditRoutes(deps));
+    await app.register(gatewayNodeRoutes(deps));
+  };

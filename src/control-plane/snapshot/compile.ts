@@ -1,6 +1,15 @@
 import {
-  compileSnapshot, findPolicy, secretPaths, type PolicyField, type SkippedEntry,
-  emptySnapshot, gatewayAudience, SEALED_SECRET_CONTEXT, type SnapshotApi, type SnapshotPolicyInstance, type SnapshotResource,
+  compileSnapshot,
+  findPolicy,
+  secretPaths,
+  type PolicyField,
+  type SkippedEntry,
+  emptySnapshot,
+  gatewayAudience,
+  SEALED_SECRET_CONTEXT,
+  type SnapshotApi,
+  type SnapshotPolicyInstance,
+  type SnapshotResource,
 } from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { MasterKey } from '../../shared/crypto.js';
@@ -50,20 +59,32 @@ export function compileApi(d: ActiveDeployment, masterKey: MasterKey): SnapshotA
   const isSecretTemplate = (t: unknown): boolean => typeof t === 'string' && [...referencedParams(t)].some((n) => secretNames.has(n));
   const { definition } = d;
   const configs = new Map(resolved.policies.map((p) => [p, markSecrets(p.config, p.attachment.config, isSecretTemplate, new Set(secretPaths(p.ref.schema)), '') as Record<string, unknown>]));
-  const policiesFor = (key: string): SnapshotPolicyInstance[] => resolved.policies
-    .filter((p) => p.attachment.resources === 'all' || p.attachment.resources.includes(key))
-    .map((p: ResolvedPolicy) => ({ name: p.ref.name, version: p.ref.version, phase: p.attachment.phase, config: configs.get(p)! }));
+  const policiesFor = (key: string): SnapshotPolicyInstance[] =>
+    resolved.policies
+      .filter((p) => p.attachment.resources === 'all' || p.attachment.resources.includes(key))
+      .map((p: ResolvedPolicy) => ({ name: p.ref.name, version: p.ref.version, phase: p.attachment.phase, config: configs.get(p)! }));
   const resources: SnapshotResource[] = definition.resources.map((r) => ({
-    method: r.method, path: r.path, security: { oauth2: r.security.oauth2, scopes: [...r.security.scopes] }, policies: policiesFor(resourceKey(r)),
+    method: r.method,
+    path: r.path,
+    security: { oauth2: r.security.oauth2, scopes: [...r.security.scopes] },
+    policies: policiesFor(resourceKey(r)),
   }));
   return {
-    id: d.apiId, orgId: d.orgId, orgHandle: d.orgHandle, name: d.componentName,
-    contextPath: definition.contextPath, version: definition.version,
+    id: d.apiId,
+    orgId: d.orgId,
+    orgHandle: d.orgHandle,
+    name: d.componentName,
+    contextPath: definition.contextPath,
+    version: definition.version,
     backendUrl: isSecretTemplate(d.backendUrl) ? (new SecretText(resolved.backendUrl) as unknown as string) : resolved.backendUrl,
     audience: gatewayAudience(d.orgId, d.environment),
     cors: definition.cors && {
-      allowOrigins: definition.cors.allowOrigins, allowMethods: definition.cors.allowMethods, allowHeaders: definition.cors.allowHeaders,
-      exposeHeaders: definition.cors.exposeHeaders, allowCredentials: definition.cors.allowCredentials, maxAgeSeconds: definition.cors.maxAge,
+      allowOrigins: definition.cors.allowOrigins,
+      allowMethods: definition.cors.allowMethods,
+      allowHeaders: definition.cors.allowHeaders,
+      exposeHeaders: definition.cors.exposeHeaders,
+      allowCredentials: definition.cors.allowCredentials,
+      maxAgeSeconds: definition.cors.maxAge,
     },
     resources,
     ...(definition.limits && { limits: { ...definition.limits } }),
@@ -161,10 +182,12 @@ function urlSettings(fields: readonly PolicyField[], config: Record<string, unkn
  */
 async function egressRefusal(egress: EgressPolicy, api: SnapshotApi): Promise<TrialOutcome['refused']> {
   const targets: { path: string; url: string }[] = [{ path: 'backendUrl', url: clearText(api.backendUrl) as string }];
-  api.resources.forEach((r, i) => r.policies.forEach((p, j) => {
-    const def = findPolicy(p.name, p.version);
-    if (def) urlSettings(def.schema.fields, p.config as Record<string, unknown>, `resources[${i}].policies[${j}].config`, targets);
-  }));
+  api.resources.forEach((r, i) =>
+    r.policies.forEach((p, j) => {
+      const def = findPolicy(p.name, p.version);
+      if (def) urlSettings(def.schema.fields, p.config as Record<string, unknown>, `resources[${i}].policies[${j}].config`, targets);
+    }),
+  );
   const checked = new Map<string, Promise<EgressRefused | undefined>>();
   for (const target of targets) {
     let verdict = checked.get(target.url);
@@ -187,7 +210,7 @@ async function egressRefusal(egress: EgressPolicy, api: SnapshotApi): Promise<Tr
  */
 export async function trialDeployment(options: TrialOptions): Promise<TrialOutcome> {
   const { store, masterKey, environment, candidate: given } = options;
-  const active = (options.active ?? await store.deployments.activeInEnvironment(environment)).filter((d) => d.orgId === given.orgId);
+  const active = (options.active ?? (await store.deployments.activeInEnvironment(environment))).filter((d) => d.orgId === given.orgId);
   const same = (d: ActiveDeployment) => d.apiId === given.apiId && d.environmentId === given.environmentId;
   const candidate = { ...given, firstDeployedAt: active.find(same)?.firstDeployedAt ?? given.firstDeployedAt };
   const { apis, skipped } = compileDeployments([...active.filter((d) => !same(d)), candidate], masterKey);
@@ -200,14 +223,19 @@ export async function trialDeployment(options: TrialOptions): Promise<TrialOutco
     if (refused) return { refused, displaced: [] };
   }
   const objects = new Map<string, unknown>();
-  const gateway = compileSnapshot({ ...emptySnapshot(environment, options.issuer, 0, isoNow(options.clock)), apis: sealSecrets(apis, masterKey) }, {
-    environment, clock: options.clock, logger: quiet,
-    shared: <T>(key: string, create: () => T): T => {
-      if (!objects.has(key)) objects.set(key, create());
-      return objects.get(key) as T;
+  const gateway = compileSnapshot(
+    { ...emptySnapshot(environment, options.issuer, 0, isoNow(options.clock)), apis: sealSecrets(apis, masterKey) },
+    {
+      environment,
+      clock: options.clock,
+      logger: quiet,
+      shared: <T>(key: string, create: () => T): T => {
+        if (!objects.has(key)) objects.set(key, create());
+        return objects.get(key) as T;
+      },
+      openSecret: (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT),
     },
-    openSecret: (sealed) => masterKey.decrypt(sealed, SEALED_SECRET_CONTEXT),
-  });
+  );
   const nameOf = (id: string) => apis.find((a) => a.id === id)?.name ?? id;
   /** `apis[3].resources[0]: problem` → path `resources[0]` and the problem, with API ids named. */
   const split = (s: SkippedEntry): { path?: string; message: string } => {
@@ -218,7 +246,10 @@ export async function trialDeployment(options: TrialOptions): Promise<TrialOutco
   };
   const displaced = gateway.skipped
     .filter((s) => s.kind === 'api' && s.conflictsWith === candidate.apiId && s.id !== undefined)
-    .map((s) => { const { path, message } = split(s); return { apiId: s.id!, name: nameOf(s.id!), reason: path ? `${path}: ${message}` : message }; });
+    .map((s) => {
+      const { path, message } = split(s);
+      return { apiId: s.id!, name: nameOf(s.id!), reason: path ? `${path}: ${message}` : message };
+    });
   const mine = gateway.skipped.find((s) => s.kind === 'api' && s.id === candidate.apiId);
   if (!mine) return { displaced };
   const conflictsWith = mine.conflictsWith === undefined ? undefined : { apiId: mine.conflictsWith, name: nameOf(mine.conflictsWith) };

@@ -1,6 +1,4 @@
-import {
-  SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotJwk,
-} from '../../gateway/index.js';
+import { SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotJwk } from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';
 import type { IdpVerificationConfig } from '../../shared/idp-keys/types.js';
@@ -135,7 +133,16 @@ class ServedDigest {
       const c = start / DIGEST_CHUNK;
       let same = this.chunks[c] !== undefined && Math.min(start + DIGEST_CHUNK, this.parts.length) === end;
       for (let i = start; same && i < end; i++) same = served[i] === this.parts[i];
-      chunks.push(same ? this.chunks[c]! : sha256(served.slice(start, end).map((p) => p.digest).join('\n')));
+      chunks.push(
+        same
+          ? this.chunks[c]!
+          : sha256(
+              served
+                .slice(start, end)
+                .map((p) => p.digest)
+                .join('\n'),
+            ),
+      );
     }
     this.parts = served;
     this.chunks = chunks;
@@ -172,19 +179,37 @@ export class EnvironmentCompiler {
   private readonly servedDigest = new ServedDigest();
   private lastAssembled: { ordered: ApiPart[]; served: ApiPart[]; skipped: CompiledRuntime['skipped'] } | undefined;
 
-  constructor(private readonly options: Omit<CompileOptions, 'environment'>, readonly environment: string) {}
+  constructor(
+    private readonly options: Omit<CompileOptions, 'environment'>,
+    readonly environment: string,
+  ) {}
 
   /** What committed changes touched; compiled at the next `compile`. */
   mark(changes: readonly Change[]): void {
     const d = this.dirty;
     for (const c of changes) {
       switch (c.kind) {
-        case 'api': d.apis.add(c.apiId); break;
-        case 'organization': d.orgs.add(c.orgId); d.orgWide = true; break;
-        case 'subscriptions': d.subscriptions = true; break;
-        case 'credentials': case 'identityProviders': case 'revocations': d.orgWide = true; break;
-        case 'signingKeys': d.keys = true; break;
-        case 'everything': this.dirty = everythingDirty(); return;
+        case 'api':
+          d.apis.add(c.apiId);
+          break;
+        case 'organization':
+          d.orgs.add(c.orgId);
+          d.orgWide = true;
+          break;
+        case 'subscriptions':
+          d.subscriptions = true;
+          break;
+        case 'credentials':
+        case 'identityProviders':
+        case 'revocations':
+          d.orgWide = true;
+          break;
+        case 'signingKeys':
+          d.keys = true;
+          break;
+        case 'everything':
+          this.dirty = everythingDirty();
+          return;
       }
     }
   }
@@ -229,7 +254,11 @@ export class EnvironmentCompiler {
         const touched = (apiId: string, part: ApiPart) => d.apis.has(apiId) || d.orgs.has(part.deployment.orgId);
         // One organization's change scans every part; one API's looks up that API only.
         const candidates = d.orgs.size > 0 ? [...next] : [...d.apis].flatMap((id) => (next.has(id) ? [[id, next.get(id)!] as const] : []));
-        for (const [apiId, part] of candidates) if (touched(apiId, part)) { next.delete(apiId); removed.add(part); }
+        for (const [apiId, part] of candidates)
+          if (touched(apiId, part)) {
+            next.delete(apiId);
+            removed.add(part);
+          }
       }
       const added: ApiPart[] = [];
       for (const deployment of deployments) {
@@ -256,7 +285,8 @@ export class EnvironmentCompiler {
     const ordered = (this.ordered ??= [...this.parts.values()].sort((a, b) => byFirstDeployment(a.deployment, b.deployment)));
     if (this.lastAssembled?.ordered !== ordered) {
       this.lastAssembled = {
-        ordered, served: ordered.filter((p) => p.api),
+        ordered,
+        served: ordered.filter((p) => p.api),
         skipped: ordered.filter((p) => p.skipped !== undefined).map((p) => ({ apiId: p.deployment.apiId, orgId: p.deployment.orgId, reason: p.skipped! })),
       };
     }
@@ -284,7 +314,9 @@ export class EnvironmentCompiler {
       get snapshot() {
         return (snapshot ??= { ...rest, identityProviders, version: 0, generatedAt: nowIso, apis: served.map((p) => (p.sealed ??= sealSecrets([p.api!], masterKey)[0]!)) });
       },
-      digest, skipped, idpConfigs,
+      digest,
+      skipped,
+      idpConfigs,
     };
   }
 }

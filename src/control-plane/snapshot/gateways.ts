@@ -70,9 +70,21 @@ export async function startRuntimeGateways(options: {
     // With gateway workers (DRAWBRIDGE_GATEWAY_WORKERS > 1) the listeners run in worker processes instead (gateway/workers.ts).
     for (const listener of config.gatewayWorkers > 1 ? [] : config.gateways) {
       const gw = await startGateway({
-        environment: listener.environment, port: listener.port, host: config.gatewayHost, logger: logger.child({ gateway: listener.environment }), clock,
-        snapshotSource: publisher.source(listener.environment), dataDir: config.dataDir, masterKey, externalVerifier,
-        forwardedProto: config.gatewayForwardedProto, trustedProxies: config.gatewayTrustedProxies, metricsAllow: config.gatewayMetricsAllow, egress, drainMs: config.gatewayDrainMs, shared: options.shared,
+        environment: listener.environment,
+        port: listener.port,
+        host: config.gatewayHost,
+        logger: logger.child({ gateway: listener.environment }),
+        clock,
+        snapshotSource: publisher.source(listener.environment),
+        dataDir: config.dataDir,
+        masterKey,
+        externalVerifier,
+        forwardedProto: config.gatewayForwardedProto,
+        trustedProxies: config.gatewayTrustedProxies,
+        metricsAllow: config.gatewayMetricsAllow,
+        egress,
+        drainMs: config.gatewayDrainMs,
+        shared: options.shared,
       });
       gateways.push(gw);
       publisher.attach(listener.environment, gw);

@@ -61,8 +61,8 @@ async function cachedKeys(cache: IdpKeyCache, idp: { id: string; name: string; j
 const KEYS_FETCHED_STEP_MS = 6 * 60 * 60_000;
 
 /** The IdP entries as the digest sees them: `jwks.fetchedAt` coarsened to `KEYS_FETCHED_STEP_MS`. */
-export const digestedIdps = (idps: SnapshotIdentityProvider[]): unknown[] => idps.map(({ jwks, ...settings }) =>
-  (jwks ? { ...settings, jwks: { keys: jwks.keys, fetchedStep: Math.floor(Date.parse(jwks.fetchedAt) / KEYS_FETCHED_STEP_MS) } } : settings));
+export const digestedIdps = (idps: SnapshotIdentityProvider[]): unknown[] =>
+  idps.map(({ jwks, ...settings }) => (jwks ? { ...settings, jwks: { keys: jwks.keys, fetchedStep: Math.floor(Date.parse(jwks.fetchedAt) / KEYS_FETCHED_STEP_MS) } } : settings));
 
 export async function compileOrgWide(options: CompileOptions, environment: string): Promise<OrgWideParts> {
   const { store, clock } = options;
@@ -80,9 +80,18 @@ export async function compileOrgWide(options: CompileOptions, environment: strin
       if (!issuer) continue;
       out.idpConfigs.set(idp.id, idp);
       out.identityProviders.push({
-        id: idp.id, orgId: org.id, name: idp.name, issuer, jwksUri: idp.jwksUri, audiences: idp.audiences,
-        clientIdClaim: idp.clientIdClaims[0] ?? 'client_id', clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'], clockSkewSeconds: idp.clockSkew,
-        subjectClaim: idp.subjectClaim, maxTokenAge: idp.maxTokenAge, tokenTyping: idp.tokenTyping,
+        id: idp.id,
+        orgId: org.id,
+        name: idp.name,
+        issuer,
+        jwksUri: idp.jwksUri,
+        audiences: idp.audiences,
+        clientIdClaim: idp.clientIdClaims[0] ?? 'client_id',
+        clientIdClaims: idp.clientIdClaims.length > 0 ? idp.clientIdClaims : ['client_id'],
+        clockSkewSeconds: idp.clockSkew,
+        subjectClaim: idp.subjectClaim,
+        maxTokenAge: idp.maxTokenAge,
+        tokenTyping: idp.tokenTyping,
         ...(idp.issuerTemplate !== null && { issuerTemplate: idp.issuerTemplate, allowedTenantIds: idp.allowedTenantIds }),
         ...snapshotJwks(options.idpKeys ? await cachedKeys(options.idpKeys, { id: idp.id, name: idp.name, jwksUri: idp.jwksUri }, clock.now()) : idpKeys!.get(idp.id)),
       });

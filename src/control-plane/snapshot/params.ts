@@ -23,8 +23,7 @@ export function referencedParams(value: unknown, into: Set<string> = new Set()):
 }
 
 /** Replaces each `${name}` in `text` by its value (empty when it has none: deploy refuses missing values first). */
-export const substituteParams = (text: string, values: Readonly<Record<string, string>>): string =>
-  text.replace(REFERENCE, (_, name: string) => values[name] ?? '');
+export const substituteParams = (text: string, values: Readonly<Record<string, string>>): string => text.replace(REFERENCE, (_, name: string) => values[name] ?? '');
 
 export const holdsReference = (value: unknown): boolean => typeof value === 'string' && ANY_REFERENCE.test(value);
 
@@ -45,20 +44,24 @@ export function malformedReferences(value: unknown, path = ''): string[] {
 /** Associated data binding a sealed parameter to its API, environment and name: a value copied elsewhere does not open. */
 const paramContext = (apiId: string, environmentId: string, name: string): string => `api-param:${apiId}:${environmentId}:${name}`;
 
-export interface ParamValue { value: string; secret: boolean }
+export interface ParamValue {
+  value: string;
+  secret: boolean;
+}
 
 /** Seals secret values with the master key; plain ones are stored as given. */
 export function sealParams(masterKey: MasterKey, apiId: string, environmentId: string, params: Record<string, ParamValue>): Record<string, StoredParam> {
-  return Object.fromEntries(Object.entries(params).map(([name, p]) => [
-    name, p.secret ? { sealed: masterKey.encrypt(p.value, paramContext(apiId, environmentId, name)) } : { value: p.value },
-  ]));
+  return Object.fromEntries(Object.entries(params).map(([name, p]) => [name, p.secret ? { sealed: masterKey.encrypt(p.value, paramContext(apiId, environmentId, name)) } : { value: p.value }]));
 }
 
 /** Opens stored parameters (secrets decrypted): only for compiling snapshots and re-validating a rollback. */
 export function openParams(masterKey: MasterKey, apiId: string, environmentId: string, stored: Record<string, StoredParam>): Record<string, ParamValue> {
-  return Object.fromEntries(Object.entries(stored).map(([name, p]) => [
-    name, 'sealed' in p ? { value: masterKey.decrypt(p.sealed, paramContext(apiId, environmentId, name)), secret: true } : { value: p.value, secret: false },
-  ]));
+  return Object.fromEntries(
+    Object.entries(stored).map(([name, p]) => [
+      name,
+      'sealed' in p ? { value: masterKey.decrypt(p.sealed, paramContext(apiId, environmentId, name)), secret: true } : { value: p.value, secret: false },
+    ]),
+  );
 }
 
 /** What an API response may show of stored parameters: plain values, and only the fact that a secret is set. */
@@ -66,5 +69,4 @@ export function describeParams(stored: Record<string, StoredParam>): Record<stri
   return Object.fromEntries(Object.entries(stored).map(([name, p]) => [name, 'sealed' in p ? { secret: true } : { secret: false, value: p.value }]));
 }
 
-export const plainValues = (params: Record<string, ParamValue>): Record<string, string> =>
-  Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));
+export const plainValues = (params: Record<string, ParamValue>): Record<string, string> => Object.fromEntries(Object.entries(params).map(([k, p]) => [k, p.value]));

@@ -9,7 +9,11 @@ import { holdsReference, referencedParams, substituteParams } from './params.js'
  * settings are secret.
  */
 
-export interface PolicyRef { name: string; version: string; schema: PolicySchema }
+export interface PolicyRef {
+  name: string;
+  version: string;
+  schema: PolicySchema;
+}
 
 /** `name@version` of a registered policy, or a message saying what is wrong. */
 export function parsePolicyRef(text: string): PolicyRef | string {
@@ -18,7 +22,9 @@ export function parsePolicyRef(text: string): PolicyRef | string {
   const [, name, version] = m as unknown as [string, string, string];
   const def = findPolicy(name, version);
   if (def) return { name, version, schema: def.schema };
-  const versions = policyCatalogue().filter((s) => s.name === name).map((s) => s.version);
+  const versions = policyCatalogue()
+    .filter((s) => s.name === name)
+    .map((s) => s.version);
   return versions.length ? `policy ${name} has no version ${version} (known: ${versions.join(', ')})` : `unknown policy "${name}" (see GET /api/v1/policies)`;
 }
 
@@ -54,11 +60,16 @@ function substituteValue(field: Omit<PolicyField, 'name'>, value: unknown, path:
 /** A value of the field's type standing in for a reference, so the rest of the config can be checked before deploy. */
 function placeholder(_value: string, field: Omit<PolicyField, 'name'>): unknown {
   switch (field.type) {
-    case 'url': return 'https://parameter.invalid/';
-    case 'header-name': return 'x-drawbridge-parameter';
-    case 'integer': return Math.min(Math.max(field.minimum ?? 0, 0), field.maximum ?? Number.MAX_SAFE_INTEGER);
-    case 'boolean': return false;
-    default: return field.enum?.[0] ?? 'x'.repeat(Math.max(1, field.minLength ?? 1));
+    case 'url':
+      return 'https://parameter.invalid/';
+    case 'header-name':
+      return 'x-drawbridge-parameter';
+    case 'integer':
+      return Math.min(Math.max(field.minimum ?? 0, 0), field.maximum ?? Number.MAX_SAFE_INTEGER);
+    case 'boolean':
+      return false;
+    default:
+      return field.enum?.[0] ?? 'x'.repeat(Math.max(1, field.minLength ?? 1));
   }
 }
 

@@ -64,10 +64,11 @@ export class RuntimePublisher {
   readonly identityProviders = new Map<string, IdpVerificationConfig>();
 
   constructor(private readonly options: RuntimePublisherOptions) {
-    this.unsubscribe = options.changes?.subscribe(({ changes }) => {
-      for (const s of this.environments.values()) s.compiler.mark(changes);
-      this.notify();
-    }) ?? (() => {});
+    this.unsubscribe =
+      options.changes?.subscribe(({ changes }) => {
+        for (const s of this.environments.values()) s.compiler.mark(changes);
+        this.notify();
+      }) ?? (() => {});
     const pollMs = options.pollMs ?? 60_000;
     if (pollMs > 0) {
       this.poller = setInterval(() => this.rereadTimed(), pollMs);
@@ -152,9 +153,13 @@ export class RuntimePublisher {
         const snapshot = await this.compileChanged(environment);
         if (s.digest === before) continue;
         // Every target at once: one gateway's disk write does not hold back the next.
-        await Promise.all(s.targets.map((target) => target.setSnapshot(snapshot).catch((error: Error) => {
-          this.options.logger.error({ environment, version: snapshot.version, err: { message: error.message } }, 'gateway refused the new snapshot; it keeps serving the previous one');
-        })));
+        await Promise.all(
+          s.targets.map((target) =>
+            target.setSnapshot(snapshot).catch((error: Error) => {
+              this.options.logger.error({ environment, version: snapshot.version, err: { message: error.message } }, 'gateway refused the new snapshot; it keeps serving the previous one');
+            }),
+          ),
+        );
       } catch (error) {
         this.options.logger.error({ environment, err: { message: (error as Error).message } }, 'could not compile the gateway snapshot; gateways keep serving the previous one');
       }

@@ -10,8 +10,15 @@ import { parsePolicyRef, resolvePolicyConfig, secretParamsOf, validateResolved, 
  * by the snapshot compiler (the same checks, so what was accepted compiles).
  */
 
-export interface ResolvedPolicy { attachment: PolicyAttachment; ref: PolicyRef; config: Record<string, unknown> }
-export interface ResolvedDeployment { backendUrl: string; policies: ResolvedPolicy[] }
+export interface ResolvedPolicy {
+  attachment: PolicyAttachment;
+  ref: PolicyRef;
+  config: Record<string, unknown>;
+}
+export interface ResolvedDeployment {
+  backendUrl: string;
+  policies: ResolvedPolicy[];
+}
 
 /** Every parameter a revision deployed with `backendUrl` needs. */
 export function requiredParams(definition: RevisionDefinition, backendUrl: string | undefined): string[] {
@@ -52,8 +59,10 @@ export function checkParams(definition: RevisionDefinition, backendUrl: string, 
   // A line break in a value would split a header (or a URL) the gateway builds from it: refused before anything else.
   const broken = Object.keys(given).filter((n) => CONTROL.test(given[n]!.value));
   if (broken.length) {
-    throw invalid(`Parameter values must not contain line breaks (CR, LF) or other control characters: ${broken.join(', ')}`,
-      Object.fromEntries(broken.map((n) => [`params.${n}`, 'must not contain line breaks (CR, LF) or other control characters'])));
+    throw invalid(
+      `Parameter values must not contain line breaks (CR, LF) or other control characters: ${broken.join(', ')}`,
+      Object.fromEntries(broken.map((n) => [`params.${n}`, 'must not contain line breaks (CR, LF) or other control characters'])),
+    );
   }
   const forced = forcedSecretParams(definition);
   for (const n of alsoSecret) forced.add(n);

@@ -14,7 +14,8 @@ export function authorize(ex: Exchange): void {
     if (!p.audiences.includes(api.audience)) throw new InvalidToken(`The access token is not valid for this API's organization and environment (${ex.gw.environment})`, `aud ${p.audiences.join(' ')}`);
     if (p.jti !== undefined && snap.revoked.has(p.jti)) throw new InvalidToken('The access token has been revoked');
     appId = snap.builtinClients.get(p.clientId);
-    if (appId === undefined || (p.appId !== undefined && p.appId !== appId)) throw new InvalidToken('The client that obtained the access token has no credentials in this environment', `client ${p.clientId}`);
+    if (appId === undefined || (p.appId !== undefined && p.appId !== appId))
+      throw new InvalidToken('The client that obtained the access token has no credentials in this environment', `client ${p.clientId}`);
   } else {
     if (!snap.idpByOrgIssuer.has(`${api.orgId}\n${String(p.claims.iss)}`, p.idpId!)) throw new InvalidToken('The access token was not issued by a trusted issuer for this API');
     appId = snap.externalClients.get(`${p.idpId}\n${p.clientId}`);

@@ -61,7 +61,11 @@ function withoutAccessToken(query: string): string | undefined {
     const rawName = eq === -1 ? pair : pair.slice(0, eq);
     let name = rawName;
     if (rawName.includes('%') || rawName.includes('+')) {
-      try { name = decodeURIComponent(rawName.replace(/\+/g, ' ')); } catch { name = rawName; }
+      try {
+        name = decodeURIComponent(rawName.replace(/\+/g, ' '));
+      } catch {
+        name = rawName;
+      }
     }
     if (name === 'access_token') found = true;
     else kept.push(pair);

@@ -19,9 +19,7 @@ import { requestPolicies } from './request-policies.js';
 import { responsePolicies } from './response-policies.js';
 import { route } from './route.js';
 
-const PIPELINE: readonly Step[] = [
-  checkRequest, route, preflight, cors, authenticate, authorize, prepare, requestPolicies, proxy, responsePolicies, relay,
-];
+const PIPELINE: readonly Step[] = [checkRequest, route, preflight, cors, authenticate, authorize, prepare, requestPolicies, proxy, responsePolicies, relay];
 
 /**
  * Runs the steps from `from` on. Synchronous steps run back to back; only a
@@ -34,7 +32,12 @@ export function run(ex: Exchange, from: number): void {
       const result = PIPELINE[i]!(ex);
       if (result === true) return;
       if (result !== undefined && result !== false) {
-        result.then((answered) => { if (answered !== true) run(ex, i + 1); }, (error: unknown) => fail(ex, error));
+        result.then(
+          (answered) => {
+            if (answered !== true) run(ex, i + 1);
+          },
+          (error: unknown) => fail(ex, error),
+        );
         return;
       }
     }

@@ -13,14 +13,20 @@ export function prepare(ex: Exchange): void | Promise<void> {
   if (length !== undefined) {
     const n = Number(length);
     if (n > max) throw payloadTooLarge(max);
-    if (n === 0) { ex.body = undefined; ex.replayable = ex.resource.retryOn401; return; }
+    if (n === 0) {
+      ex.body = undefined;
+      ex.replayable = ex.resource.retryOn401;
+      return;
+    }
   } else if (!chunked) {
     ex.replayable = ex.resource.retryOn401;
     return;
   }
   if (ex.resource.retryOn401 && length !== undefined && Number(length) <= ex.gw.limits.replayBodyBytes) {
     ex.replayable = true;
-    return readBody(req, max).then((body) => { ex.body = body; });
+    return readBody(req, max).then((body) => {
+      ex.body = body;
+    });
   }
   if (chunked) {
     const limit = new BodyLimit(max);

@@ -10,21 +10,24 @@ function send(ex: Exchange): Promise<Dispatcher.ResponseData> {
   const pool = (api.dispatcher ??= gw.pools.get(api.origin, limits.connectTimeoutMs ?? gw.limits.connectTimeoutMs));
   // The callback form: one promise per backend call instead of a chain.
   return new Promise((resolve, reject) => {
-    pool.request({
-      method: ex.method as Dispatcher.HttpMethod,
-      path: ex.upstreamPath + ex.query,
-      headers: ex.upstreamHeaders as Record<string, string | string[]>,
-      body: ex.body,
-      headersTimeout: limits.headersTimeoutMs ?? gw.limits.headersTimeoutMs,
-      bodyTimeout: limits.bodyTimeoutMs ?? gw.limits.bodyTimeoutMs,
-    }, (error, data) => {
-      if (!error) return resolve(data);
-      if (error instanceof ApiError) return reject(error); // the body limit tripped while streaming
-      if (ex.body instanceof BodyLimit && ex.body.exceeded) return reject(payloadTooLarge(api.limits.maxBodyBytes ?? gw.limits.maxBodyBytes));
-      const failure = upstreamFailure(error);
-      gw.metrics.upstreamErrors.inc({ environment: gw.environment, api: api.basePath, kind: failure.kind });
-      reject(failure.error);
-    });
+    pool.request(
+      {
+        method: ex.method as Dispatcher.HttpMethod,
+        path: ex.upstreamPath + ex.query,
+        headers: ex.upstreamHeaders as Record<string, string | string[]>,
+        body: ex.body,
+        headersTimeout: limits.headersTimeoutMs ?? gw.limits.headersTimeoutMs,
+        bodyTimeout: limits.bodyTimeoutMs ?? gw.limits.bodyTimeoutMs,
+      },
+      (error, data) => {
+        if (!error) return resolve(data);
+        if (error instanceof ApiError) return reject(error); // the body limit tripped while streaming
+        if (ex.body instanceof BodyLimit && ex.body.exceeded) return reject(payloadTooLarge(api.limits.maxBodyBytes ?? gw.limits.maxBodyBytes));
+        const failure = upstreamFailure(error);
+        gw.metrics.upstreamErrors.inc({ environment: gw.environment, api: api.basePath, kind: failure.kind });
+        reject(failure.error);
+      },
+    );
   });
 }
 

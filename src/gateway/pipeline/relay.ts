@@ -12,7 +12,8 @@ export function relay(ex: Exchange): void {
   for (const name in ex.extraHeaders) headers[name] = ex.extraHeaders[name];
   const { res } = ex;
   const body = ex.upstream!.body;
-  if (res.destroyed) { // the consumer left while the backend was answering: free the backend connection
+  if (res.destroyed) {
+    // the consumer left while the backend was answering: free the backend connection
     discard(body);
     return;
   }

@@ -12,8 +12,7 @@ import * as outboundOAuth2Handler from './outbound-oauth2/handler.js';
 export type * from './types.js';
 export { secretPaths } from './validate.js';
 
-const definition = <C>(schema: PolicySchema, create: (config: C, deps: PolicyDeps) => PolicyHandler): PolicyDefinition =>
-  ({ schema, create: create as PolicyDefinition['create'] });
+const definition = <C>(schema: PolicySchema, create: (config: C, deps: PolicyDeps) => PolicyHandler): PolicyDefinition => ({ schema, create: create as PolicyDefinition['create'] });
 
 /** Every policy the gateway knows: one line per policy (name@version). */
 const REGISTERED: PolicyDefinition[] = [
@@ -57,9 +56,10 @@ export function validatePolicyInstance(instance: Pick<SnapshotPolicyInstance, 'n
   const def = findPolicy(instance.name, instance.version);
   if (!def) {
     const versions = REGISTERED.filter((d) => d.schema.name === instance.name).map((d) => d.schema.version);
-    throw new ConfigError(`${path}.name`, versions.length
-      ? `policy ${instance.name} has no version ${instance.version} (known: ${versions.join(', ')})`
-      : `unknown policy ${JSON.stringify(instance.name)}`);
+    throw new ConfigError(
+      `${path}.name`,
+      versions.length ? `policy ${instance.name} has no version ${instance.version} (known: ${versions.join(', ')})` : `unknown policy ${JSON.stringify(instance.name)}`,
+    );
   }
   if (!def.schema.phases.includes(instance.phase)) {
     throw new ConfigError(`${path}.phase`, `policy ${instance.name} runs in the ${def.schema.phases.join(' or ')} phase, not ${JSON.stringify(instance.phase)}`);

@@ -4,9 +4,22 @@ import { isHeaderName } from '../../shared/http-token.js';
 
 /** Headers the gateway itself manages; no policy may set or remove them. */
 const GATEWAY_OWNED_HEADERS: ReadonlySet<string> = new Set([
-  'host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer',
-  'proxy-connection', 'proxy-authorization', 'proxy-authenticate', 'expect', 'x-request-id',
-  'x-forwarded-for', 'x-forwarded-proto', 'x-forwarded-host',
+  'host',
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'keep-alive',
+  'upgrade',
+  'te',
+  'trailer',
+  'proxy-connection',
+  'proxy-authorization',
+  'proxy-authenticate',
+  'expect',
+  'x-request-id',
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-host',
 ]);
 
 /** Opens a sealed secret (`{"$sealed": "..."}`) of a snapshot; absent when none may be opened. */
@@ -47,7 +60,11 @@ function check(field: Omit<PolicyField, 'name'>, value: unknown, path: string, o
       if (field.pattern && !new RegExp(field.pattern).test(value)) throw new ConfigError(path, `must match ${field.pattern}`);
       if (field.type === 'url') {
         let url: URL | undefined;
-        try { url = new URL(value); } catch { /* reported below */ }
+        try {
+          url = new URL(value);
+        } catch {
+          /* reported below */
+        }
         if (!url || (url.protocol !== 'http:' && url.protocol !== 'https:')) throw new ConfigError(path, 'must be an absolute http(s) URL');
       }
       if (field.type === 'header-name') {

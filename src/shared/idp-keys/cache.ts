@@ -118,7 +118,9 @@ export class IdpKeyCache {
         e.savedDigest = keySetDigest(parsed.keys);
         e.savedAt = persisted.fetchedAt;
       }
-    } catch { /* a corrupt saved set is as good as none */ }
+    } catch {
+      /* a corrupt saved set is as good as none */
+    }
   }
 
   /** Forgets an IdP (deleted). */
@@ -145,7 +147,11 @@ export class IdpKeyCache {
     if (this.o.clock.now() - e.fetchedAt! > this.o.maxStaleMs) {
       await this.fetchIfAllowed(e);
       if (this.o.clock.now() - e.fetchedAt! > this.o.maxStaleMs) {
-        return { ok: false, code: 'keys_stale', message: `The signing keys of ${label} are stale: they were last fetched at ${new Date(e.fetchedAt!).toISOString()} and every refresh since has failed (${e.lastError ?? 'unknown error'})` };
+        return {
+          ok: false,
+          code: 'keys_stale',
+          message: `The signing keys of ${label} are stale: they were last fetched at ${new Date(e.fetchedAt!).toISOString()} and every refresh since has failed (${e.lastError ?? 'unknown error'})`,
+        };
       }
     } else if (this.o.clock.now() - e.fetchedAt! >= this.o.refreshIntervalMs) {
       void this.fetchIfAllowed(e);
@@ -195,9 +201,7 @@ export class IdpKeyCache {
   /** Refreshes every IdP whose keys are older than the refresh interval (the background timer's work). */
   async refreshDue(): Promise<void> {
     const now = this.o.clock.now();
-    await Promise.all([...this.entries.values()]
-      .filter((e) => e.fetchedAt === undefined || now - e.fetchedAt >= this.o.refreshIntervalMs)
-      .map((e) => this.fetchIfAllowed(e)));
+    await Promise.all([...this.entries.values()].filter((e) => e.fetchedAt === undefined || now - e.fetchedAt >= this.o.refreshIntervalMs).map((e) => this.fetchIfAllowed(e)));
   }
 
   private entry(source: IdpKeySource): Entry {
@@ -252,7 +256,9 @@ export class IdpKeyCache {
   }
 
   private fetch(e: Entry): Promise<RefreshOutcome> {
-    e.inflight ??= this.doFetch(e).finally(() => { e.inflight = undefined; });
+    e.inflight ??= this.doFetch(e).finally(() => {
+      e.inflight = undefined;
+    });
     return e.inflight;
   }
 
@@ -274,7 +280,11 @@ export class IdpKeyCache {
       // An IdP that is down or misbehaves is expected: one warn line with the stable code and the host, no stack.
       const code = error instanceof SafeFetchError ? error.code : 'invalid_jwks';
       let host: string | undefined;
-      try { host = new URL(uri).host; } catch { host = undefined; }
+      try {
+        host = new URL(uri).host;
+      } catch {
+        host = undefined;
+      }
       this.o.logger?.warn({ idpId: e.source.id, jwksUri: uri, code, host, error: e.lastError }, 'identity provider JWKS fetch failed');
       return { ok: false, keys: e.keys, skipped: e.skipped, fetchedAt: e.fetchedAt, error: e.lastError };
     }

@@ -64,5 +64,7 @@ export async function discoverProvider(wellKnownUrl: string, fetchOptions: SafeF
 }
 
 /** The JWKS fetcher the key cache uses, under the installation's private-URL policy. */
-export const jwksFetcher = (options: { allowPrivate: boolean }) => async (jwksUri: string): Promise<unknown> =>
-  (await safeFetchJson(jwksUri, { allowPrivate: options.allowPrivate, headers: { accept: 'application/jwk-set+json, application/json' } })).json;
+export const jwksFetcher =
+  (options: { allowPrivate: boolean }) =>
+  async (jwksUri: string): Promise<unknown> =>
+    (await safeFetchJson(jwksUri, { allowPrivate: options.allowPrivate, headers: { accept: 'application/jwk-set+json, application/json' } })).json;

@@ -42,7 +42,8 @@ export function decodeJwt(token: string): DecodedJwt | StepResult {
   const fail = (code: VerifyFailureCode, message: string): StepResult => ({ step: 'format', ok: false, code, message });
   if (token.length > MAX_TOKEN_BYTES) return fail('too_large', `The token is larger than ${MAX_TOKEN_BYTES / 1024} KiB`);
   const parts = token.split('.');
-  if (parts.length !== 3) return fail('malformed', parts.length === 5 ? 'The token is an encrypted JWT (JWE); only signed JWTs are accepted' : 'The token is not a JWT (expected three base64url parts separated by dots)');
+  if (parts.length !== 3)
+    return fail('malformed', parts.length === 5 ? 'The token is an encrypted JWT (JWE); only signed JWTs are accepted' : 'The token is not a JWT (expected three base64url parts separated by dots)');
   const [h, p, s] = parts as [string, string, string];
   const repeated = (part: string, name: string) => fail('malformed', `The JWT ${part} has the member ${shownName(name)} more than once; a token with duplicate member names is refused (RFC 7519 §4)`);
   const headerPart = decodePart(h);

@@ -62,18 +62,36 @@ export function parseKeySet(doc: unknown): ParsedKeySet {
   const skipped: string[] = [];
   for (const [i, raw] of keys.slice(0, MAX_KEYS).entries()) {
     const name = `key ${typeof raw?.kid === 'string' ? JSON.stringify(raw.kid) : `#${i}`}`;
-    if (raw === null || typeof raw !== 'object') { skipped.push(`${name}: not an object`); continue; }
+    if (raw === null || typeof raw !== 'object') {
+      skipped.push(`${name}: not an object`);
+      continue;
+    }
     const jwk = raw as Record<string, unknown>;
-    if (jwk.use !== undefined && jwk.use !== 'sig') { skipped.push(`${name}: use is ${String(jwk.use)}, not sig`); continue; }
-    if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) { skipped.push(`${name}: key_ops does not include verify`); continue; }
-    if ('d' in jwk || 'k' in jwk) { skipped.push(`${name}: private or symmetric key material is never used`); continue; }
+    if (jwk.use !== undefined && jwk.use !== 'sig') {
+      skipped.push(`${name}: use is ${String(jwk.use)}, not sig`);
+      continue;
+    }
+    if (Array.isArray(jwk.key_ops) && !jwk.key_ops.includes('verify')) {
+      skipped.push(`${name}: key_ops does not include verify`);
+      continue;
+    }
+    if ('d' in jwk || 'k' in jwk) {
+      skipped.push(`${name}: private or symmetric key material is never used`);
+      continue;
+    }
     const algs = pinnedAlgs(jwk);
-    if (typeof algs === 'string') { skipped.push(`${name}: ${algs}`); continue; }
+    if (typeof algs === 'string') {
+      skipped.push(`${name}: ${algs}`);
+      continue;
+    }
     try {
       // Only the public members reach the importer: no x5c, no private parts.
       const members = Object.fromEntries((PUBLIC_MEMBERS[String(jwk.kty)] ?? []).map((m) => [m, jwk[m]]));
       const key = createPublicKey({ key: members as never, format: 'jwk' });
-      if (jwk.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) { skipped.push(`${name}: RSA key shorter than ${MIN_RSA_BITS} bits`); continue; }
+      if (jwk.kty === 'RSA' && (key.asymmetricKeyDetails?.modulusLength ?? 0) < MIN_RSA_BITS) {
+        skipped.push(`${name}: RSA key shorter than ${MIN_RSA_BITS} bits`);
+        continue;
+      }
       const kid = typeof jwk.kid === 'string' ? jwk.kid : undefined;
       const saved = { ...members, ...(kid !== undefined && { kid }), ...(typeof jwk.alg === 'string' && { alg: jwk.alg }), use: 'sig' };
       out.push({ kid, kty: String(jwk.kty), crv: typeof jwk.crv === 'string' ? jwk.crv : undefined, algs: new Set(algs), key, jwk: saved });

@@ -22,11 +22,11 @@ export interface IdpPreset {
 }
 
 export const IDP_PRESETS: Readonly<Record<IdpKind, IdpPreset>> = {
-  okta:           { label: 'Okta',                        clientIdClaims: ['cid'],          subjectClaim: 'sub', tokenTyping: 'none' },
-  microsoft:      { label: 'Microsoft Entra ID',          clientIdClaims: ['azp', 'appid'], subjectClaim: 'sub', tokenTyping: 'none' },
-  auth0:          { label: 'Auth0',                       clientIdClaims: ['azp'],          subjectClaim: 'sub', tokenTyping: 'none' },
-  keycloak:       { label: 'Keycloak',                    clientIdClaims: ['azp'],          subjectClaim: 'sub', tokenTyping: 'claim' },
-  'generic-oidc': { label: 'Any OpenID Connect provider', clientIdClaims: ['client_id'],    subjectClaim: 'sub', tokenTyping: 'none' },
+  okta: { label: 'Okta', clientIdClaims: ['cid'], subjectClaim: 'sub', tokenTyping: 'none' },
+  microsoft: { label: 'Microsoft Entra ID', clientIdClaims: ['azp', 'appid'], subjectClaim: 'sub', tokenTyping: 'none' },
+  auth0: { label: 'Auth0', clientIdClaims: ['azp'], subjectClaim: 'sub', tokenTyping: 'none' },
+  keycloak: { label: 'Keycloak', clientIdClaims: ['azp'], subjectClaim: 'sub', tokenTyping: 'claim' },
+  'generic-oidc': { label: 'Any OpenID Connect provider', clientIdClaims: ['client_id'], subjectClaim: 'sub', tokenTyping: 'none' },
 };
 
 export const IDP_KINDS = Object.keys(IDP_PRESETS) as IdpKind[];

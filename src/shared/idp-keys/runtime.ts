@@ -14,12 +14,7 @@ export interface IdpKeyPersistence {
  * The platform's one key cache: JWKS fetched under the installation's
  * private-URL policy, new keys saved through `persistence`.
  */
-export function createIdpKeyCache(options: {
-  allowPrivate: boolean;
-  clock: Clock;
-  persistence?: Pick<IdpKeyPersistence, 'saveKeys'>;
-  logger?: { warn(obj: object, msg: string): void };
-}): IdpKeyCache {
+export function createIdpKeyCache(options: { allowPrivate: boolean; clock: Clock; persistence?: Pick<IdpKeyPersistence, 'saveKeys'>; logger?: { warn(obj: object, msg: string): void } }): IdpKeyCache {
   const { persistence } = options;
   return new IdpKeyCache({
     clock: options.clock,
@@ -44,12 +39,7 @@ export async function primeFromPersistence(cache: IdpKeyCache, persistence: IdpK
 }
 
 /** Creates the platform's key cache, loads the last good keys and starts the background refresh. Call `stop()` on shutdown. */
-export async function openIdpKeyCache(options: {
-  allowPrivate: boolean;
-  clock: Clock;
-  persistence: IdpKeyPersistence;
-  logger?: { warn(obj: object, msg: string): void };
-}): Promise<IdpKeyCache> {
+export async function openIdpKeyCache(options: { allowPrivate: boolean; clock: Clock; persistence: IdpKeyPersistence; logger?: { warn(obj: object, msg: string): void } }): Promise<IdpKeyCache> {
   const cache = createIdpKeyCache(options);
   await primeFromPersistence(cache, options.persistence);
   cache.start();

@@ -29,12 +29,30 @@ export type TokenKind = 'access_token' | 'id_token' | 'unmarked';
 export type VerifyStep = 'format' | 'header' | 'issuer' | 'signature' | 'expiry' | 'not-before' | 'issued-at' | 'audience' | 'token-type' | 'subject' | 'client-id';
 
 export type VerifyFailureCode =
-  | 'too_large' | 'malformed'
-  | 'alg_none' | 'alg_hmac' | 'alg_unsupported' | 'crit_unsupported'
-  | 'issuer_mismatch' | 'tenant_not_allowed'
-  | 'keys_unavailable' | 'keys_stale' | 'unknown_kid' | 'no_matching_key' | 'kid_required' | 'bad_signature'
-  | 'exp_missing' | 'expired' | 'exp_too_far' | 'not_yet_valid' | 'iat_future' | 'too_old'
-  | 'audience_mismatch' | 'token_type_mismatch' | 'subject_missing' | 'client_id_missing';
+  | 'too_large'
+  | 'malformed'
+  | 'alg_none'
+  | 'alg_hmac'
+  | 'alg_unsupported'
+  | 'crit_unsupported'
+  | 'issuer_mismatch'
+  | 'tenant_not_allowed'
+  | 'keys_unavailable'
+  | 'keys_stale'
+  | 'unknown_kid'
+  | 'no_matching_key'
+  | 'kid_required'
+  | 'bad_signature'
+  | 'exp_missing'
+  | 'expired'
+  | 'exp_too_far'
+  | 'not_yet_valid'
+  | 'iat_future'
+  | 'too_old'
+  | 'audience_mismatch'
+  | 'token_type_mismatch'
+  | 'subject_missing'
+  | 'client_id_missing';
 
 export interface StepResult {
   step: VerifyStep;
@@ -55,9 +73,7 @@ export interface VerifiedIdpToken {
   tenantId?: string;
 }
 
-export type IdpTokenResult =
-  | { ok: true; token: VerifiedIdpToken; steps: StepResult[] }
-  | { ok: false; failure: StepResult; steps: StepResult[] };
+export type IdpTokenResult = { ok: true; token: VerifiedIdpToken; steps: StepResult[] } | { ok: false; failure: StepResult; steps: StepResult[] };
 
 export interface VerifyOptions {
   keys: IdpKeyCache;
@@ -98,7 +114,7 @@ export function acceptsIssuer(idp: IssuerShape, issuer: string): boolean {
  * `acceptsIssuer` is the stricter check.
  */
 export function issuerCandidates<T extends IssuerShape>(idps: readonly T[], issuer: string): T[] {
-  return idps.filter((idp) => idp.issuerTemplate != null ? matchIssuerTemplate(idp.issuerTemplate, issuer) !== undefined : idp.issuer === issuer);
+  return idps.filter((idp) => (idp.issuerTemplate != null ? matchIssuerTemplate(idp.issuerTemplate, issuer) !== undefined : idp.issuer === issuer));
 }
 
 /** The concrete issuers an IdP accepts: its exact issuer, or its template filled with each allowed tenant. */
@@ -144,14 +160,16 @@ function tokenKind(idp: Pick<IdpVerificationConfig, 'tokenTyping'>, decoded: Dec
   if (typ === 'at+jwt') return 'access_token';
   if (typ !== undefined && typ !== 'jwt') return { foreign: decoded.header.typ as string };
   switch (idp.tokenTyping) {
-    case 'at+jwt': return 'id_token';
+    case 'at+jwt':
+      return 'id_token';
     case 'claim': {
       const claim = decoded.payload.typ;
       if (claim === 'Bearer') return 'access_token';
       if (claim === 'ID') return 'id_token';
       return 'unmarked';
     }
-    default: return 'unmarked';
+    default:
+      return 'unmarked';
   }
 }
 
@@ -188,7 +206,11 @@ export async function verifyIdpToken(idp: IdpVerificationConfig, token: string |
   else if (header.kid !== undefined && typeof header.kid !== 'string') record('header', false, 'The header "kid" is not a string', 'malformed');
   else {
     const ignored = ['jku', 'x5u', 'jwk', 'x5c'].filter((h) => header[h] !== undefined);
-    algOk = record('header', true, `alg ${alg}${typeof header.kid === 'string' ? `, kid ${JSON.stringify(header.kid)}` : ', no kid'}${ignored.length ? `; ${ignored.join(', ')} ignored (keys come only from the IdP's JWKS)` : ''}`);
+    algOk = record(
+      'header',
+      true,
+      `alg ${alg}${typeof header.kid === 'string' ? `, kid ${JSON.stringify(header.kid)}` : ', no kid'}${ignored.length ? `; ${ignored.join(', ')} ignored (keys come only from the IdP's JWKS)` : ''}`,
+    );
   }
   if (stop()) return { ok: false, failure: failure!, steps };
 
@@ -200,9 +222,14 @@ export async function verifyIdpToken(idp: IdpVerificationConfig, token: string |
     const tenant = matchIssuerTemplate(idp.issuerTemplate, iss);
     const allowed = idp.allowedTenantIds.map((t) => t.toLowerCase());
     if (!tenant) record('issuer', false, `Issuer ${JSON.stringify(iss)} does not match ${JSON.stringify(idp.issuerTemplate)}`, 'issuer_mismatch');
-    else if (!allowed.includes(tenant.toLowerCase())) record('issuer', false, `Tenant ${JSON.stringify(tenant)} is not among the allowed tenant IDs of identity provider "${idp.name}"`, 'tenant_not_allowed');
-    else if (typeof payload.tid !== 'string' || payload.tid.toLowerCase() !== tenant.toLowerCase()) record('issuer', false, `The "tid" claim does not agree with the issuer's tenant ${JSON.stringify(tenant)}`, 'tenant_not_allowed');
-    else { tenantId = tenant; record('issuer', true, `Issuer ${JSON.stringify(iss)} (tenant ${tenant})`); }
+    else if (!allowed.includes(tenant.toLowerCase()))
+      record('issuer', false, `Tenant ${JSON.stringify(tenant)} is not among the allowed tenant IDs of identity provider "${idp.name}"`, 'tenant_not_allowed');
+    else if (typeof payload.tid !== 'string' || payload.tid.toLowerCase() !== tenant.toLowerCase())
+      record('issuer', false, `The "tid" claim does not agree with the issuer's tenant ${JSON.stringify(tenant)}`, 'tenant_not_allowed');
+    else {
+      tenantId = tenant;
+      record('issuer', true, `Issuer ${JSON.stringify(iss)} (tenant ${tenant})`);
+    }
   } else if (iss !== idp.issuer) record('issuer', false, `Issuer ${JSON.stringify(iss)} is not the issuer of identity provider "${idp.name}" (${JSON.stringify(idp.issuer)})`, 'issuer_mismatch');
   else record('issuer', true, `Issuer ${JSON.stringify(iss)}`);
   if (stop()) return { ok: false, failure: failure!, steps };
@@ -216,15 +243,23 @@ export async function verifyIdpToken(idp: IdpVerificationConfig, token: string |
     else {
       const candidates = lookup.keys.filter((k) => k.algs.has(alg as string));
       if (candidates.length === 0) {
-        record('signature', false, kid !== undefined && lookup.keys[0]
-          ? `The key ${JSON.stringify(kid)} is an ${describeKey(lookup.keys[0])} and may not verify ${String(alg)}`
-          : `No published key may verify ${String(alg)}`, 'no_matching_key');
+        record(
+          'signature',
+          false,
+          kid !== undefined && lookup.keys[0] ? `The key ${JSON.stringify(kid)} is an ${describeKey(lookup.keys[0])} and may not verify ${String(alg)}` : `No published key may verify ${String(alg)}`,
+          'no_matching_key',
+        );
       } else if (kid === undefined && candidates.length > MAX_KIDLESS_CANDIDATES) {
-        record('signature', false, `The token has no "kid" and identity provider "${idp.name}" publishes ${candidates.length} keys that may verify ${String(alg)}; a token without kid is checked against at most ${MAX_KIDLESS_CANDIDATES}, so it must name its key`, 'kid_required');
+        record(
+          'signature',
+          false,
+          `The token has no "kid" and identity provider "${idp.name}" publishes ${candidates.length} keys that may verify ${String(alg)}; a token without kid is checked against at most ${MAX_KIDLESS_CANDIDATES}, so it must name its key`,
+          'kid_required',
+        );
       } else if (candidates.some((k) => verifySignature(alg as string, k, decoded.signingInput, decoded.signature))) {
         record('signature', true, `Signature valid (${String(alg)}, key ${kid !== undefined ? JSON.stringify(kid) : 'without kid'})`);
       } else {
-        record('signature', false, 'The signature does not verify with the identity provider\'s published keys', 'bad_signature');
+        record('signature', false, "The signature does not verify with the identity provider's published keys", 'bad_signature');
       }
     }
   }
@@ -290,5 +325,9 @@ export async function verifyIdpToken(idp: IdpVerificationConfig, token: string |
   else record('client-id', true, `No client-ID claim (${idp.clientIdClaims.join(', ')}) present; not required here`);
 
   if (failure) return { ok: false, failure, steps };
-  return { ok: true, steps, token: { claims: payload, subject: subject as string, clientId, kind: typeof kind === 'string' ? kind : 'unmarked', expiresAt: exp as number, ...(tenantId && { tenantId }) } };
+  return {
+    ok: true,
+    steps,
+    token: { claims: payload, subject: subject as string, clientId, kind: typeof kind === 'string' ? kind : 'unmarked', expiresAt: exp as number, ...(tenantId && { tenantId }) },
+  };
 }

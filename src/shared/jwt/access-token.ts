@@ -50,7 +50,11 @@ export class AccessTokenSigner {
   private readonly options: SignKeyObjectInput;
   private readonly digest: string | null;
 
-  private constructor(readonly kid: string, readonly alg: SigningAlg, key: KeyObject) {
+  private constructor(
+    readonly kid: string,
+    readonly alg: SigningAlg,
+    key: KeyObject,
+  ) {
     this.head = Buffer.from(JSON.stringify({ alg, typ: ACCESS_TOKEN_TYP, kid })).toString('base64url') + '.';
     const how = NODE_SIGNING[alg];
     this.digest = how.digest;
@@ -101,7 +105,10 @@ export interface VerifyOptions {
 export class AccessTokenVerifier {
   private readonly keys = new Map<string, { jwk: JWK; imported?: Promise<CryptoKey> }>();
 
-  constructor(readonly issuer: string, publicJwks: JWK[]) {
+  constructor(
+    readonly issuer: string,
+    publicJwks: JWK[],
+  ) {
     for (const jwk of publicJwks) if (jwk.kid && jwk.alg) this.keys.set(jwk.kid, { jwk: publicPart(jwk) });
   }
 

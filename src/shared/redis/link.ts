@@ -54,13 +54,16 @@ export class RedisLink {
     const u = new URL(options.url);
     this.where = `${u.hostname}:${u.port || 6379}`;
     this.firstAttempt = this.connect();
-    this.firstAttempt.then((ok) => {
-      if (ok) this.options.logger.info({ redis: this.where }, 'Redis connected: caches and throttles are shared');
-      else {
-        this.options.logger.warn({ redis: this.where }, 'Redis unavailable at start: using local caches and throttles until it answers');
-        this.scheduleProbe();
-      }
-    }, () => {});
+    this.firstAttempt.then(
+      (ok) => {
+        if (ok) this.options.logger.info({ redis: this.where }, 'Redis connected: caches and throttles are shared');
+        else {
+          this.options.logger.warn({ redis: this.where }, 'Redis unavailable at start: using local caches and throttles until it answers');
+          this.scheduleProbe();
+        }
+      },
+      () => {},
+    );
   }
 
   /** True while commands go to Redis. */
@@ -92,7 +95,9 @@ export class RedisLink {
     try {
       return await Promise.race([
         command(client),
-        new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs); }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new RedisUnavailable(`no answer within ${this.timeoutMs} ms`)), this.timeoutMs);
+        }),
       ]);
     } catch (error) {
       this.markDown(client, error instanceof RedisUnavailable ? error.message : errorCode(error));
@@ -127,13 +132,17 @@ export class RedisLink {
     });
     // Connection errors are reported through the transitions below, never thrown.
     client.on('error', () => {});
-    client.on('close', () => { if (this.client === client) this.markDown(client, 'connection closed'); });
+    client.on('close', () => {
+      if (this.client === client) this.markDown(client, 'connection closed');
+    });
     const attempt = (async () => {
       let timer: NodeJS.Timeout | undefined;
       try {
         await Promise.race([
           client.connect().then(() => client.ping()),
-          new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error('timeout')), this.timeoutMs * 2); }),
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => reject(new Error('timeout')), this.timeoutMs * 2);
+          }),
         ]);
       } catch {
         client.disconnect();
@@ -149,7 +158,9 @@ export class RedisLink {
       this.up = true;
       return true;
     })();
-    this.connecting = attempt.finally(() => { this.connecting = undefined; });
+    this.connecting = attempt.finally(() => {
+      this.connecting = undefined;
+    });
     return this.connecting;
   }
 

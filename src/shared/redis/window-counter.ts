@@ -11,7 +11,11 @@ import type { RedisLink } from './link.js';
  * instead of failing the request, and Redis takes over again when it answers.
  */
 export class SharedWindowCounter implements WindowCounter {
-  constructor(private readonly link: RedisLink, private readonly namespace: string, readonly local: WindowCounter = new MemoryWindowCounter()) {}
+  constructor(
+    private readonly link: RedisLink,
+    private readonly namespace: string,
+    readonly local: WindowCounter = new MemoryWindowCounter(),
+  ) {}
 
   private redisKey(key: string, windowMs: number, now: number): string {
     return this.link.key(`${this.namespace}:${key}:${windowStart(now, windowMs)}`);

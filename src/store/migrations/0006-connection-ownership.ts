@@ -17,7 +17,10 @@ import type { Kysely } from 'kysely';
 // project-level connection, else its newest application named
 // "<project> (project connections)" that belongs to no component.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.alterTable('connections').addColumn('created_subscription', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+  await db.schema
+    .alterTable('connections')
+    .addColumn('created_subscription', 'integer', (c) => c.notNull().defaultTo(0))
+    .execute();
 
   await db.schema
     .createTable('project_applications')
@@ -27,17 +30,25 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('created_at', 'text', (c) => c.notNull())
     .execute();
 
-  const connections = await db.selectFrom('connections')
+  const connections = await db
+    .selectFrom('connections')
     .select(['id', 'org_id', 'project_id', 'component_id', 'application_id', 'api_id', 'created_by', 'created_at'])
-    .orderBy('created_at').orderBy('id').execute();
+    .orderBy('created_at')
+    .orderBy('id')
+    .execute();
 
   const seen = new Set<string>();
   for (const c of connections) {
     const key = `${c.application_id}\u0000${c.api_id}`;
     if (seen.has(key)) continue;
     seen.add(key);
-    const s = await db.selectFrom('subscriptions').select(['created_by', 'created_at'])
-      .where('org_id', '=', c.org_id).where('application_id', '=', c.application_id).where('api_id', '=', c.api_id).executeTakeFirst();
+    const s = await db
+      .selectFrom('subscriptions')
+      .select(['created_by', 'created_at'])
+      .where('org_id', '=', c.org_id)
+      .where('application_id', '=', c.application_id)
+      .where('api_id', '=', c.api_id)
+      .executeTakeFirst();
     if (!s || s.created_by !== c.created_by) continue;
     const gap = Date.parse(c.created_at as string) - Date.parse(s.created_at as string);
     if (gap >= 0 && gap <= 5000) await db.updateTable('connections').set({ created_subscription: 1 }).where('id', '=', c.id).execute();
@@ -50,8 +61,15 @@ export async function up(db: Kysely<any>): Promise<void> {
   const projects = await db.selectFrom('projects').select(['id', 'org_id', 'name', 'created_at']).execute();
   for (const p of projects) {
     if (shared.has(p.id)) continue;
-    const app = await db.selectFrom('applications').select('id').where('org_id', '=', p.org_id).where('component_id', 'is', null)
-      .where('name', '=', `${p.name} (project connections)`).orderBy('created_at', 'desc').orderBy('id', 'desc').executeTakeFirst();
+    const app = await db
+      .selectFrom('applications')
+      .select('id')
+      .where('org_id', '=', p.org_id)
+      .where('component_id', 'is', null)
+      .where('name', '=', `${p.name} (project connections)`)
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .executeTakeFirst();
     if (app) shared.set(p.id, { orgId: p.org_id, applicationId: app.id });
   }
   const used = new Set<string>();

@@ -4,7 +4,8 @@ import type { Kysely } from 'kysely';
 // snapshots from a control plane with its own token, stored as a SHA-256 hash and
 // revocable. Installation-wide, like the snapshots they receive.
 export async function up(db: Kysely<any>): Promise<void> {
-  await db.schema.createTable('gateway_nodes')
+  await db.schema
+    .createTable('gateway_nodes')
     .addColumn('id', 'text', (c) => c.primaryKey())
     .addColumn('name', 'text', (c) => c.notNull().unique())
     .addColumn('environment', 'text', (c) => c.notNull())

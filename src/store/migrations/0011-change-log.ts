@@ -5,7 +5,8 @@ import { PostgresAdapter, type Kysely } from 'kysely';
 // recompile. Rows older than an hour are pruned; `node` lets a writer skip its own.
 export async function up(db: Kysely<any>): Promise<void> {
   const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
-  await db.schema.createTable('change_log')
+  await db.schema
+    .createTable('change_log')
     .addColumn('seq', postgres ? 'serial' : 'integer', (c) => (postgres ? c.primaryKey() : c.primaryKey().autoIncrement()))
     .addColumn('node', 'text', (c) => c.notNull())
     .addColumn('at', 'text', (c) => c.notNull())

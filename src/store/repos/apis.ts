@@ -94,8 +94,19 @@ export interface ApiRevision {
 
 export interface ApiTables {
   apis: {
-    component_id: string; org_id: string; context_path: string; version: string; visibility: string; lifecycle: string;
-    resources: string; policies: string; cors: string | null; limits: string | null; backend_urls: string; created_at: string; updated_at: string;
+    component_id: string;
+    org_id: string;
+    context_path: string;
+    version: string;
+    visibility: string;
+    lifecycle: string;
+    resources: string;
+    policies: string;
+    cors: string | null;
+    limits: string | null;
+    backend_urls: string;
+    created_at: string;
+    updated_at: string;
   };
   api_revisions: { id: string; org_id: string; api_id: string; number: number; definition: string; digest: string; created_by: string; created_at: string };
   api_documents: { api_id: string; org_id: string; media_type: string; content: string; source_url: string | null; imported_by: string; imported_at: string };
@@ -139,28 +150,49 @@ export function basePathsOverlap(a: BasePathParts, b: BasePathParts): boolean {
 }
 
 const toApi = (r: Database['apis']): Api => ({
-  id: r.component_id, orgId: r.org_id, contextPath: r.context_path, version: r.version,
-  visibility: r.visibility as Visibility, lifecycle: r.lifecycle as Lifecycle,
-  resources: JSON.parse(r.resources) as ApiResource[], policies: JSON.parse(r.policies) as PolicyAttachment[],
-  cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig), limits: r.limits === null || r.limits === undefined ? null : (JSON.parse(r.limits) as ApiLimits), backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
-  createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.component_id,
+  orgId: r.org_id,
+  contextPath: r.context_path,
+  version: r.version,
+  visibility: r.visibility as Visibility,
+  lifecycle: r.lifecycle as Lifecycle,
+  resources: JSON.parse(r.resources) as ApiResource[],
+  policies: JSON.parse(r.policies) as PolicyAttachment[],
+  cors: r.cors === null ? null : (JSON.parse(r.cors) as CorsConfig),
+  limits: r.limits === null || r.limits === undefined ? null : (JSON.parse(r.limits) as ApiLimits),
+  backendUrls: JSON.parse(r.backend_urls) as Record<string, string>,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 const toDocument = (r: Database['api_documents']): ApiDocument => ({
-  apiId: r.api_id, orgId: r.org_id, mediaType: r.media_type as ApiDocumentMediaType, content: r.content, sourceUrl: r.source_url,
-  importedBy: r.imported_by, importedAt: r.imported_at,
+  apiId: r.api_id,
+  orgId: r.org_id,
+  mediaType: r.media_type as ApiDocumentMediaType,
+  content: r.content,
+  sourceUrl: r.source_url,
+  importedBy: r.imported_by,
+  importedAt: r.imported_at,
 });
 
 const toRevision = (r: Database['api_revisions']): ApiRevision => ({
-  id: r.id, orgId: r.org_id, apiId: r.api_id, number: Number(r.number), definition: JSON.parse(r.definition) as RevisionDefinition,
-  digest: r.digest, createdBy: r.created_by, createdAt: r.created_at,
+  id: r.id,
+  orgId: r.org_id,
+  apiId: r.api_id,
+  number: Number(r.number),
+  definition: JSON.parse(r.definition) as RevisionDefinition,
+  digest: r.digest,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
 });
 
 /** Stable JSON (sorted keys) so equal definitions have equal digests. */
 export function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
     return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
   }
   return JSON.stringify(value);
@@ -170,15 +202,27 @@ export type ApiInput = Omit<Api, 'createdAt' | 'updatedAt'>;
 
 /** API definitions and their immutable revisions. Every query is scoped by organization. */
 export class ApiRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async create(input: ApiInput): Promise<Api> {
     const now = isoNow(this.clock);
     const row: Database['apis'] = {
-      component_id: input.id, org_id: input.orgId, context_path: input.contextPath, version: input.version, visibility: input.visibility,
-      lifecycle: input.lifecycle, resources: JSON.stringify(input.resources), policies: JSON.stringify(input.policies),
-      cors: input.cors === null ? null : JSON.stringify(input.cors), limits: input.limits === null ? null : JSON.stringify(input.limits),
-      backend_urls: JSON.stringify(input.backendUrls), created_at: now, updated_at: now,
+      component_id: input.id,
+      org_id: input.orgId,
+      context_path: input.contextPath,
+      version: input.version,
+      visibility: input.visibility,
+      lifecycle: input.lifecycle,
+      resources: JSON.stringify(input.resources),
+      policies: JSON.stringify(input.policies),
+      cors: input.cors === null ? null : JSON.stringify(input.cors),
+      limits: input.limits === null ? null : JSON.stringify(input.limits),
+      backend_urls: JSON.stringify(input.backendUrls),
+      created_at: now,
+      updated_at: now,
     };
     await this.db.insertInto('apis').values(row).execute();
     return toApi(row);
@@ -186,12 +230,23 @@ export class ApiRepo {
 
   /** Writes every field of `api` (read, change, write: call inside a transaction). */
   async save(api: ApiInput): Promise<void> {
-    await this.db.updateTable('apis').set({
-      context_path: api.contextPath, version: api.version, visibility: api.visibility, lifecycle: api.lifecycle,
-      resources: JSON.stringify(api.resources), policies: JSON.stringify(api.policies),
-      cors: api.cors === null ? null : JSON.stringify(api.cors), limits: api.limits === null ? null : JSON.stringify(api.limits),
-      backend_urls: JSON.stringify(api.backendUrls), updated_at: isoNow(this.clock),
-    }).where('org_id', '=', api.orgId).where('component_id', '=', api.id).execute();
+    await this.db
+      .updateTable('apis')
+      .set({
+        context_path: api.contextPath,
+        version: api.version,
+        visibility: api.visibility,
+        lifecycle: api.lifecycle,
+        resources: JSON.stringify(api.resources),
+        policies: JSON.stringify(api.policies),
+        cors: api.cors === null ? null : JSON.stringify(api.cors),
+        limits: api.limits === null ? null : JSON.stringify(api.limits),
+        backend_urls: JSON.stringify(api.backendUrls),
+        updated_at: isoNow(this.clock),
+      })
+      .where('org_id', '=', api.orgId)
+      .where('component_id', '=', api.id)
+      .execute();
   }
 
   async get(orgId: string, id: string): Promise<Api | undefined> {
@@ -223,16 +278,21 @@ export class ApiRepo {
     const latest = await this.latestRevision(orgId, apiId);
     if (latest && latest.digest === digest) return { revision: latest, created: false };
     const row: Database['api_revisions'] = {
-      id: newId(), org_id: orgId, api_id: apiId, number: (latest?.number ?? 0) + 1, definition: JSON.stringify(definition),
-      digest, created_by: createdBy, created_at: isoNow(this.clock),
+      id: newId(),
+      org_id: orgId,
+      api_id: apiId,
+      number: (latest?.number ?? 0) + 1,
+      definition: JSON.stringify(definition),
+      digest,
+      created_by: createdBy,
+      created_at: isoNow(this.clock),
     };
     await this.db.insertInto('api_revisions').values(row).execute();
     return { revision: toRevision(row), created: true };
   }
 
   async latestRevision(orgId: string, apiId: string): Promise<ApiRevision | undefined> {
-    const r = await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId)
-      .orderBy('number', 'desc').limit(1).executeTakeFirst();
+    const r = await this.db.selectFrom('api_revisions').selectAll().where('org_id', '=', orgId).where('api_id', '=', apiId).orderBy('number', 'desc').limit(1).executeTakeFirst();
     return r && toRevision(r);
   }
 
@@ -254,12 +314,27 @@ export class ApiRepo {
   async saveDocument(input: Omit<ApiDocument, 'importedAt'>): Promise<ApiDocument> {
     if (input.content.length > MAX_API_DOCUMENT_CHARS) throw new RangeError(`An API document is at most ${MAX_API_DOCUMENT_CHARS} characters`);
     const row: Database['api_documents'] = {
-      api_id: input.apiId, org_id: input.orgId, media_type: input.mediaType, content: input.content, source_url: input.sourceUrl,
-      imported_by: input.importedBy, imported_at: isoNow(this.clock),
+      api_id: input.apiId,
+      org_id: input.orgId,
+      media_type: input.mediaType,
+      content: input.content,
+      source_url: input.sourceUrl,
+      imported_by: input.importedBy,
+      imported_at: isoNow(this.clock),
     };
-    await this.db.insertInto('api_documents').values(row).onConflict((oc) => oc.column('api_id').doUpdateSet({
-      media_type: row.media_type, content: row.content, source_url: row.source_url, imported_by: row.imported_by, imported_at: row.imported_at,
-    })).execute();
+    await this.db
+      .insertInto('api_documents')
+      .values(row)
+      .onConflict((oc) =>
+        oc.column('api_id').doUpdateSet({
+          media_type: row.media_type,
+          content: row.content,
+          source_url: row.source_url,
+          imported_by: row.imported_by,
+          imported_at: row.imported_at,
+        }),
+      )
+      .execute();
     return toDocument(row);
   }
 

@@ -17,19 +17,35 @@ export interface Application {
 }
 
 export const toApplication = (r: Database['applications']): Application => ({
-  id: r.id, orgId: r.org_id, componentId: r.component_id, name: r.name, description: r.description,
-  ownerUserId: r.owner_user_id, createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id,
+  orgId: r.org_id,
+  componentId: r.component_id,
+  name: r.name,
+  description: r.description,
+  ownerUserId: r.owner_user_id,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 /** Applications. Every query is scoped by organization. */
 export class ApplicationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   async create(input: { orgId: string; componentId?: string | null; name: string; description?: string; ownerUserId?: string | null }): Promise<Application> {
     const now = isoNow(this.clock);
     const row = {
-      id: newId(), org_id: input.orgId, component_id: input.componentId ?? null, name: input.name, description: input.description ?? '',
-      owner_user_id: input.ownerUserId ?? null, created_at: now, updated_at: now,
+      id: newId(),
+      org_id: input.orgId,
+      component_id: input.componentId ?? null,
+      name: input.name,
+      description: input.description ?? '',
+      owner_user_id: input.ownerUserId ?? null,
+      created_at: now,
+      updated_at: now,
     };
     await this.db.insertInto('applications').values(row).execute();
     return toApplication(row);
@@ -50,12 +66,17 @@ export class ApplicationRepo {
   }
 
   async update(orgId: string, id: string, patch: { name?: string; description?: string; ownerUserId?: string | null }): Promise<void> {
-    await this.db.updateTable('applications').set({
-      ...(patch.name !== undefined && { name: patch.name }),
-      ...(patch.description !== undefined && { description: patch.description }),
-      ...(patch.ownerUserId !== undefined && { owner_user_id: patch.ownerUserId }),
-      updated_at: isoNow(this.clock),
-    }).where('org_id', '=', orgId).where('id', '=', id).execute();
+    await this.db
+      .updateTable('applications')
+      .set({
+        ...(patch.name !== undefined && { name: patch.name }),
+        ...(patch.description !== undefined && { description: patch.description }),
+        ...(patch.ownerUserId !== undefined && { owner_user_id: patch.ownerUserId }),
+        updated_at: isoNow(this.clock),
+      })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Its credentials go with it (foreign-key cascade), so client caches are told after the commit. */

@@ -18,7 +18,10 @@ export interface AuditEvent {
 export type AuditInput = Omit<AuditEvent, 'id' | 'createdAt' | 'details'> & { details?: Record<string, unknown> };
 
 /** A position in the log: the last event of a page. The next page starts strictly after it in (createdAt desc, id desc) order. */
-export interface AuditCursor { createdAt: string; id: string }
+export interface AuditCursor {
+  createdAt: string;
+  id: string;
+}
 
 export interface AuditListOptions {
   /** At most this many events (capped at 500; default 100). */
@@ -39,13 +42,26 @@ type AuditQuery = SelectQueryBuilder<Database, 'audit_events', Database['audit_e
 
 /** Append-only record of changes. Callers pass details without secrets; nothing here reads them back into a response unfiltered. */
 export class AuditRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async record(e: AuditInput): Promise<void> {
-    await this.db.insertInto('audit_events').values({
-      id: newId(), org_id: e.orgId, actor_id: e.actorId, actor: e.actor, action: e.action,
-      target_type: e.targetType, target_id: e.targetId, details: JSON.stringify(e.details ?? {}), created_at: isoNow(this.clock),
-    }).execute();
+    await this.db
+      .insertInto('audit_events')
+      .values({
+        id: newId(),
+        org_id: e.orgId,
+        actor_id: e.actorId,
+        actor: e.actor,
+        action: e.action,
+        target_type: e.targetType,
+        target_id: e.targetId,
+        details: JSON.stringify(e.details ?? {}),
+        created_at: isoNow(this.clock),
+      })
+      .execute();
   }
 
   /** One organization's events, newest first (ties on `createdAt` broken by id, descending). */
@@ -69,16 +85,24 @@ export class AuditRepo {
     if (opts.before) q = q.where('created_at', '<', opts.before);
     const after = opts.after;
     if (after) {
-      q = q.where((eb) => eb.or([
-        eb('created_at', '<', after.createdAt),
-        eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)]),
-      ]));
+      q = q.where((eb) => eb.or([eb('created_at', '<', after.createdAt), eb.and([eb('created_at', '=', after.createdAt), eb('id', '<', after.id)])]));
     }
     // One row more than asked tells whether a next page exists.
-    const rows = await q.orderBy('created_at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const rows = await q
+      .orderBy('created_at', 'desc')
+      .orderBy('id', 'desc')
+      .limit(limit + 1)
+      .execute();
     const events = rows.slice(0, limit).map((r) => ({
-      id: r.id, orgId: r.org_id, actor: r.actor, actorId: r.actor_id, action: r.action, targetType: r.target_type,
-      targetId: r.target_id, details: JSON.parse(r.details) as Record<string, unknown>, createdAt: r.created_at,
+      id: r.id,
+      orgId: r.org_id,
+      actor: r.actor,
+      actorId: r.actor_id,
+      action: r.action,
+      targetType: r.target_type,
+      targetId: r.target_id,
+      details: JSON.parse(r.details) as Record<string, unknown>,
+      createdAt: r.created_at,
     }));
     const last = events[events.length - 1];
     return rows.length > limit && last ? { events, next: { createdAt: last.createdAt, id: last.id } } : { events };

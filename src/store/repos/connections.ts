@@ -7,8 +7,16 @@ import type { Database } from '../schema.js';
 export interface ConnectionTables {
   portal_api_access: { org_id: string; api_id: string; user_id: string; created_by: string; created_at: string };
   connections: {
-    id: string; org_id: string; project_id: string; component_id: string | null; application_id: string; api_id: string;
-    name: string; description: string; created_by: string; created_at: string;
+    id: string;
+    org_id: string;
+    project_id: string;
+    component_id: string | null;
+    application_id: string;
+    api_id: string;
+    name: string;
+    description: string;
+    created_by: string;
+    created_at: string;
     /** 0/1: the connection created its subscription (0006). */
     created_subscription: number;
   };
@@ -38,19 +46,39 @@ export interface Connection {
 }
 
 const toConnection = (r: Database['connections']): Connection => ({
-  id: r.id, orgId: r.org_id, projectId: r.project_id, componentId: r.component_id, applicationId: r.application_id, apiId: r.api_id,
-  name: r.name, description: r.description, createdSubscription: Number(r.created_subscription) === 1, createdBy: r.created_by, createdAt: r.created_at,
+  id: r.id,
+  orgId: r.org_id,
+  projectId: r.project_id,
+  componentId: r.component_id,
+  applicationId: r.application_id,
+  apiId: r.api_id,
+  name: r.name,
+  description: r.description,
+  createdSubscription: Number(r.created_subscription) === 1,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
 });
 
 /** Connections. Every query is scoped by organization. */
 export class ConnectionRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async create(input: Omit<Connection, 'id' | 'createdAt'>): Promise<Connection> {
     const row: Database['connections'] = {
-      id: newId(), org_id: input.orgId, project_id: input.projectId, component_id: input.componentId, application_id: input.applicationId,
-      api_id: input.apiId, name: input.name, description: input.description, created_subscription: input.createdSubscription ? 1 : 0,
-      created_by: input.createdBy, created_at: isoNow(this.clock),
+      id: newId(),
+      org_id: input.orgId,
+      project_id: input.projectId,
+      component_id: input.componentId,
+      application_id: input.applicationId,
+      api_id: input.apiId,
+      name: input.name,
+      description: input.description,
+      created_subscription: input.createdSubscription ? 1 : 0,
+      created_by: input.createdBy,
+      created_at: isoNow(this.clock),
     };
     await this.db.insertInto('connections').values(row).execute();
     return toConnection(row);
@@ -71,8 +99,7 @@ export class ConnectionRepo {
 
   /** Connections that rely on the subscription of `applicationId` to `apiId`. */
   async forSubscription(orgId: string, applicationId: string, apiId: string): Promise<Connection[]> {
-    const rows = await this.db.selectFrom('connections').selectAll().where('org_id', '=', orgId)
-      .where('application_id', '=', applicationId).where('api_id', '=', apiId).orderBy('name').execute();
+    const rows = await this.db.selectFrom('connections').selectAll().where('org_id', '=', orgId).where('application_id', '=', applicationId).where('api_id', '=', apiId).orderBy('name').execute();
     return rows.map(toConnection);
   }
 
@@ -93,7 +120,10 @@ export class ConnectionRepo {
 
   /** Records the project's shared application (a unique violation when the project has one already). */
   async setProjectApplication(orgId: string, projectId: string, applicationId: string): Promise<void> {
-    await this.db.insertInto('project_applications').values({ project_id: projectId, org_id: orgId, application_id: applicationId, created_at: isoNow(this.clock) }).execute();
+    await this.db
+      .insertInto('project_applications')
+      .values({ project_id: projectId, org_id: orgId, application_id: applicationId, created_at: isoNow(this.clock) })
+      .execute();
   }
 
   async delete(orgId: string, id: string): Promise<boolean> {
@@ -107,13 +137,23 @@ export class ConnectionRepo {
  * organization's admins: an allow-list of users per API.
  */
 export class PortalAccessRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async allow(input: { orgId: string; apiId: string; userId: string; createdBy: string }): Promise<boolean> {
     if (await this.isAllowed(input.orgId, input.apiId, input.userId)) return false;
-    await this.db.insertInto('portal_api_access').values({
-      org_id: input.orgId, api_id: input.apiId, user_id: input.userId, created_by: input.createdBy, created_at: isoNow(this.clock),
-    }).execute();
+    await this.db
+      .insertInto('portal_api_access')
+      .values({
+        org_id: input.orgId,
+        api_id: input.apiId,
+        user_id: input.userId,
+        created_by: input.createdBy,
+        created_at: isoNow(this.clock),
+      })
+      .execute();
     return true;
   }
 
@@ -134,8 +174,14 @@ export class PortalAccessRepo {
 
   /** The allow-list of one API, with each user's email. */
   async list(orgId: string, apiId: string): Promise<{ userId: string; email: string; createdBy: string; createdAt: string }[]> {
-    const rows = await this.db.selectFrom('portal_api_access as p').innerJoin('users as u', 'u.id', 'p.user_id')
-      .select(['p.user_id', 'u.email', 'p.created_by', 'p.created_at']).where('p.org_id', '=', orgId).where('p.api_id', '=', apiId).orderBy('u.email').execute();
+    const rows = await this.db
+      .selectFrom('portal_api_access as p')
+      .innerJoin('users as u', 'u.id', 'p.user_id')
+      .select(['p.user_id', 'u.email', 'p.created_by', 'p.created_at'])
+      .where('p.org_id', '=', orgId)
+      .where('p.api_id', '=', apiId)
+      .orderBy('u.email')
+      .execute();
     return rows.map((r) => ({ userId: r.user_id, email: r.email, createdBy: r.created_by, createdAt: r.created_at }));
   }
 }

@@ -18,16 +18,29 @@ export interface GatewayNode {
 }
 
 const toNode = (r: Database['gateway_nodes']): GatewayNode => ({
-  id: r.id, name: r.name, environment: r.environment, createdAt: r.created_at, lastSeenAt: r.last_seen_at, revokedAt: r.revoked_at,
+  id: r.id,
+  name: r.name,
+  environment: r.environment,
+  createdAt: r.created_at,
+  lastSeenAt: r.last_seen_at,
+  revokedAt: r.revoked_at,
 });
 
 export class GatewayNodeRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async create(input: { name: string; environment: string; token: string }): Promise<GatewayNode> {
     const row = {
-      id: newId(), name: input.name, environment: input.environment, token_hash: sha256(input.token),
-      created_at: new Date(this.clock.now()).toISOString(), last_seen_at: null, revoked_at: null,
+      id: newId(),
+      name: input.name,
+      environment: input.environment,
+      token_hash: sha256(input.token),
+      created_at: new Date(this.clock.now()).toISOString(),
+      last_seen_at: null,
+      revoked_at: null,
     };
     await this.db.insertInto('gateway_nodes').values(row).execute();
     return toNode(row);
@@ -44,12 +57,21 @@ export class GatewayNodeRepo {
   }
 
   async touch(id: string): Promise<void> {
-    await this.db.updateTable('gateway_nodes').set({ last_seen_at: new Date(this.clock.now()).toISOString() }).where('id', '=', id).execute();
+    await this.db
+      .updateTable('gateway_nodes')
+      .set({ last_seen_at: new Date(this.clock.now()).toISOString() })
+      .where('id', '=', id)
+      .execute();
   }
 
   /** Revokes a node's token; false when there is no such live node. */
   async revoke(id: string): Promise<boolean> {
-    const r = await this.db.updateTable('gateway_nodes').set({ revoked_at: new Date(this.clock.now()).toISOString() }).where('id', '=', id).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('gateway_nodes')
+      .set({ revoked_at: new Date(this.clock.now()).toISOString() })
+      .where('id', '=', id)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 }

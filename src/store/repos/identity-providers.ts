@@ -9,10 +9,25 @@ import type { RecordChange } from '../index.js';
 
 export interface IdentityProviderTables {
   identity_providers: {
-    id: string; org_id: string; name: string; description: string; kind: string; well_known_url: string | null;
-    issuer: string | null; issuer_template: string | null; allowed_tenant_ids: string; token_endpoint: string | null; jwks_uri: string;
-    audiences: string; client_id_claim: string; subject_claim: string; token_typing: string; clock_skew: number; max_token_age: number;
-    created_at: string; updated_at: string;
+    id: string;
+    org_id: string;
+    name: string;
+    description: string;
+    kind: string;
+    well_known_url: string | null;
+    issuer: string | null;
+    issuer_template: string | null;
+    allowed_tenant_ids: string;
+    token_endpoint: string | null;
+    jwks_uri: string;
+    audiences: string;
+    client_id_claim: string;
+    subject_claim: string;
+    token_typing: string;
+    clock_skew: number;
+    max_token_age: number;
+    created_at: string;
+    updated_at: string;
   };
   idp_key_cache: { idp_id: string; jwks: string; fetched_at: string };
 }
@@ -34,11 +49,25 @@ export type IdentityProviderPatch = Partial<Omit<IdentityProviderInput, 'orgId' 
 type Row = IdentityProviderTables['identity_providers'];
 
 const toIdp = (r: Row): IdentityProvider => ({
-  id: r.id, orgId: r.org_id, name: r.name, description: r.description, kind: r.kind as IdpKind, wellKnownUrl: r.well_known_url,
-  issuer: r.issuer, issuerTemplate: r.issuer_template, allowedTenantIds: JSON.parse(r.allowed_tenant_ids) as string[],
-  tokenEndpoint: r.token_endpoint, jwksUri: r.jwks_uri, audiences: JSON.parse(r.audiences) as string[],
-  clientIdClaims: JSON.parse(r.client_id_claim) as string[], subjectClaim: r.subject_claim, tokenTyping: r.token_typing as TokenTyping,
-  clockSkew: Number(r.clock_skew), maxTokenAge: Number(r.max_token_age), createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  description: r.description,
+  kind: r.kind as IdpKind,
+  wellKnownUrl: r.well_known_url,
+  issuer: r.issuer,
+  issuerTemplate: r.issuer_template,
+  allowedTenantIds: JSON.parse(r.allowed_tenant_ids) as string[],
+  tokenEndpoint: r.token_endpoint,
+  jwksUri: r.jwks_uri,
+  audiences: JSON.parse(r.audiences) as string[],
+  clientIdClaims: JSON.parse(r.client_id_claim) as string[],
+  subjectClaim: r.subject_claim,
+  tokenTyping: r.token_typing as TokenTyping,
+  clockSkew: Number(r.clock_skew),
+  maxTokenAge: Number(r.max_token_age),
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 function toColumns(p: IdentityProviderPatch): Partial<Row> {
@@ -65,7 +94,11 @@ function toColumns(p: IdentityProviderPatch): Partial<Row> {
  * within one organization, never across them.
  */
 export class IdentityProviderRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   async create(input: IdentityProviderInput): Promise<IdentityProvider> {
     const now = isoNow(this.clock);
@@ -116,7 +149,11 @@ export class IdentityProviderRepo {
    * filled with a shared tenant). Used to keep each pair to one organization
    * (`DRAWBRIDGE_IDP_SHARED_AUDIENCES` off); the other IdP is not returned.
    */
-  async claimedElsewhere(orgId: string, shape: Pick<IdentityProvider, 'issuer' | 'issuerTemplate' | 'allowedTenantIds'>, audiences: readonly string[]): Promise<{ issuer: string; audience: string } | undefined> {
+  async claimedElsewhere(
+    orgId: string,
+    shape: Pick<IdentityProvider, 'issuer' | 'issuerTemplate' | 'allowedTenantIds'>,
+    audiences: readonly string[],
+  ): Promise<{ issuer: string; audience: string } | undefined> {
     const rows = await this.db.selectFrom('identity_providers').selectAll().where('org_id', '!=', orgId).orderBy('created_at').orderBy('id').execute();
     for (const other of rows.map(toIdp)) {
       const audience = audiences.find((a) => other.audiences.includes(a));
@@ -128,8 +165,12 @@ export class IdentityProviderRepo {
   }
 
   async update(orgId: string, id: string, patch: IdentityProviderPatch): Promise<void> {
-    await this.db.updateTable('identity_providers').set({ ...toColumns(patch), updated_at: isoNow(this.clock) })
-      .where('org_id', '=', orgId).where('id', '=', id).execute();
+    await this.db
+      .updateTable('identity_providers')
+      .set({ ...toColumns(patch), updated_at: isoNow(this.clock) })
+      .where('org_id', '=', orgId)
+      .where('id', '=', id)
+      .execute();
     await this.changed({ kind: 'identityProviders' });
   }
 
@@ -144,8 +185,11 @@ export class IdentityProviderRepo {
    */
   async saveKeys(idpId: string, keys: PersistedKeys): Promise<void> {
     const values = { jwks: JSON.stringify(keys.jwks), fetched_at: new Date(keys.fetchedAt).toISOString() };
-    await this.db.insertInto('idp_key_cache').values({ idp_id: idpId, ...values })
-      .onConflict((oc) => oc.column('idp_id').doUpdateSet(values)).execute();
+    await this.db
+      .insertInto('idp_key_cache')
+      .values({ idp_id: idpId, ...values })
+      .onConflict((oc) => oc.column('idp_id').doUpdateSet(values))
+      .execute();
     await this.changed({ kind: 'identityProviders' });
   }
 

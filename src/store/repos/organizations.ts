@@ -6,17 +6,46 @@ import type { RecordChange } from '../index.js';
 
 export type Role = 'admin' | 'developer';
 
-export interface Organization { id: string; name: string; handle: string; createdAt: string }
-export interface Member { userId: string; email: string; name: string; role: Role; since: string }
-export interface Environment { id: string; orgId: string; name: string; displayName: string; position: number; gatewayUrl: string; createdAt: string }
+export interface Organization {
+  id: string;
+  name: string;
+  handle: string;
+  createdAt: string;
+}
+export interface Member {
+  userId: string;
+  email: string;
+  name: string;
+  role: Role;
+  since: string;
+}
+export interface Environment {
+  id: string;
+  orgId: string;
+  name: string;
+  displayName: string;
+  position: number;
+  gatewayUrl: string;
+  createdAt: string;
+}
 
 const toOrg = (r: Database['organizations']): Organization => ({ id: r.id, name: r.name, handle: r.handle, createdAt: r.created_at });
 export const toEnvironment = (r: Database['environments']): Environment => ({
-  id: r.id, orgId: r.org_id, name: r.name, displayName: r.display_name, position: r.position, gatewayUrl: r.gateway_url, createdAt: r.created_at,
+  id: r.id,
+  orgId: r.org_id,
+  name: r.name,
+  displayName: r.display_name,
+  position: r.position,
+  gatewayUrl: r.gateway_url,
+  createdAt: r.created_at,
 });
 
 export class OrganizationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   async create(input: { name: string; handle: string }): Promise<Organization> {
     const row = { id: newId(), name: input.name, handle: input.handle, created_at: isoNow(this.clock) };
@@ -43,8 +72,14 @@ export class OrganizationRepo {
   }
 
   async listForUser(userId: string): Promise<(Organization & { role: Role })[]> {
-    const rows = await this.db.selectFrom('organizations').innerJoin('memberships', 'memberships.org_id', 'organizations.id')
-      .selectAll('organizations').select('memberships.role').where('memberships.user_id', '=', userId).orderBy('organizations.name').execute();
+    const rows = await this.db
+      .selectFrom('organizations')
+      .innerJoin('memberships', 'memberships.org_id', 'organizations.id')
+      .selectAll('organizations')
+      .select('memberships.role')
+      .where('memberships.user_id', '=', userId)
+      .orderBy('organizations.name')
+      .execute();
     return rows.map((r) => ({ ...toOrg(r), role: r.role as Role }));
   }
 
@@ -53,7 +88,10 @@ export class OrganizationRepo {
   }
 
   async addMember(orgId: string, userId: string, role: Role): Promise<void> {
-    await this.db.insertInto('memberships').values({ org_id: orgId, user_id: userId, role, created_at: isoNow(this.clock) }).execute();
+    await this.db
+      .insertInto('memberships')
+      .values({ org_id: orgId, user_id: userId, role, created_at: isoNow(this.clock) })
+      .execute();
   }
 
   async membership(orgId: string, userId: string): Promise<Role | undefined> {
@@ -62,9 +100,13 @@ export class OrganizationRepo {
   }
 
   async members(orgId: string): Promise<Member[]> {
-    const rows = await this.db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id')
+    const rows = await this.db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
       .select(['users.id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
-      .where('memberships.org_id', '=', orgId).orderBy('users.email').execute();
+      .where('memberships.org_id', '=', orgId)
+      .orderBy('users.email')
+      .execute();
     return rows.map((r) => ({ userId: r.id, email: r.email, name: r.name, role: r.role as Role, since: r.created_at }));
   }
 
@@ -79,9 +121,13 @@ export class OrganizationRepo {
   }
 
   async member(orgId: string, userId: string): Promise<Member | undefined> {
-    const r = await this.db.selectFrom('memberships').innerJoin('users', 'users.id', 'memberships.user_id')
+    const r = await this.db
+      .selectFrom('memberships')
+      .innerJoin('users', 'users.id', 'memberships.user_id')
       .select(['users.id', 'users.email', 'users.name', 'memberships.role', 'memberships.created_at'])
-      .where('memberships.org_id', '=', orgId).where('memberships.user_id', '=', userId).executeTakeFirst();
+      .where('memberships.org_id', '=', orgId)
+      .where('memberships.user_id', '=', userId)
+      .executeTakeFirst();
     return r && { userId: r.id, email: r.email, name: r.name, role: r.role as Role, since: r.created_at };
   }
 
@@ -91,19 +137,31 @@ export class OrganizationRepo {
    * (PostgreSQL) and the last-admin check cannot be raced. Call inside a transaction.
    */
   async lock(orgId: string): Promise<void> {
-    await this.db.updateTable('organizations').set((eb) => ({ handle: eb.ref('handle') })).where('id', '=', orgId).execute();
+    await this.db
+      .updateTable('organizations')
+      .set((eb) => ({ handle: eb.ref('handle') }))
+      .where('id', '=', orgId)
+      .execute();
   }
 
   async adminCount(orgId: string): Promise<number> {
-    const r = await this.db.selectFrom('memberships').select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where('org_id', '=', orgId).where('role', '=', 'admin').executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('memberships')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('org_id', '=', orgId)
+      .where('role', '=', 'admin')
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
   async addEnvironment(input: { orgId: string; name: string; displayName: string; gatewayUrl: string; position?: number }): Promise<Environment> {
     let position = input.position;
     if (position === undefined) {
-      const r = await this.db.selectFrom('environments').select((eb) => eb.fn.max('position').as('p')).where('org_id', '=', input.orgId).executeTakeFirst();
+      const r = await this.db
+        .selectFrom('environments')
+        .select((eb) => eb.fn.max('position').as('p'))
+        .where('org_id', '=', input.orgId)
+        .executeTakeFirst();
       position = r?.p === null || r?.p === undefined ? 0 : Number(r.p) + 1;
     }
     const row = { id: newId(), org_id: input.orgId, name: input.name, display_name: input.displayName, position, gateway_url: input.gatewayUrl, created_at: isoNow(this.clock) };
@@ -133,8 +191,12 @@ export class OrganizationRepo {
 
   /** Moves every environment at `fromPosition` or later one step down the chain; call inside a transaction. */
   async shiftEnvironments(orgId: string, fromPosition: number): Promise<void> {
-    await this.db.updateTable('environments').set((eb) => ({ position: eb('position', '+', 1) }))
-      .where('org_id', '=', orgId).where('position', '>=', fromPosition).execute();
+    await this.db
+      .updateTable('environments')
+      .set((eb) => ({ position: eb('position', '+', 1) }))
+      .where('org_id', '=', orgId)
+      .where('position', '>=', fromPosition)
+      .execute();
     await this.changed({ kind: 'organization', orgId });
   }
 

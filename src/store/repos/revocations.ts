@@ -3,17 +3,34 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import type { Database } from '../schema.js';
 import type { RecordChange } from '../index.js';
 
-export interface RevokedToken { jti: string; orgId: string; environment: string; expiresAt: string }
+export interface RevokedToken {
+  jti: string;
+  orgId: string;
+  environment: string;
+  expiresAt: string;
+}
 
 /** Revoked access tokens, kept until they would have expired anyway. */
 export class RevocationRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   /** Records a revocation; revoking twice is not an error. Returns true when it was new. */
   async revoke(token: RevokedToken): Promise<boolean> {
-    const r = await this.db.insertInto('revoked_tokens').values({
-      jti: token.jti, org_id: token.orgId, environment: token.environment, expires_at: token.expiresAt, created_at: isoNow(this.clock),
-    }).onConflict((oc) => oc.column('jti').doNothing()).executeTakeFirst();
+    const r = await this.db
+      .insertInto('revoked_tokens')
+      .values({
+        jti: token.jti,
+        org_id: token.orgId,
+        environment: token.environment,
+        expires_at: token.expiresAt,
+        created_at: isoNow(this.clock),
+      })
+      .onConflict((oc) => oc.column('jti').doNothing())
+      .executeTakeFirst();
     const added = Number(r.numInsertedOrUpdatedRows ?? 0n) > 0;
     if (added) await this.changed({ kind: 'revocations' });
     return added;
@@ -25,8 +42,14 @@ export class RevocationRepo {
 
   /** Revocations of tokens not yet expired, for one organization's environment (the gateway snapshot). */
   async active(orgId: string, environment: string): Promise<RevokedToken[]> {
-    const rows = await this.db.selectFrom('revoked_tokens').selectAll().where('org_id', '=', orgId).where('environment', '=', environment)
-      .where('expires_at', '>', isoNow(this.clock)).orderBy('expires_at').execute();
+    const rows = await this.db
+      .selectFrom('revoked_tokens')
+      .selectAll()
+      .where('org_id', '=', orgId)
+      .where('environment', '=', environment)
+      .where('expires_at', '>', isoNow(this.clock))
+      .orderBy('expires_at')
+      .execute();
     return rows.map((r) => ({ jti: r.jti, orgId: r.org_id, environment: r.environment, expiresAt: r.expires_at }));
   }
 

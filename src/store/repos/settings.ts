@@ -10,12 +10,20 @@ export class SettingsRepo {
   }
 
   async put(key: string, value: string): Promise<void> {
-    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doUpdateSet({ value })).execute();
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+      .execute();
   }
 
   /** The stored value of `key`; stores `value` first when there is none (the first writer wins, even between nodes starting at once). */
   async claim(key: string, value: string): Promise<string> {
-    await this.db.insertInto('settings').values({ key, value }).onConflict((oc) => oc.column('key').doNothing()).execute();
+    await this.db
+      .insertInto('settings')
+      .values({ key, value })
+      .onConflict((oc) => oc.column('key').doNothing())
+      .execute();
     return (await this.get(key))!;
   }
 }

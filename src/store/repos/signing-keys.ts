@@ -16,19 +16,38 @@ export interface SigningKeyRecord {
 }
 
 const toRecord = (r: Database['signing_keys']): SigningKeyRecord => ({
-  kid: r.kid, alg: r.alg, publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>, sealedPrivateJwk: r.private_jwk,
-  createdAt: r.created_at, activatesAt: r.activates_at, retiredAt: r.retired_at, publishUntil: r.publish_until,
+  kid: r.kid,
+  alg: r.alg,
+  publicJwk: JSON.parse(r.public_jwk) as Record<string, unknown>,
+  sealedPrivateJwk: r.private_jwk,
+  createdAt: r.created_at,
+  activatesAt: r.activates_at,
+  retiredAt: r.retired_at,
+  publishUntil: r.publish_until,
 });
 
 /** The token service's signing keys (installation-wide: one issuer for every organization). */
 export class SigningKeyRepo {
-  constructor(private readonly db: Kysely<Database>, _clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    _clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   async insert(key: Omit<SigningKeyRecord, 'retiredAt' | 'publishUntil'>): Promise<void> {
-    await this.db.insertInto('signing_keys').values({
-      kid: key.kid, alg: key.alg, public_jwk: JSON.stringify(key.publicJwk), private_jwk: key.sealedPrivateJwk,
-      created_at: key.createdAt, activates_at: key.activatesAt, retired_at: null, publish_until: null,
-    }).execute();
+    await this.db
+      .insertInto('signing_keys')
+      .values({
+        kid: key.kid,
+        alg: key.alg,
+        public_jwk: JSON.stringify(key.publicJwk),
+        private_jwk: key.sealedPrivateJwk,
+        created_at: key.createdAt,
+        activates_at: key.activatesAt,
+        retired_at: null,
+        publish_until: null,
+      })
+      .execute();
     await this.changed({ kind: 'signingKeys' });
   }
 
@@ -39,16 +58,20 @@ export class SigningKeyRepo {
 
   /** Keys that still belong in the JWKS at `nowIso` (pending, signing, or retired with tokens still alive). */
   async published(nowIso: string): Promise<SigningKeyRecord[]> {
-    const rows = await this.db.selectFrom('signing_keys').selectAll()
+    const rows = await this.db
+      .selectFrom('signing_keys')
+      .selectAll()
       .where((eb) => eb.or([eb('publish_until', 'is', null), eb('publish_until', '>', nowIso)]))
-      .orderBy('activates_at').orderBy('created_at').orderBy('kid').execute();
+      .orderBy('activates_at')
+      .orderBy('created_at')
+      .orderBy('kid')
+      .execute();
     return rows.map(toRecord);
   }
 
   /** Retires every key not yet retired, other than `exceptKid`. */
   async retireAll(exceptKid: string, retiredAt: string, publishUntil: string): Promise<number> {
-    const r = await this.db.updateTable('signing_keys').set({ retired_at: retiredAt, publish_until: publishUntil })
-      .where('retired_at', 'is', null).where('kid', '!=', exceptKid).executeTakeFirst();
+    const r = await this.db.updateTable('signing_keys').set({ retired_at: retiredAt, publish_until: publishUntil }).where('retired_at', 'is', null).where('kid', '!=', exceptKid).executeTakeFirst();
     if (Number(r.numUpdatedRows) > 0) await this.changed({ kind: 'signingKeys' });
     return Number(r.numUpdatedRows);
   }

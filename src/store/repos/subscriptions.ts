@@ -19,16 +19,30 @@ export interface SubscriptionTables {
 }
 
 const toSubscription = (r: Database['subscriptions']): Subscription => ({
-  id: r.id, orgId: r.org_id, applicationId: r.application_id, apiId: r.api_id, createdBy: r.created_by, createdAt: r.created_at,
+  id: r.id,
+  orgId: r.org_id,
+  applicationId: r.application_id,
+  apiId: r.api_id,
+  createdBy: r.created_by,
+  createdAt: r.created_at,
 });
 
 /** Application ↔ API subscriptions. Every query is scoped by organization, except the snapshot's. */
 export class SubscriptionRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock, private readonly changed: RecordChange) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+    private readonly changed: RecordChange,
+  ) {}
 
   async create(input: { orgId: string; applicationId: string; apiId: string; createdBy: string }): Promise<Subscription> {
     const row: Database['subscriptions'] = {
-      id: newId(), org_id: input.orgId, application_id: input.applicationId, api_id: input.apiId, created_by: input.createdBy, created_at: isoNow(this.clock),
+      id: newId(),
+      org_id: input.orgId,
+      application_id: input.applicationId,
+      api_id: input.apiId,
+      created_by: input.createdBy,
+      created_at: isoNow(this.clock),
     };
     await this.db.insertInto('subscriptions').values(row).execute();
     await this.changed({ kind: 'subscriptions' });
@@ -41,8 +55,7 @@ export class SubscriptionRepo {
   }
 
   async find(orgId: string, applicationId: string, apiId: string): Promise<Subscription | undefined> {
-    const r = await this.db.selectFrom('subscriptions').selectAll().where('org_id', '=', orgId)
-      .where('application_id', '=', applicationId).where('api_id', '=', apiId).executeTakeFirst();
+    const r = await this.db.selectFrom('subscriptions').selectAll().where('org_id', '=', orgId).where('application_id', '=', applicationId).where('api_id', '=', apiId).executeTakeFirst();
     return r && toSubscription(r);
   }
 

@@ -3,14 +3,28 @@ import { isoNow, type Clock } from '../../shared/clock.js';
 import { newId, sha256 } from '../../shared/crypto.js';
 import type { Database } from '../schema.js';
 
-export interface User { id: string; email: string; name: string; createdAt: string }
-export interface ApiToken { id: string; name: string; createdAt: string; lastUsedAt: string | null; revokedAt: string | null }
+export interface User {
+  id: string;
+  email: string;
+  name: string;
+  createdAt: string;
+}
+export interface ApiToken {
+  id: string;
+  name: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+  revokedAt: string | null;
+}
 
 const toUser = (r: Database['users']): User => ({ id: r.id, email: r.email, name: r.name, createdAt: r.created_at });
 
 /** Users, console sessions and personal API tokens. Secrets arrive here already random and leave only as SHA-256. */
 export class UserRepo {
-  constructor(private readonly db: Kysely<Database>, private readonly clock: Clock) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly clock: Clock,
+  ) {}
 
   async create(input: { email: string; name: string; passwordHash: string }): Promise<User> {
     const row = { id: newId(), email: input.email.toLowerCase(), name: input.name, password_hash: input.passwordHash, created_at: isoNow(this.clock) };
@@ -19,7 +33,10 @@ export class UserRepo {
   }
 
   async count(): Promise<number> {
-    const r = await this.db.selectFrom('users').select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow();
+    const r = await this.db
+      .selectFrom('users')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .executeTakeFirstOrThrow();
     return Number(r.n);
   }
 
@@ -45,14 +62,25 @@ export class UserRepo {
 
   async createSession(userId: string, token: string, ttlMs: number): Promise<void> {
     const now = this.clock.now();
-    await this.db.insertInto('sessions').values({
-      id_hash: sha256(token), user_id: userId, created_at: new Date(now).toISOString(), expires_at: new Date(now + ttlMs).toISOString(),
-    }).execute();
+    await this.db
+      .insertInto('sessions')
+      .values({
+        id_hash: sha256(token),
+        user_id: userId,
+        created_at: new Date(now).toISOString(),
+        expires_at: new Date(now + ttlMs).toISOString(),
+      })
+      .execute();
   }
 
   async userBySession(token: string): Promise<User | undefined> {
-    const r = await this.db.selectFrom('sessions').innerJoin('users', 'users.id', 'sessions.user_id')
-      .selectAll('users').where('sessions.id_hash', '=', sha256(token)).where('sessions.expires_at', '>', isoNow(this.clock)).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('sessions')
+      .innerJoin('users', 'users.id', 'sessions.user_id')
+      .selectAll('users')
+      .where('sessions.id_hash', '=', sha256(token))
+      .where('sessions.expires_at', '>', isoNow(this.clock))
+      .executeTakeFirst();
     return r && toUser(r);
   }
 
@@ -72,17 +100,31 @@ export class UserRepo {
   }
 
   async revokeApiToken(userId: string, id: string): Promise<boolean> {
-    const r = await this.db.updateTable('api_tokens').set({ revoked_at: isoNow(this.clock) })
-      .where('id', '=', id).where('user_id', '=', userId).where('revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .updateTable('api_tokens')
+      .set({ revoked_at: isoNow(this.clock) })
+      .where('id', '=', id)
+      .where('user_id', '=', userId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
     return Number(r.numUpdatedRows) > 0;
   }
 
   async userByApiToken(token: string): Promise<User | undefined> {
-    const r = await this.db.selectFrom('api_tokens').innerJoin('users', 'users.id', 'api_tokens.user_id')
-      .selectAll('users').select('api_tokens.id as token_id')
-      .where('api_tokens.token_hash', '=', sha256(token)).where('api_tokens.revoked_at', 'is', null).executeTakeFirst();
+    const r = await this.db
+      .selectFrom('api_tokens')
+      .innerJoin('users', 'users.id', 'api_tokens.user_id')
+      .selectAll('users')
+      .select('api_tokens.id as token_id')
+      .where('api_tokens.token_hash', '=', sha256(token))
+      .where('api_tokens.revoked_at', 'is', null)
+      .executeTakeFirst();
     if (!r) return undefined;
-    await this.db.updateTable('api_tokens').set({ last_used_at: isoNow(this.clock) }).where('id', '=', r.token_id).execute();
+    await this.db
+      .updateTable('api_tokens')
+      .set({ last_used_at: isoNow(this.clock) })
+      .where('id', '=', r.token_id)
+      .execute();
     return toUser(r);
   }
 }

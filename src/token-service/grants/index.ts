@@ -6,10 +6,7 @@ import { tokenExchangeGrant } from './token-exchange.js';
  * Every grant the token endpoint serves: one module each, one line here.
  * The order does not matter; two grants with the same `type` fail at start.
  */
-export const GRANT_FACTORIES: GrantFactory[] = [
-  clientCredentialsGrant,
-  tokenExchangeGrant,
-];
+export const GRANT_FACTORIES: GrantFactory[] = [clientCredentialsGrant, tokenExchangeGrant];
 
 export class GrantRegistry {
   private readonly grants = new Map<string, Grant>();

@@ -132,7 +132,9 @@ class IdpListCache {
     const entry = { idps, at: now, generation };
     this.entries.set(orgId, entry);
     // A failed read is not kept.
-    idps.catch(() => { if (this.entries.get(orgId) === entry) this.entries.delete(orgId); });
+    idps.catch(() => {
+      if (this.entries.get(orgId) === entry) this.entries.delete(orgId);
+    });
     return idps;
   }
 }
@@ -175,7 +177,10 @@ async function verifySubject(keys: IdpKeyCache, deps: GrantDeps, idp: IdentityPr
 function remainingLife(subject: VerifiedIdpToken, nowMs: number): number {
   const remaining = Math.floor(subject.expiresAt - nowMs / 1000);
   if (remaining <= 0) {
-    throw new InvalidRequest(`The subject token was refused (expiry): it expired at ${new Date(subject.expiresAt * 1000).toISOString()}; a token can only be exchanged while it is still valid`, 'expired');
+    throw new InvalidRequest(
+      `The subject token was refused (expiry): it expired at ${new Date(subject.expiresAt * 1000).toISOString()}; a token can only be exchanged while it is still valid`,
+      'expired',
+    );
   }
   return remaining;
 }
@@ -184,9 +189,14 @@ function remainingLife(subject: VerifiedIdpToken, nowMs: number): number {
 
 export const tokenExchangeGrant: GrantFactory = (grantDeps) => {
   const deps = grantDeps as TokenExchangeDeps;
-  const keys = deps.idpKeys ?? createIdpKeyCache({
-    allowPrivate: deps.config.allowPrivateIdpUrls, clock: deps.clock, persistence: deps.store.identityProviders, logger: deps.logger,
-  });
+  const keys =
+    deps.idpKeys ??
+    createIdpKeyCache({
+      allowPrivate: deps.config.allowPrivateIdpUrls,
+      clock: deps.clock,
+      persistence: deps.store.identityProviders,
+      logger: deps.logger,
+    });
   const idpLists = new IdpListCache(deps.store);
   return {
     type: TOKEN_EXCHANGE,

@@ -109,12 +109,7 @@ export async function unwrap<T>(call: Promise<FetchResult<T>>): Promise<T> {
   const { data, error, response } = result;
   if (response.ok) return data as T;
   const body = (error ?? {}) as { code?: string; message?: string; fields?: Record<string, string>; error?: string; error_description?: string };
-  throw new ApiRequestError(
-    response.status,
-    body.code ?? body.error ?? 'http_error',
-    body.message ?? body.error_description ?? `The request failed with HTTP ${response.status}`,
-    body.fields,
-  );
+  throw new ApiRequestError(response.status, body.code ?? body.error ?? 'http_error', body.message ?? body.error_description ?? `The request failed with HTTP ${response.status}`, body.fields);
 }
 
 /** The body of a JSON response type of `paths`, for components that receive API data as props. */

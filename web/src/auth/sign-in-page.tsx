@@ -46,13 +46,17 @@ export function SignInPage({ area }: { area: 'console' | 'portal' }) {
         >
           <Stack>
             <div>
-              <Title order={1} size="h2">Drawbridge</Title>
+              <Title order={1} size="h2">
+                Drawbridge
+              </Title>
               <Text c="dimmed">{area === 'portal' ? 'Developer portal' : 'Console'}: sign in</Text>
             </div>
             <TextInput label="Username" description="Your email address, or admin" autoComplete="username" required value={username} onChange={(e) => setUsername(e.currentTarget.value)} autoFocus />
             <PasswordInput label="Password" autoComplete="current-password" required value={password} onChange={(e) => setPassword(e.currentTarget.value)} />
             <ApiErrorAlert error={signIn.error} title="Sign-in failed" />
-            <Button type="submit" loading={signIn.isPending}>Sign in</Button>
+            <Button type="submit" loading={signIn.isPending}>
+              Sign in
+            </Button>
           </Stack>
         </form>
       </Paper>

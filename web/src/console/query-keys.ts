@@ -1,5 +1,9 @@
 /** Where one API's data lives: `/orgs/{org}/projects/{project}/components/{component}/api…`. */
-export interface ApiRef { org: string; project: string; component: string }
+export interface ApiRef {
+  org: string;
+  project: string;
+  component: string;
+}
 
 /**
  * Every query key of the console, in one place. All of an organization's keys
@@ -19,11 +23,10 @@ export const keys = {
   api: (r: ApiRef) => [...keys.component(r.org, r.project, r.component), 'api'] as const,
   deployments: (r: ApiRef) => [...keys.api(r), 'deployments'] as const,
   revisions: (r: ApiRef) => [...keys.api(r), 'revisions'] as const,
-  plan: (r: ApiRef, environment: string, revision?: number, backendUrl?: string) =>
-    [...keys.deployments(r), 'plan', environment, revision ?? null, backendUrl ?? null] as const,
+  plan: (r: ApiRef, environment: string, revision?: number, backendUrl?: string) => [...keys.deployments(r), 'plan', environment, revision ?? null, backendUrl ?? null] as const,
   promotion: (r: ApiRef, from: string) => [...keys.deployments(r), 'promotion', from] as const,
   /** The organization's API lists (all lifecycles). */
-  apis: (org: string, lifecycle?: string) => (lifecycle ? ['orgs', org, 'apis', lifecycle] as const : ['orgs', org, 'apis'] as const),
+  apis: (org: string, lifecycle?: string) => (lifecycle ? (['orgs', org, 'apis', lifecycle] as const) : (['orgs', org, 'apis'] as const)),
   environments: (org: string) => ['orgs', org, 'environments'] as const,
   identityProviders: (org: string) => ['orgs', org, 'identity-providers'] as const,
   identityProvider: (org: string, name: string) => ['orgs', org, 'identity-providers', name] as const,

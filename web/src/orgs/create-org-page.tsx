@@ -33,7 +33,15 @@ export function CreateOrgPage({ area = 'console' }: { area?: 'console' | 'portal
           }}
         >
           <Stack>
-            <TextInput label="Organization name" placeholder="Stark Industries" required value={name} onChange={(e) => setName(e.currentTarget.value)} error={fieldError(create.error, 'name')} autoFocus />
+            <TextInput
+              label="Organization name"
+              placeholder="Stark Industries"
+              required
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              error={fieldError(create.error, 'name')}
+              autoFocus
+            />
             <TextInput
               label="Handle"
               description="Used in URLs and gateway paths; it cannot be changed later"
@@ -43,7 +51,9 @@ export function CreateOrgPage({ area = 'console' }: { area?: 'console' | 'portal
               error={handleProblem ?? fieldError(create.error, 'handle')}
             />
             <ApiErrorAlert error={create.error} title="The organization was not created" />
-            <Button type="submit" loading={create.isPending} disabled={!name.trim() || !!handleProblem}>Create</Button>
+            <Button type="submit" loading={create.isPending} disabled={!name.trim() || !!handleProblem}>
+              Create
+            </Button>
           </Stack>
         </form>
       </Paper>

@@ -5,7 +5,10 @@ export interface DecodedJwt {
 }
 
 function decodePart(part: string): Record<string, unknown> {
-  const base64 = part.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(part.length / 4) * 4, '=');
+  const base64 = part
+    .replace(/-/g, '+')
+    .replace(/_/g, '/')
+    .padEnd(Math.ceil(part.length / 4) * 4, '=');
   const bytes = Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   const value = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
   if (!value || typeof value !== 'object' || Array.isArray(value)) throw new Error('not a JSON object');

@@ -46,6 +46,12 @@ function heldToken(app: string, env: string): HeldToken | undefined {
 
 /** Re-renders when a token is held or forgotten. */
 export function useHeldToken(app: string | undefined, env: string | undefined): HeldToken | undefined {
-  useSyncExternalStore((l) => { listeners.add(l); return () => listeners.delete(l); }, () => version);
+  useSyncExternalStore(
+    (l) => {
+      listeners.add(l);
+      return () => listeners.delete(l);
+    },
+    () => version,
+  );
   return app && env ? heldToken(app, env) : undefined;
 }

@@ -15,7 +15,8 @@ export interface TokenErrorExplanation {
 const STEPS: Record<string, { title: string; explanation: string }> = {
   audience: {
     title: 'Wrong audience',
-    explanation: 'The identity provider issued this token for another audience ("aud"). Ask the provider for a token whose audience is one the organization allowed for this provider (the steps above show which and how).',
+    explanation:
+      'The identity provider issued this token for another audience ("aud"). Ask the provider for a token whose audience is one the organization allowed for this provider (the steps above show which and how).',
   },
   expiry: {
     title: 'The token has expired',
@@ -49,7 +50,7 @@ const CODES: Record<string, { title: string; explanation: string }> = {
   },
   unsupported_grant_type: { title: 'Grant type not supported', explanation: 'The token service does not offer this grant type.' },
   invalid_scope: { title: 'Scope not allowed', explanation: 'The keys may not ask for this scope. Add it to the allowed scopes of the keys, or ask for fewer.' },
-  invalid_target: { title: 'Wrong target', explanation: 'Tokens of these keys can only be issued for their own environment\'s gateway.' },
+  invalid_target: { title: 'Wrong target', explanation: "Tokens of these keys can only be issued for their own environment's gateway." },
   invalid_grant: { title: 'Grant refused', explanation: 'The token service refused the grant.' },
   invalid_request: { title: 'Request refused', explanation: 'The token service refused the request.' },
   server_error: { title: 'Token service failure', explanation: 'The token service could not answer. Try again in a moment.' },

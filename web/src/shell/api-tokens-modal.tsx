@@ -55,40 +55,91 @@ function ApiTokens({ onClose }: { onClose: () => void }) {
       </Text>
       {create.data ? (
         <Stack gap="xs">
-          <Alert color="yellow" title="Copy the token now" role="alert">You will not see this token again.</Alert>
+          <Alert color="yellow" title="Copy the token now" role="alert">
+            You will not see this token again.
+          </Alert>
           <CopyValue label={`API token ${create.data.name}`} value={create.data.token} secret />
-          <Group justify="flex-end"><Button onClick={() => create.forget()}>I have copied the token</Button></Group>
+          <Group justify="flex-end">
+            <Button onClick={() => create.forget()}>I have copied the token</Button>
+          </Group>
         </Stack>
       ) : (
-        <form onSubmit={(e) => { e.preventDefault(); if (name.trim()) create.mutate(name.trim()); }}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (name.trim()) create.mutate(name.trim());
+          }}
+        >
           <Group align="flex-start">
-            <TextInput label="Token name" description="What it is for, e.g. ci-deploy" maxLength={100} value={name} onChange={(e) => setName(e.currentTarget.value)}
-              error={fieldError(create.error, 'name')} style={{ flex: 1 }} data-autofocus />
-            <Button type="submit" mt={46} loading={create.isPending} disabled={!name.trim()}>Create token</Button>
+            <TextInput
+              label="Token name"
+              description="What it is for, e.g. ci-deploy"
+              maxLength={100}
+              value={name}
+              onChange={(e) => setName(e.currentTarget.value)}
+              error={fieldError(create.error, 'name')}
+              style={{ flex: 1 }}
+              data-autofocus
+            />
+            <Button type="submit" mt={46} loading={create.isPending} disabled={!name.trim()}>
+              Create token
+            </Button>
           </Group>
           <ApiErrorAlert error={create.error} title="The token was not created" />
         </form>
       )}
       <QueryState query={tokens} label="API tokens">
-        {() => active.length === 0 ? <EmptyState title="No API tokens" /> : (
-          <Table aria-label="API tokens">
-            <Table.Thead><Table.Tr><Table.Th>Name</Table.Th><Table.Th>Created</Table.Th><Table.Th>Last used</Table.Th><Table.Th /></Table.Tr></Table.Thead>
-            <Table.Tbody>
-              {active.map((t) => (
-                <Table.Tr key={t.id}>
-                  <Table.Td>{t.name}</Table.Td>
-                  <Table.Td>{when(t.createdAt)}</Table.Td>
-                  <Table.Td>{when(t.lastUsedAt)}</Table.Td>
-                  <Table.Td><Button size="compact-sm" variant="subtle" color="red" aria-label={`Revoke ${t.name}`} onClick={() => setRevoking(t)}>Revoke</Button></Table.Td>
+        {() =>
+          active.length === 0 ? (
+            <EmptyState title="No API tokens" />
+          ) : (
+            <Table aria-label="API tokens">
+              <Table.Thead>
+                <Table.Tr>
+                  <Table.Th>Name</Table.Th>
+                  <Table.Th>Created</Table.Th>
+                  <Table.Th>Last used</Table.Th>
+                  <Table.Th />
                 </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        )}
+              </Table.Thead>
+              <Table.Tbody>
+                {active.map((t) => (
+                  <Table.Tr key={t.id}>
+                    <Table.Td>{t.name}</Table.Td>
+                    <Table.Td>{when(t.createdAt)}</Table.Td>
+                    <Table.Td>{when(t.lastUsedAt)}</Table.Td>
+                    <Table.Td>
+                      <Button size="compact-sm" variant="subtle" color="red" aria-label={`Revoke ${t.name}`} onClick={() => setRevoking(t)}>
+                        Revoke
+                      </Button>
+                    </Table.Td>
+                  </Table.Tr>
+                ))}
+              </Table.Tbody>
+            </Table>
+          )
+        }
       </QueryState>
-      <Group justify="flex-end"><Button variant="default" onClick={() => { create.forget(); onClose(); }}>Close</Button></Group>
-      <ConfirmDialog opened={!!revoking} onClose={() => setRevoking(undefined)} title={`Revoke the API token "${revoking?.name}"?`} confirmLabel={`Revoke ${revoking?.name}`}
-        onConfirm={() => revoking && revoke.mutate(revoking)} mutation={revoke} errorTitle="The token was not revoked">
+      <Group justify="flex-end">
+        <Button
+          variant="default"
+          onClick={() => {
+            create.forget();
+            onClose();
+          }}
+        >
+          Close
+        </Button>
+      </Group>
+      <ConfirmDialog
+        opened={!!revoking}
+        onClose={() => setRevoking(undefined)}
+        title={`Revoke the API token "${revoking?.name}"?`}
+        confirmLabel={`Revoke ${revoking?.name}`}
+        onConfirm={() => revoking && revoke.mutate(revoking)}
+        mutation={revoke}
+        errorTitle="The token was not revoked"
+      >
         <Text size="sm">Scripts and CLIs that use it are refused from now on. This cannot be undone.</Text>
       </ConfirmDialog>
     </Stack>

@@ -25,12 +25,16 @@ export function Shell({ area, title, nav, other }: { area: 'console' | 'portal';
         <Group h="100%" px="md" justify="space-between">
           <Group gap="sm">
             {org && <Burger opened={opened} onClick={toggle} hiddenFrom="sm" size="sm" aria-label="Toggle navigation" />}
-            <Text fw={700} size="lg">Drawbridge</Text>
+            <Text fw={700} size="lg">
+              Drawbridge
+            </Text>
             <Text c="dimmed">{title}</Text>
             <OrgSwitcher area={area} />
           </Group>
           <Group gap="sm">
-            <Anchor component={RouterNavLink} to={org ? `${other.to}o/${org}/` : other.to}>{other.label}</Anchor>
+            <Anchor component={RouterNavLink} to={org ? `${other.to}o/${org}/` : other.to}>
+              {other.label}
+            </Anchor>
             <UserMenu area={area} />
           </Group>
         </Group>

@@ -63,16 +63,30 @@ function ChangePasswordModal({ opened, onClose }: { opened: boolean; onClose: ()
   const tooShort = newPassword.length > 0 && newPassword.length < 12;
   return (
     <Modal opened={opened} onClose={close} title="Change password">
-      <form onSubmit={(e) => { e.preventDefault(); if (!tooShort) change.mutate(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!tooShort) change.mutate();
+        }}
+      >
         <Stack>
           <PasswordInput label="Current password" autoComplete="current-password" required value={currentPassword} onChange={(e) => setCurrent(e.currentTarget.value)} data-autofocus />
           <PasswordInput
-            label="New password" autoComplete="new-password" required value={newPassword} onChange={(e) => setNew(e.currentTarget.value)}
-            description="At least 12 characters" error={tooShort ? 'Use at least 12 characters' : fieldError(change.error, 'newPassword')}
+            label="New password"
+            autoComplete="new-password"
+            required
+            value={newPassword}
+            onChange={(e) => setNew(e.currentTarget.value)}
+            description="At least 12 characters"
+            error={tooShort ? 'Use at least 12 characters' : fieldError(change.error, 'newPassword')}
           />
           <ApiErrorAlert error={change.error} title="The password was not changed" />
-          <Text size="sm" c="dimmed">Other sessions and personal API tokens keep working.</Text>
-          <Button type="submit" loading={change.isPending} disabled={!currentPassword || newPassword.length < 12}>Change password</Button>
+          <Text size="sm" c="dimmed">
+            Other sessions and personal API tokens keep working.
+          </Text>
+          <Button type="submit" loading={change.isPending} disabled={!currentPassword || newPassword.length < 12}>
+            Change password
+          </Button>
         </Stack>
       </form>
     </Modal>

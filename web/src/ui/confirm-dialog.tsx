@@ -16,7 +16,17 @@ export interface ConfirmMutation {
  * holds the focus first. Closing it (Cancel, Escape, the close button) clears
  * the mutation's error, so reopening shows a clean dialog.
  */
-export function ConfirmDialog({ opened, onClose, title, confirmLabel, onConfirm, mutation, errorTitle, color = 'red', children }: {
+export function ConfirmDialog({
+  opened,
+  onClose,
+  title,
+  confirmLabel,
+  onConfirm,
+  mutation,
+  errorTitle,
+  color = 'red',
+  children,
+}: {
   opened: boolean;
   onClose: () => void;
   title: string;
@@ -39,8 +49,12 @@ export function ConfirmDialog({ opened, onClose, title, confirmLabel, onConfirm,
         {children}
         <ApiErrorAlert error={mutation.error} title={errorTitle} />
         <Group justify="flex-end">
-          <Button variant="default" onClick={close} data-autofocus>Cancel</Button>
-          <Button color={color} loading={mutation.isPending} onClick={onConfirm}>{confirmLabel}</Button>
+          <Button variant="default" onClick={close} data-autofocus>
+            Cancel
+          </Button>
+          <Button color={color} loading={mutation.isPending} onClick={onConfirm}>
+            {confirmLabel}
+          </Button>
         </Group>
       </Stack>
     </Modal>

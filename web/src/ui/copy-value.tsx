@@ -6,13 +6,7 @@ export function CopyValue({ label, value, secret = false }: { label: string; val
   const [shown, setShown] = useState(!secret);
   return (
     <Group align="flex-end" gap="xs" wrap="nowrap">
-      <TextInput
-        label={label}
-        value={shown ? value : '•'.repeat(Math.min(value.length, 32))}
-        readOnly
-        style={{ flex: 1 }}
-        styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
-      />
+      <TextInput label={label} value={shown ? value : '•'.repeat(Math.min(value.length, 32))} readOnly style={{ flex: 1 }} styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }} />
       {secret && (
         <Button variant="default" onClick={() => setShown((s) => !s)} aria-label={`${shown ? 'Hide' : 'Show'} ${label}`}>
           {shown ? 'Hide' : 'Show'}

@@ -19,7 +19,7 @@ export function useDocumentTitle(parts: readonly (string | undefined)[]): void {
   const { org } = useParams();
   const queryClient = useQueryClient();
   const orgs = queryClient.getQueryData<{ handle: string; name: string }[]>(['orgs']);
-  const orgName = org ? orgs?.find((o) => o.handle === org)?.name ?? org : undefined;
+  const orgName = org ? (orgs?.find((o) => o.handle === org)?.name ?? org) : undefined;
   const title = pageTitle([...parts, orgName]);
   useEffect(() => {
     document.title = title;

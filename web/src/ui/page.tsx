@@ -9,7 +9,13 @@ import { useDocumentTitle } from './page-title';
  * title; the organization is added) and, when reached by navigation, moves the
  * focus to its heading so a screen reader announces the new page.
  */
-export function Page({ title, documentTitle, description, actions, children }: {
+export function Page({
+  title,
+  documentTitle,
+  description,
+  actions,
+  children,
+}: {
   title: string;
   documentTitle?: readonly (string | undefined)[];
   description?: ReactNode;
@@ -30,8 +36,14 @@ export function Page({ title, documentTitle, description, actions, children }: {
     <Stack gap="lg">
       <Group justify="space-between" align="flex-start">
         <div>
-          <Title order={2} ref={heading} tabIndex={-1} style={{ outline: 'none' }}>{title}</Title>
-          {description && <Text c="dimmed" mt={4}>{description}</Text>}
+          <Title order={2} ref={heading} tabIndex={-1} style={{ outline: 'none' }}>
+            {title}
+          </Title>
+          {description && (
+            <Text c="dimmed" mt={4}>
+              {description}
+            </Text>
+          )}
         </div>
         {actions && <Group gap="xs">{actions}</Group>}
       </Group>

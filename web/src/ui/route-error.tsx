@@ -13,7 +13,9 @@ export function RouteError({ notFound = false }: { notFound?: boolean }) {
       <Stack align="center" maw={560}>
         <Title order={2}>{notFound ? 'Page not found' : 'This page failed'}</Title>
         {notFound ? <Text c="dimmed">There is no page at this address.</Text> : <ApiErrorAlert error={error} />}
-        <Button component="a" href="/console/">Back to the console</Button>
+        <Button component="a" href="/console/">
+          Back to the console
+        </Button>
       </Stack>
     </Center>
   );

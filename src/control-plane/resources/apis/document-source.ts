@@ -32,7 +32,9 @@ export function documentText(document: string | Record<string, unknown>): { cont
 export async function fetchDocument(deps: ControlPlaneDeps, url: string): Promise<{ content: string; mediaType: ApiDocumentMediaType }> {
   try {
     const res = await safeFetch(url, {
-      allowPrivate: deps.config.allowPrivateIdpUrls, maxBytes: MAX_API_DOCUMENT_CHARS, timeoutMs: 10_000,
+      allowPrivate: deps.config.allowPrivateIdpUrls,
+      maxBytes: MAX_API_DOCUMENT_CHARS,
+      timeoutMs: 10_000,
       headers: { accept: 'application/vnd.oai.openapi+json, application/json, application/yaml, text/yaml, */*;q=0.5' },
     });
     if (res.status !== 200) throw new SafeFetchError('http_status', `${new URL(res.url).origin} answered HTTP ${res.status}`, res.url);

@@ -37,7 +37,8 @@ export async function resourcesFromOpenApi(document: unknown): Promise<{ resourc
   const doc = typeof document === 'string' ? parseOpenApiText(document) : document;
   const broken = (path: string, message: string) => unprocessable(`The OpenAPI document is invalid at ${path}: ${message}`, { [path]: message });
   if (!isObject(doc)) throw broken('(root)', 'must be an object');
-  if (typeof doc.openapi !== 'string' || !/^3\.\d+(\.\d+)?/.test(doc.openapi)) throw broken('openapi', `must be an OpenAPI 3.x version string${doc.swagger ? ' (Swagger 2 documents are not supported)' : ''}`);
+  if (typeof doc.openapi !== 'string' || !/^3\.\d+(\.\d+)?/.test(doc.openapi))
+    throw broken('openapi', `must be an OpenAPI 3.x version string${doc.swagger ? ' (Swagger 2 documents are not supported)' : ''}`);
   if (!isObject(doc.paths)) throw broken('paths', 'must be an object');
   const paths = await followPathItemRefs(doc, broken);
   const rootSecurity = doc.security;
@@ -49,7 +50,11 @@ export async function resourcesFromOpenApi(document: unknown): Promise<{ resourc
     const problem = pathTemplateProblem(path);
     if (problem) throw broken(at, problem);
     if (!isObject(item)) throw broken(at, 'must be an object');
-    if (typeof item.$ref === 'string') throw broken(`${at}.$ref`, item.$ref.startsWith('#') ? 'refers to itself (a circular $ref)' : `refers to another document (${item.$ref.slice(0, 200)}); only $refs inside the document (#/…) are followed`);
+    if (typeof item.$ref === 'string')
+      throw broken(
+        `${at}.$ref`,
+        item.$ref.startsWith('#') ? 'refers to itself (a circular $ref)' : `refers to another document (${item.$ref.slice(0, 200)}); only $refs inside the document (#/…) are followed`,
+      );
     for (const [key, op] of Object.entries(item)) {
       const method = OPENAPI_METHODS[key];
       if (!method) continue;

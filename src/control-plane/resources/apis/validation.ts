@@ -21,13 +21,21 @@ export function normalizeResources(input: Static<typeof ResourceInput>[], at: st
     const first = seen.get(shape);
     if (first !== undefined) fields[`${at}[${i}]`] = `duplicates ${at}[${first}] (${r.method} ${input[first]?.path})`;
     else seen.set(shape, i);
-    return { method: r.method as HttpMethod, path: r.path, security: { oauth2: r.security?.oauth2 ?? true, scopes: [...new Set(r.security?.scopes ?? [])] }, ...(r.summary !== undefined && { summary: r.summary }) };
+    return {
+      method: r.method as HttpMethod,
+      path: r.path,
+      security: { oauth2: r.security?.oauth2 ?? true, scopes: [...new Set(r.security?.scopes ?? [])] },
+      ...(r.summary !== undefined && { summary: r.summary }),
+    };
   });
   if (Object.keys(fields).length) throw invalid(`Invalid resources: ${describe(fields)}`, fields);
   return resources;
 }
 
-const describe = (fields: Record<string, string>) => Object.entries(fields).map(([k, v]) => `${k} ${v}`).join('; ');
+const describe = (fields: Record<string, string>) =>
+  Object.entries(fields)
+    .map(([k, v]) => `${k} ${v}`)
+    .join('; ');
 
 export function normalizeBackendUrls(input: Record<string, string>, environments: Environment[]): Record<string, string> {
   const fields: Record<string, string> = {};
@@ -50,9 +58,12 @@ export function normalizeCors(input: Static<typeof CorsInput> | null | undefined
   if (input.allowCredentials && input.allowOrigins.includes('*')) fields['cors.allowCredentials'] = 'cannot be true when allowOrigins contains *';
   if (Object.keys(fields).length) throw invalid(`Invalid CORS settings: ${describe(fields)}`, fields);
   return {
-    allowOrigins: input.allowOrigins, allowMethods: input.allowMethods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
-    allowHeaders: input.allowHeaders ?? ['Authorization', 'Content-Type'], exposeHeaders: input.exposeHeaders ?? [],
-    allowCredentials: input.allowCredentials ?? false, maxAge: input.maxAge ?? 600,
+    allowOrigins: input.allowOrigins,
+    allowMethods: input.allowMethods ?? ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    allowHeaders: input.allowHeaders ?? ['Authorization', 'Content-Type'],
+    exposeHeaders: input.exposeHeaders ?? [],
+    allowCredentials: input.allowCredentials ?? false,
+    maxAge: input.maxAge ?? 600,
   };
 }
 

@@ -15,7 +15,7 @@ export function mayManageApplication(access: OrgAccess, app: Application): boole
 export async function loadApplication(store: Store, access: OrgAccess, id: string, need: 'read' | 'manage'): Promise<Application> {
   const app = await store.applications.byId(access.org.id, id);
   if (!app) throw notFound('Application');
-  if (need === 'manage' && !mayManageApplication(access, app)) throw forbidden('Only the application\'s owner or an organization admin can change it');
+  if (need === 'manage' && !mayManageApplication(access, app)) throw forbidden("Only the application's owner or an organization admin can change it");
   return app;
 }
 

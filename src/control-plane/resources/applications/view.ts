@@ -13,10 +13,15 @@ export async function applicationView(store: Store, access: OrgAccess, app: Appl
   const environments = await store.orgs.environments(access.org.id);
   const project = component ? (await store.projects.list(access.org.id)).find((p) => p.id === component.projectId) : undefined;
   return {
-    id: app.id, name: app.name, description: app.description,
+    id: app.id,
+    name: app.name,
+    description: app.description,
     component: component && project ? `${project.name}/${component.name}` : null,
-    owner: owner?.email ?? null, canManage: mayManageApplication(access, app), subscriptions: subscriptions.length,
+    owner: owner?.email ?? null,
+    canManage: mayManageApplication(access, app),
+    subscriptions: subscriptions.length,
     environmentsWithKeys: environments.filter((e) => credentials.some((c) => c.environmentId === e.id)).map((e) => e.name),
-    createdAt: app.createdAt, updatedAt: app.updatedAt,
+    createdAt: app.createdAt,
+    updatedAt: app.updatedAt,
   };
 }

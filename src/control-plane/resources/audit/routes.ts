@@ -53,9 +53,14 @@ function parseCursor(raw: string | undefined): AuditCursor | undefined {
   return { createdAt: m[1]!, id: m[2]! };
 }
 
-const PageQuery = Type.Object({
-  limit: Type.Optional(Type.String()), before: Type.Optional(Type.String()), cursor: Type.Optional(Type.String()),
-}, { additionalProperties: false });
+const PageQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.String()),
+    before: Type.Optional(Type.String()),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
 
 function parsePage(query: { limit?: string; before?: string; cursor?: string }): { limit: number; before?: string; after?: AuditCursor } {
   const limit = parseLimit(query.limit);
@@ -77,38 +82,50 @@ function sendPage(reply: FastifyReply, path: string, limit: number, page: AuditP
   return page.events.map(({ orgId: _orgId, ...e }) => e);
 }
 
-const PAGING = '`limit` (1-500, default 100) and `cursor` (the `x-next-cursor` response header of the previous page) page through the log; ' +
+const PAGING =
+  '`limit` (1-500, default 100) and `cursor` (the `x-next-cursor` response header of the previous page) page through the log; ' +
   'the header is absent on the last page. `before` (ISO-8601; only events strictly older) still works but skips events sharing its millisecond.';
 
-export const auditRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
-  const { store } = deps;
+export const auditRoutes =
+  (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { store } = deps;
 
-  app.get('/orgs/:org/audit', {
-    schema: {
-      tags: ['audit'],
-      summary: 'The organization\'s audit log, newest first (admin only)',
-      description: PAGING,
-      params: OrgParams,
-      querystring: PageQuery,
-      response: { 200: Type.Array(AuditEventView) },
-    },
-  }, async (request, reply) => {
-    const opts = parsePage(request.query);
-    const { org } = await orgAccess(store, request, request.params.org, 'admin');
-    return sendPage(reply, `/api/v1/orgs/${org.handle}/audit`, opts.limit, await store.audit.page(org.id, opts));
-  });
+    app.get(
+      '/orgs/:org/audit',
+      {
+        schema: {
+          tags: ['audit'],
+          summary: "The organization's audit log, newest first (admin only)",
+          description: PAGING,
+          params: OrgParams,
+          querystring: PageQuery,
+          response: { 200: Type.Array(AuditEventView) },
+        },
+      },
+      async (request, reply) => {
+        const opts = parsePage(request.query);
+        const { org } = await orgAccess(store, request, request.params.org, 'admin');
+        return sendPage(reply, `/api/v1/orgs/${org.handle}/audit`, opts.limit, await store.audit.page(org.id, opts));
+      },
+    );
 
-  app.get('/admin/audit', {
-    schema: {
-      tags: ['audit'],
-      summary: 'Installation-level audit events (no organization: the first admin, personal API tokens, password changes, signing-key rotations), newest first; the installation administrator only',
-      description: PAGING,
-      querystring: PageQuery,
-      response: { 200: Type.Array(AuditEventView) },
-    },
-  }, async (request, reply) => {
-    requireInstallationAdmin(requireUser(request), 'Only the installation administrator can read the installation audit log');
-    const opts = parsePage(request.query);
-    return sendPage(reply, '/api/v1/admin/audit', opts.limit, await store.audit.installationPage(opts));
-  });
-};
+    app.get(
+      '/admin/audit',
+      {
+        schema: {
+          tags: ['audit'],
+          summary:
+            'Installation-level audit events (no organization: the first admin, personal API tokens, password changes, signing-key rotations), newest first; the installation administrator only',
+          description: PAGING,
+          querystring: PageQuery,
+          response: { 200: Type.Array(AuditEventView) },
+        },
+      },
+      async (request, reply) => {
+        requireInstallationAdmin(requireUser(request), 'Only the installation administrator can read the installation audit log');
+        const opts = parsePage(request.query);
+        return sendPage(reply, '/api/v1/admin/audit', opts.limit, await store.audit.installationPage(opts));
+      },
+    );
+  };

@@ -4,8 +4,14 @@ import { AuthenticationView } from '../credentials/schema.js';
 export const ComponentTypeSchema = Type.Enum(['external-consumer', 'api-proxy']);
 
 export const ComponentView = Type.Object({
-  id: Type.String(), project: Type.String(), type: Type.String(), name: Type.String(), displayName: Type.String(), description: Type.String(),
-  createdAt: Type.String(), updatedAt: Type.String(),
+  id: Type.String(),
+  project: Type.String(),
+  type: Type.String(),
+  name: Type.String(),
+  displayName: Type.String(),
+  description: Type.String(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
 });
 
 /**

@@ -6,7 +6,12 @@ import type { User } from '../../../store/repos/users.js';
 import { createComponentApplication } from '../../../token-service/credentials.js';
 import { actorOf, type OrgAccess } from '../../context.js';
 
-export interface NewComponent { type: ComponentType; name: string; displayName: string; description?: string }
+export interface NewComponent {
+  type: ComponentType;
+  name: string;
+  displayName: string;
+  description?: string;
+}
 
 /**
  * Creates a component and everything that belongs to it, on the caller's
@@ -19,7 +24,11 @@ export async function createComponent(tx: Store, org: Organization, project: Pro
   const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, ...input });
   if (component.type === 'external-consumer') await createComponentApplication(tx, component, actor.id);
   await tx.audit.record({
-    orgId: org.id, ...actorOf(actor), action: 'component.created', targetType: 'component', targetId: component.id,
+    orgId: org.id,
+    ...actorOf(actor),
+    action: 'component.created',
+    targetType: 'component',
+    targetId: component.id,
     details: { project: project.name, name: component.name, type: component.type },
   });
   return component;
@@ -33,5 +42,5 @@ export async function createComponent(tx: Store, org: Organization, project: Pro
 export async function checkCanChange(store: Store, access: OrgAccess, component: Component): Promise<void> {
   if (component.type !== 'external-consumer' || access.role === 'admin') return;
   const application = await store.applications.byComponent(access.org.id, component.id);
-  if (application?.ownerUserId !== access.user.id) throw forbidden('Only organization admins and the consumer\'s owner can change or delete it');
+  if (application?.ownerUserId !== access.user.id) throw forbidden("Only organization admins and the consumer's owner can change or delete it");
 }

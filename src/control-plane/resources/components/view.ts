@@ -4,7 +4,14 @@ import type { Component, Project } from '../../../store/repos/projects.js';
 import { componentAuthentication } from '../credentials/view.js';
 
 export const componentView = (c: Component, project: Project) => ({
-  id: c.id, project: project.name, type: c.type, name: c.name, displayName: c.displayName, description: c.description, createdAt: c.createdAt, updatedAt: c.updatedAt,
+  id: c.id,
+  project: project.name,
+  type: c.type,
+  name: c.name,
+  displayName: c.displayName,
+  description: c.description,
+  createdAt: c.createdAt,
+  updatedAt: c.updatedAt,
 });
 
 /**

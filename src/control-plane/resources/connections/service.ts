@@ -11,7 +11,8 @@ import { mayManageApplication } from '../applications/service.js';
 export async function consumerComponent(store: Store, org: Organization, project: Project, name: string): Promise<Component> {
   const component = await store.projects.component(org.id, project.id, name);
   if (!component) throw notFound('Component');
-  if (component.type !== 'external-consumer') throw unprocessable(`Component "${name}" is an ${component.type}; connections start from an external consumer`, { component: 'is not an external consumer' });
+  if (component.type !== 'external-consumer')
+    throw unprocessable(`Component "${name}" is an ${component.type}; connections start from an external consumer`, { component: 'is not an external consumer' });
   return component;
 }
 
@@ -34,7 +35,12 @@ export async function consumerApplication(tx: Store, access: OrgAccess, project:
     const shared = await tx.connections.projectApplicationId(org.id, project.id);
     application = shared ? await tx.applications.byId(org.id, shared) : undefined;
     if (!application) {
-      application = await tx.applications.create({ orgId: org.id, name: `${project.name} (project connections)`, description: `Shared by the project-level connections of ${project.name}`, ownerUserId: user.id });
+      application = await tx.applications.create({
+        orgId: org.id,
+        name: `${project.name} (project connections)`,
+        description: `Shared by the project-level connections of ${project.name}`,
+        ownerUserId: user.id,
+      });
       await tx.connections.setProjectApplication(org.id, project.id, application.id);
       return application;
     }

@@ -18,12 +18,21 @@ export async function connectionView(store: Store, deps: ControlPlaneDeps, org: 
   const api = await store.apis.get(org.id, c.apiId);
   if (!api) throw notFound('API');
   const [environments, credentials, active, component, idps] = await Promise.all([
-    store.orgs.environments(org.id), store.credentials.forApplication(org.id, c.applicationId), store.deployments.activeForApi(org.id, api.id),
-    c.componentId ? store.projects.componentById(org.id, c.componentId) : undefined, store.identityProviders.list(org.id),
+    store.orgs.environments(org.id),
+    store.credentials.forApplication(org.id, c.applicationId),
+    store.deployments.activeForApi(org.id, api.id),
+    c.componentId ? store.projects.componentById(org.id, c.componentId) : undefined,
+    store.identityProviders.list(org.id),
   ]);
   return {
-    id: c.id, name: c.name, description: c.description, project: project.name, level: c.componentId ? 'component' as const : 'project' as const,
-    component: component?.name ?? null, applicationId: c.applicationId, api: await apiRef(store, org.id, api),
+    id: c.id,
+    name: c.name,
+    description: c.description,
+    project: project.name,
+    level: c.componentId ? ('component' as const) : ('project' as const),
+    component: component?.name ?? null,
+    applicationId: c.applicationId,
+    api: await apiRef(store, org.id, api),
     environments: environments.map((e) => {
       const credential = credentials.find((k) => k.environmentId === e.id);
       const secret = secrets.get(e.id);
@@ -32,13 +41,19 @@ export async function connectionView(store: Store, deps: ControlPlaneDeps, org: 
       const tokenUrl = credential?.kind === 'external' ? idp?.tokenEndpoint : tokenEndpointUrl(deps.config.publicUrl);
       const consumerKey = credential?.kind === 'external' ? credential.externalClientId : credential?.clientId;
       return {
-        environment: e.name, displayName: e.displayName, deployed: active.some((d) => d.environmentId === e.id), keysCreated: secret !== undefined,
+        environment: e.name,
+        displayName: e.displayName,
+        deployed: active.some((d) => d.environmentId === e.id),
+        keysCreated: secret !== undefined,
         params: {
-          ServiceURL: endpointUrl(e, org, api), ...(tokenUrl && { TokenURL: tokenUrl }),
-          ...(consumerKey && { ConsumerKey: consumerKey }), ...(secret !== undefined && { ConsumerSecret: secret }),
+          ServiceURL: endpointUrl(e, org, api),
+          ...(tokenUrl && { TokenURL: tokenUrl }),
+          ...(consumerKey && { ConsumerKey: consumerKey }),
+          ...(secret !== undefined && { ConsumerSecret: secret }),
         },
       };
     }),
-    createdBy: c.createdBy, createdAt: c.createdAt,
+    createdBy: c.createdBy,
+    createdAt: c.createdAt,
   };
 }

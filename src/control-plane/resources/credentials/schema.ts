@@ -13,7 +13,10 @@ import { Body } from '../../schemas.js';
  * both paths.
  */
 const GrantTypes = Type.Array(Type.String(), { minItems: 1, maxItems: 10, description: `${CLIENT_CREDENTIALS} and/or ${TOKEN_EXCHANGE}` });
-const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), { maxItems: 100, description: 'scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each' });
+const Scopes = Type.Array(Type.String({ minLength: 1, maxLength: 128 }), {
+  maxItems: 100,
+  description: 'scopes the client may be granted: scope tokens (printable ASCII without spaces, quotes or backslashes), at most 128 characters each',
+});
 const Lifetime = Type.Integer({ minimum: MIN_TOKEN_LIFETIME, maximum: MAX_TOKEN_LIFETIME, description: 'Access-token lifetime in seconds' });
 
 const CredentialSettingsProps = { grantTypes: Type.Optional(GrantTypes), scopes: Type.Optional(Scopes), tokenLifetime: Type.Optional(Lifetime) };
@@ -46,18 +49,27 @@ export const AuthenticationView = Type.Object({
 export const WithSecret = Type.Object({ ...AuthenticationView.properties, clientSecret: Type.String({ description: 'Shown once; only its SHA-256 is stored' }) });
 
 export const ApplicationCredentialsView = Type.Object({
-  id: Type.String(), name: Type.String(), description: Type.String(), componentId: Type.Union([Type.String(), Type.Null()]),
-  ownerUserId: Type.Union([Type.String(), Type.Null()]), createdAt: Type.String(), updatedAt: Type.String(),
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  componentId: Type.Union([Type.String(), Type.Null()]),
+  ownerUserId: Type.Union([Type.String(), Type.Null()]),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
   authentication: Type.Array(AuthenticationView),
 });
 
 /** The portal's view of one environment's keys. */
 export const KeysView = Type.Object({
-  environment: Type.String(), displayName: Type.String(), label: Type.String({ description: 'e.g. "Production Keys"' }),
+  environment: Type.String(),
+  displayName: Type.String(),
+  label: Type.String({ description: 'e.g. "Production Keys"' }),
   tokenEndpoint: Type.String(),
   kind: Type.Union([Type.Literal('builtin'), Type.Literal('external'), Type.Null()], { description: 'null: no keys yet' }),
   consumerKey: Type.Union([Type.String(), Type.Null()]),
-  grantTypes: Type.Array(Type.String()), scopes: Type.Array(Type.String()), tokenLifetime: Type.Union([Type.Integer(), Type.Null()]),
+  grantTypes: Type.Array(Type.String()),
+  scopes: Type.Array(Type.String()),
+  tokenLifetime: Type.Union([Type.Integer(), Type.Null()]),
   previousSecretExpiresAt: Type.Union([Type.String(), Type.Null()], { description: 'the previous secret works until then (regeneration grace period)' }),
   identityProvider: Type.Union([Type.String(), Type.Null()], { description: 'external keys: the IdP' }),
   externalClientId: Type.Union([Type.String(), Type.Null()]),

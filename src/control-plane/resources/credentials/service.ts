@@ -18,7 +18,8 @@ export const tokenEndpointUrl = (issuer: string): string => issuer.replace(/\/+$
 export async function builtinKeys(store: Store, org: Organization, app: Application, env: Environment): Promise<Credential> {
   const credential = await store.credentials.forEnvironment(org.id, app.id, env.id);
   if (!credential) throw notFound(`Keys for environment "${env.name}" (generate them first)`);
-  if (credential.kind !== 'builtin') throw conflict(`The keys of environment "${env.name}" come from an external identity provider; they have no consumer secret`, { environment: 'has external keys' });
+  if (credential.kind !== 'builtin')
+    throw conflict(`The keys of environment "${env.name}" come from an external identity provider; they have no consumer secret`, { environment: 'has external keys' });
   return credential;
 }
 
@@ -30,7 +31,8 @@ export async function builtinKeys(store: Store, org: Organization, app: Applicat
 export async function requestToken(server: FastifyInstance, consumerKey: string, consumerSecret: string, form: Record<string, string>): Promise<{ status: number; body: unknown }> {
   const basic = Buffer.from(`${encodeURIComponent(consumerKey)}:${encodeURIComponent(consumerSecret)}`).toString('base64');
   const res = await server.inject({
-    method: 'POST', url: PATHS.token,
+    method: 'POST',
+    url: PATHS.token,
     headers: { authorization: `Basic ${basic}`, 'content-type': 'application/x-www-form-urlencoded' },
     payload: new URLSearchParams(form).toString(),
   });

@@ -13,7 +13,6 @@ import { tokenEndpointUrl } from './service.js';
 
 export const SUBJECT_TOKEN_TYPE_JWT = 'urn:ietf:params:oauth:token-type:jwt';
 
-
 /** Per IdP kind, how a client asks that IdP for a token with a given audience. One entry per kind. */
 const AUDIENCE_REQUEST: Readonly<Record<IdpKind, (audience: string) => { parameter: string; value: string; hint: string }>> = {
   okta: (aud) => ({ parameter: 'scope', value: '<a scope of the authorization server>', hint: `Okta sets "aud" from the custom authorization server; its audience must be ${aud}` }),
@@ -42,14 +41,25 @@ export const UserKeysView = Type.Object({
   identityProvider: Type.Object({ name: Type.String(), kind: Type.String(), issuer: Type.String(), tokenEndpoint: Type.Union([Type.String(), Type.Null()]), audiences: Type.Array(Type.String()) }),
   idpTokenRequest: Type.Object({
     tokenEndpoint: Type.Union([Type.String(), Type.Null()]),
-    audience: Type.String({ description: 'the audience the steps and this request use: `?audience=`, else the IdP\'s first allowed one' }),
-    parameter: Type.String({ description: 'the request parameter that carries the audience at this kind of IdP' }), value: Type.String(), hint: Type.String(),
+    audience: Type.String({ description: "the audience the steps and this request use: `?audience=`, else the IdP's first allowed one" }),
+    parameter: Type.String({ description: 'the request parameter that carries the audience at this kind of IdP' }),
+    value: Type.String(),
+    hint: Type.String(),
   }),
-  audiences: Type.Array(Type.Object({
-    audience: Type.String(), parameter: Type.String(), value: Type.String(), hint: Type.String(),
-  }), { description: 'every audience the IdP allows, each with how to ask for it (pick one with `?audience=`)' }),
+  audiences: Type.Array(
+    Type.Object({
+      audience: Type.String(),
+      parameter: Type.String(),
+      value: Type.String(),
+      hint: Type.String(),
+    }),
+    { description: 'every audience the IdP allows, each with how to ask for it (pick one with `?audience=`)' },
+  ),
   tokenExchange: Type.Object({
-    tokenEndpoint: Type.String(), consumerKey: Type.String(), grantType: Type.String(), subjectTokenType: Type.String(),
+    tokenEndpoint: Type.String(),
+    consumerKey: Type.String(),
+    grantType: Type.String(),
+    subjectTokenType: Type.String(),
     audience: Type.String({ description: 'the platform audience of tokens issued for this environment' }),
   }),
   steps: Type.Array(Type.Object({ title: Type.String(), detail: Type.String() })),
@@ -63,7 +73,9 @@ export const UserKeysView = Type.Object({
  */
 export function userKeys(deps: ControlPlaneDeps, org: Organization, env: Environment, credential: Credential, idp: IdentityProvider, chosen?: string) {
   if (chosen !== undefined && !idp.audiences.includes(chosen)) {
-    throw invalid(`"${chosen}" is not an allowed audience of identity provider "${idp.name}" (allowed: ${idp.audiences.join(', ') || 'none'})`, { audience: 'is not an allowed audience of the identity provider' });
+    throw invalid(`"${chosen}" is not an allowed audience of identity provider "${idp.name}" (allowed: ${idp.audiences.join(', ') || 'none'})`, {
+      audience: 'is not an allowed audience of the identity provider',
+    });
   }
   const audience = chosen ?? idp.audiences[0] ?? '';
   const request = AUDIENCE_REQUEST[idp.kind](audience);
@@ -76,7 +88,10 @@ export function userKeys(deps: ControlPlaneDeps, org: Organization, env: Environ
     audiences: idp.audiences.map((aud) => ({ audience: aud, ...AUDIENCE_REQUEST[idp.kind](aud) })),
     tokenExchange: { tokenEndpoint, consumerKey, grantType: TOKEN_EXCHANGE, subjectTokenType: SUBJECT_TOKEN_TYPE_JWT, audience: gatewayAudience(org.id, env.name) },
     steps: [
-      { title: `Get a token from ${idp.name}`, detail: `Request an access token from ${idp.tokenEndpoint ?? 'the identity provider\'s token endpoint'} with ${request.parameter}=${request.value}. ${request.hint}. Put it in IDP_TOKEN.` },
+      {
+        title: `Get a token from ${idp.name}`,
+        detail: `Request an access token from ${idp.tokenEndpoint ?? "the identity provider's token endpoint"} with ${request.parameter}=${request.value}. ${request.hint}. Put it in IDP_TOKEN.`,
+      },
       { title: 'Provide the consumer secret', detail: `Put the consumer secret of consumer key ${consumerKey} in CONSUMER_SECRET (it was shown once; regenerate it if it is lost).` },
       { title: 'Exchange the token', detail: `Run the curl command: it posts the IdP token to ${tokenEndpoint} (RFC 8693 token exchange) and answers with a platform access token.` },
       { title: 'Call the API', detail: `Send "Authorization: Bearer <access_token>" to the ${env.name} gateway; the application must be subscribed to the API.` },

@@ -23,7 +23,13 @@ export function authenticationView(tokenEndpoint: string | undefined, environmen
 /** Per environment in promotion order: how the application authenticates there. */
 export async function authenticationByEnvironment(store: Store, issuer: string | undefined, orgId: string, applicationId: string) {
   const [environments, credentials] = await Promise.all([store.orgs.environments(orgId), store.credentials.forApplication(orgId, applicationId)]);
-  return environments.map((e) => authenticationView(issuer === undefined ? undefined : issuer + PATHS.token, e, credentials.find((c) => c.environmentId === e.id)));
+  return environments.map((e) =>
+    authenticationView(
+      issuer === undefined ? undefined : issuer + PATHS.token,
+      e,
+      credentials.find((c) => c.environmentId === e.id),
+    ),
+  );
 }
 
 /** For a component overview: each environment's authentication configuration of the component's application (none for API proxies). */
@@ -39,10 +45,18 @@ export const keysLabel = (env: Environment): string => `${env.name === 'producti
 export async function keysView(store: Store, issuer: string, org: Organization, env: Environment, credential: Credential | undefined) {
   const idp = credential?.idpId ? await store.identityProviders.byId(org.id, credential.idpId) : undefined;
   return {
-    environment: env.name, displayName: env.displayName, label: keysLabel(env), tokenEndpoint: tokenEndpointUrl(issuer),
-    kind: credential?.kind ?? null, consumerKey: credential?.clientId ?? null,
-    grantTypes: credential?.grantTypes ?? [], scopes: credential?.scopes ?? [], tokenLifetime: credential?.kind === 'builtin' ? credential.tokenLifetime : null,
+    environment: env.name,
+    displayName: env.displayName,
+    label: keysLabel(env),
+    tokenEndpoint: tokenEndpointUrl(issuer),
+    kind: credential?.kind ?? null,
+    consumerKey: credential?.clientId ?? null,
+    grantTypes: credential?.grantTypes ?? [],
+    scopes: credential?.scopes ?? [],
+    tokenLifetime: credential?.kind === 'builtin' ? credential.tokenLifetime : null,
     previousSecretExpiresAt: credential?.previousSecretExpiresAt ?? null,
-    identityProvider: idp?.name ?? null, externalClientId: credential?.externalClientId ?? null, createdAt: credential?.createdAt ?? null,
+    identityProvider: idp?.name ?? null,
+    externalClientId: credential?.externalClientId ?? null,
+    createdAt: credential?.createdAt ?? null,
   };
 }

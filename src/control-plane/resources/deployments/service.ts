@@ -17,7 +17,11 @@ export const toParamValues = (body: ParamsBody | undefined): Record<string, Para
   Object.fromEntries(Object.entries(body ?? {}).map(([n, v]) => [n, typeof v === 'string' ? { value: v, secret: false } : { value: v.value, secret: v.secret ?? false }]));
 
 export const revisionDefinition = (api: Api): RevisionDefinition => ({
-  contextPath: api.contextPath, version: api.version, resources: api.resources, policies: api.policies, cors: api.cors,
+  contextPath: api.contextPath,
+  version: api.version,
+  resources: api.resources,
+  policies: api.policies,
+  cors: api.cors,
   ...(api.limits && { limits: api.limits }),
 });
 
@@ -51,7 +55,14 @@ export interface DeployRequest {
  * need that `given` lacks takes the value the environment's active deployment
  * holds (secret ones stay secret). Names it does not hold stay missing.
  */
-export async function withStoredValues(deps: ControlPlaneDeps, api: Api, env: Environment, definition: RevisionDefinition, backendUrl: string, given: Record<string, ParamValue>): Promise<Record<string, ParamValue>> {
+export async function withStoredValues(
+  deps: ControlPlaneDeps,
+  api: Api,
+  env: Environment,
+  definition: RevisionDefinition,
+  backendUrl: string,
+  given: Record<string, ParamValue>,
+): Promise<Record<string, ParamValue>> {
   const active = await deps.store.deployments.active(api.orgId, api.id, env.id);
   if (!active) return given;
   const stored = openParams(deps.masterKey, api.id, env.id, active.params);
@@ -81,12 +92,30 @@ async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, 
   }
   const now = isoNow(deps.clock);
   const trial = await trialDeployment({
-    store: deps.store, masterKey: deps.masterKey, issuer: deps.config.publicUrl, environment: req.env.name, clock: deps.clock, active,
+    store: deps.store,
+    masterKey: deps.masterKey,
+    issuer: deps.config.publicUrl,
+    environment: req.env.name,
+    clock: deps.clock,
+    active,
     candidate: {
-      id: 'trial', orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name,
-      revisionId: 'trial', revisionNumber: 0, backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params),
-      status: 'active', deployedBy: access.user.email, createdAt: now, orgHandle: access.org.handle, componentName: access.component.name,
-      gatewayUrl: req.env.gatewayUrl, definition, firstDeployedAt: now,
+      id: 'trial',
+      orgId: access.org.id,
+      apiId: api.id,
+      environmentId: req.env.id,
+      environment: req.env.name,
+      revisionId: 'trial',
+      revisionNumber: 0,
+      backendUrl: req.backendUrl,
+      params: sealParams(deps.masterKey, api.id, req.env.id, params),
+      status: 'active',
+      deployedBy: access.user.email,
+      createdAt: now,
+      orgHandle: access.org.handle,
+      componentName: access.component.name,
+      gatewayUrl: req.env.gatewayUrl,
+      definition,
+      firstDeployedAt: now,
     },
   });
   if (trial.refused) {
@@ -97,7 +126,9 @@ async function checkServed(deps: ControlPlaneDeps, access: ApiAccess, api: Api, 
   }
   const [displaced] = trial.displaced;
   if (displaced) {
-    throw conflict(`This deployment would take routes from API ${displaced.name}, which the gateway serves in "${req.env.name}" now (${displaced.reason})`, { resources: `conflict with API ${displaced.name}` });
+    throw conflict(`This deployment would take routes from API ${displaced.name}, which the gateway serves in "${req.env.name}" now (${displaced.reason})`, {
+      resources: `conflict with API ${displaced.name}`,
+    });
   }
 }
 
@@ -115,12 +146,23 @@ export async function deploy(deps: ControlPlaneDeps, access: ApiAccess, api: Api
   const deployment = await deps.store.transaction(async (tx) => {
     const revision = 'definition' in req.revision ? req.revision : (await tx.apis.ensureRevision(access.org.id, api.id, definition, access.user.email)).revision;
     const d = await tx.deployments.activate({
-      orgId: access.org.id, apiId: api.id, environmentId: req.env.id, environment: req.env.name, revisionId: revision.id, revisionNumber: revision.number,
-      backendUrl: req.backendUrl, params: sealParams(deps.masterKey, api.id, req.env.id, params), deployedBy: access.user.email,
+      orgId: access.org.id,
+      apiId: api.id,
+      environmentId: req.env.id,
+      environment: req.env.name,
+      revisionId: revision.id,
+      revisionNumber: revision.number,
+      backendUrl: req.backendUrl,
+      params: sealParams(deps.masterKey, api.id, req.env.id, params),
+      deployedBy: access.user.email,
     });
     if (req.saveBackendUrl) await saveBackendUrl(tx, access, api.id, req.env.name, req.backendUrl);
     await tx.audit.record({
-      orgId: access.org.id, ...actorOf(access.user), action: `api.${req.action}`, targetType: 'api', targetId: api.id,
+      orgId: access.org.id,
+      ...actorOf(access.user),
+      action: `api.${req.action}`,
+      targetType: 'api',
+      targetId: api.id,
       details: { component: access.component.name, environment: req.env.name, revision: revision.number, parameters: Object.keys(params) },
     });
     return d;
@@ -134,7 +176,11 @@ async function saveBackendUrl(tx: Store, access: ApiAccess, apiId: string, envir
   if (current.backendUrls[environment] === url) return;
   await tx.apis.save({ ...current, backendUrls: { ...current.backendUrls, [environment]: url } });
   await tx.audit.record({
-    orgId: access.org.id, ...actorOf(access.user), action: 'api.updated', targetType: 'api', targetId: apiId,
+    orgId: access.org.id,
+    ...actorOf(access.user),
+    action: 'api.updated',
+    targetType: 'api',
+    targetId: apiId,
     details: { component: access.component.name, backendUrls: [environment] },
   });
 }

@@ -6,7 +6,14 @@ import { endpointUrl, type ApiAccess } from '../apis/service.js';
 
 export function deploymentView(access: ApiAccess, api: Api, env: Environment, d: Deployment) {
   return {
-    id: d.id, environment: d.environment, revision: d.revisionNumber, status: d.status, backendUrl: d.backendUrl,
-    params: describeParams(d.params), endpointUrl: endpointUrl(env, access.org, api), deployedBy: d.deployedBy, createdAt: d.createdAt,
+    id: d.id,
+    environment: d.environment,
+    revision: d.revisionNumber,
+    status: d.status,
+    backendUrl: d.backendUrl,
+    params: describeParams(d.params),
+    endpointUrl: endpointUrl(env, access.org, api),
+    deployedBy: d.deployedBy,
+    createdAt: d.createdAt,
   };
 }

@@ -13,13 +13,22 @@ export const INPUT_REFUSALS: readonly SafeFetchErrorCode[] = ['invalid_url', 'sc
  * host, not at `error` with a stack trace (see `sendIdpRouteError`).
  */
 class UpstreamFetchFailed extends ApiError {
-  constructor(message: string, fields: Record<string, string>, readonly fetchCode: SafeFetchErrorCode, readonly host: string | undefined) {
+  constructor(
+    message: string,
+    fields: Record<string, string>,
+    readonly fetchCode: SafeFetchErrorCode,
+    readonly host: string | undefined,
+  ) {
     super('bad_gateway', message, fields);
   }
 }
 
 const hostOf = (url: string | undefined): string | undefined => {
-  try { return url === undefined ? undefined : new URL(url).host; } catch { return undefined; }
+  try {
+    return url === undefined ? undefined : new URL(url).host;
+  } catch {
+    return undefined;
+  }
 };
 
 export function fetchRefusal(error: unknown, field: string, what: string, url?: string): never {

@@ -36,26 +36,49 @@ const KeyStatus = Type.Object({
   lastError: Type.Union([Type.String(), Type.Null()]),
 });
 export const IdentityProviderView = Type.Object({
-  id: Type.String(), name: Type.String(), description: Type.String(), kind: Type.String(),
-  wellKnownUrl: Type.Union([Type.String(), Type.Null()]), issuer: Type.String(), allowedTenantIds: Type.Array(Type.String()),
-  tokenEndpoint: Type.Union([Type.String(), Type.Null()]), jwksUri: Type.String(), audiences: Type.Array(Type.String()),
-  clientIdClaims: Type.Array(Type.String()), subjectClaim: Type.String(), tokenTyping: Type.String(),
-  clockSkew: Type.Integer(), maxTokenAge: Type.Integer(), createdAt: Type.String(), updatedAt: Type.String(),
+  id: Type.String(),
+  name: Type.String(),
+  description: Type.String(),
+  kind: Type.String(),
+  wellKnownUrl: Type.Union([Type.String(), Type.Null()]),
+  issuer: Type.String(),
+  allowedTenantIds: Type.Array(Type.String()),
+  tokenEndpoint: Type.Union([Type.String(), Type.Null()]),
+  jwksUri: Type.String(),
+  audiences: Type.Array(Type.String()),
+  clientIdClaims: Type.Array(Type.String()),
+  subjectClaim: Type.String(),
+  tokenTyping: Type.String(),
+  clockSkew: Type.Integer(),
+  maxTokenAge: Type.Integer(),
+  createdAt: Type.String(),
+  updatedAt: Type.String(),
   keys: KeyStatus,
 });
 export const DiscoveryView = Type.Object({
-  wellKnownUrl: Type.String(), issuer: Type.String(), expectedIssuer: Type.Union([Type.String(), Type.Null()]), issuerMatches: Type.Boolean(),
-  tokenEndpoint: Type.Union([Type.String(), Type.Null()]), jwksUri: Type.String(), signingAlgs: Type.Union([Type.Array(Type.String()), Type.Null()]),
+  wellKnownUrl: Type.String(),
+  issuer: Type.String(),
+  expectedIssuer: Type.Union([Type.String(), Type.Null()]),
+  issuerMatches: Type.Boolean(),
+  tokenEndpoint: Type.Union([Type.String(), Type.Null()]),
+  jwksUri: Type.String(),
+  signingAlgs: Type.Union([Type.Array(Type.String()), Type.Null()]),
 });
 export const TestView = Type.Object({
-  ok: Type.Boolean(), jwksUri: Type.String(),
+  ok: Type.Boolean(),
+  jwksUri: Type.String(),
   keys: Type.Array(Type.Object({ kid: Type.Union([Type.String(), Type.Null()]), kty: Type.String(), crv: Type.Union([Type.String(), Type.Null()]), algorithms: Type.Array(Type.String()) })),
-  skipped: Type.Array(Type.String()), fetchedAt: Type.Union([Type.String(), Type.Null()]), error: Type.Union([Type.String(), Type.Null()]),
+  skipped: Type.Array(Type.String()),
+  fetchedAt: Type.Union([Type.String(), Type.Null()]),
+  error: Type.Union([Type.String(), Type.Null()]),
 });
 const StepView = Type.Object({ step: Type.String(), ok: Type.Boolean(), code: Type.Optional(Type.String()), message: Type.String() });
 export const ExplainView = Type.Object({
-  valid: Type.Boolean(), steps: Type.Array(StepView),
-  subject: Type.Union([Type.String(), Type.Null()]), clientId: Type.Union([Type.String(), Type.Null()]), tokenKind: Type.Union([Type.String(), Type.Null()]),
+  valid: Type.Boolean(),
+  steps: Type.Array(StepView),
+  subject: Type.Union([Type.String(), Type.Null()]),
+  clientId: Type.Union([Type.String(), Type.Null()]),
+  tokenKind: Type.Union([Type.String(), Type.Null()]),
 });
 export const ExplainBody = Body({ token: Type.String({ minLength: 1, maxLength: 65_536 }), expectedType: Type.Optional(literals(['access_token', 'id_token', 'jwt'] as const)) });
 

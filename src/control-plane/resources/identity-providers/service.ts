@@ -26,7 +26,11 @@ export async function discover(deps: ControlPlaneDeps, wellKnownUrl: string): Pr
   }
 }
 
-interface Endpoints { issuer: string; tokenEndpoint: string | null; jwksUri: string }
+interface Endpoints {
+  issuer: string;
+  tokenEndpoint: string | null;
+  jwksUri: string;
+}
 
 /** Issuer, token endpoint and JWKS URI: discovered, each overridable by the caller; the issuer must match (RFC 8414 §3.3) unless overridden explicitly. */
 function mergeEndpoints(input: { issuer?: string; tokenEndpoint?: string; jwksUri?: string; issuerOverride?: boolean }, discovered: DiscoveredProvider | undefined, current?: Endpoints): Endpoints {
@@ -37,10 +41,14 @@ function mergeEndpoints(input: { issuer?: string; tokenEndpoint?: string; jwksUr
         const expected = discovered.expectedIssuer
           ? `it was fetched for issuer ${JSON.stringify(discovered.expectedIssuer)}`
           : 'the well-known URL does not have a standard form to derive the issuer from';
-        throw unprocessable(`The discovery document names issuer ${JSON.stringify(discovered.issuer)}, but ${expected} (RFC 8414 §3.3). Set issuerOverride: true to accept it anyway.`, { issuer: 'does not match the well-known URL' });
+        throw unprocessable(`The discovery document names issuer ${JSON.stringify(discovered.issuer)}, but ${expected} (RFC 8414 §3.3). Set issuerOverride: true to accept it anyway.`, {
+          issuer: 'does not match the well-known URL',
+        });
       }
       if (issuer !== discovered.issuer) {
-        throw unprocessable(`The issuer ${JSON.stringify(issuer)} differs from the discovered ${JSON.stringify(discovered.issuer)}. Set issuerOverride: true to use it anyway.`, { issuer: 'differs from the discovered issuer' });
+        throw unprocessable(`The issuer ${JSON.stringify(issuer)} differs from the discovered ${JSON.stringify(discovered.issuer)}. Set issuerOverride: true to use it anyway.`, {
+          issuer: 'differs from the discovered issuer',
+        });
       }
     }
     return { issuer, tokenEndpoint: input.tokenEndpoint ?? discovered.tokenEndpoint ?? null, jwksUri: input.jwksUri ?? discovered.jwksUri };
@@ -75,8 +83,12 @@ async function checkJwksUri(deps: ControlPlaneDeps, jwksUri: string): Promise<vo
 /** `{tenantid}` issuers are templates and need their allowed tenants; exact issuers take none. */
 function issuerShape(issuer: string, allowedTenantIds: string[]): { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] } {
   if (issuer.includes(TENANT_PLACEHOLDER)) {
-    if (issuer.split(TENANT_PLACEHOLDER).length !== 2) throw unprocessable(`An issuer template contains ${TENANT_PLACEHOLDER} exactly once`, { issuer: `contains ${TENANT_PLACEHOLDER} more than once` });
-    if (allowedTenantIds.length === 0) throw unprocessable(`An issuer with ${TENANT_PLACEHOLDER} (multi-tenant) needs allowedTenantIds: the tenants whose tokens are accepted`, { allowedTenantIds: 'is required for an issuer template' });
+    if (issuer.split(TENANT_PLACEHOLDER).length !== 2)
+      throw unprocessable(`An issuer template contains ${TENANT_PLACEHOLDER} exactly once`, { issuer: `contains ${TENANT_PLACEHOLDER} more than once` });
+    if (allowedTenantIds.length === 0)
+      throw unprocessable(`An issuer with ${TENANT_PLACEHOLDER} (multi-tenant) needs allowedTenantIds: the tenants whose tokens are accepted`, {
+        allowedTenantIds: 'is required for an issuer template',
+      });
     return { issuer: null, issuerTemplate: issuer, allowedTenantIds };
   }
   if (allowedTenantIds.length) throw unprocessable(`allowedTenantIds only applies to an issuer template with ${TENANT_PLACEHOLDER}`, { allowedTenantIds: 'needs an issuer template' });
@@ -89,12 +101,21 @@ function issuerShape(issuer: string, allowedTenantIds: string[]): { issuer: stri
  * issuer that another's `{tenantid}` template accepts with one of its
  * allowed tenants (checked both ways).
  */
-async function checkIssuerConflict(store: Store, orgId: string, shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] }, audiences: string[], selfId?: string): Promise<void> {
+async function checkIssuerConflict(
+  store: Store,
+  orgId: string,
+  shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] },
+  audiences: string[],
+  selfId?: string,
+): Promise<void> {
   const others = (await store.identityProviders.sameIssuer(orgId, shape)).filter((o) => o.idp.id !== selfId);
   for (const { idp: other, issuer } of others) {
     const shared = other.audiences.filter((a) => audiences.includes(a));
     if (shared.length) {
-      throw conflict(`Identity provider "${other.name}" already accepts issuer ${JSON.stringify(issuer)} for audience ${shared.map((a) => JSON.stringify(a)).join(', ')}; use distinct audiences or edit that provider`, { audiences: 'overlap with another provider of the same issuer' });
+      throw conflict(
+        `Identity provider "${other.name}" already accepts issuer ${JSON.stringify(issuer)} for audience ${shared.map((a) => JSON.stringify(a)).join(', ')}; use distinct audiences or edit that provider`,
+        { audiences: 'overlap with another provider of the same issuer' },
+      );
     }
   }
 }
@@ -106,7 +127,13 @@ async function checkIssuerConflict(store: Store, orgId: string, shape: { issuer:
  * and exchange, or call its gateway APIs with, tokens meant for this one. The
  * 409 names the pair, never the organization that holds it.
  */
-async function checkClaimedElsewhere(deps: ControlPlaneDeps, store: Store, orgId: string, shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] }, audiences: string[]): Promise<void> {
+async function checkClaimedElsewhere(
+  deps: ControlPlaneDeps,
+  store: Store,
+  orgId: string,
+  shape: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[] },
+  audiences: string[],
+): Promise<void> {
   if (deps.config.idpSharedAudiences) return;
   const claimed = await store.identityProviders.claimedElsewhere(orgId, shape, audiences);
   if (!claimed) return;
@@ -140,10 +167,20 @@ export async function createIdentityProvider(deps: ControlPlaneDeps, keys: IdpKe
       await checkIssuerConflict(tx, org.id, shape, body.audiences);
       await checkClaimedElsewhere(deps, tx, org.id, shape, body.audiences);
       const created = await tx.identityProviders.create({
-        orgId: org.id, name: body.name, description: body.description ?? '', kind: body.kind as IdpKind, wellKnownUrl: body.wellKnownUrl ?? null,
-        ...shape, tokenEndpoint: endpoints.tokenEndpoint, jwksUri: endpoints.jwksUri, audiences: [...new Set(body.audiences)],
-        clientIdClaims: body.clientIdClaims ?? preset.clientIdClaims, subjectClaim: body.subjectClaim ?? preset.subjectClaim,
-        tokenTyping: (body.tokenTyping as TokenTyping | undefined) ?? preset.tokenTyping, clockSkew: body.clockSkew ?? CLOCK_SKEW.default, maxTokenAge: body.maxTokenAge ?? MAX_TOKEN_AGE.default,
+        orgId: org.id,
+        name: body.name,
+        description: body.description ?? '',
+        kind: body.kind as IdpKind,
+        wellKnownUrl: body.wellKnownUrl ?? null,
+        ...shape,
+        tokenEndpoint: endpoints.tokenEndpoint,
+        jwksUri: endpoints.jwksUri,
+        audiences: [...new Set(body.audiences)],
+        clientIdClaims: body.clientIdClaims ?? preset.clientIdClaims,
+        subjectClaim: body.subjectClaim ?? preset.subjectClaim,
+        tokenTyping: (body.tokenTyping as TokenTyping | undefined) ?? preset.tokenTyping,
+        clockSkew: body.clockSkew ?? CLOCK_SKEW.default,
+        maxTokenAge: body.maxTokenAge ?? MAX_TOKEN_AGE.default,
       });
       await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.created', targetType: 'identity-provider', targetId: created.id, details: auditDetails(created) });
       return created;
@@ -168,7 +205,10 @@ export async function updateIdentityProvider(deps: ControlPlaneDeps, keys: IdpKe
   const shape = issuerShape(endpoints.issuer, body.allowedTenantIds ?? current.allowedTenantIds);
   const audiences = body.audiences ? [...new Set(body.audiences)] : current.audiences;
   const patch: IdentityProviderPatch = {
-    ...shape, tokenEndpoint: endpoints.tokenEndpoint, jwksUri: endpoints.jwksUri, audiences,
+    ...shape,
+    tokenEndpoint: endpoints.tokenEndpoint,
+    jwksUri: endpoints.jwksUri,
+    audiences,
     ...(body.description !== undefined && { description: body.description }),
     ...(body.kind !== undefined && { kind: body.kind as IdpKind }),
     ...(body.wellKnownUrl !== undefined && { wellKnownUrl: body.wellKnownUrl }),
@@ -181,11 +221,19 @@ export async function updateIdentityProvider(deps: ControlPlaneDeps, keys: IdpKe
   const updated = await deps.store.transaction(async (tx) => {
     await checkIssuerConflict(tx, org.id, shape, audiences, current.id);
     // Only a change of what the provider accepts is checked: an edit of its description still works for a pair claimed twice before this rule.
-    const accepts = (x: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[]; audiences: string[] }) => JSON.stringify([x.issuer, x.issuerTemplate, x.allowedTenantIds, x.audiences]);
+    const accepts = (x: { issuer: string | null; issuerTemplate: string | null; allowedTenantIds: string[]; audiences: string[] }) =>
+      JSON.stringify([x.issuer, x.issuerTemplate, x.allowedTenantIds, x.audiences]);
     if (accepts({ ...shape, audiences }) !== accepts(current)) await checkClaimedElsewhere(deps, tx, org.id, shape, audiences);
     await tx.identityProviders.update(org.id, current.id, patch);
     const after = (await tx.identityProviders.byId(org.id, current.id))!;
-    await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'identity-provider.updated', targetType: 'identity-provider', targetId: current.id, details: { ...auditDetails(after), changed: Object.keys(body).filter((k) => k !== 'name') } });
+    await tx.audit.record({
+      orgId: org.id,
+      ...actorOf(user),
+      action: 'identity-provider.updated',
+      targetType: 'identity-provider',
+      targetId: current.id,
+      details: { ...auditDetails(after), changed: Object.keys(body).filter((k) => k !== 'name') },
+    });
     return after;
   });
   if (updated.jwksUri !== current.jwksUri || keys.status(updated.id) === undefined) await keys.refresh(updated);

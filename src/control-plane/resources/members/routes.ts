@@ -29,9 +29,7 @@ const LAST_ADMIN = 'An organization needs at least one admin: make another membe
 /** "jane.doe@example.com" → "jane.doe", the name of an invited user until they choose one. */
 const nameFromEmail = (email: string): string => email.split('@')[0] || email;
 
-type Invitee =
-  | { existing: User }
-  | { existing?: undefined; create: { email: string; name: string; passwordHash: string }; temporaryPassword: string };
+type Invitee = { existing: User } | { existing?: undefined; create: { email: string; name: string; passwordHash: string }; temporaryPassword: string };
 
 /**
  * Finds the user to add, or prepares a new one with a random temporary
@@ -51,80 +49,109 @@ async function assertAdminRemains(tx: Store, org: Organization): Promise<void> {
   if ((await tx.orgs.adminCount(org.id)) === 0) throw conflict(LAST_ADMIN);
 }
 
-export const memberRoutes = (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox => async (app) => {
-  const { store } = deps;
+export const memberRoutes =
+  (deps: ControlPlaneDeps): FastifyPluginAsyncTypebox =>
+  async (app) => {
+    const { store } = deps;
 
-  app.get('/orgs/:org/members', {
-    schema: { tags: ['members'], summary: 'Members of the organization and their roles', params: OrgParams, response: { 200: Type.Array(MemberView) } },
-  }, async (request) => {
-    const { org } = await orgAccess(store, request, request.params.org);
-    return store.orgs.members(org.id);
-  });
+    app.get(
+      '/orgs/:org/members',
+      {
+        schema: { tags: ['members'], summary: 'Members of the organization and their roles', params: OrgParams, response: { 200: Type.Array(MemberView) } },
+      },
+      async (request) => {
+        const { org } = await orgAccess(store, request, request.params.org);
+        return store.orgs.members(org.id);
+      },
+    );
 
-  app.post('/orgs/:org/members', {
-    schema: {
-      tags: ['members'],
-      summary: 'Add an existing user, or invite a new one (admin only)',
-      description: 'When no user has this email, one is created with a random temporary password, returned only in this response.',
-      params: OrgParams,
-      body: Body({ email: Type.String({ minLength: 1, maxLength: 320 }), role: RoleSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
-      response: { 201: AddedMemberView },
-    },
-  }, async (request, reply) => {
-    const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
-    const email = request.body.email.trim().toLowerCase();
-    const role = request.body.role;
-    const who = await invitee(store, email, request.body.name?.trim() || undefined);
-    try {
-      const added = await store.transaction(async (tx) => {
-        const user = who.existing ?? (await tx.users.create(who.create));
-        const temporaryPassword = who.existing ? undefined : who.temporaryPassword;
-        if (await tx.orgs.membership(org.id, user.id)) throw conflict(`${user.email} is already a member of this organization`, { email: 'is already a member' });
-        await tx.orgs.addMember(org.id, user.id, role);
-        await tx.audit.record({
-          orgId: org.id, ...actorOf(actor), action: 'member.added', targetType: 'user', targetId: user.id,
-          details: { email: user.email, role, invited: temporaryPassword !== undefined },
+    app.post(
+      '/orgs/:org/members',
+      {
+        schema: {
+          tags: ['members'],
+          summary: 'Add an existing user, or invite a new one (admin only)',
+          description: 'When no user has this email, one is created with a random temporary password, returned only in this response.',
+          params: OrgParams,
+          body: Body({ email: Type.String({ minLength: 1, maxLength: 320 }), role: RoleSchema, name: Type.Optional(Type.String({ minLength: 1, maxLength: 200 })) }),
+          response: { 201: AddedMemberView },
+        },
+      },
+      async (request, reply) => {
+        const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
+        const email = request.body.email.trim().toLowerCase();
+        const role = request.body.role;
+        const who = await invitee(store, email, request.body.name?.trim() || undefined);
+        try {
+          const added = await store.transaction(async (tx) => {
+            const user = who.existing ?? (await tx.users.create(who.create));
+            const temporaryPassword = who.existing ? undefined : who.temporaryPassword;
+            if (await tx.orgs.membership(org.id, user.id)) throw conflict(`${user.email} is already a member of this organization`, { email: 'is already a member' });
+            await tx.orgs.addMember(org.id, user.id, role);
+            await tx.audit.record({
+              orgId: org.id,
+              ...actorOf(actor),
+              action: 'member.added',
+              targetType: 'user',
+              targetId: user.id,
+              details: { email: user.email, role, invited: temporaryPassword !== undefined },
+            });
+            return { userId: user.id, email: user.email, name: user.name, role, ...(temporaryPassword !== undefined && { temporaryPassword }) };
+          });
+          return reply.code(201).send(added);
+        } catch (error) {
+          if (isUniqueViolation(error)) throw conflict(`${email} was added at the same moment by someone else`, { email: 'is already a member' });
+          throw error;
+        }
+      },
+    );
+
+    app.patch(
+      '/orgs/:org/members/:userId',
+      {
+        schema: { tags: ['members'], summary: "Change a member's role (admin only)", params: MemberParams, body: Body({ role: RoleSchema }), response: { 200: MemberView } },
+      },
+      async (request) => {
+        const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
+        const { userId } = request.params;
+        const role: Role = request.body.role;
+        return store.transaction(async (tx) => {
+          await tx.orgs.lock(org.id);
+          const before = await tx.orgs.member(org.id, userId);
+          if (!before) throw notFound('Member');
+          if (before.role === role) return before;
+          await tx.orgs.setRole(org.id, userId, role);
+          await assertAdminRemains(tx, org);
+          await tx.audit.record({
+            orgId: org.id,
+            ...actorOf(actor),
+            action: 'member.role-changed',
+            targetType: 'user',
+            targetId: userId,
+            details: { email: before.email, from: before.role, to: role },
+          });
+          return { ...before, role };
         });
-        return { userId: user.id, email: user.email, name: user.name, role, ...(temporaryPassword !== undefined && { temporaryPassword }) };
-      });
-      return reply.code(201).send(added);
-    } catch (error) {
-      if (isUniqueViolation(error)) throw conflict(`${email} was added at the same moment by someone else`, { email: 'is already a member' });
-      throw error;
-    }
-  });
+      },
+    );
 
-  app.patch('/orgs/:org/members/:userId', {
-    schema: { tags: ['members'], summary: 'Change a member\'s role (admin only)', params: MemberParams, body: Body({ role: RoleSchema }), response: { 200: MemberView } },
-  }, async (request) => {
-    const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
-    const { userId } = request.params;
-    const role: Role = request.body.role;
-    return store.transaction(async (tx) => {
-      await tx.orgs.lock(org.id);
-      const before = await tx.orgs.member(org.id, userId);
-      if (!before) throw notFound('Member');
-      if (before.role === role) return before;
-      await tx.orgs.setRole(org.id, userId, role);
-      await assertAdminRemains(tx, org);
-      await tx.audit.record({ orgId: org.id, ...actorOf(actor), action: 'member.role-changed', targetType: 'user', targetId: userId, details: { email: before.email, from: before.role, to: role } });
-      return { ...before, role };
-    });
-  });
-
-  app.delete('/orgs/:org/members/:userId', {
-    schema: { tags: ['members'], summary: 'Remove a member (admin only); never the last admin', params: MemberParams, response: { 204: Type.Null() } },
-  }, async (request, reply) => {
-    const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
-    const { userId } = request.params;
-    await store.transaction(async (tx) => {
-      await tx.orgs.lock(org.id);
-      const before = await tx.orgs.member(org.id, userId);
-      if (!before) throw notFound('Member');
-      await tx.orgs.removeMember(org.id, userId);
-      await assertAdminRemains(tx, org);
-      await tx.audit.record({ orgId: org.id, ...actorOf(actor), action: 'member.removed', targetType: 'user', targetId: userId, details: { email: before.email, role: before.role } });
-    });
-    return reply.code(204).send(null);
-  });
-};
+    app.delete(
+      '/orgs/:org/members/:userId',
+      {
+        schema: { tags: ['members'], summary: 'Remove a member (admin only); never the last admin', params: MemberParams, response: { 204: Type.Null() } },
+      },
+      async (request, reply) => {
+        const { org, user: actor } = await orgAccess(store, request, request.params.org, 'admin');
+        const { userId } = request.params;
+        await store.transaction(async (tx) => {
+          await tx.orgs.lock(org.id);
+          const before = await tx.orgs.member(org.id, userId);
+          if (!before) throw notFound('Member');
+          await tx.orgs.removeMember(org.id, userId);
+          await assertAdminRemains(tx, org);
+          await tx.audit.record({ orgId: org.id, ...actorOf(actor), action: 'member.removed', targetType: 'user', targetId: userId, details: { email: before.email, role: before.role } });
+        });
+        return reply.code(204).send(null);
+      },
+    );
+  };

@@ -4,7 +4,9 @@ import type { Store } from '../../../store/index.js';
 import type { Project } from '../../../store/repos/projects.js';
 import { orgAccess, type OrgAccess } from '../../context.js';
 
-export interface ProjectAccess extends OrgAccess { project: Project }
+export interface ProjectAccess extends OrgAccess {
+  project: Project;
+}
 
 /** Resolves `:org/projects/:project` for a member of the organization; 404 for anything else. */
 export async function projectAccess(store: Store, request: FastifyRequest, handle: string, projectName: string): Promise<ProjectAccess> {

@@ -45,9 +45,17 @@ export async function subscribe(store: Store, org: Organization, user: User, app
 export async function unsubscribe(tx: Store, access: OrgAccess, subscription: Subscription): Promise<void> {
   const { org, user } = access;
   const connections = await tx.connections.forSubscription(org.id, subscription.applicationId, subscription.apiId);
-  if (connections.length) throw conflict(`Connection(s) ${connections.map((c) => `"${c.name}"`).join(', ')} rely on this subscription; delete them instead`, { subscription: 'is used by a connection' });
+  if (connections.length)
+    throw conflict(`Connection(s) ${connections.map((c) => `"${c.name}"`).join(', ')} rely on this subscription; delete them instead`, { subscription: 'is used by a connection' });
   if (!(await tx.subscriptions.delete(org.id, subscription.id))) throw notFound('Subscription');
-  await tx.audit.record({ orgId: org.id, ...actorOf(user), action: 'subscription.deleted', targetType: 'subscription', targetId: subscription.id, details: { applicationId: subscription.applicationId, apiId: subscription.apiId } });
+  await tx.audit.record({
+    orgId: org.id,
+    ...actorOf(user),
+    action: 'subscription.deleted',
+    targetType: 'subscription',
+    targetId: subscription.id,
+    details: { applicationId: subscription.applicationId, apiId: subscription.apiId },
+  });
 }
 
 /**

@@ -6,8 +6,25 @@ import { isHeaderName } from '../../../shared/http-token.js';
 
 /** Headers the page may not set: the test token, framing and connection handling, and what a trusted proxy would forward. */
 const RESERVED_HEADERS = new Set([
-  'authorization', 'host', 'cookie', 'connection', 'keep-alive', 'proxy-authorization', 'proxy-connection', 'te', 'trailer', 'transfer-encoding',
-  'upgrade', 'content-length', 'expect', 'forwarded', 'x-forwarded-for', 'x-forwarded-host', 'x-forwarded-proto', 'x-forwarded-port', 'x-real-ip',
+  'authorization',
+  'host',
+  'cookie',
+  'connection',
+  'keep-alive',
+  'proxy-authorization',
+  'proxy-connection',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+  'content-length',
+  'expect',
+  'forwarded',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-proto',
+  'x-forwarded-port',
+  'x-real-ip',
 ]);
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]{0,4000}$/;
 
@@ -39,7 +56,7 @@ export function tryItTarget(basePath: string, path: string): string {
   if (path.includes('?') || path.includes('#')) throw invalid('Put query parameters in "query", not in the path', { path: 'must not contain ? or #' });
   const target = normalizeTarget(basePath + (path === '/' ? '' : path));
   if (!target.ok) throw invalid(`The path was refused: ${target.reason}`, { path: target.reason });
-  if (target.path !== basePath && !target.path.startsWith(basePath + '/')) throw invalid('The path leaves the API\'s base path', { path: 'is outside the API' });
+  if (target.path !== basePath && !target.path.startsWith(basePath + '/')) throw invalid("The path leaves the API's base path", { path: 'is outside the API' });
   return target.path;
 }
 

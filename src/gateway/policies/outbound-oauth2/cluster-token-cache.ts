@@ -49,7 +49,11 @@ const UNLOCK = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call(
  * there, the lock is gone (they try to take it), or `boundMs` has passed.
  */
 export class RedisClusterTokenCache implements ClusterTokenCache {
-  constructor(private readonly link: RedisLink, private readonly clock: Clock, private readonly pollMs = 20) {}
+  constructor(
+    private readonly link: RedisLink,
+    private readonly clock: Clock,
+    private readonly pollMs = 20,
+  ) {}
 
   async obtain(key: string, secret: string, accept: (token: CachedToken) => boolean, fetch: () => Promise<CachedToken>, boundMs: number): Promise<CachedToken> {
     if (!this.link.available) return fetch();
@@ -79,7 +83,11 @@ export class RedisClusterTokenCache implements ClusterTokenCache {
       if (ttl > 0) await this.link.run((r) => r.set(tokenKey, cipher.seal(token), 'PX', ttl)).catch(() => {});
       return token;
     } finally {
-      this.link.run((r) => r.eval(UNLOCK, 1, lockKey, owner)).catch(() => { /* it expires */ });
+      this.link
+        .run((r) => r.eval(UNLOCK, 1, lockKey, owner))
+        .catch(() => {
+          /* it expires */
+        });
     }
   }
 }

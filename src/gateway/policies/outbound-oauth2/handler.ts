@@ -12,7 +12,11 @@ function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
   const m = deps.shared(GATEWAY_METRICS_KEY, () => new GatewayMetrics(deps.environment));
   const environment = deps.environment;
   // Label children bound once: a cache hit, counted per request, costs no label hashing.
-  const cache = { hit: m.outboundTokenCache.labels({ environment, result: 'hit' }), miss: m.outboundTokenCache.labels({ environment, result: 'miss' }), backoff: m.outboundTokenCache.labels({ environment, result: 'backoff' }) };
+  const cache = {
+    hit: m.outboundTokenCache.labels({ environment, result: 'hit' }),
+    miss: m.outboundTokenCache.labels({ environment, result: 'miss' }),
+    backoff: m.outboundTokenCache.labels({ environment, result: 'backoff' }),
+  };
   const refreshes = m.outboundTokenRefreshes.labels({ environment });
   const retries = m.outboundTokenRetries.labels({ environment });
   return {
@@ -26,10 +30,17 @@ function managerMetrics(deps: PolicyDeps): TokenManagerMetrics {
 let instances = 0;
 
 export function create(config: OutboundOAuth2Config, deps: PolicyDeps): PolicyHandler {
-  const manager = deps.shared(TOKEN_MANAGER_KEY, () => new TokenManager({
-    clock: deps.clock, logger: deps.logger, metrics: managerMetrics(deps), egress: deps.egress,
-    cluster: deps.shared<ClusterTokenCache | undefined>(CLUSTER_TOKEN_CACHE_KEY, () => undefined),
-  }));
+  const manager = deps.shared(
+    TOKEN_MANAGER_KEY,
+    () =>
+      new TokenManager({
+        clock: deps.clock,
+        logger: deps.logger,
+        metrics: managerMetrics(deps),
+        egress: deps.egress,
+        cluster: deps.shared<ClusterTokenCache | undefined>(CLUSTER_TOKEN_CACHE_KEY, () => undefined),
+      }),
+  );
   const entry = manager.entry({
     orgId: deps.api.orgId,
     tokenUrl: config.tokenUrl,

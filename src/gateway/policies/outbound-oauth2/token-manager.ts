@@ -74,7 +74,11 @@ export class TokenEntry {
   private lastForcedRefresh = Number.NEGATIVE_INFINITY;
   private touchedAt: number;
 
-  constructor(readonly key: string, private spec: TokenSpec, private readonly manager: TokenManager) {
+  constructor(
+    readonly key: string,
+    private spec: TokenSpec,
+    private readonly manager: TokenManager,
+  ) {
     this.touchedAt = manager.clock.now();
   }
 
@@ -89,7 +93,9 @@ export class TokenEntry {
     if (now >= token.usableUntil) return undefined;
     if (now >= token.refreshFrom && this.inflight === undefined && now >= this.retryAt) {
       this.manager.metrics.refresh();
-      this.fetch().catch(() => { /* counted and logged in fetch; the current token stays in use */ });
+      this.fetch().catch(() => {
+        /* counted and logged in fetch; the current token stays in use */
+      });
     }
     this.manager.metrics.cache('hit');
     return token.value;
@@ -104,7 +110,12 @@ export class TokenEntry {
       return Promise.reject(this.lastFailure?.egressDenied ? toGatewayError(this.lastFailure) : backendTokenUnavailable('token endpoint in back-off after a failure'));
     }
     this.manager.metrics.cache('miss');
-    return (this.inflight ?? this.fetch()).then((t) => t.value, (error: unknown) => { throw toGatewayError(error); });
+    return (this.inflight ?? this.fetch()).then(
+      (t) => t.value,
+      (error: unknown) => {
+        throw toGatewayError(error);
+      },
+    );
   }
 
   /**
@@ -155,23 +166,31 @@ export class TokenEntry {
     };
     const fresh = (t: Token) => clock.now() < t.refreshFrom && t.value !== refused;
     const obtained = cluster ? cluster.obtain(this.key, this.spec.clientSecret, fresh, request, this.spec.timeoutMs + CLUSTER_WAIT_MARGIN_MS) : request();
-    const pending = obtained.then((token) => {
-      this.token = token;
-      this.failures = 0;
-      this.retryAt = 0;
-      this.lastFailure = undefined;
-      return token;
-    }, (error: unknown) => {
-      this.failures++;
-      const delay = Math.min(this.manager.backoffMaxMs, this.manager.backoffBaseMs * 2 ** (this.failures - 1));
-      this.retryAt = this.manager.clock.now() + delay;
-      const failed = error instanceof TokenRequestFailed ? error : new TokenRequestFailed('network_error', 'token request failed');
-      this.lastFailure = failed;
-      this.manager.logger.warn({ tokenUrl: this.spec.tokenUrl, clientId: this.spec.clientId, reason: failed.reason, failures: this.failures, retryInMs: delay }, 'outbound OAuth2: could not obtain a backend token');
-      throw failed;
-    }).finally(() => {
-      if (this.inflight === pending) this.inflight = undefined;
-    });
+    const pending = obtained
+      .then(
+        (token) => {
+          this.token = token;
+          this.failures = 0;
+          this.retryAt = 0;
+          this.lastFailure = undefined;
+          return token;
+        },
+        (error: unknown) => {
+          this.failures++;
+          const delay = Math.min(this.manager.backoffMaxMs, this.manager.backoffBaseMs * 2 ** (this.failures - 1));
+          this.retryAt = this.manager.clock.now() + delay;
+          const failed = error instanceof TokenRequestFailed ? error : new TokenRequestFailed('network_error', 'token request failed');
+          this.lastFailure = failed;
+          this.manager.logger.warn(
+            { tokenUrl: this.spec.tokenUrl, clientId: this.spec.clientId, reason: failed.reason, failures: this.failures, retryInMs: delay },
+            'outbound OAuth2: could not obtain a backend token',
+          );
+          throw failed;
+        },
+      )
+      .finally(() => {
+        if (this.inflight === pending) this.inflight = undefined;
+      });
     this.inflight = pending;
     return pending;
   }

@@ -22,7 +22,10 @@ export interface TokenSpec {
 /** How a token request ended (metric label). */
 export type TokenOutcome = 'success' | 'http_error' | 'invalid_response' | 'network_error' | 'timeout';
 
-export interface TokenResult { accessToken: string; expiresInSeconds: number }
+export interface TokenResult {
+  accessToken: string;
+  expiresInSeconds: number;
+}
 
 export interface TokenRequestOptions {
   /** Lifetime assumed when the IdP sends no `expires_in` (seconds). */
@@ -41,12 +44,15 @@ const ERROR_CODE = /^[\x20\x21\x23-\x5b\x5d-\x7e]{1,64}$/;
 /** RFC 6749 §2.3.1: client id and secret are form-urlencoded before being joined for Basic authentication. */
 const formEncode = (value: string): string => new URLSearchParams([['', value]]).toString().slice(1);
 
-export const basicCredentials = (clientId: string, clientSecret: string): string =>
-  `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`;
+export const basicCredentials = (clientId: string, clientSecret: string): string => `Basic ${Buffer.from(`${formEncode(clientId)}:${formEncode(clientSecret)}`).toString('base64')}`;
 
 /** A token request that failed; `reason` is for logs (no secret, no response body). */
 export class TokenRequestFailed extends Error {
-  constructor(readonly outcome: Exclude<TokenOutcome, 'success'>, readonly reason: string, readonly egressDenied = false) {
+  constructor(
+    readonly outcome: Exclude<TokenOutcome, 'success'>,
+    readonly reason: string,
+    readonly egressDenied = false,
+  ) {
     super(reason);
   }
 }
@@ -83,9 +89,12 @@ export async function requestToken(agent: Agent, spec: TokenSpec, options: Token
     const e = error as { code?: unknown; name?: unknown };
     const code = typeof e.code === 'string' ? e.code : typeof e.name === 'string' ? e.name : 'unknown';
     const timeout = /TIMEOUT/i.test(code) || e.name === 'TimeoutError' || e.name === 'AbortError';
-    const failed = code === 'RESPONSE_TOO_LARGE' ? new TokenRequestFailed('invalid_response', `token response larger than ${MAX_RESPONSE_BYTES} bytes`)
-      : code === 'egress_denied' ? new TokenRequestFailed('network_error', `token endpoint refused by the egress policy: ${(error as Error).message}`, true)
-      : new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
+    const failed =
+      code === 'RESPONSE_TOO_LARGE'
+        ? new TokenRequestFailed('invalid_response', `token response larger than ${MAX_RESPONSE_BYTES} bytes`)
+        : code === 'egress_denied'
+          ? new TokenRequestFailed('network_error', `token endpoint refused by the egress policy: ${(error as Error).message}`, true)
+          : new TokenRequestFailed(timeout ? 'timeout' : 'network_error', timeout ? `token endpoint did not answer within ${spec.timeoutMs} ms` : `token endpoint unreachable (${code})`);
     options.count(failed.outcome);
     throw failed;
   }
@@ -102,7 +111,11 @@ export async function requestToken(agent: Agent, spec: TokenSpec, options: Token
 
 function parseTokenResponse(status: number, text: string, defaultLifetimeSeconds: number): TokenResult {
   let body: unknown;
-  try { body = JSON.parse(text); } catch { body = undefined; }
+  try {
+    body = JSON.parse(text);
+  } catch {
+    body = undefined;
+  }
   const json = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Record<string, unknown>) : undefined;
   if (status !== 200) {
     const code = typeof json?.error === 'string' && ERROR_CODE.test(json.error) ? ` (error ${json.error})` : '';

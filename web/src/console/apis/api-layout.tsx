@@ -27,7 +27,10 @@ export function ApiLayout() {
   const projectQuery = useProject(org, project);
   const componentQuery = useComponentOverview(ref.org, ref.project, ref.component);
   const definition = useApiDefinition(ref);
-  const trail = [{ label: 'Projects', to: 'projects' }, { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` }];
+  const trail = [
+    { label: 'Projects', to: 'projects' },
+    { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` },
+  ];
 
   if (componentQuery.isPending) return <PageLoader label="API proxy" />;
   if (componentQuery.isError) {
@@ -49,24 +52,33 @@ export function ApiLayout() {
   return (
     <Stack gap="md">
       <Crumbs trail={trail} current={c.displayName} />
-      <Page
-        title={c.displayName}
-        documentTitle={[TABS.find((t) => t.value === tab)?.label, c.displayName, projectQuery.data?.displayName ?? project]}
-        description={c.description || undefined}
-      >
+      <Page title={c.displayName} documentTitle={[TABS.find((t) => t.value === tab)?.label, c.displayName, projectQuery.data?.displayName ?? project]} description={c.description || undefined}>
         <Group gap="xs">
-          <Badge variant="light" color="indigo">API Proxy</Badge>
-          <Text size="sm" c="dimmed">Name <Code>{c.name}</Code></Text>
+          <Badge variant="light" color="indigo">
+            API Proxy
+          </Badge>
+          <Text size="sm" c="dimmed">
+            Name <Code>{c.name}</Code>
+          </Text>
           {definition.data && (
             <>
               <LifecycleBadge lifecycle={definition.data.lifecycle} />
-              <Text size="sm" c="dimmed">Base path <Code>{definition.data.contextPath}/{definition.data.version}</Code></Text>
+              <Text size="sm" c="dimmed">
+                Base path{' '}
+                <Code>
+                  {definition.data.contextPath}/{definition.data.version}
+                </Code>
+              </Text>
             </>
           )}
         </Group>
         <Tabs value={tab} onChange={(v) => navigate(v && v !== 'overview' ? `${base}/${v}` : base)} keepMounted={false}>
           <Tabs.List aria-label="API sections">
-            {TABS.map((t) => <Tabs.Tab key={t.value} value={t.value}>{t.label}</Tabs.Tab>)}
+            {TABS.map((t) => (
+              <Tabs.Tab key={t.value} value={t.value}>
+                {t.label}
+              </Tabs.Tab>
+            ))}
           </Tabs.List>
         </Tabs>
         {definition.isPending ? (

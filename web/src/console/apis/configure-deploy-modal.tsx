@@ -18,8 +18,18 @@ import { useDebounced } from './use-debounced';
  * (saved on the API, with the deploy, when changed) and a value for every `${parameter}`;
  * values the environment holds already are reused. Save & Deploy.
  */
-export function ConfigureDeployModal({ apiRef, definition, environment, opened, onClose }: {
-  apiRef: ApiRef; definition: ApiDefinition; environment: Environment; opened: boolean; onClose: () => void;
+export function ConfigureDeployModal({
+  apiRef,
+  definition,
+  environment,
+  opened,
+  onClose,
+}: {
+  apiRef: ApiRef;
+  definition: ApiDefinition;
+  environment: Environment;
+  opened: boolean;
+  onClose: () => void;
 }) {
   return (
     <Modal opened={opened} onClose={onClose} size="lg" title={`Configure & Deploy: ${environment.displayName}`}>
@@ -41,13 +51,17 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
     // deploy's transaction, so a deploy that fails changes nothing. Unchanged, the API's current one is used.
     mutationFn: () => {
       const url = backendUrl.trim();
-      return unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments', {
-        params: apiPath(apiRef),
-        body: {
-          environment: environment.name, params: paramsBody(plan.data?.parameters ?? [], values), reuseStoredValues: true,
-          ...(url !== saved && { backendUrl: url, saveBackendUrl: true }),
-        },
-      }));
+      return unwrap(
+        api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments', {
+          params: apiPath(apiRef),
+          body: {
+            environment: environment.name,
+            params: paramsBody(plan.data?.parameters ?? [], values),
+            reuseStoredValues: true,
+            ...(url !== saved && { backendUrl: url, saveBackendUrl: true }),
+          },
+        }),
+      );
     },
     onSettled: () => client.invalidateQueries({ queryKey: keys.api(apiRef) }),
     onSuccess: onDone,
@@ -71,7 +85,11 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
           onChange={(e) => setBackendUrl(e.currentTarget.value)}
           error={fieldError(error, 'backendUrl') ?? fieldError(error, `backendUrls.${environment.name}`)}
         />
-        {plan.isPending ? <PageLoader label="parameters" /> : plan.isError ? <ApiErrorAlert error={plan.error} title="Could not load: parameters" /> : (
+        {plan.isPending ? (
+          <PageLoader label="parameters" />
+        ) : plan.isError ? (
+          <ApiErrorAlert error={plan.error} title="Could not load: parameters" />
+        ) : (
           <>
             <Text size="sm" c="dimmed">
               {plan.data.revision === null ? 'Deploys the current definition as a new revision.' : `Deploys revision ${plan.data.revision}.`}
@@ -83,8 +101,12 @@ function DeployForm({ apiRef, definition, environment, onDone }: { apiRef: ApiRe
         {definition.lifecycle === 'created' && <Notice color="gray">The API is not published yet: it runs, but applications can subscribe only once it is published.</Notice>}
         {error && <ApiErrorAlert error={error} title="The deploy failed" />}
         <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>Cancel</Button>
-          <Button type="submit" loading={deploy.isPending} disabled={!plan.data}>Save & Deploy</Button>
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={deploy.isPending} disabled={!plan.data}>
+            Save & Deploy
+          </Button>
         </Group>
       </Stack>
     </form>

@@ -21,7 +21,10 @@ export function ConnectionsPage() {
   const projectQuery = useProject(org, project);
   const connections = useConnections(org, project);
   const [creating, create] = useDisclosure();
-  const trail = [{ label: 'Projects', to: 'projects' }, { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` }];
+  const trail = [
+    { label: 'Projects', to: 'projects' },
+    { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` },
+  ];
   return (
     <Stack gap="md">
       <Crumbs trail={trail} current="Connections" />
@@ -32,15 +35,19 @@ export function ConnectionsPage() {
         actions={<Button onClick={create.open}>Create Connection</Button>}
       >
         <QueryState query={connections} label="connections">
-          {(list) => list.length === 0 ? (
-            <EmptyState title="No connections yet">
-              <Text size="sm">Create a connection to subscribe a consumer to an API and get its ServiceURL, TokenURL and keys.</Text>
-            </EmptyState>
-          ) : (
-            <Stack gap="md">
-              {list.map((c) => <ConnectionCard key={c.id} org={org} project={project} connection={c} />)}
-            </Stack>
-          )}
+          {(list) =>
+            list.length === 0 ? (
+              <EmptyState title="No connections yet">
+                <Text size="sm">Create a connection to subscribe a consumer to an API and get its ServiceURL, TokenURL and keys.</Text>
+              </EmptyState>
+            ) : (
+              <Stack gap="md">
+                {list.map((c) => (
+                  <ConnectionCard key={c.id} org={org} project={project} connection={c} />
+                ))}
+              </Stack>
+            )
+          }
         </QueryState>
       </Page>
       <CreateConnectionModal org={org} project={project} opened={creating} onClose={create.close} />
@@ -66,23 +73,55 @@ function ConnectionCard({ org, project, connection }: { org: string; project: st
         <Group justify="space-between" align="flex-start">
           <div>
             <Title order={4}>{connection.name}</Title>
-            {connection.description && <Text size="sm" c="dimmed">{connection.description}</Text>}
+            {connection.description && (
+              <Text size="sm" c="dimmed">
+                {connection.description}
+              </Text>
+            )}
             <Group gap="xs" mt={4}>
               <Text size="sm">
-                {connection.level === 'project' ? 'The project' : <>Consumer <Anchor component={Link} to={`/console/o/${org}/projects/${project}/consumers/${connection.component}`}>{connection.component}</Anchor></>}
+                {connection.level === 'project' ? (
+                  'The project'
+                ) : (
+                  <>
+                    Consumer{' '}
+                    <Anchor component={Link} to={`/console/o/${org}/projects/${project}/consumers/${connection.component}`}>
+                      {connection.component}
+                    </Anchor>
+                  </>
+                )}
                 {' → '}
-                {apiComponent ? <Anchor component={Link} to={`/console/o/${org}/projects/${apiProject}/apis/${apiComponent}`}>{connection.api.name || connection.api.ref}</Anchor> : connection.api.ref}
-                {' '}<Text span c="dimmed">{connection.api.contextPath}/{connection.api.version}</Text>
+                {apiComponent ? (
+                  <Anchor component={Link} to={`/console/o/${org}/projects/${apiProject}/apis/${apiComponent}`}>
+                    {connection.api.name || connection.api.ref}
+                  </Anchor>
+                ) : (
+                  connection.api.ref
+                )}{' '}
+                <Text span c="dimmed">
+                  {connection.api.contextPath}/{connection.api.version}
+                </Text>
               </Text>
-              <Badge variant="light" color={connection.level === 'project' ? 'grape' : 'teal'}>{connection.level === 'project' ? 'Project level' : 'Component level'}</Badge>
+              <Badge variant="light" color={connection.level === 'project' ? 'grape' : 'teal'}>
+                {connection.level === 'project' ? 'Project level' : 'Component level'}
+              </Badge>
             </Group>
           </div>
-          <Button variant="default" color="red" size="xs" onClick={del.open} aria-label={`Delete connection ${connection.name}`}>Delete</Button>
+          <Button variant="default" color="red" size="xs" onClick={del.open} aria-label={`Delete connection ${connection.name}`}>
+            Delete
+          </Button>
         </Group>
         <ConnectionEnv connection={connection} />
       </Stack>
-      <ConfirmDialog opened={deleting} onClose={del.close} title={`Delete connection ${connection.name}?`} confirmLabel={`Delete ${connection.name}`}
-        onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The connection was not deleted">
+      <ConfirmDialog
+        opened={deleting}
+        onClose={del.close}
+        title={`Delete connection ${connection.name}?`}
+        confirmLabel={`Delete ${connection.name}`}
+        onConfirm={() => remove.mutate()}
+        mutation={remove}
+        errorTitle="The connection was not deleted"
+      >
         <Text size="sm">The consumer's subscription to the API goes too, if this connection made it and no other connection uses it. Its keys stay.</Text>
       </ConfirmDialog>
     </Card>

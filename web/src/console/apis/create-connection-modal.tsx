@@ -19,7 +19,10 @@ const PROJECT = '__project__';
 /** Create Connection: a consumer (a component, or the whole project) to a published API; then its parameters, the secret once. */
 export function CreateConnectionModal({ org, project, opened, onClose }: { org: string; project: string; opened: boolean; onClose: () => void }) {
   const [created, setCreated] = useState<Connection>();
-  const close = () => { setCreated(undefined); onClose(); };
+  const close = () => {
+    setCreated(undefined);
+    onClose();
+  };
   return (
     <Modal opened={opened} onClose={close} size="lg" title={created ? `Connection ${created.name} created` : 'Create Connection'}>
       {created ? <Created connection={created} onDone={close} /> : opened && <CreateForm org={org} project={project} onCreated={setCreated} onCancel={close} />}
@@ -36,9 +39,13 @@ function Created({ connection, onDone }: { connection: Connection; onDone: () =>
           You will not see this secret again. It was generated with the keys of {secrets.map((e) => e.displayName).join(', ')}.
         </Alert>
       )}
-      {secrets.map((e) => <CopyValue key={e.environment} label={`Consumer secret (${e.displayName})`} value={e.params.ConsumerSecret!} secret />)}
+      {secrets.map((e) => (
+        <CopyValue key={e.environment} label={`Consumer secret (${e.displayName})`} value={e.params.ConsumerSecret!} secret />
+      ))}
       <ConnectionEnv connection={connection} />
-      <Group justify="flex-end"><Button onClick={onDone}>Done</Button></Group>
+      <Group justify="flex-end">
+        <Button onClick={onDone}>Done</Button>
+      </Group>
     </Stack>
   );
 }
@@ -55,10 +62,13 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
   const [generateKeys, setGenerateKeys] = useState(true);
   // The response holds the consumer secret: it leaves the mutation cache once the form unmounts.
   const create = useOneTimeSecret({
-    mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/connections', {
-      params: { path: { org, project } },
-      body: { name, ...(description && { description }), api: apiId ?? '', ...(consumer !== PROJECT && { component: consumer }), generateKeys },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/projects/{project}/connections', {
+          params: { path: { org, project } },
+          body: { name, ...(description && { description }), api: apiId ?? '', ...(consumer !== PROJECT && { component: consumer }), generateKeys },
+        }),
+      ),
     onSuccess: async (c) => {
       // The connections, and the consumer's keys and subscription (it may have generated keys).
       await client.invalidateQueries({ queryKey: keys.project(org, project) });
@@ -86,7 +96,11 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
               placeholder={list.length ? 'Choose an API' : 'No published API yet'}
               data={list.map((a) => ({ value: a.id, label: `${a.displayName} (${a.project}/${a.component}) ${a.contextPath}/${a.version}` }))}
               value={apiId}
-              onChange={(v) => { setApiId(v); const a = list.find((x) => x.id === v); if (a && !name) setName(a.component); }}
+              onChange={(v) => {
+                setApiId(v);
+                const a = list.find((x) => x.id === v);
+                if (a && !name) setName(a.component);
+              }}
               searchable
               error={fieldError(error, 'api')}
             />
@@ -97,7 +111,10 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
             <Select
               label="Consumer"
               description="Who calls the API: an external consumer of this project, or the project (its components share the keys)"
-              data={[{ value: PROJECT, label: `The project ${project} (shared)` }, ...list.filter((c) => c.type === 'external-consumer').map((c) => ({ value: c.name, label: `${c.displayName} (${c.name})` }))]}
+              data={[
+                { value: PROJECT, label: `The project ${project} (shared)` },
+                ...list.filter((c) => c.type === 'external-consumer').map((c) => ({ value: c.name, label: `${c.displayName} (${c.name})` })),
+              ]}
               value={consumer}
               onChange={(v) => setConsumer(v ?? PROJECT)}
               allowDeselect={false}
@@ -111,13 +128,24 @@ function CreateForm({ org, project, onCreated, onCancel }: { org: string; projec
             The connection {duplicate.name} already connects {consumer === PROJECT ? 'the project' : consumer} to this API; its parameters are on the Connections page.
           </Notice>
         )}
-        <TextInput label="Connection name" withAsterisk description="Lowercase letters, digits and hyphens" value={name} onChange={(e) => setName(e.currentTarget.value)} error={nameIssue ?? fieldError(error, 'name')} />
+        <TextInput
+          label="Connection name"
+          withAsterisk
+          description="Lowercase letters, digits and hyphens"
+          value={name}
+          onChange={(e) => setName(e.currentTarget.value)}
+          error={nameIssue ?? fieldError(error, 'name')}
+        />
         <TextInput label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(error, 'description')} />
         <Switch label="Generate keys where the consumer has none" checked={generateKeys} onChange={(e) => setGenerateKeys(e.currentTarget.checked)} />
         {error && <ApiErrorAlert error={error} title="The connection was not created" />}
         <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>Cancel</Button>
-          <Button type="submit" loading={create.isPending}>Connect</Button>
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={create.isPending}>
+            Connect
+          </Button>
         </Group>
       </Stack>
     </form>

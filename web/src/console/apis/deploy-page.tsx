@@ -25,7 +25,9 @@ export function DeployPage() {
   if (!definition) {
     return (
       <EmptyState title="No API defined yet">
-        <Text size="sm">Define the API on its <Link to={`/console/o/${ref.org}/${apiPagePath(ref)}`}>Overview</Link> first; then deploy it here.</Text>
+        <Text size="sm">
+          Define the API on its <Link to={`/console/o/${ref.org}/${apiPagePath(ref)}`}>Overview</Link> first; then deploy it here.
+        </Text>
       </EmptyState>
     );
   }
@@ -33,8 +35,8 @@ export function DeployPage() {
     <Stack gap="lg">
       <Notice title="Calling the deployed API">
         <Text size="sm">
-          Clients call the endpoint URL below with a token. To give a consumer its ServiceURL, TokenURL and keys, publish the API and connect the consumer to it
-          on the project's <Link to={`/console/o/${ref.org}/projects/${ref.project}/connections`}>Connections</Link> page.
+          Clients call the endpoint URL below with a token. To give a consumer its ServiceURL, TokenURL and keys, publish the API and connect the consumer to it on the project's{' '}
+          <Link to={`/console/o/${ref.org}/projects/${ref.project}/connections`}>Connections</Link> page.
         </Text>
       </Notice>
       <QueryState query={environments} label="environments">
@@ -52,31 +54,60 @@ export function DeployPage() {
       </QueryState>
       <Stack gap="xs">
         <Title order={3}>Revisions</Title>
-        <Text size="sm" c="dimmed">Each deploy of a changed definition freezes it as a new, immutable revision; promotion and rollback run existing ones.</Text>
+        <Text size="sm" c="dimmed">
+          Each deploy of a changed definition freezes it as a new, immutable revision; promotion and rollback run existing ones.
+        </Text>
         <QueryState query={revisions} label="revisions">
-          {(list) => list.length === 0 ? <EmptyState title="No revisions yet">The first deploy makes revision 1.</EmptyState> : (
-            <Table aria-label="Revisions">
-              <Table.Thead><Table.Tr><Table.Th>Revision</Table.Th><Table.Th>Created by</Table.Th><Table.Th>Created</Table.Th><Table.Th>Parameters</Table.Th></Table.Tr></Table.Thead>
-              <Table.Tbody>
-                {list.map((r) => (
-                  <Table.Tr key={r.number}>
-                    <Table.Td>{r.number}</Table.Td>
-                    <Table.Td>{r.createdBy}</Table.Td>
-                    <Table.Td>{when(r.createdAt)}</Table.Td>
-                    <Table.Td><Group gap={4}>{r.parameters.map((p) => <Code key={p}>{p}</Code>)}</Group></Table.Td>
+          {(list) =>
+            list.length === 0 ? (
+              <EmptyState title="No revisions yet">The first deploy makes revision 1.</EmptyState>
+            ) : (
+              <Table aria-label="Revisions">
+                <Table.Thead>
+                  <Table.Tr>
+                    <Table.Th>Revision</Table.Th>
+                    <Table.Th>Created by</Table.Th>
+                    <Table.Th>Created</Table.Th>
+                    <Table.Th>Parameters</Table.Th>
                   </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          )}
+                </Table.Thead>
+                <Table.Tbody>
+                  {list.map((r) => (
+                    <Table.Tr key={r.number}>
+                      <Table.Td>{r.number}</Table.Td>
+                      <Table.Td>{r.createdBy}</Table.Td>
+                      <Table.Td>{when(r.createdAt)}</Table.Td>
+                      <Table.Td>
+                        <Group gap={4}>
+                          {r.parameters.map((p) => (
+                            <Code key={p}>{p}</Code>
+                          ))}
+                        </Group>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            )
+          }
         </QueryState>
       </Stack>
     </Stack>
   );
 }
 
-function EnvironmentCard({ apiRef, definition, environment, next, history }: {
-  apiRef: ApiRef; definition: ApiDefinition; environment: Environment; next: Environment | undefined; history: Deployment[];
+function EnvironmentCard({
+  apiRef,
+  definition,
+  environment,
+  next,
+  history,
+}: {
+  apiRef: ApiRef;
+  definition: ApiDefinition;
+  environment: Environment;
+  next: Environment | undefined;
+  history: Deployment[];
 }) {
   const [configuring, configure] = useDisclosure();
   const [promoting, promote] = useDisclosure();
@@ -90,14 +121,32 @@ function EnvironmentCard({ apiRef, definition, environment, next, history }: {
           <div>
             <Group gap="xs">
               <Title order={4}>{environment.displayName}</Title>
-              {active ? <Badge color="green" variant="light">{`Active: revision ${active.revision}`}</Badge> : <Badge color="gray" variant="light">Not deployed</Badge>}
+              {active ? (
+                <Badge color="green" variant="light">{`Active: revision ${active.revision}`}</Badge>
+              ) : (
+                <Badge color="gray" variant="light">
+                  Not deployed
+                </Badge>
+              )}
             </Group>
-            {active && <Text size="xs" c="dimmed" mt={4}>Deployed by {active.deployedBy}, {when(active.createdAt)}; backend <Code>{active.backendUrl}</Code></Text>}
+            {active && (
+              <Text size="xs" c="dimmed" mt={4}>
+                Deployed by {active.deployedBy}, {when(active.createdAt)}; backend <Code>{active.backendUrl}</Code>
+              </Text>
+            )}
           </div>
           <Group gap="xs">
             <Button onClick={configure.open}>Configure & Deploy</Button>
-            {next && <Button variant="default" onClick={promote.open} disabled={!active} title={active ? undefined : `Deploy to ${environment.displayName} first`}>Promote</Button>}
-            {history.length > 1 && <Button variant="default" onClick={rollback.open}>Roll back</Button>}
+            {next && (
+              <Button variant="default" onClick={promote.open} disabled={!active} title={active ? undefined : `Deploy to ${environment.displayName} first`}>
+                Promote
+              </Button>
+            )}
+            {history.length > 1 && (
+              <Button variant="default" onClick={rollback.open}>
+                Roll back
+              </Button>
+            )}
           </Group>
         </Group>
         <CopyValue label={`Endpoint URL (${environment.displayName})`} value={endpoint} />
@@ -116,38 +165,64 @@ function History({ apiRef, environment, history }: { apiRef: ApiRef; environment
   const [target, setTarget] = useState<Deployment>();
   return (
     <Stack gap={4}>
-      <Text size="sm" fw={600}>Deployment history</Text>
+      <Text size="sm" fw={600}>
+        Deployment history
+      </Text>
       <Table aria-label={`Deployment history (${environment.displayName})`} fz="sm">
         <Table.Thead>
-          <Table.Tr><Table.Th>Revision</Table.Th><Table.Th>Status</Table.Th><Table.Th>Parameters</Table.Th><Table.Th>Deployed by</Table.Th><Table.Th>When</Table.Th><Table.Th /></Table.Tr>
+          <Table.Tr>
+            <Table.Th>Revision</Table.Th>
+            <Table.Th>Status</Table.Th>
+            <Table.Th>Parameters</Table.Th>
+            <Table.Th>Deployed by</Table.Th>
+            <Table.Th>When</Table.Th>
+            <Table.Th />
+          </Table.Tr>
         </Table.Thead>
         <Table.Tbody>
           {history.map((d) => (
             <Table.Tr key={d.id}>
               <Table.Td>{d.revision}</Table.Td>
-              <Table.Td><Badge variant="light" color={d.status === 'active' ? 'green' : 'gray'}>{d.status}</Badge></Table.Td>
+              <Table.Td>
+                <Badge variant="light" color={d.status === 'active' ? 'green' : 'gray'}>
+                  {d.status}
+                </Badge>
+              </Table.Td>
               <Table.Td>
                 <Group gap={4}>
-                  {Object.entries(d.params).map(([name, p]) => <Code key={name}>{p.secret ? `${name}=••••` : `${name}=${p.value ?? ''}`}</Code>)}
+                  {Object.entries(d.params).map(([name, p]) => (
+                    <Code key={name}>{p.secret ? `${name}=••••` : `${name}=${p.value ?? ''}`}</Code>
+                  ))}
                 </Group>
               </Table.Td>
               <Table.Td>{d.deployedBy}</Table.Td>
               <Table.Td>{when(d.createdAt)}</Table.Td>
               <Table.Td>
-                {d.status !== 'active' && d.revision !== active?.revision && (
-                  <Button size="compact-xs" variant="subtle" onClick={() => setTarget(d)}>{`Roll back to revision ${d.revision}`}</Button>
-                )}
+                {d.status !== 'active' && d.revision !== active?.revision && <Button size="compact-xs" variant="subtle" onClick={() => setTarget(d)}>{`Roll back to revision ${d.revision}`}</Button>}
               </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>
       </Table>
-      <ConfirmDialog opened={!!target} onClose={() => setTarget(undefined)} title={`Roll back ${environment.displayName} to revision ${target?.revision}?`}
-        confirmLabel={`Roll back to revision ${target?.revision}`} color="orange" mutation={back} errorTitle="The rollback failed"
-        onConfirm={() => target && back.mutate({ environment: environment.name, revision: target.revision }, { onSuccess: () => setTarget(undefined) })}>
+      <ConfirmDialog
+        opened={!!target}
+        onClose={() => setTarget(undefined)}
+        title={`Roll back ${environment.displayName} to revision ${target?.revision}?`}
+        confirmLabel={`Roll back to revision ${target?.revision}`}
+        color="orange"
+        mutation={back}
+        errorTitle="The rollback failed"
+        onConfirm={() => target && back.mutate({ environment: environment.name, revision: target.revision }, { onSuccess: () => setTarget(undefined) })}
+      >
         <Text size="sm">
           Redeploys revision {target?.revision} to {environment.displayName} with the backend URL and values it had then
-          {target?.backendUrl ? <> (<Code>{target.backendUrl}</Code>)</> : null}. Calls go to it at once.
+          {target?.backendUrl ? (
+            <>
+              {' '}
+              (<Code>{target.backendUrl}</Code>)
+            </>
+          ) : null}
+          . Calls go to it at once.
         </Text>
       </ConfirmDialog>
     </Stack>
@@ -156,14 +231,23 @@ function History({ apiRef, environment, history }: { apiRef: ApiRef; environment
 
 function useRollback(apiRef: ApiRef) {
   return useApiMutation(apiRef, (body: { environment: string; revision?: number }) =>
-    unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/rollback', { params: apiPath(apiRef), body })));
+    unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/rollback', { params: apiPath(apiRef), body })),
+  );
 }
 
 function RollbackModal({ apiRef, environment, opened, onClose }: { apiRef: ApiRef; environment: Environment; opened: boolean; onClose: () => void }) {
   const back = useRollback(apiRef);
   return (
-    <ConfirmDialog opened={opened} onClose={onClose} title={`Roll back ${environment.displayName}?`} confirmLabel={`Roll back ${environment.displayName}`}
-      color="orange" mutation={back} errorTitle="The rollback failed" onConfirm={() => back.mutate({ environment: environment.name }, { onSuccess: onClose })}>
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Roll back ${environment.displayName}?`}
+      confirmLabel={`Roll back ${environment.displayName}`}
+      color="orange"
+      mutation={back}
+      errorTitle="The rollback failed"
+      onConfirm={() => back.mutate({ environment: environment.name }, { onSuccess: onClose })}
+    >
       <Text size="sm">Redeploys the deployment that was active before the current one, with the backend URL and values it had. Rolling back again goes one step further back.</Text>
     </ConfirmDialog>
   );

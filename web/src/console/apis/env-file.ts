@@ -5,4 +5,6 @@
 const shellValue = (v: string): string => (/^[A-Za-z0-9_./:@%+=,-]*$/.test(v) ? v : `'${v.replace(/'/g, `'\\''`)}'`);
 
 export const envFile = (params: Record<string, string>): string =>
-  Object.entries(params).map(([k, v]) => `${k}=${shellValue(v)}\n`).join('');
+  Object.entries(params)
+    .map(([k, v]) => `${k}=${shellValue(v)}\n`)
+    .join('');

@@ -12,7 +12,12 @@ const MAX_FILE_BYTES = 900_000;
  * text) or from a URL (fetched by the server). For an API not defined yet,
  * asks for its context path and version too.
  */
-export function ImportForm({ apiRef, source, basePath, onDone }: {
+export function ImportForm({
+  apiRef,
+  source,
+  basePath,
+  onDone,
+}: {
   apiRef: ApiRef;
   source: 'file' | 'url';
   /** Defaults for an API not defined yet; absent: the API keeps its own. */
@@ -74,8 +79,12 @@ export function ImportForm({ apiRef, source, basePath, onDone }: {
         )}
         {error && <ApiErrorAlert error={error} title="The import failed" />}
         <Group justify="space-between">
-          <Text size="xs" c="dimmed">The document's operations replace the API's resources, with their security and scopes.</Text>
-          <Button type="submit" loading={importApi.isPending}>Import</Button>
+          <Text size="xs" c="dimmed">
+            The document's operations replace the API's resources, with their security and scopes.
+          </Text>
+          <Button type="submit" loading={importApi.isPending}>
+            Import
+          </Button>
         </Group>
       </Stack>
     </form>

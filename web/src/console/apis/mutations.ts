@@ -25,5 +25,6 @@ export type ImportSource = { document: string } | { url: string };
 /** Import from a document's text or a URL; contextPath/version only when the API is not defined yet. */
 export function useImportApi(ref: ApiRef) {
   return useApiMutation(ref, (body: ImportSource & { contextPath?: string; version?: string }) =>
-    unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/import', { params: apiPath(ref), body })));
+    unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/import', { params: apiPath(ref), body })),
+  );
 }

@@ -20,8 +20,12 @@ export function OverviewPage() {
       <Group justify="space-between">
         <Title order={3}>Overview</Title>
         <Group gap="xs">
-          <Button variant="default" onClick={edit.open}>Edit definition</Button>
-          <Button variant="default" onClick={importer.open}>Import OpenAPI</Button>
+          <Button variant="default" onClick={edit.open}>
+            Edit definition
+          </Button>
+          <Button variant="default" onClick={importer.open}>
+            Import OpenAPI
+          </Button>
           <LifecycleActions apiRef={ref} definition={definition} />
         </Group>
       </Group>
@@ -29,8 +33,15 @@ export function OverviewPage() {
         <Card withBorder>
           <Stack gap={6}>
             <Text fw={600}>Definition</Text>
-            <Text size="sm">Context path <Code>{definition.contextPath}</Code> · version <Code>{definition.version}</Code></Text>
-            <Group gap={6}><Text size="sm">Visibility</Text><Badge variant="light" color={definition.visibility === 'public' ? 'blue' : 'grape'}>{definition.visibility === 'public' ? 'Public' : 'Private'}</Badge></Group>
+            <Text size="sm">
+              Context path <Code>{definition.contextPath}</Code> · version <Code>{definition.version}</Code>
+            </Text>
+            <Group gap={6}>
+              <Text size="sm">Visibility</Text>
+              <Badge variant="light" color={definition.visibility === 'public' ? 'blue' : 'grape'}>
+                {definition.visibility === 'public' ? 'Public' : 'Private'}
+              </Badge>
+            </Group>
             <DocumentLine definition={definition} href={openapiUrl} />
           </Stack>
         </Card>
@@ -41,9 +52,17 @@ export function OverviewPage() {
               <Table.Tbody>
                 {definition.endpoints.map((e) => (
                   <Table.Tr key={e.environment}>
-                    <Table.Td><Text size="sm">{e.environment}</Text></Table.Td>
-                    <Table.Td><Code>{e.url}</Code></Table.Td>
-                    <Table.Td><Text size="sm" c="dimmed">{e.deployedRevision === null ? 'not deployed' : `revision ${e.deployedRevision}`}</Text></Table.Td>
+                    <Table.Td>
+                      <Text size="sm">{e.environment}</Text>
+                    </Table.Td>
+                    <Table.Td>
+                      <Code>{e.url}</Code>
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm" c="dimmed">
+                        {e.deployedRevision === null ? 'not deployed' : `revision ${e.deployedRevision}`}
+                      </Text>
+                    </Table.Td>
                   </Table.Tr>
                 ))}
               </Table.Tbody>
@@ -64,8 +83,12 @@ export function OverviewPage() {
             <Tabs.Tab value="file">Upload a file</Tabs.Tab>
             <Tabs.Tab value="url">From a URL</Tabs.Tab>
           </Tabs.List>
-          <Tabs.Panel value="file" pt="md">{importing && <ImportForm apiRef={ref} source="file" onDone={importer.close} />}</Tabs.Panel>
-          <Tabs.Panel value="url" pt="md">{importing && <ImportForm apiRef={ref} source="url" onDone={importer.close} />}</Tabs.Panel>
+          <Tabs.Panel value="file" pt="md">
+            {importing && <ImportForm apiRef={ref} source="file" onDone={importer.close} />}
+          </Tabs.Panel>
+          <Tabs.Panel value="url" pt="md">
+            {importing && <ImportForm apiRef={ref} source="url" onDone={importer.close} />}
+          </Tabs.Panel>
         </Tabs>
       </Modal>
     </Stack>
@@ -74,12 +97,16 @@ export function OverviewPage() {
 
 function DocumentLine({ definition, href }: { definition: ApiDefinition; href: string }) {
   const d = definition.document;
-  const what = d.source === 'imported'
-    ? `Imported ${d.sourceUrl ? `from ${d.sourceUrl}` : 'from a file'}${d.importedAt ? ` on ${new Date(d.importedAt).toLocaleString()}` : ''}`
-    : 'Generated from the definition';
+  const what =
+    d.source === 'imported'
+      ? `Imported ${d.sourceUrl ? `from ${d.sourceUrl}` : 'from a file'}${d.importedAt ? ` on ${new Date(d.importedAt).toLocaleString()}` : ''}`
+      : 'Generated from the definition';
   return (
     <Text size="sm">
-      OpenAPI document: {what} · <Anchor href={href} target="_blank" rel="noreferrer">View OpenAPI document</Anchor>
+      OpenAPI document: {what} ·{' '}
+      <Anchor href={href} target="_blank" rel="noreferrer">
+        View OpenAPI document
+      </Anchor>
     </Text>
   );
 }

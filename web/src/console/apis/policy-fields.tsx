@@ -22,13 +22,17 @@ const ACRONYMS: Record<string, string> = { url: 'URL', id: 'ID', uri: 'URI' };
 
 /** `tokenUrl` → "Token URL", `timeoutMs` → "Timeout (ms)". */
 function fieldLabel(name: string): string {
-  const words = name.replace(/([a-z0-9])([A-Z])/g, '$1 $2').split(/[\s_-]+/).map((w) => w.toLowerCase());
+  const words = name
+    .replace(/([a-z0-9])([A-Z])/g, '$1 $2')
+    .split(/[\s_-]+/)
+    .map((w) => w.toLowerCase());
   const ms = words.at(-1) === 'ms';
   const text = (ms ? words.slice(0, -1) : words).map((w, i) => ACRONYMS[w] ?? (i === 0 ? w[0]!.toUpperCase() + w.slice(1) : w)).join(' ');
   return ms ? `${text} (ms)` : text;
 }
 
-const describeDefault = (field: Omit<PolicyField, 'name'>) => (field.default === undefined ? undefined : `Default: ${typeof field.default === 'string' ? field.default : JSON.stringify(field.default)}`);
+const describeDefault = (field: Omit<PolicyField, 'name'>) =>
+  field.default === undefined ? undefined : `Default: ${typeof field.default === 'string' ? field.default : JSON.stringify(field.default)}`;
 
 /** A `${parameter}` reference, the only thing a secret setting may hold. */
 const PARAMETER_REFERENCE = /^\$\{[A-Za-z_][A-Za-z0-9_.-]*\}$/;
@@ -60,7 +64,11 @@ export function secretFieldErrors(fields: PolicyField[], value: unknown, path = 
 export function cleanConfig(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(cleanConfig);
   if (value !== null && typeof value === 'object') {
-    return Object.fromEntries(Object.entries(value as Config).map(([k, v]) => [k, cleanConfig(v)]).filter(([, v]) => v !== undefined && v !== ''));
+    return Object.fromEntries(
+      Object.entries(value as Config)
+        .map(([k, v]) => [k, cleanConfig(v)])
+        .filter(([, v]) => v !== undefined && v !== ''),
+    );
   }
   return value;
 }
@@ -83,15 +91,7 @@ function PolicyFieldInput({ field, path, label, value, onChange, errors }: Props
   const common = { label, description, withAsterisk: field.required, error };
   switch (field.type) {
     case 'boolean':
-      return (
-        <Switch
-          label={label}
-          description={description}
-          checked={typeof value === 'boolean' ? value : field.default === true}
-          onChange={(e) => onChange(e.currentTarget.checked)}
-          error={error}
-        />
-      );
+      return <Switch label={label} description={description} checked={typeof value === 'boolean' ? value : field.default === true} onChange={(e) => onChange(e.currentTarget.checked)} error={error} />;
     case 'integer':
       return (
         <NumberInput
@@ -158,8 +158,20 @@ function PolicyFieldInput({ field, path, label, value, onChange, errors }: Props
 }
 
 /** The settings of a policy (or of one object inside it). */
-export function FieldList({ fields, path, labelPrefix, value, onChange, errors }: {
-  fields: PolicyField[]; path: string; labelPrefix: string; value: Config; onChange: (value: Config) => void; errors: Errors;
+export function FieldList({
+  fields,
+  path,
+  labelPrefix,
+  value,
+  onChange,
+  errors,
+}: {
+  fields: PolicyField[];
+  path: string;
+  labelPrefix: string;
+  value: Config;
+  onChange: (value: Config) => void;
+  errors: Errors;
 }) {
   return (
     <Stack gap="sm">
@@ -199,11 +211,19 @@ function ObjectList({ field, path, label, value, onChange, errors }: Props) {
                 errors={errors}
               />
             </div>
-            <Button variant="subtle" color="red" aria-label={`Remove ${singular} ${i + 1}`} onClick={() => onChange(items.filter((_, j) => j !== i))}>Remove</Button>
+            <Button variant="subtle" color="red" aria-label={`Remove ${singular} ${i + 1}`} onClick={() => onChange(items.filter((_, j) => j !== i))}>
+              Remove
+            </Button>
           </Group>
         ))}
-        {listError && <div role="alert" style={{ color: 'var(--mantine-color-error)', fontSize: 'var(--mantine-font-size-sm)' }}>{listError}</div>}
-        <Group><Button variant="light" onClick={() => onChange([...items, {}])}>{`Add ${singular}`}</Button></Group>
+        {listError && (
+          <div role="alert" style={{ color: 'var(--mantine-color-error)', fontSize: 'var(--mantine-font-size-sm)' }}>
+            {listError}
+          </div>
+        )}
+        <Group>
+          <Button variant="light" onClick={() => onChange([...items, {}])}>{`Add ${singular}`}</Button>
+        </Group>
       </Stack>
     </Fieldset>
   );

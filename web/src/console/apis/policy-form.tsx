@@ -13,7 +13,15 @@ type Selection = 'all' | string[];
  * or more resources, or all of them), its phase when it has a choice, and
  * its settings. Attaches a new policy, or changes an attached one in place.
  */
-export function PolicyForm({ apiRef, schema, resources, initialResources, attachment, onDone, onCancel }: {
+export function PolicyForm({
+  apiRef,
+  schema,
+  resources,
+  initialResources,
+  attachment,
+  onDone,
+  onCancel,
+}: {
   apiRef: ApiRef;
   schema: PolicySchema;
   resources: ApiResource[];
@@ -35,7 +43,8 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
   const save = useApiMutation(apiRef, (body: { policy: string; resources: Selection; phase: 'request' | 'response'; config: Record<string, unknown> }) =>
     attachment
       ? unwrap(api.PUT('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/policies/{attachment}', { params: { path: { ...apiPath(apiRef).path, attachment: attachment.id } }, body }))
-      : unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/policies', { params: apiPath(apiRef), body })));
+      : unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/policies', { params: apiPath(apiRef), body })),
+  );
 
   function submit(event: FormEvent) {
     event.preventDefault();
@@ -49,7 +58,9 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
   return (
     <form onSubmit={submit} noValidate aria-label={`${schema.displayName} settings`}>
       <Stack gap="md">
-        <Text size="sm" c="dimmed">{schema.description}</Text>
+        <Text size="sm" c="dimmed">
+          {schema.description}
+        </Text>
         <Switch
           label="Apply to all resources"
           description="Also to resources added later"
@@ -85,8 +96,12 @@ export function PolicyForm({ apiRef, schema, resources, initialResources, attach
         <FieldList fields={fields} path="" labelPrefix="" value={config} onChange={setConfig} errors={errors} />
         {save.error && <ApiErrorAlert error={save.error} title={attachment ? 'The policy was not changed' : 'The policy was not attached'} />}
         <Group justify="flex-end">
-          <Button variant="default" onClick={onCancel}>Cancel</Button>
-          <Button type="submit" loading={save.isPending}>{attachment ? 'Save changes' : 'Attach'}</Button>
+          <Button variant="default" onClick={onCancel}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={save.isPending}>
+            {attachment ? 'Save changes' : 'Attach'}
+          </Button>
         </Group>
       </Stack>
     </form>

@@ -5,12 +5,25 @@ import { PolicyForm } from './policy-form';
 import { policyLabel, usePolicyCatalogue, type ApiResource, type ApiRef, type PolicySchema } from './queries';
 
 /** "Attach Mediation Policy": pick a policy of the catalogue (by name and version), then fill its form. */
-export function PolicyPicker({ apiRef, resources, initialResources, opened, onClose }: {
-  apiRef: ApiRef; resources: ApiResource[]; initialResources: 'all' | string[]; opened: boolean; onClose: () => void;
+export function PolicyPicker({
+  apiRef,
+  resources,
+  initialResources,
+  opened,
+  onClose,
+}: {
+  apiRef: ApiRef;
+  resources: ApiResource[];
+  initialResources: 'all' | string[];
+  opened: boolean;
+  onClose: () => void;
 }) {
   const catalogue = usePolicyCatalogue();
   const [chosen, setChosen] = useState<PolicySchema>();
-  const close = () => { setChosen(undefined); onClose(); };
+  const close = () => {
+    setChosen(undefined);
+    onClose();
+  };
   return (
     <Modal opened={opened} onClose={close} size="lg" title={chosen ? `Attach ${policyLabel(chosen)}` : 'Attach Mediation Policy'}>
       {chosen ? (
@@ -22,8 +35,12 @@ export function PolicyPicker({ apiRef, resources, initialResources, opened, onCl
               {policies.map((p) => (
                 <Card key={p.ref} withBorder padding="sm" role="listitem">
                   <Stack gap={6} align="flex-start">
-                    <Button variant="light" onClick={() => setChosen(p)}>{policyLabel(p)}</Button>
-                    <Text size="sm" c="dimmed">{p.description}</Text>
+                    <Button variant="light" onClick={() => setChosen(p)}>
+                      {policyLabel(p)}
+                    </Button>
+                    <Text size="sm" c="dimmed">
+                      {p.description}
+                    </Text>
                   </Stack>
                 </Card>
               ))}

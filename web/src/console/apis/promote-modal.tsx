@@ -13,8 +13,20 @@ import { useDeploymentPlan, usePromotion, type ApiDefinition, type ApiRef } from
 import { useDebounced } from './use-debounced';
 
 /** Promote: the revision running in `from` goes to the next environment, with that environment's values. */
-export function PromoteModal({ apiRef, definition, from, to, opened, onClose }: {
-  apiRef: ApiRef; definition: ApiDefinition; from: Environment; to: Environment; opened: boolean; onClose: () => void;
+export function PromoteModal({
+  apiRef,
+  definition,
+  from,
+  to,
+  opened,
+  onClose,
+}: {
+  apiRef: ApiRef;
+  definition: ApiDefinition;
+  from: Environment;
+  to: Environment;
+  opened: boolean;
+  onClose: () => void;
 }) {
   return (
     <Modal opened={opened} onClose={onClose} size="lg" title={`Promote from ${from.displayName} to ${to.displayName}`}>
@@ -41,10 +53,12 @@ function PromoteForm({ apiRef, definition, from, to, onDone }: { apiRef: ApiRef;
     // The backend URL goes with the promotion; the server keeps it on the API in the same transaction.
     mutationFn: () => {
       const url = backendUrl.trim();
-      return unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promote', {
-        params: apiPath(apiRef),
-        body: { from: from.name, params: paramsBody(needs, values), reuseStoredValues: true, ...(url !== saved && { backendUrl: url, saveBackendUrl: true }) },
-      }));
+      return unwrap(
+        api.POST('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promote', {
+          params: apiPath(apiRef),
+          body: { from: from.name, params: paramsBody(needs, values), reuseStoredValues: true, ...(url !== saved && { backendUrl: url, saveBackendUrl: true }) },
+        }),
+      );
     },
     onSettled: () => client.invalidateQueries({ queryKey: keys.api(apiRef) }),
     onSuccess: onDone,
@@ -61,7 +75,9 @@ function PromoteForm({ apiRef, definition, from, to, onDone }: { apiRef: ApiRef;
   return (
     <form onSubmit={submit} noValidate aria-label={`Promote to ${to.displayName}`}>
       <Stack gap="md">
-        <Text size="sm">Revision {promotion.data.revision}, which runs in {from.displayName}, will run in {to.displayName} with {to.displayName}'s values.</Text>
+        <Text size="sm">
+          Revision {promotion.data.revision}, which runs in {from.displayName}, will run in {to.displayName} with {to.displayName}'s values.
+        </Text>
         {plan.data && <CopyValue label="Endpoint URL" value={plan.data.endpointUrl} />}
         <TextInput
           label="Backend URL"
@@ -71,12 +87,18 @@ function PromoteForm({ apiRef, definition, from, to, onDone }: { apiRef: ApiRef;
           onChange={(e) => setBackendUrl(e.currentTarget.value)}
           error={fieldError(error, 'backendUrl') ?? fieldError(error, `backendUrls.${to.name}`)}
         />
-        {plan.isPending ? <PageLoader label="parameters" /> : plan.isError ? <ApiErrorAlert error={plan.error} title="Could not load: parameters" /> : (
+        {plan.isPending ? (
+          <PageLoader label="parameters" />
+        ) : plan.isError ? (
+          <ApiErrorAlert error={plan.error} title="Could not load: parameters" />
+        ) : (
           <ParameterInputs needs={needs} values={values} onChange={setValues} error={error} />
         )}
         {error && <ApiErrorAlert error={error} title="The promotion failed" />}
         <Group justify="flex-end">
-          <Button variant="default" onClick={onDone}>Cancel</Button>
+          <Button variant="default" onClick={onDone}>
+            Cancel
+          </Button>
           <Button type="submit" loading={promote.isPending} disabled={!plan.data}>{`Promote to ${to.displayName}`}</Button>
         </Group>
       </Stack>

@@ -40,12 +40,15 @@ export function useDeploymentPlan(r: ApiRef, environment: string, options: { rev
     staleTime: 0,
     // A new backend URL keeps the parameter inputs on screen while its plan loads.
     placeholderData: keepPreviousData,
-    queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan', {
-      params: {
-        path: { org: r.org, project: r.project, component: r.component },
-        query: { environment, ...(options.revision !== undefined && { revision: String(options.revision) }), ...(options.backendUrl && { backendUrl: options.backendUrl }) },
-      },
-    })),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/deployments/plan', {
+          params: {
+            path: { org: r.org, project: r.project, component: r.component },
+            query: { environment, ...(options.revision !== undefined && { revision: String(options.revision) }), ...(options.backendUrl && { backendUrl: options.backendUrl }) },
+          },
+        }),
+      ),
   });
 }
 
@@ -54,9 +57,12 @@ export function usePromotion(r: ApiRef, from: string, enabled = true) {
     queryKey: keys.promotion(r, from),
     enabled,
     staleTime: 0,
-    queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promotion', {
-      params: { path: { org: r.org, project: r.project, component: r.component }, query: { from } },
-    })),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/orgs/{org}/projects/{project}/components/{component}/api/promotion', {
+          params: { path: { org: r.org, project: r.project, component: r.component }, query: { from } },
+        }),
+      ),
   });
 }
 

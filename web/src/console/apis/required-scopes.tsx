@@ -23,11 +23,14 @@ export function RequiredScopes({ apis }: { apis: ApiWithResources[] }) {
       {needing.map(({ api, scopes }) => (
         <Group key={api.displayName} gap={6} mb={4}>
           <Text size="sm">{api.displayName}:</Text>
-          {scopes.map((s) => <Code key={s}>{s}</Code>)}
+          {scopes.map((s) => (
+            <Code key={s}>{s}</Code>
+          ))}
         </Group>
       ))}
       <Text size="sm">
-        A token without them is refused with 403 <Code>insufficient_scope</Code>. Allow them in the consumer's keys (Advanced Configurations → Scopes) and request them when getting a token (<Code>scope=…</Code>).
+        A token without them is refused with 403 <Code>insufficient_scope</Code>. Allow them in the consumer's keys (Advanced Configurations → Scopes) and request them when getting a token (
+        <Code>scope=…</Code>).
       </Text>
     </Notice>
   );

@@ -25,7 +25,15 @@ export const settingsProblem = (s: CredentialSettings): string | undefined => gr
  * token lifetime. With `onSave` it edits existing keys (Save); without, the
  * values go with Generate Keys.
  */
-export function AdvancedConfigurations({ value, onChange, error, readOnly, onSave, saving, dirty }: {
+export function AdvancedConfigurations({
+  value,
+  onChange,
+  error,
+  readOnly,
+  onSave,
+  saving,
+  dirty,
+}: {
   value: CredentialSettings;
   onChange: (value: CredentialSettings) => void;
   error: unknown;
@@ -50,7 +58,9 @@ export function AdvancedConfigurations({ value, onChange, error, readOnly, onSav
               error={grantTypesProblem(value) ?? fieldError(error, 'grantTypes')}
             >
               <Group mt="xs">
-                {GRANT_TYPES.map((g) => <Checkbox key={g.value} value={g.value} label={g.label} disabled={readOnly} />)}
+                {GRANT_TYPES.map((g) => (
+                  <Checkbox key={g.value} value={g.value} label={g.label} disabled={readOnly} />
+                ))}
               </Group>
             </Checkbox.Group>
             <TagsInput
@@ -81,8 +91,14 @@ export function AdvancedConfigurations({ value, onChange, error, readOnly, onSav
             />
             {onSave && !readOnly && (
               <Group>
-                <Button onClick={onSave} loading={saving} disabled={!!problem || !dirty}>Save</Button>
-                {!dirty && <Text size="sm" c="dimmed">No unsaved changes</Text>}
+                <Button onClick={onSave} loading={saving} disabled={!!problem || !dirty}>
+                  Save
+                </Button>
+                {!dirty && (
+                  <Text size="sm" c="dimmed">
+                    No unsaved changes
+                  </Text>
+                )}
               </Group>
             )}
           </Stack>

@@ -11,9 +11,23 @@ export function providerName(auth: Authentication | undefined, providers: Identi
 
 /** Keys generated, external keys added, or nothing yet. */
 export function AuthStatus({ auth }: { auth: Authentication | undefined }) {
-  if (auth?.kind === 'external') return <Badge color="grape" variant="light">External keys</Badge>;
-  if (auth?.keysGenerated) return <Badge color="green" variant="light">Keys generated</Badge>;
-  return <Badge color="gray" variant="light">Not configured</Badge>;
+  if (auth?.kind === 'external')
+    return (
+      <Badge color="grape" variant="light">
+        External keys
+      </Badge>
+    );
+  if (auth?.keysGenerated)
+    return (
+      <Badge color="green" variant="light">
+        Keys generated
+      </Badge>
+    );
+  return (
+    <Badge color="gray" variant="light">
+      Not configured
+    </Badge>
+  );
 }
 
 /** The client ID the consumer presents in an environment, if any. */

@@ -15,15 +15,22 @@ import type { Authentication } from './queries';
 import { RegenerateSecretModal } from './regenerate-secret-modal';
 import { SecretModal } from './secret-modal';
 
-const sameSettings = (a: CredentialSettings, b: CredentialSettings) =>
-  a.tokenLifetime === b.tokenLifetime && a.grantTypes.join() === b.grantTypes.join() && a.scopes.join(' ') === b.scopes.join(' ');
+const sameSettings = (a: CredentialSettings, b: CredentialSettings) => a.tokenLifetime === b.tokenLifetime && a.grantTypes.join() === b.grantTypes.join() && a.scopes.join(' ') === b.scopes.join(' ');
 
 /**
  * The built-in identity provider (the platform's token service) for one
  * environment: Generate Keys, or, once keys exist, the consumer key,
  * Regenerate Secret and the Advanced Configurations.
  */
-export function BuiltinProviderPanel({ project, component, applicationId, environment, auth, externalProvider, canChange }: {
+export function BuiltinProviderPanel({
+  project,
+  component,
+  applicationId,
+  environment,
+  auth,
+  externalProvider,
+  canChange,
+}: {
   project: string;
   component: string;
   applicationId: string;
@@ -41,10 +48,8 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   const [settings, setSettings] = useState<CredentialSettings>(saved);
   const [confirming, setConfirming] = useState(false);
   // New or changed keys show in the consumer's pages and in the project's connections (their ConsumerKey).
-  const refresh = () => Promise.all([
-    queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }),
-    queryClient.invalidateQueries({ queryKey: keys.connections(org, project) }),
-  ]);
+  const refresh = () =>
+    Promise.all([queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }), queryClient.invalidateQueries({ queryKey: keys.connections(org, project) })]);
   const connections = useConnections(org, project);
   const published = usePublishedApis(org);
   const connectedApis = (published.data ?? []).filter((a) => connections.data?.some((c) => c.component === component && c.api.id === a.id));
@@ -78,8 +83,12 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
   return (
     <Stack>
       <div>
-        <Title order={3} size="h4">Built-in</Title>
-        <Text size="sm" c="dimmed">The platform's token service issues the consumer's tokens for a consumer key and secret (OAuth 2.0 client credentials).</Text>
+        <Title order={3} size="h4">
+          Built-in
+        </Title>
+        <Text size="sm" c="dimmed">
+          The platform's token service issues the consumer's tokens for a consumer key and secret (OAuth 2.0 client credentials).
+        </Text>
       </div>
       {externalProvider ? (
         <Notice title={`${environment.displayName} uses keys from ${externalProvider}`}>
@@ -95,7 +104,16 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
           {auth.tokenEndpoint && <CopyValue label="Token Endpoint" value={auth.tokenEndpoint} />}
           {canChange && (
             <Group>
-              <Button color="orange" variant="light" onClick={() => { regenerate.forget(); setConfirming(true); }}>Regenerate Secret</Button>
+              <Button
+                color="orange"
+                variant="light"
+                onClick={() => {
+                  regenerate.forget();
+                  setConfirming(true);
+                }}
+              >
+                Regenerate Secret
+              </Button>
             </Group>
           )}
         </Stack>
@@ -104,10 +122,16 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
           <Text>No keys yet for {environment.displayName}.</Text>
           {canChange ? (
             <Group>
-              <Button onClick={() => generate.mutate()} loading={generate.isPending} disabled={!!settingsProblem(settings)}>Generate Keys</Button>
+              <Button onClick={() => generate.mutate()} loading={generate.isPending} disabled={!!settingsProblem(settings)}>
+                Generate Keys
+              </Button>
             </Group>
-          ) : canChange === false && (
-            <Text size="sm" c="dimmed">Only organization admins and the member who created this consumer can generate its keys.</Text>
+          ) : (
+            canChange === false && (
+              <Text size="sm" c="dimmed">
+                Only organization admins and the member who created this consumer can generate its keys.
+              </Text>
+            )
           )}
           <ApiErrorAlert error={generate.error} title="The keys were not generated" />
         </Stack>
@@ -122,17 +146,15 @@ export function BuiltinProviderPanel({ project, component, applicationId, enviro
             readOnly={!canChange}
             {...(auth?.keysGenerated && { onSave: () => save.mutate(), saving: save.isPending, dirty: !sameSettings(settings, saved) })}
           />
-          {save.isSuccess && sameSettings(settings, saved) && <Text size="sm" c="green.8" role="status">Advanced Configurations saved.</Text>}
+          {save.isSuccess && sameSettings(settings, saved) && (
+            <Text size="sm" c="green.8" role="status">
+              Advanced Configurations saved.
+            </Text>
+          )}
           <ApiErrorAlert error={save.error} title="The Advanced Configurations were not saved" />
         </>
       )}
-      <RegenerateSecretModal
-        opened={confirming}
-        environment={environment.displayName}
-        mutation={regenerate}
-        onConfirm={(grace) => regenerate.mutate(grace)}
-        onClose={() => setConfirming(false)}
-      />
+      <RegenerateSecretModal opened={confirming} environment={environment.displayName} mutation={regenerate} onConfirm={(grace) => regenerate.mutate(grace)} onClose={() => setConfirming(false)} />
       <SecretModal
         keys={revealed && { clientId: revealed.clientId ?? '', clientSecret: revealed.clientSecret, tokenEndpoint: revealed.tokenEndpoint }}
         environment={environment.displayName}

@@ -9,11 +9,21 @@ export function ComponentCard({ project, component }: { project: string; compone
   return (
     <Card withBorder padding="lg" component="li">
       <Group justify="space-between" wrap="nowrap" align="flex-start">
-        <Anchor component={Link} to={`/console/o/${org}/${componentPath(project, component)}`} fw={600} size="lg">{component.displayName}</Anchor>
-        <Badge variant="light" color={COMPONENT_TYPES[component.type as ComponentType]?.color ?? 'gray'} style={{ flexShrink: 0 }}>{componentTypeLabel(component.type)}</Badge>
+        <Anchor component={Link} to={`/console/o/${org}/${componentPath(project, component)}`} fw={600} size="lg">
+          {component.displayName}
+        </Anchor>
+        <Badge variant="light" color={COMPONENT_TYPES[component.type as ComponentType]?.color ?? 'gray'} style={{ flexShrink: 0 }}>
+          {componentTypeLabel(component.type)}
+        </Badge>
       </Group>
-      <Text size="sm" c="dimmed" ff="monospace">{component.name}</Text>
-      {component.description && <Text size="sm" mt="xs" lineClamp={3}>{component.description}</Text>}
+      <Text size="sm" c="dimmed" ff="monospace">
+        {component.name}
+      </Text>
+      {component.description && (
+        <Text size="sm" mt="xs" lineClamp={3}>
+          {component.description}
+        </Text>
+      )}
     </Card>
   );
 }

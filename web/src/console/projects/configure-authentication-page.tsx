@@ -48,7 +48,13 @@ function ConfigureAuthentication() {
     { label: overview.data?.displayName ?? component, to: `projects/${project}/consumers/${component}` },
   ];
   const failed = overview.error ?? application.error;
-  if (failed) return <Stack><Crumbs trail={trail} current={env} /><ApiErrorAlert error={failed} title="Could not load: authentication configuration" /></Stack>;
+  if (failed)
+    return (
+      <Stack>
+        <Crumbs trail={trail} current={env} />
+        <ApiErrorAlert error={failed} title="Could not load: authentication configuration" />
+      </Stack>
+    );
   const c = overview.data;
   const app = application.data;
   if (!c || !app) return <PageLoader label="authentication configuration" />;
@@ -57,7 +63,9 @@ function ConfigureAuthentication() {
     return (
       <Stack>
         <Crumbs trail={trail} current={env} />
-        <Alert color="red" title="Environment not found" role="alert">This organization has no environment named "{env}".</Alert>
+        <Alert color="red" title="Environment not found" role="alert">
+          This organization has no environment named "{env}".
+        </Alert>
       </Stack>
     );
   }
@@ -76,40 +84,50 @@ function ConfigureAuthentication() {
         documentTitle={[`${environment.displayName} authentication`, c.displayName, projectQuery.data?.displayName ?? project]}
         description={`Choose the identity provider this consumer gets its tokens from in ${environment.displayName}, and set up its keys there.`}
       >
-      {canChange === false && (
-        <Notice color="gray">You can see this configuration; only organization admins and the member who created this consumer can change its keys.</Notice>
-      )}
-      <Tabs orientation="vertical" value={tab} onChange={setSelected} variant="pills" keepMounted={false}>
-        <Stack gap="xs" miw={240}>
-          <Text fw={600} id="identity-provider-heading">Identity Provider</Text>
-          <Tabs.List aria-labelledby="identity-provider-heading">
-            <Tabs.Tab value={BUILTIN}>
-              <ProviderLabel name={BUILTIN_PROVIDER} kind="Token service" inUse={inUse === BUILTIN} />
-            </Tabs.Tab>
-            {list.map((p) => (
-              <Tabs.Tab key={p.id} value={p.id}>
-                <ProviderLabel name={p.name} kind={IDP_KIND_LABELS[p.kind] ?? p.kind} inUse={inUse === p.id} />
-              </Tabs.Tab>
-            ))}
-          </Tabs.List>
-          {providers.isPending && <Group gap="xs"><Loader size="xs" aria-label="Loading identity providers" /><Text size="sm" c="dimmed">Identity providers…</Text></Group>}
-          {providers.isError && <ApiErrorAlert error={providers.error} title="Could not load: identity providers" />}
-          {providers.isSuccess && list.length === 0 && (
-            <Text size="sm" c="dimmed" maw={240}>
-              The organization has no identity providers of its own. Admins add them under{' '}
-              <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers`} size="sm">API Management</Anchor>.
+        {canChange === false && <Notice color="gray">You can see this configuration; only organization admins and the member who created this consumer can change its keys.</Notice>}
+        <Tabs orientation="vertical" value={tab} onChange={setSelected} variant="pills" keepMounted={false}>
+          <Stack gap="xs" miw={240}>
+            <Text fw={600} id="identity-provider-heading">
+              Identity Provider
             </Text>
-          )}
-        </Stack>
-        <Tabs.Panel value={BUILTIN} pl="xl">
-          <BuiltinProviderPanel {...common} externalProvider={auth?.kind === 'external' ? (current?.name ?? 'an external provider') : undefined} />
-        </Tabs.Panel>
-        {list.map((p) => (
-          <Tabs.Panel key={p.id} value={p.id} pl="xl">
-            <ExternalProviderPanel {...common} provider={p} currentProvider={current && current.id !== p.id ? current.name : undefined} />
+            <Tabs.List aria-labelledby="identity-provider-heading">
+              <Tabs.Tab value={BUILTIN}>
+                <ProviderLabel name={BUILTIN_PROVIDER} kind="Token service" inUse={inUse === BUILTIN} />
+              </Tabs.Tab>
+              {list.map((p) => (
+                <Tabs.Tab key={p.id} value={p.id}>
+                  <ProviderLabel name={p.name} kind={IDP_KIND_LABELS[p.kind] ?? p.kind} inUse={inUse === p.id} />
+                </Tabs.Tab>
+              ))}
+            </Tabs.List>
+            {providers.isPending && (
+              <Group gap="xs">
+                <Loader size="xs" aria-label="Loading identity providers" />
+                <Text size="sm" c="dimmed">
+                  Identity providers…
+                </Text>
+              </Group>
+            )}
+            {providers.isError && <ApiErrorAlert error={providers.error} title="Could not load: identity providers" />}
+            {providers.isSuccess && list.length === 0 && (
+              <Text size="sm" c="dimmed" maw={240}>
+                The organization has no identity providers of its own. Admins add them under{' '}
+                <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers`} size="sm">
+                  API Management
+                </Anchor>
+                .
+              </Text>
+            )}
+          </Stack>
+          <Tabs.Panel value={BUILTIN} pl="xl">
+            <BuiltinProviderPanel {...common} externalProvider={auth?.kind === 'external' ? (current?.name ?? 'an external provider') : undefined} />
           </Tabs.Panel>
-        ))}
-      </Tabs>
+          {list.map((p) => (
+            <Tabs.Panel key={p.id} value={p.id} pl="xl">
+              <ExternalProviderPanel {...common} provider={p} currentProvider={current && current.id !== p.id ? current.name : undefined} />
+            </Tabs.Panel>
+          ))}
+        </Tabs>
       </Page>
     </Stack>
   );
@@ -119,10 +137,18 @@ function ProviderLabel({ name, kind, inUse }: { name: string; kind: string; inUs
   return (
     <Group gap="xs" wrap="nowrap" justify="space-between">
       <div style={{ textAlign: 'left' }}>
-        <Text size="sm" fw={500}>{name}</Text>
-        <Text size="xs" opacity={0.75}>{kind}</Text>
+        <Text size="sm" fw={500}>
+          {name}
+        </Text>
+        <Text size="xs" opacity={0.75}>
+          {kind}
+        </Text>
       </div>
-      {inUse && <Badge size="xs" variant="filled" color="green">In use</Badge>}
+      {inUse && (
+        <Badge size="xs" variant="filled" color="green">
+          In use
+        </Badge>
+      )}
     </Group>
   );
 }

@@ -24,9 +24,18 @@ export function ConsumerPage() {
   const canChange = useCanChangeKeys(application.data);
   const [editing, edit] = useDisclosure();
   const [deleting, del] = useDisclosure();
-  const trail = [{ label: 'Projects', to: 'projects' }, { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` }];
+  const trail = [
+    { label: 'Projects', to: 'projects' },
+    { label: projectQuery.data?.displayName ?? project, to: `projects/${project}` },
+  ];
   if (overview.isPending) return <PageLoader label="external consumer" />;
-  if (overview.isError) return <Stack><Crumbs trail={trail} current={component} /><ApiErrorAlert error={overview.error} title="Could not load: external consumer" /></Stack>;
+  if (overview.isError)
+    return (
+      <Stack>
+        <Crumbs trail={trail} current={component} />
+        <ApiErrorAlert error={overview.error} title="Could not load: external consumer" />
+      </Stack>
+    );
   const c = overview.data;
   // An API proxy has its own page.
   if (c.type !== 'external-consumer') return <Navigate to={`/console/o/${org}/${componentPath(project, c)}`} replace />;
@@ -41,15 +50,23 @@ export function ConsumerPage() {
           // Mirrors the API: only an admin or the consumer's owner may edit or delete it (deleting revokes its keys).
           canChange && (
             <>
-              <Button variant="default" onClick={edit.open} aria-label={`Edit ${c.name}`}>Edit</Button>
-              <Button variant="light" color="red" onClick={del.open} aria-label={`Delete ${c.name}`}>Delete</Button>
+              <Button variant="default" onClick={edit.open} aria-label={`Edit ${c.name}`}>
+                Edit
+              </Button>
+              <Button variant="light" color="red" onClick={del.open} aria-label={`Delete ${c.name}`}>
+                Delete
+              </Button>
             </>
           )
         }
       >
         <Group gap="xs">
-          <Badge variant="light" color="teal">External Consumer</Badge>
-          <Text size="sm" c="dimmed">Name <Code>{c.name}</Code></Text>
+          <Badge variant="light" color="teal">
+            External Consumer
+          </Badge>
+          <Text size="sm" c="dimmed">
+            Name <Code>{c.name}</Code>
+          </Text>
         </Group>
         <Stack gap="xs">
           <Title order={3}>Authentication Configurations</Title>

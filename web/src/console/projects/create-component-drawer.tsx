@@ -20,10 +20,13 @@ export function CreateComponentDrawer({ project, opened, onClose }: { project: s
   const [type, setType] = useState<ComponentType | null>(null);
   const fields = useNameFields();
   const create = useMutation({
-    mutationFn: (t: ComponentType) => unwrap(api.POST('/api/v1/orgs/{org}/projects/{project}/components', {
-      params: { path: { org, project } },
-      body: { type: t, name: fields.name, displayName: fields.displayName.trim(), ...(fields.description.trim() && { description: fields.description.trim() }) },
-    })),
+    mutationFn: (t: ComponentType) =>
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/projects/{project}/components', {
+          params: { path: { org, project } },
+          body: { type: t, name: fields.name, displayName: fields.displayName.trim(), ...(fields.description.trim() && { description: fields.description.trim() }) },
+        }),
+      ),
     onSuccess: async (component) => {
       queryClient.setQueryData(keys.component(org, project, component.name), component);
       await queryClient.invalidateQueries({ queryKey: keys.components(org, project) });
@@ -47,7 +50,9 @@ export function CreateComponentDrawer({ project, opened, onClose }: { project: s
               <UnstyledButton key={t} onClick={() => setType(t)} aria-label={COMPONENT_TYPES[t].label} aria-describedby={`create-${t}-description`}>
                 <Card withBorder padding="lg" h="100%" style={{ cursor: 'pointer' }}>
                   <Text fw={600}>{COMPONENT_TYPES[t].label}</Text>
-                  <Text id={`create-${t}-description`} size="sm" c="dimmed" mt={4}>{COMPONENT_TYPES[t].description}</Text>
+                  <Text id={`create-${t}-description`} size="sm" c="dimmed" mt={4}>
+                    {COMPONENT_TYPES[t].description}
+                  </Text>
                 </Card>
               </UnstyledButton>
             ))}
@@ -62,12 +67,24 @@ export function CreateComponentDrawer({ project, opened, onClose }: { project: s
           }}
         >
           <Stack>
-            <Text size="sm" c="dimmed">{COMPONENT_TYPES[type].description}</Text>
+            <Text size="sm" c="dimmed">
+              {COMPONENT_TYPES[type].description}
+            </Text>
             <NameFields state={fields} error={create.error} nameDescription="Unique in the project; used in URLs and the CLI, it cannot be changed later" />
             <ApiErrorAlert error={create.error} title="The component was not created" />
             <Group justify="space-between">
-              <Button variant="default" onClick={() => { setType(null); create.reset(); }}>Back</Button>
-              <Button type="submit" loading={create.isPending} disabled={!fields.valid}>Create</Button>
+              <Button
+                variant="default"
+                onClick={() => {
+                  setType(null);
+                  create.reset();
+                }}
+              >
+                Back
+              </Button>
+              <Button type="submit" loading={create.isPending} disabled={!fields.valid}>
+                Create
+              </Button>
             </Group>
           </Stack>
         </form>

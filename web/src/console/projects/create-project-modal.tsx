@@ -14,10 +14,13 @@ export function CreateProjectModal({ opened, onClose }: { opened: boolean; onClo
   const queryClient = useQueryClient();
   const fields = useNameFields();
   const create = useMutation({
-    mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/projects', {
-      params: { path: { org } },
-      body: { name: fields.name, displayName: fields.displayName.trim(), ...(fields.description.trim() && { description: fields.description.trim() }) },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/projects', {
+          params: { path: { org } },
+          body: { name: fields.name, displayName: fields.displayName.trim(), ...(fields.description.trim() && { description: fields.description.trim() }) },
+        }),
+      ),
     onSuccess: async (project) => {
       await queryClient.invalidateQueries({ queryKey: keys.projects(org) });
       close();
@@ -41,8 +44,12 @@ export function CreateProjectModal({ opened, onClose }: { opened: boolean; onClo
           <NameFields state={fields} error={create.error} nameDescription="Unique in the organization; it cannot be changed later" />
           <ApiErrorAlert error={create.error} title="The project was not created" />
           <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={create.isPending} disabled={!fields.valid}>Create</Button>
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={create.isPending} disabled={!fields.valid}>
+              Create
+            </Button>
           </Group>
         </Stack>
       </form>

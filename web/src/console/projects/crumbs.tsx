@@ -9,9 +9,13 @@ export function Crumbs({ trail, current }: { trail: { label: string; to: string 
     <nav aria-label="Breadcrumb">
       <Breadcrumbs>
         {trail.map((c) => (
-          <Anchor key={c.to} component={Link} to={`/console/o/${org}/${c.to}`} size="sm">{c.label}</Anchor>
+          <Anchor key={c.to} component={Link} to={`/console/o/${org}/${c.to}`} size="sm">
+            {c.label}
+          </Anchor>
         ))}
-        <Text size="sm" c="dimmed" aria-current="page">{current}</Text>
+        <Text size="sm" c="dimmed" aria-current="page">
+          {current}
+        </Text>
       </Breadcrumbs>
     </nav>
   );

@@ -17,16 +17,20 @@ export function DeleteComponentModal({ project, component, opened, onClose }: { 
     onSuccess: async () => {
       queryClient.removeQueries({ queryKey: keys.component(org, project, component.name) });
       // The project's lists (components, connections) and the organization's APIs may have shown it.
-      await Promise.all([
-        queryClient.invalidateQueries({ queryKey: keys.project(org, project) }),
-        queryClient.invalidateQueries({ queryKey: keys.apis(org) }),
-      ]);
+      await Promise.all([queryClient.invalidateQueries({ queryKey: keys.project(org, project) }), queryClient.invalidateQueries({ queryKey: keys.apis(org) })]);
       navigate(`/console/o/${org}/projects/${project}`);
     },
   });
   return (
-    <ConfirmDialog opened={opened} onClose={onClose} title={`Delete ${component.displayName}?`} confirmLabel={`Delete ${component.name}`}
-      onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The component was not deleted">
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Delete ${component.displayName}?`}
+      confirmLabel={`Delete ${component.name}`}
+      onConfirm={() => remove.mutate()}
+      mutation={remove}
+      errorTitle="The component was not deleted"
+    >
       <Text>
         The component <strong>{component.name}</strong> and everything it holds go for good
         {component.type === 'external-consumer' ? ': its keys in every environment stop working at once.' : '.'}

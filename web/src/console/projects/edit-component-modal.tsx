@@ -14,10 +14,13 @@ export function EditComponentModal({ project, component, opened, onClose }: { pr
   const [displayName, setDisplayName] = useState(component.displayName);
   const [description, setDescription] = useState(component.description);
   const save = useMutation({
-    mutationFn: () => unwrap(api.PATCH('/api/v1/orgs/{org}/projects/{project}/components/{component}', {
-      params: { path: { org, project, component: component.name } },
-      body: { displayName: displayName.trim(), description: description.trim() },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.PATCH('/api/v1/orgs/{org}/projects/{project}/components/{component}', {
+          params: { path: { org, project, component: component.name } },
+          body: { displayName: displayName.trim(), description: description.trim() },
+        }),
+      ),
     onSuccess: async () => {
       await Promise.all([
         queryClient.invalidateQueries({ queryKey: keys.component(org, project, component.name) }),
@@ -32,14 +35,39 @@ export function EditComponentModal({ project, component, opened, onClose }: { pr
   }
   return (
     <Modal opened={opened} onClose={close} title={`Edit ${component.displayName}`} size="lg">
-      <form onSubmit={(e) => { e.preventDefault(); save.mutate(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          save.mutate();
+        }}
+      >
         <Stack>
-          <TextInput label="Display name" required maxLength={200} value={displayName} onChange={(e) => setDisplayName(e.currentTarget.value)} error={fieldError(save.error, 'displayName')} data-autofocus />
-          <Textarea label="Description" autosize minRows={2} maxLength={2000} value={description} onChange={(e) => setDescription(e.currentTarget.value)} error={fieldError(save.error, 'description')} />
+          <TextInput
+            label="Display name"
+            required
+            maxLength={200}
+            value={displayName}
+            onChange={(e) => setDisplayName(e.currentTarget.value)}
+            error={fieldError(save.error, 'displayName')}
+            data-autofocus
+          />
+          <Textarea
+            label="Description"
+            autosize
+            minRows={2}
+            maxLength={2000}
+            value={description}
+            onChange={(e) => setDescription(e.currentTarget.value)}
+            error={fieldError(save.error, 'description')}
+          />
           <ApiErrorAlert error={save.error} title="The changes were not saved" />
           <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={save.isPending} disabled={!displayName.trim()}>Save</Button>
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending} disabled={!displayName.trim()}>
+              Save
+            </Button>
           </Group>
         </Stack>
       </form>

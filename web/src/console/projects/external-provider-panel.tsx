@@ -11,15 +11,23 @@ import { keys } from '../query-keys';
 import { IDP_KIND_LABELS, type Authentication, type IdentityProvider } from './queries';
 
 /** A client ID as the API accepts it: printable ASCII without spaces, 1-255 characters. */
-const clientIdProblem = (value: string) =>
-  value && !/^[\x21-\x7e]+$/.test(value) ? 'Printable characters without spaces' : value.length > 255 ? 'At most 255 characters' : undefined;
+const clientIdProblem = (value: string) => (value && !/^[\x21-\x7e]+$/.test(value) ? 'Printable characters without spaces' : value.length > 255 ? 'At most 255 characters' : undefined);
 
 /**
  * One of the organization's identity providers for one environment: paste the
  * Client ID of the app registered there → Add Keys; the provider's tokens
  * carrying that client ID are then this consumer's.
  */
-export function ExternalProviderPanel({ project, component, applicationId, environment, auth, provider, currentProvider, canChange }: {
+export function ExternalProviderPanel({
+  project,
+  component,
+  applicationId,
+  environment,
+  auth,
+  provider,
+  currentProvider,
+  canChange,
+}: {
   project: string;
   component: string;
   applicationId: string;
@@ -37,10 +45,8 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
   const [removing, setRemoving] = useState(false);
   const path = { org, app: applicationId, env: environment.name };
   // The keys show in the consumer's pages and in the project's connections (their TokenURL and ConsumerKey).
-  const refresh = () => Promise.all([
-    queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }),
-    queryClient.invalidateQueries({ queryKey: keys.connections(org, project) }),
-  ]);
+  const refresh = () =>
+    Promise.all([queryClient.invalidateQueries({ queryKey: keys.component(org, project, component) }), queryClient.invalidateQueries({ queryKey: keys.connections(org, project) })]);
   const add = useMutation({
     mutationFn: () => unwrap(api.PUT('/api/v1/orgs/{org}/applications/{app}/credentials/{env}/external', { params: { path }, body: { idpName: provider.name, clientId: clientId.trim() } })),
     onSuccess: async () => {
@@ -61,31 +67,53 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
   return (
     <Stack>
       <div>
-        <Title order={3} size="h4">{provider.name}</Title>
+        <Title order={3} size="h4">
+          {provider.name}
+        </Title>
         <Text size="sm" c="dimmed">
           {IDP_KIND_LABELS[provider.kind] ?? provider.kind} · issuer <Code>{provider.issuer}</Code>
         </Text>
-        {provider.description && <Text size="sm" mt={4}>{provider.description}</Text>}
+        {provider.description && (
+          <Text size="sm" mt={4}>
+            {provider.description}
+          </Text>
+        )}
       </div>
       {inUse ? (
         <Stack>
-          <Text>{environment.displayName} accepts {provider.name}'s tokens issued to this client ID as this consumer's:</Text>
+          <Text>
+            {environment.displayName} accepts {provider.name}'s tokens issued to this client ID as this consumer's:
+          </Text>
           <CopyValue label="Client ID" value={auth.externalClientId ?? ''} />
           {canChange && (
             <Group>
-              <Button color="red" variant="light" onClick={() => { remove.reset(); setRemoving(true); }}>Remove Keys</Button>
+              <Button
+                color="red"
+                variant="light"
+                onClick={() => {
+                  remove.reset();
+                  setRemoving(true);
+                }}
+              >
+                Remove Keys
+              </Button>
             </Group>
           )}
         </Stack>
       ) : auth?.keysGenerated ? (
-        <Notice title={`${environment.displayName} has built-in keys`}>
-          A consumer uses either built-in or external keys in an environment; this one has keys from the built-in provider.
-        </Notice>
+        <Notice title={`${environment.displayName} has built-in keys`}>A consumer uses either built-in or external keys in an environment; this one has keys from the built-in provider.</Notice>
       ) : canChange ? (
-        <form onSubmit={(e) => { e.preventDefault(); if (clientId.trim() && !problem) add.mutate(); }}>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (clientId.trim() && !problem) add.mutate();
+          }}
+        >
           <Stack>
             {currentProvider && (
-              <Notice color="yellow">{environment.displayName} uses keys from {currentProvider} now; adding keys here replaces them.</Notice>
+              <Notice color="yellow">
+                {environment.displayName} uses keys from {currentProvider} now; adding keys here replaces them.
+              </Notice>
             )}
             <TextInput
               label="Client ID"
@@ -99,16 +127,31 @@ export function ExternalProviderPanel({ project, component, applicationId, envir
             />
             <ApiErrorAlert error={add.error} title="The keys were not added" />
             <Group>
-              <Button type="submit" loading={add.isPending} disabled={!clientId.trim() || !!problem}>Add Keys</Button>
+              <Button type="submit" loading={add.isPending} disabled={!clientId.trim() || !!problem}>
+                Add Keys
+              </Button>
             </Group>
           </Stack>
         </form>
-      ) : canChange === false && (
-        <Text size="sm" c="dimmed">No keys from {provider.name} in {environment.displayName}. Only organization admins and the member who created this consumer can add them.</Text>
+      ) : (
+        canChange === false && (
+          <Text size="sm" c="dimmed">
+            No keys from {provider.name} in {environment.displayName}. Only organization admins and the member who created this consumer can add them.
+          </Text>
+        )
       )}
-      <ConfirmDialog opened={removing} onClose={() => setRemoving(false)} title={`Remove the ${provider.name} keys of ${environment.displayName}?`}
-        confirmLabel={`Remove the ${provider.name} keys`} onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The keys were not removed">
-        <Text>Tokens of {provider.name} for client ID <Code>{auth?.externalClientId}</Code> stop being accepted as this consumer's.</Text>
+      <ConfirmDialog
+        opened={removing}
+        onClose={() => setRemoving(false)}
+        title={`Remove the ${provider.name} keys of ${environment.displayName}?`}
+        confirmLabel={`Remove the ${provider.name} keys`}
+        onConfirm={() => remove.mutate()}
+        mutation={remove}
+        errorTitle="The keys were not removed"
+      >
+        <Text>
+          Tokens of {provider.name} for client ID <Code>{auth?.externalClientId}</Code> stop being accepted as this consumer's.
+        </Text>
       </ConfirmDialog>
     </Stack>
   );

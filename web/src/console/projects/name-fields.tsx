@@ -22,9 +22,13 @@ export function useNameFields(): NameFieldsState {
   const [description, setDescription] = useState('');
   const name = editedName ?? slugify(displayName);
   return {
-    displayName, name, description,
+    displayName,
+    name,
+    description,
     valid: displayName.trim().length > 0 && name.length > 0 && !nameProblem(name),
-    setDisplayName, setName, setDescription,
+    setDisplayName,
+    setName,
+    setDescription,
     reset() {
       setDisplayName('');
       setName(null);

@@ -23,7 +23,13 @@ export function ProjectHomePage() {
   const [creating, { open, close }] = useDisclosure();
   const [filter, setFilter] = useState<Filter>('all');
   if (project.isPending) return <PageLoader label="project" />;
-  if (project.isError) return <Stack><Crumbs trail={[{ label: 'Projects', to: 'projects' }]} current={name} /><ApiErrorAlert error={project.error} title="Could not load: project" /></Stack>;
+  if (project.isError)
+    return (
+      <Stack>
+        <Crumbs trail={[{ label: 'Projects', to: 'projects' }]} current={name} />
+        <ApiErrorAlert error={project.error} title="Could not load: project" />
+      </Stack>
+    );
   const p = project.data;
   return (
     <Stack gap="md">
@@ -40,7 +46,9 @@ export function ProjectHomePage() {
                 list.length === 0 ? (
                   <EmptyState title="No components yet">
                     <Text size="sm">Use + Create to add an API Proxy (an API in front of a backend) or an External Consumer (a client that calls your APIs).</Text>
-                    <Button variant="light" onClick={open}>Create a component</Button>
+                    <Button variant="light" onClick={open}>
+                      Create a component
+                    </Button>
                   </EmptyState>
                 ) : (
                   <Stack>
@@ -49,11 +57,19 @@ export function ProjectHomePage() {
                       w="fit-content"
                       value={filter}
                       onChange={(v) => setFilter(v as Filter)}
-                      data={[{ value: 'all', label: `All (${list.length})` }, { value: 'api-proxy', label: 'API Proxies' }, { value: 'external-consumer', label: 'External Consumers' }]}
+                      data={[
+                        { value: 'all', label: `All (${list.length})` },
+                        { value: 'api-proxy', label: 'API Proxies' },
+                        { value: 'external-consumer', label: 'External Consumers' },
+                      ]}
                     />
                     {list.some((c) => filter === 'all' || c.type === filter) ? (
                       <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} component="ul" style={{ listStyle: 'none', padding: 0, margin: 0 }} aria-label="Components">
-                        {list.filter((c) => filter === 'all' || c.type === filter).map((c) => <ComponentCard key={c.id} project={name} component={c} />)}
+                        {list
+                          .filter((c) => filter === 'all' || c.type === filter)
+                          .map((c) => (
+                            <ComponentCard key={c.id} project={name} component={c} />
+                          ))}
                       </SimpleGrid>
                     ) : (
                       <EmptyState title={filter === 'api-proxy' ? 'No API proxies in this project' : 'No external consumers in this project'} />

@@ -25,11 +25,19 @@ export function ProjectsPage() {
               {list.map((p) => (
                 <Card key={p.id} withBorder padding="lg" component="li">
                   <Group justify="space-between" wrap="nowrap">
-                    <Anchor component={Link} to={`/console/o/${org}/projects/${p.name}`} fw={600} size="lg">{p.displayName}</Anchor>
+                    <Anchor component={Link} to={`/console/o/${org}/projects/${p.name}`} fw={600} size="lg">
+                      {p.displayName}
+                    </Anchor>
                     {p.isDefault && <Badge variant="light">Default</Badge>}
                   </Group>
-                  <Text size="sm" c="dimmed" ff="monospace">{p.name}</Text>
-                  {p.description && <Text size="sm" mt="xs" lineClamp={3}>{p.description}</Text>}
+                  <Text size="sm" c="dimmed" ff="monospace">
+                    {p.name}
+                  </Text>
+                  {p.description && (
+                    <Text size="sm" mt="xs" lineClamp={3}>
+                      {p.description}
+                    </Text>
+                  )}
                 </Card>
               ))}
             </SimpleGrid>

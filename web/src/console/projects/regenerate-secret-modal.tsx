@@ -11,7 +11,13 @@ const GRACE_PERIODS = [
 ];
 
 /** The confirmation of Regenerate Secret, with how long the old secret keeps working. */
-export function RegenerateSecretModal({ opened, environment, mutation, onConfirm, onClose }: {
+export function RegenerateSecretModal({
+  opened,
+  environment,
+  mutation,
+  onConfirm,
+  onClose,
+}: {
   opened: boolean;
   environment: string;
   mutation: ConfirmMutation;
@@ -20,19 +26,18 @@ export function RegenerateSecretModal({ opened, environment, mutation, onConfirm
 }) {
   const [grace, setGrace] = useState('0');
   return (
-    <ConfirmDialog opened={opened} onClose={onClose} title={`Regenerate the secret for ${environment}?`} confirmLabel={`Regenerate the ${environment} secret`}
-      color="orange" onConfirm={() => onConfirm(Number(grace))} mutation={mutation} errorTitle="The secret was not regenerated">
-      <Text>
-        A new secret replaces the current one. Every client that uses the current secret must switch to the new one.
-      </Text>
-      <Select
-        label="The current secret"
-        data={GRACE_PERIODS}
-        value={grace}
-        onChange={(v) => setGrace(v ?? '0')}
-        allowDeselect={false}
-        error={fieldError(mutation.error, 'gracePeriod')}
-      />
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Regenerate the secret for ${environment}?`}
+      confirmLabel={`Regenerate the ${environment} secret`}
+      color="orange"
+      onConfirm={() => onConfirm(Number(grace))}
+      mutation={mutation}
+      errorTitle="The secret was not regenerated"
+    >
+      <Text>A new secret replaces the current one. Every client that uses the current secret must switch to the new one.</Text>
+      <Select label="The current secret" data={GRACE_PERIODS} value={grace} onChange={(v) => setGrace(v ?? '0')} allowDeselect={false} error={fieldError(mutation.error, 'gracePeriod')} />
     </ConfirmDialog>
   );
 }

@@ -14,13 +14,7 @@ export interface RevealedKeys {
  */
 export function SecretModal({ keys, environment, regenerated, onClose }: { keys: RevealedKeys | undefined; environment: string; regenerated: boolean; onClose: () => void }) {
   return (
-    <Modal
-      opened={!!keys}
-      onClose={onClose}
-      title={regenerated ? `New secret for ${environment}` : `Keys for ${environment}`}
-      size="xl"
-      closeOnClickOutside={false}
-    >
+    <Modal opened={!!keys} onClose={onClose} title={regenerated ? `New secret for ${environment}` : `Keys for ${environment}`} size="xl" closeOnClickOutside={false}>
       {keys && (
         <Stack>
           <Alert color="yellow" title="Copy the secret now" role="alert">
@@ -29,7 +23,11 @@ export function SecretModal({ keys, environment, regenerated, onClose }: { keys:
           <CopyValue label="Consumer Key" value={keys.clientId} />
           <CopyValue label="Consumer Secret" value={keys.clientSecret} secret />
           {keys.tokenEndpoint && <CopyValue label="Token Endpoint" value={keys.tokenEndpoint} />}
-          {regenerated && <Text size="sm" c="dimmed">Clients must switch to the new secret; the old one stops working as you chose.</Text>}
+          {regenerated && (
+            <Text size="sm" c="dimmed">
+              Clients must switch to the new secret; the old one stops working as you chose.
+            </Text>
+          )}
           <Group justify="flex-end">
             <Button onClick={onClose}>I have copied the secret</Button>
           </Group>

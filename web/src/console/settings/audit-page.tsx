@@ -56,11 +56,25 @@ function AuditLog() {
             <AuditTable events={events} />
           )}
           <Group justify="space-between">
-            <Button variant="default" onClick={() => { setCursors([undefined]); void queryClient.invalidateQueries({ queryKey: keys.audit(org) }); }}>Refresh</Button>
+            <Button
+              variant="default"
+              onClick={() => {
+                setCursors([undefined]);
+                void queryClient.invalidateQueries({ queryKey: keys.audit(org) });
+              }}
+            >
+              Refresh
+            </Button>
             <Group gap="xs" aria-label="Pages" role="navigation">
-              <Button variant="default" disabled={pageNumber === 1 || page.isPlaceholderData} onClick={() => setCursors((c) => c.slice(0, -1))}>Newer</Button>
-              <Text size="sm" aria-live="polite">Page {pageNumber}</Text>
-              <Button variant="default" disabled={!next || page.isPlaceholderData} onClick={() => next && setCursors((c) => [...c, next])}>Older</Button>
+              <Button variant="default" disabled={pageNumber === 1 || page.isPlaceholderData} onClick={() => setCursors((c) => c.slice(0, -1))}>
+                Newer
+              </Button>
+              <Text size="sm" aria-live="polite">
+                Page {pageNumber}
+              </Text>
+              <Button variant="default" disabled={!next || page.isPlaceholderData} onClick={() => next && setCursors((c) => [...c, next])}>
+                Older
+              </Button>
             </Group>
           </Group>
         </Stack>
@@ -93,14 +107,25 @@ function AuditTable({ events }: { events: AuditEvent[] }) {
                 </Tooltip>
               </Table.Td>
               <Table.Td>{e.actor}</Table.Td>
-              <Table.Td><Code>{e.action}</Code></Table.Td>
+              <Table.Td>
+                <Code>{e.action}</Code>
+              </Table.Td>
               <Table.Td>
                 <Text size="sm">{e.targetType}</Text>
-                {e.targetId && <Text size="xs" c="dimmed" ff="monospace">{e.targetId}</Text>}
+                {e.targetId && (
+                  <Text size="xs" c="dimmed" ff="monospace">
+                    {e.targetId}
+                  </Text>
+                )}
               </Table.Td>
               <Table.Td>
                 {Object.entries(e.details).map(([k, v]) => (
-                  <Text key={k} size="xs"><Text span c="dimmed" size="xs">{k}:</Text> {show(v)}</Text>
+                  <Text key={k} size="xs">
+                    <Text span c="dimmed" size="xs">
+                      {k}:
+                    </Text>{' '}
+                    {show(v)}
+                  </Text>
                 ))}
               </Table.Td>
             </Table.Tr>

@@ -26,9 +26,18 @@ export function IdpDeleteButton({ name }: { name: string }) {
   });
   return (
     <>
-      <Button color="red" variant="light" onClick={open} aria-label={`Delete identity provider ${name}`}>Delete</Button>
-      <ConfirmDialog opened={opened} onClose={close} title={`Delete identity provider "${name}"?`} confirmLabel={`Delete ${name}`}
-        onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The identity provider was not deleted">
+      <Button color="red" variant="light" onClick={open} aria-label={`Delete identity provider ${name}`}>
+        Delete
+      </Button>
+      <ConfirmDialog
+        opened={opened}
+        onClose={close}
+        title={`Delete identity provider "${name}"?`}
+        confirmLabel={`Delete ${name}`}
+        onConfirm={() => remove.mutate()}
+        mutation={remove}
+        errorTitle="The identity provider was not deleted"
+      >
         <Text size="sm">Tokens of this provider will no longer be exchanged or accepted by the gateway. This cannot be undone.</Text>
       </ConfirmDialog>
     </>

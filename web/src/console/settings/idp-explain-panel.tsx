@@ -25,10 +25,12 @@ export function IdpExplainPanel({ idp }: { idp: IdentityProvider }) {
   const [expected, setExpected] = useState<Expected | 'any'>('any');
   const explain = useMutation({
     mutationFn: () =>
-      unwrap(api.POST('/api/v1/orgs/{org}/identity-providers/{idp}/explain', {
-        params: { path: { org, idp: idp.name } },
-        body: { token: token.trim(), ...(expected !== 'any' && { expectedType: expected }) },
-      })),
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/identity-providers/{idp}/explain', {
+          params: { path: { org, idp: idp.name } },
+          body: { token: token.trim(), ...(expected !== 'any' && { expectedType: expected }) },
+        }),
+      ),
   });
   return (
     <Paper withBorder p="lg">
@@ -39,8 +41,12 @@ export function IdpExplainPanel({ idp }: { idp: IdentityProvider }) {
         }}
       >
         <Stack>
-          <Title order={3} size="h4">Explain a token</Title>
-          <Text size="sm" c="dimmed">Paste a token issued by this provider to see each check the platform makes on it. The token is not stored.</Text>
+          <Title order={3} size="h4">
+            Explain a token
+          </Title>
+          <Text size="sm" c="dimmed">
+            Paste a token issued by this provider to see each check the platform makes on it. The token is not stored.
+          </Text>
           <Textarea
             label="Token to explain"
             placeholder="eyJ…"
@@ -56,8 +62,20 @@ export function IdpExplainPanel({ idp }: { idp: IdentityProvider }) {
           />
           <Group align="flex-end">
             <Select label="Declared token type" data={EXPECTED} value={expected} onChange={(v) => v && setExpected(v as Expected | 'any')} allowDeselect={false} w={220} />
-            <Button type="submit" loading={explain.isPending} disabled={!token.trim()}>Explain</Button>
-            {(token || explain.data) && <Button variant="default" onClick={() => { setToken(''); explain.reset(); }}>Clear</Button>}
+            <Button type="submit" loading={explain.isPending} disabled={!token.trim()}>
+              Explain
+            </Button>
+            {(token || explain.data) && (
+              <Button
+                variant="default"
+                onClick={() => {
+                  setToken('');
+                  explain.reset();
+                }}
+              >
+                Clear
+              </Button>
+            )}
           </Group>
           <ApiErrorAlert error={explain.error} title="The token could not be explained" />
           {explain.data && <ExplainResult result={explain.data} />}
@@ -73,10 +91,24 @@ function ExplainResult({ result }: { result: Explanation }) {
   return (
     <Stack gap="xs" role="region" aria-label="Explanation">
       <Group gap="xs">
-        <Badge color={result.valid ? 'green' : 'red'} size="lg">{result.valid ? 'Valid token' : 'Token refused'}</Badge>
-        {result.subject !== null && <Text size="sm">Subject: <b>{result.subject}</b></Text>}
-        {result.clientId !== null && <Text size="sm">Client ID: <b>{result.clientId}</b></Text>}
-        {result.tokenKind !== null && <Text size="sm">Kind: <b>{KIND_LABELS[result.tokenKind] ?? result.tokenKind}</b></Text>}
+        <Badge color={result.valid ? 'green' : 'red'} size="lg">
+          {result.valid ? 'Valid token' : 'Token refused'}
+        </Badge>
+        {result.subject !== null && (
+          <Text size="sm">
+            Subject: <b>{result.subject}</b>
+          </Text>
+        )}
+        {result.clientId !== null && (
+          <Text size="sm">
+            Client ID: <b>{result.clientId}</b>
+          </Text>
+        )}
+        {result.tokenKind !== null && (
+          <Text size="sm">
+            Kind: <b>{KIND_LABELS[result.tokenKind] ?? result.tokenKind}</b>
+          </Text>
+        )}
       </Group>
       <Table aria-label="Checks" withTableBorder>
         <Table.Thead>
@@ -91,8 +123,14 @@ function ExplainResult({ result }: { result: Explanation }) {
             <Table.Tr key={s.step}>
               <Table.Td>{s.step}</Table.Td>
               <Table.Td>
-                <Badge color={s.ok ? 'green' : 'red'} variant="light">{s.ok ? 'passed' : 'failed'}</Badge>
-                {s.code && <Text size="xs" ff="monospace" mt={2}>{s.code}</Text>}
+                <Badge color={s.ok ? 'green' : 'red'} variant="light">
+                  {s.ok ? 'passed' : 'failed'}
+                </Badge>
+                {s.code && (
+                  <Text size="xs" ff="monospace" mt={2}>
+                    {s.code}
+                  </Text>
+                )}
               </Table.Td>
               <Table.Td>{s.message}</Table.Td>
             </Table.Tr>

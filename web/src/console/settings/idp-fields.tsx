@@ -61,13 +61,7 @@ export function EndpointFields({ value, onChange, error, readOnly = false }: { v
 
 /** RFC 8414 §3.3: an issuer that differs from the discovery's is accepted only on purpose. */
 export function IssuerOverride({ checked, onChange }: { checked: boolean; onChange: (checked: boolean) => void }) {
-  return (
-    <Checkbox
-      label="Accept an issuer that differs from the one the Well-Known URL stands for"
-      checked={checked}
-      onChange={(e) => onChange(e.currentTarget.checked)}
-    />
-  );
+  return <Checkbox label="Accept an issuer that differs from the one the Well-Known URL stands for" checked={checked} onChange={(e) => onChange(e.currentTarget.checked)} />;
 }
 
 /** Microsoft multi-tenant issuers (`{tenantid}`) accept only these tenants. */

@@ -15,22 +15,46 @@ export function IdpKeysPanel({ idp, canTest }: { idp: IdentityProvider; canTest:
   const test = useMutation({
     mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/identity-providers/{idp}/test', { params: { path: { org, idp: idp.name } } })),
     // The test refreshed the cache: the provider's key status changed too.
-    onSuccess: () => queryClient.invalidateQueries({ queryKey: queryKeys.identityProvider(org, idp.name) }).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.identityProviders(org), exact: true })),
+    onSuccess: () =>
+      queryClient.invalidateQueries({ queryKey: queryKeys.identityProvider(org, idp.name) }).then(() => queryClient.invalidateQueries({ queryKey: queryKeys.identityProviders(org), exact: true })),
   });
   const { keys } = idp;
   return (
     <Paper withBorder p="lg">
       <Stack>
         <Group justify="space-between">
-          <Title order={3} size="h4">Signing keys</Title>
-          {canTest && <Button variant="light" onClick={() => test.mutate()} loading={test.isPending}>Test</Button>}
+          <Title order={3} size="h4">
+            Signing keys
+          </Title>
+          {canTest && (
+            <Button variant="light" onClick={() => test.mutate()} loading={test.isPending}>
+              Test
+            </Button>
+          )}
         </Group>
         <Text size="sm">
           {keys.fetchedAt ? `${keys.keyIds.length === 1 ? '1 key' : `${keys.keyIds.length} keys`} held, fetched ${when(keys.fetchedAt)}` : 'No keys fetched yet'}
-          {keys.keyIds.length > 0 && <>: {keys.keyIds.map((k, i) => <Code key={i} mr={4}>{k ?? '(no kid)'}</Code>)}</>}
+          {keys.keyIds.length > 0 && (
+            <>
+              :{' '}
+              {keys.keyIds.map((k, i) => (
+                <Code key={i} mr={4}>
+                  {k ?? '(no kid)'}
+                </Code>
+              ))}
+            </>
+          )}
         </Text>
-        {keys.lastError && <Text size="sm" c="red">Last fetch failed: {keys.lastError}</Text>}
-        {!canTest && <Text size="sm" c="dimmed">Only admins can test the provider.</Text>}
+        {keys.lastError && (
+          <Text size="sm" c="red">
+            Last fetch failed: {keys.lastError}
+          </Text>
+        )}
+        {!canTest && (
+          <Text size="sm" c="dimmed">
+            Only admins can test the provider.
+          </Text>
+        )}
         <ApiErrorAlert error={test.error} title="The test could not run" />
         {test.data && <TestOutcome result={test.data} />}
       </Stack>
@@ -43,9 +67,15 @@ function TestOutcome({ result }: { result: TestResult }) {
     <Stack gap="xs" role="region" aria-label="Test result">
       <Group gap="xs">
         <Badge color={result.ok ? 'green' : 'red'}>{result.ok ? 'Keys fetched' : 'Test failed'}</Badge>
-        <Text size="sm" ff="monospace">{result.jwksUri}</Text>
+        <Text size="sm" ff="monospace">
+          {result.jwksUri}
+        </Text>
       </Group>
-      {result.error && <Text size="sm" c="red">{result.error}</Text>}
+      {result.error && (
+        <Text size="sm" c="red">
+          {result.error}
+        </Text>
+      )}
       {result.keys.length > 0 ? (
         <Table aria-label="Keys found" withTableBorder>
           <Table.Thead>
@@ -59,7 +89,9 @@ function TestOutcome({ result }: { result: TestResult }) {
           <Table.Tbody>
             {result.keys.map((k, i) => (
               <Table.Tr key={k.kid ?? i}>
-                <Table.Td><Code>{k.kid ?? '(no kid)'}</Code></Table.Td>
+                <Table.Td>
+                  <Code>{k.kid ?? '(no kid)'}</Code>
+                </Table.Td>
                 <Table.Td>{k.kty}</Table.Td>
                 <Table.Td>{k.crv ?? '—'}</Table.Td>
                 <Table.Td>{k.algorithms.join(', ')}</Table.Td>
@@ -72,8 +104,14 @@ function TestOutcome({ result }: { result: TestResult }) {
       )}
       {result.skipped.length > 0 && (
         <>
-          <Text size="sm" fw={600}>Skipped</Text>
-          <List size="sm">{result.skipped.map((s) => <List.Item key={s}>{s}</List.Item>)}</List>
+          <Text size="sm" fw={600}>
+            Skipped
+          </Text>
+          <List size="sm">
+            {result.skipped.map((s) => (
+              <List.Item key={s}>{s}</List.Item>
+            ))}
+          </List>
         </>
       )}
     </Stack>

@@ -20,12 +20,18 @@ export function IdpListPage() {
       description="Your organization's own identity providers. Their tokens can be exchanged for platform tokens, or used directly by applications with external keys."
       actions={add}
     >
-      {current && !isAdmin && <Text c="dimmed" size="sm">Only admins can add or change identity providers; you can view them and explain tokens.</Text>}
+      {current && !isAdmin && (
+        <Text c="dimmed" size="sm">
+          Only admins can add or change identity providers; you can view them and explain tokens.
+        </Text>
+      )}
       <QueryState query={idps} label="identity providers">
         {(list) =>
           list.length === 0 ? (
             <EmptyState title="No identity providers yet">
-              <Text size="sm">{isAdmin ? 'Use + Add Provider to connect Okta, Microsoft Entra ID, Auth0, Keycloak or any OpenID Connect provider.' : 'An admin of this organization can connect one.'}</Text>
+              <Text size="sm">
+                {isAdmin ? 'Use + Add Provider to connect Okta, Microsoft Entra ID, Auth0, Keycloak or any OpenID Connect provider.' : 'An admin of this organization can connect one.'}
+              </Text>
             </EmptyState>
           ) : (
             <IdpTable org={org} idps={list} />
@@ -37,9 +43,23 @@ export function IdpListPage() {
 }
 
 function KeysBadge({ keys }: { keys: IdentityProvider['keys'] }) {
-  if (keys.lastError) return <Badge color="red" variant="light">Key error</Badge>;
-  if (!keys.fetchedAt) return <Badge color="gray" variant="light">Keys not fetched</Badge>;
-  return <Badge color="green" variant="light">{keys.keyIds.length === 1 ? '1 key' : `${keys.keyIds.length} keys`}</Badge>;
+  if (keys.lastError)
+    return (
+      <Badge color="red" variant="light">
+        Key error
+      </Badge>
+    );
+  if (!keys.fetchedAt)
+    return (
+      <Badge color="gray" variant="light">
+        Keys not fetched
+      </Badge>
+    );
+  return (
+    <Badge color="green" variant="light">
+      {keys.keyIds.length === 1 ? '1 key' : `${keys.keyIds.length} keys`}
+    </Badge>
+  );
 }
 
 function IdpTable({ org, idps }: { org: string; idps: IdentityProvider[] }) {
@@ -59,15 +79,33 @@ function IdpTable({ org, idps }: { org: string; idps: IdentityProvider[] }) {
           {idps.map((idp) => (
             <Table.Tr key={idp.id}>
               <Table.Td>
-                <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers/${idp.name}`} fw={600}>{idp.name}</Anchor>
-                {idp.description && <Text size="xs" c="dimmed">{idp.description}</Text>}
+                <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers/${idp.name}`} fw={600}>
+                  {idp.name}
+                </Anchor>
+                {idp.description && (
+                  <Text size="xs" c="dimmed">
+                    {idp.description}
+                  </Text>
+                )}
               </Table.Td>
               <Table.Td>{kindLabel(idp.kind)}</Table.Td>
-              <Table.Td><Text size="sm" ff="monospace">{idp.issuer}</Text></Table.Td>
               <Table.Td>
-                <Group gap={4}>{idp.audiences.map((a) => <Badge key={a} variant="outline" tt="none">{a}</Badge>)}</Group>
+                <Text size="sm" ff="monospace">
+                  {idp.issuer}
+                </Text>
               </Table.Td>
-              <Table.Td><KeysBadge keys={idp.keys} /></Table.Td>
+              <Table.Td>
+                <Group gap={4}>
+                  {idp.audiences.map((a) => (
+                    <Badge key={a} variant="outline" tt="none">
+                      {a}
+                    </Badge>
+                  ))}
+                </Group>
+              </Table.Td>
+              <Table.Td>
+                <KeysBadge keys={idp.keys} />
+              </Table.Td>
             </Table.Tr>
           ))}
         </Table.Tbody>

@@ -30,7 +30,9 @@ export function IdpNewPage() {
             <IdpForm kind={kind} onChangeKind={() => setKind(null)} />
           ) : (
             <Stack>
-              <Title order={3} size="h4">Choose the kind of provider</Title>
+              <Title order={3} size="h4">
+                Choose the kind of provider
+              </Title>
               <IdpKindCards onChoose={setKind} />
             </Stack>
           )
@@ -73,15 +75,23 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
 
   const add = useMutation({
     mutationFn: () =>
-      unwrap(api.POST('/api/v1/orgs/{org}/identity-providers', {
-        params: { path: { org } },
-        body: {
-          name, kind, description: description.trim() || undefined, audiences: splitList(audiences),
-          wellKnownUrl: optional(wellKnownUrl), issuer: optional(endpoints.issuer), tokenEndpoint: optional(endpoints.tokenEndpoint), jwksUri: optional(endpoints.jwksUri),
-          ...(issuerOverride && { issuerOverride: true }),
-          ...(isTemplate(endpoints.issuer) && { allowedTenantIds: splitList(tenants) }),
-        },
-      })),
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/identity-providers', {
+          params: { path: { org } },
+          body: {
+            name,
+            kind,
+            description: description.trim() || undefined,
+            audiences: splitList(audiences),
+            wellKnownUrl: optional(wellKnownUrl),
+            issuer: optional(endpoints.issuer),
+            tokenEndpoint: optional(endpoints.tokenEndpoint),
+            jwksUri: optional(endpoints.jwksUri),
+            ...(issuerOverride && { issuerOverride: true }),
+            ...(isTemplate(endpoints.issuer) && { allowedTenantIds: splitList(tenants) }),
+          },
+        }),
+      ),
     onSuccess: async (idp) => {
       queryClient.setQueryData(keys.identityProvider(org, idp.name), idp);
       await queryClient.invalidateQueries({ queryKey: keys.identityProviders(org), exact: true });
@@ -106,8 +116,12 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
   return (
     <Stack gap="lg" maw={720}>
       <Group gap="sm">
-        <Text>Kind: <b>{kindLabel(kind)}</b></Text>
-        <Button variant="subtle" size="compact-sm" onClick={onChangeKind}>Change kind</Button>
+        <Text>
+          Kind: <b>{kindLabel(kind)}</b>
+        </Text>
+        <Button variant="subtle" size="compact-sm" onClick={onChangeKind}>
+          Change kind
+        </Button>
       </Group>
       <Paper withBorder p="lg">
         <form
@@ -118,7 +132,9 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
           }}
         >
           <Stack>
-            <Title order={3} size="h4">Details</Title>
+            <Title order={3} size="h4">
+              Details
+            </Title>
             <TextInput
               label="Name"
               description="Lowercase letters, digits and hyphens; it cannot be changed later"
@@ -145,8 +161,12 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
             {discover.error !== null && <ApiErrorAlert error={discover.error} title="Discovery failed" />}
             {!stepOpen && (
               <Group>
-                <Button type="submit" loading={discover.isPending}>Next</Button>
-                <Button variant="subtle" onClick={() => setManual(true)}>Enter endpoints manually</Button>
+                <Button type="submit" loading={discover.isPending}>
+                  Next
+                </Button>
+                <Button variant="subtle" onClick={() => setManual(true)}>
+                  Enter endpoints manually
+                </Button>
               </Group>
             )}
           </Stack>
@@ -163,15 +183,23 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
             }}
           >
             <Stack>
-              <Title order={3} size="h4">Endpoints</Title>
+              <Title order={3} size="h4">
+                Endpoints
+              </Title>
               <Text size="sm" c="dimmed">
                 {discovered ? 'Found in the discovery document; change them only if your provider needs it.' : 'Without a discovery document, give the issuer and the JWKS endpoint.'}
               </Text>
               {discovered && !discovered.issuerMatches && (
                 <Notice color="yellow" title="The issuer does not match the Well-Known URL">
                   The discovery document names issuer <code>{discovered.issuer}</code>
-                  {discovered.expectedIssuer ? <>, but the Well-Known URL stands for <code>{discovered.expectedIssuer}</code></> : ', but the Well-Known URL does not have the standard form to check it against'}.
-                  Accept it only if your provider documents this.
+                  {discovered.expectedIssuer ? (
+                    <>
+                      , but the Well-Known URL stands for <code>{discovered.expectedIssuer}</code>
+                    </>
+                  ) : (
+                    ', but the Well-Known URL does not have the standard form to check it against'
+                  )}
+                  . Accept it only if your provider documents this.
                 </Notice>
               )}
               <EndpointFields value={endpoints} onChange={setEndpoints} error={add.error} />
@@ -179,14 +207,24 @@ function IdpForm({ kind, onChangeKind }: { kind: IdpKind; onChangeKind: () => vo
               {issuerDiffers && <IssuerOverride checked={issuerOverride} onChange={setIssuerOverride} />}
               {add.error !== null && <ApiErrorAlert error={add.error} title="The identity provider was not added" />}
               <Group>
-                <Button type="submit" loading={add.isPending}>Add</Button>
-                {manual && <Button variant="subtle" onClick={() => setManual(false)}>Back to discovery</Button>}
+                <Button type="submit" loading={add.isPending}>
+                  Add
+                </Button>
+                {manual && (
+                  <Button variant="subtle" onClick={() => setManual(false)}>
+                    Back to discovery
+                  </Button>
+                )}
               </Group>
             </Stack>
           </form>
         </Paper>
       )}
-      {error === null && !stepOpen && <Text size="sm" c="dimmed">Next fetches the discovery document and fills in the issuer, token endpoint and JWKS endpoint. Nothing is saved until you press Add.</Text>}
+      {error === null && !stepOpen && (
+        <Text size="sm" c="dimmed">
+          Next fetches the discovery document and fills in the issuer, token endpoint and JWKS endpoint. Nothing is saved until you press Add.
+        </Text>
+      )}
     </Stack>
   );
 }

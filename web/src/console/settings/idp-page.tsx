@@ -18,7 +18,9 @@ export function IdpPage() {
   const idp = useIdp(org, name);
   const back = (
     <Breadcrumbs>
-      <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers`}>Identity providers</Anchor>
+      <Anchor component={Link} to={`/console/o/${org}/settings/identity-providers`}>
+        Identity providers
+      </Anchor>
       <Text>{name}</Text>
     </Breadcrumbs>
   );
@@ -26,7 +28,9 @@ export function IdpPage() {
     return (
       <Stack>
         {back}
-        <Page title="Identity provider not found" description={`This organization has no identity provider named "${name}".`}>{null}</Page>
+        <Page title="Identity provider not found" description={`This organization has no identity provider named "${name}".`}>
+          {null}
+        </Page>
       </Stack>
     );
   }
@@ -37,7 +41,11 @@ export function IdpPage() {
       <QueryState query={idp} label="identity provider">
         {(p) => (
           <Page title={p.name} documentTitle={[p.name, 'Identity providers']} description={p.description || kindLabel(p.kind)} actions={isAdmin && <IdpDeleteButton name={p.name} />}>
-            {current && !isAdmin && <Text c="dimmed" size="sm">You are viewing this provider read-only: only admins can change it.</Text>}
+            {current && !isAdmin && (
+              <Text c="dimmed" size="sm">
+                You are viewing this provider read-only: only admins can change it.
+              </Text>
+            )}
             {/* Keyed on the last change, so a save elsewhere resets the form to the stored values. */}
             {current && <IdpSettingsForm key={`${p.updatedAt}-${isAdmin}`} idp={p} readOnly={!isAdmin} />}
             <IdpKeysPanel idp={p} canTest={isAdmin} />

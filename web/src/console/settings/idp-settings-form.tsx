@@ -34,10 +34,17 @@ interface Values {
 }
 
 const valuesOf = (idp: IdentityProvider): Values => ({
-  kind: idp.kind, description: idp.description, audiences: idp.audiences, wellKnownUrl: idp.wellKnownUrl ?? '',
+  kind: idp.kind,
+  description: idp.description,
+  audiences: idp.audiences,
+  wellKnownUrl: idp.wellKnownUrl ?? '',
   endpoints: { issuer: idp.issuer, tokenEndpoint: idp.tokenEndpoint ?? '', jwksUri: idp.jwksUri },
-  allowedTenantIds: idp.allowedTenantIds, clientIdClaims: idp.clientIdClaims, subjectClaim: idp.subjectClaim,
-  tokenTyping: idp.tokenTyping, clockSkew: idp.clockSkew, maxTokenAge: idp.maxTokenAge,
+  allowedTenantIds: idp.allowedTenantIds,
+  clientIdClaims: idp.clientIdClaims,
+  subjectClaim: idp.subjectClaim,
+  tokenTyping: idp.tokenTyping,
+  clockSkew: idp.clockSkew,
+  maxTokenAge: idp.maxTokenAge,
 });
 
 const same = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
@@ -69,7 +76,10 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
   const before = valuesOf(idp);
   const [values, setValues] = useState<Values>(before);
   const [issuerOverride, setIssuerOverride] = useState(false);
-  const set = <K extends keyof Values>(key: K) => (value: Values[K]) => setValues((v) => ({ ...v, [key]: value }));
+  const set =
+    <K extends keyof Values>(key: K) =>
+    (value: Values[K]) =>
+      setValues((v) => ({ ...v, [key]: value }));
   const patch = patchOf(before, values, issuerOverride);
   const dirty = Object.keys(patch).some((k) => k !== 'issuerOverride');
 
@@ -96,7 +106,9 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
         }}
       >
         <Stack>
-          <Title order={3} size="h4">Settings</Title>
+          <Title order={3} size="h4">
+            Settings
+          </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TextInput label="Name" value={idp.name} readOnly description="The name cannot be changed" />
             <Select
@@ -109,7 +121,16 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
               error={fieldError(e, 'kind')}
             />
           </SimpleGrid>
-          <Textarea label="Description" autosize minRows={1} maxRows={4} readOnly={readOnly} value={values.description} onChange={(ev) => set('description')(ev.currentTarget.value)} error={fieldError(e, 'description')} />
+          <Textarea
+            label="Description"
+            autosize
+            minRows={1}
+            maxRows={4}
+            readOnly={readOnly}
+            value={values.description}
+            onChange={(ev) => set('description')(ev.currentTarget.value)}
+            error={fieldError(e, 'description')}
+          />
           <AudiencesInput value={values.audiences} onChange={set('audiences')} error={e} readOnly={readOnly} />
           <TextInput
             label="Well-Known URL"
@@ -126,7 +147,9 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
           )}
           {showOverride && <IssuerOverride checked={issuerOverride} onChange={setIssuerOverride} />}
 
-          <Title order={4} size="h5" mt="sm">Token rules</Title>
+          <Title order={4} size="h5" mt="sm">
+            Token rules
+          </Title>
           <SimpleGrid cols={{ base: 1, sm: 2 }}>
             <TagsInput
               label="Client ID claims"
@@ -148,7 +171,16 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
               allowDeselect={false}
               error={fieldError(e, 'tokenTyping')}
             />
-            <NumberInput label="Clock skew (seconds)" min={0} max={CLOCK_SKEW.max} allowDecimal={false} readOnly={readOnly} value={values.clockSkew} onChange={set('clockSkew')} error={fieldError(e, 'clockSkew')} />
+            <NumberInput
+              label="Clock skew (seconds)"
+              min={0}
+              max={CLOCK_SKEW.max}
+              allowDecimal={false}
+              readOnly={readOnly}
+              value={values.clockSkew}
+              onChange={set('clockSkew')}
+              error={fieldError(e, 'clockSkew')}
+            />
             <NumberInput
               label="Maximum token age (seconds)"
               min={MAX_TOKEN_AGE.min}
@@ -163,9 +195,25 @@ export function IdpSettingsForm({ idp, readOnly }: { idp: IdentityProvider; read
           {e !== null && <ApiErrorAlert error={e} title="The changes were not saved" />}
           {!readOnly && (
             <Group>
-              <Button type="submit" loading={save.isPending} disabled={!dirty}>Save</Button>
-              <Button variant="default" disabled={!dirty} onClick={() => { setValues(before); setIssuerOverride(false); save.reset(); }}>Discard changes</Button>
-              {!dirty && <Text size="sm" c="dimmed">No unsaved changes</Text>}
+              <Button type="submit" loading={save.isPending} disabled={!dirty}>
+                Save
+              </Button>
+              <Button
+                variant="default"
+                disabled={!dirty}
+                onClick={() => {
+                  setValues(before);
+                  setIssuerOverride(false);
+                  save.reset();
+                }}
+              >
+                Discard changes
+              </Button>
+              {!dirty && (
+                <Text size="sm" c="dimmed">
+                  No unsaved changes
+                </Text>
+              )}
             </Group>
           )}
         </Stack>

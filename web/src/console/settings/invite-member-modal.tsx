@@ -60,8 +60,12 @@ function InviteForm({ onClose }: { onClose: () => void }) {
         />
         <ApiErrorAlert error={invite.error} title="The member was not invited" />
         <Group justify="flex-end">
-          <Button variant="default" onClick={onClose}>Cancel</Button>
-          <Button type="submit" loading={invite.isPending} disabled={!email.trim()}>Invite</Button>
+          <Button variant="default" onClick={onClose}>
+            Cancel
+          </Button>
+          <Button type="submit" loading={invite.isPending} disabled={!email.trim()}>
+            Invite
+          </Button>
         </Group>
       </Stack>
     </form>
@@ -87,7 +91,9 @@ function Invited({ added, onClose }: { added: Added; onClose: () => void }) {
         </Text>
       )}
       <Group justify="flex-end">
-        <Button onClick={onClose} data-autofocus>Done</Button>
+        <Button onClick={onClose} data-autofocus>
+          Done
+        </Button>
       </Group>
     </Stack>
   );

@@ -27,7 +27,11 @@ export function MembersPage() {
       description="People of this organization and their roles: admins manage it, developers build with it."
       actions={isAdmin && <Button onClick={() => setInviting(true)}>Invite member</Button>}
     >
-      {current && !isAdmin && <Text c="dimmed" size="sm">Only admins can invite members, change roles or remove members.</Text>}
+      {current && !isAdmin && (
+        <Text c="dimmed" size="sm">
+          Only admins can invite members, change roles or remove members.
+        </Text>
+      )}
       <QueryState query={members} label="members">
         {(list) => (list.length === 0 ? <EmptyState title="No members" /> : <MembersTable members={list} isAdmin={isAdmin} />)}
       </QueryState>
@@ -44,8 +48,7 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
   const [removing, setRemoving] = useState<Member | null>(null);
 
   const changeRole = useMutation({
-    mutationFn: ({ member, role }: { member: Member; role: Role }) =>
-      unwrap(api.PATCH('/api/v1/orgs/{org}/members/{userId}', { params: { path: { org, userId: member.userId } }, body: { role } })),
+    mutationFn: ({ member, role }: { member: Member; role: Role }) => unwrap(api.PATCH('/api/v1/orgs/{org}/members/{userId}', { params: { path: { org, userId: member.userId } }, body: { role } })),
     onSuccess: async (updated) => {
       await queryClient.invalidateQueries({ queryKey: keys.members(org) });
       // My own role changed: what this console lets me do changes with it.
@@ -78,7 +81,11 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
               <Table.Th>Email</Table.Th>
               <Table.Th>Role</Table.Th>
               <Table.Th>Member since</Table.Th>
-              {isAdmin && <Table.Th><VisuallyHidden>Actions</VisuallyHidden></Table.Th>}
+              {isAdmin && (
+                <Table.Th>
+                  <VisuallyHidden>Actions</VisuallyHidden>
+                </Table.Th>
+              )}
             </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
@@ -86,7 +93,12 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
               <Table.Tr key={m.userId}>
                 <Table.Td>
                   {m.name}
-                  {m.userId === me.id && <Text span c="dimmed" size="sm"> (you)</Text>}
+                  {m.userId === me.id && (
+                    <Text span c="dimmed" size="sm">
+                      {' '}
+                      (you)
+                    </Text>
+                  )}
                 </Table.Td>
                 <Table.Td>{m.email}</Table.Td>
                 <Table.Td>
@@ -103,13 +115,26 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
                       }}
                     />
                   ) : (
-                    <Badge variant="light" color={m.role === 'admin' ? 'indigo' : 'gray'}>{m.role}</Badge>
+                    <Badge variant="light" color={m.role === 'admin' ? 'indigo' : 'gray'}>
+                      {m.role}
+                    </Badge>
                   )}
                 </Table.Td>
                 <Table.Td>{new Date(m.since).toLocaleDateString()}</Table.Td>
                 {isAdmin && (
                   <Table.Td>
-                    <Button variant="subtle" color="red" size="compact-sm" aria-label={`Remove ${m.email}`} onClick={() => { remove.reset(); setRemoving(m); }}>Remove</Button>
+                    <Button
+                      variant="subtle"
+                      color="red"
+                      size="compact-sm"
+                      aria-label={`Remove ${m.email}`}
+                      onClick={() => {
+                        remove.reset();
+                        setRemoving(m);
+                      }}
+                    >
+                      Remove
+                    </Button>
                   </Table.Td>
                 )}
               </Table.Tr>
@@ -117,8 +142,15 @@ function MembersTable({ members, isAdmin }: { members: Member[]; isAdmin: boolea
           </Table.Tbody>
         </Table>
       </Table.ScrollContainer>
-      <ConfirmDialog opened={removing !== null} onClose={() => setRemoving(null)} title="Remove member?" confirmLabel={`Remove ${removing?.email ?? 'member'}`}
-        onConfirm={() => removing && remove.mutate(removing)} mutation={remove} errorTitle="The member was not removed">
+      <ConfirmDialog
+        opened={removing !== null}
+        onClose={() => setRemoving(null)}
+        title="Remove member?"
+        confirmLabel={`Remove ${removing?.email ?? 'member'}`}
+        onConfirm={() => removing && remove.mutate(removing)}
+        mutation={remove}
+        errorTitle="The member was not removed"
+      >
         <Text size="sm">
           <b>{removing?.email}</b> will lose access to this organization{removing?.userId === me.id ? ', and so will you' : ''}. Their account stays.
         </Text>

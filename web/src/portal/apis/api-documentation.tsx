@@ -39,20 +39,37 @@ function Document({ doc, download }: { doc: JsonObject; download: string }) {
         <div>
           <Title order={3}>{str(info.title) ?? 'API'}</Title>
           <Group gap="xs" mt={4}>
-            {str(info.version) && <Badge variant="outline" tt="none">{str(info.version)}</Badge>}
-            {str(doc.openapi) && <Badge variant="light" color="gray" tt="none">OpenAPI {str(doc.openapi)}</Badge>}
+            {str(info.version) && (
+              <Badge variant="outline" tt="none">
+                {str(info.version)}
+              </Badge>
+            )}
+            {str(doc.openapi) && (
+              <Badge variant="light" color="gray" tt="none">
+                OpenAPI {str(doc.openapi)}
+              </Badge>
+            )}
           </Group>
         </div>
-        <Anchor href={download} download>Download the OpenAPI document</Anchor>
+        <Anchor href={download} download>
+          Download the OpenAPI document
+        </Anchor>
       </Group>
       {str(info.description) && <Text style={{ whiteSpace: 'pre-wrap' }}>{str(info.description)}</Text>}
       {servers.length > 0 && (
         <section aria-label="Servers">
-          <Title order={4} mb="xs">Servers</Title>
+          <Title order={4} mb="xs">
+            Servers
+          </Title>
           <Table fz="sm" verticalSpacing={4}>
             <Table.Tbody>
               {servers.map((s, i) => (
-                <Table.Tr key={i}><Table.Td><Code>{str(s.url)}</Code></Table.Td><Table.Td>{str(s.description)}</Table.Td></Table.Tr>
+                <Table.Tr key={i}>
+                  <Table.Td>
+                    <Code>{str(s.url)}</Code>
+                  </Table.Td>
+                  <Table.Td>{str(s.description)}</Table.Td>
+                </Table.Tr>
               ))}
             </Table.Tbody>
           </Table>
@@ -60,17 +77,49 @@ function Document({ doc, download }: { doc: JsonObject; download: string }) {
       )}
       {schemes.length > 0 && (
         <section aria-label="Authentication">
-          <Title order={4} mb="xs">Authentication</Title>
+          <Title order={4} mb="xs">
+            Authentication
+          </Title>
           <Stack gap="sm">
             {schemes.map((s) => (
               <Paper key={s.name} withBorder p="sm" radius="md">
-                <Group gap="xs"><Code>{s.name}</Code><Badge variant="light" tt="none">{s.type}</Badge>{s.detail && <Text size="sm">{s.detail}</Text>}</Group>
-                {s.description && <Text size="sm" mt={4}>{s.description}</Text>}
+                <Group gap="xs">
+                  <Code>{s.name}</Code>
+                  <Badge variant="light" tt="none">
+                    {s.type}
+                  </Badge>
+                  {s.detail && <Text size="sm">{s.detail}</Text>}
+                </Group>
+                {s.description && (
+                  <Text size="sm" mt={4}>
+                    {s.description}
+                  </Text>
+                )}
                 {s.flows.map((f) => (
                   <Stack key={f.flow} gap={2} mt="xs">
-                    <Text size="sm">Flow <Code>{f.flow}</Code>{f.tokenUrl && <> · token URL <Code>{f.tokenUrl}</Code></>}{f.authorizationUrl && <> · authorization URL <Code>{f.authorizationUrl}</Code></>}</Text>
+                    <Text size="sm">
+                      Flow <Code>{f.flow}</Code>
+                      {f.tokenUrl && (
+                        <>
+                          {' '}
+                          · token URL <Code>{f.tokenUrl}</Code>
+                        </>
+                      )}
+                      {f.authorizationUrl && (
+                        <>
+                          {' '}
+                          · authorization URL <Code>{f.authorizationUrl}</Code>
+                        </>
+                      )}
+                    </Text>
                     {Object.keys(f.scopes).length > 0 && (
-                      <Group gap={4}>{Object.entries(f.scopes).map(([scope, d]) => <Badge key={scope} variant="outline" tt="none" title={d}>{scope}</Badge>)}</Group>
+                      <Group gap={4}>
+                        {Object.entries(f.scopes).map(([scope, d]) => (
+                          <Badge key={scope} variant="outline" tt="none" title={d}>
+                            {scope}
+                          </Badge>
+                        ))}
+                      </Group>
                     )}
                   </Stack>
                 ))}
@@ -80,7 +129,9 @@ function Document({ doc, download }: { doc: JsonObject; download: string }) {
         </section>
       )}
       <section aria-label="Operations">
-        <Title order={4} mb="xs">Operations</Title>
+        <Title order={4} mb="xs">
+          Operations
+        </Title>
         {ops.length === 0 ? (
           <Alert color="gray">The document describes no operations.</Alert>
         ) : (
@@ -88,9 +139,15 @@ function Document({ doc, download }: { doc: JsonObject; download: string }) {
             {groups.map((g) => (
               <Stack key={g.tag || '(untagged)'} gap="xs">
                 {(groups.length > 1 || g.tag) && <Title order={5}>{g.tag || 'Other'}</Title>}
-                {g.description && <Text size="sm" c="dimmed">{g.description}</Text>}
+                {g.description && (
+                  <Text size="sm" c="dimmed">
+                    {g.description}
+                  </Text>
+                )}
                 <Accordion variant="separated" multiple chevronPosition="right">
-                  {g.operations.map((op) => <OperationItem key={op.id} doc={doc} op={op} />)}
+                  {g.operations.map((op) => (
+                    <OperationItem key={op.id} doc={doc} op={op} />
+                  ))}
                 </Accordion>
               </Stack>
             ))}
@@ -99,11 +156,15 @@ function Document({ doc, download }: { doc: JsonObject; download: string }) {
       </section>
       {schemas.length > 0 && (
         <section aria-label="Schemas">
-          <Title order={4} mb="xs">Schemas</Title>
+          <Title order={4} mb="xs">
+            Schemas
+          </Title>
           <Stack gap="md">
             {schemas.map(([name, schema]) => (
               <Paper key={name} withBorder p="sm" radius="md" id={schemaAnchor(name)}>
-                <Text fw={700} ff="monospace" mb={4}>{name}</Text>
+                <Text fw={700} ff="monospace" mb={4}>
+                  {name}
+                </Text>
                 <SchemaView doc={doc} schema={schema} />
               </Paper>
             ))}

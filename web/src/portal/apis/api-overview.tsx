@@ -9,7 +9,9 @@ export function ApiOverview({ api }: { api: PortalApi }) {
   return (
     <Stack gap="xl">
       <section aria-label="Endpoints">
-        <Title order={3} mb="sm">Endpoints</Title>
+        <Title order={3} mb="sm">
+          Endpoints
+        </Title>
         {api.endpoints.length === 0 ? (
           <EmptyState title="Not deployed yet">
             <Text size="sm">This API has no deployment yet; its URLs appear here once it is deployed.</Text>
@@ -17,7 +19,11 @@ export function ApiOverview({ api }: { api: PortalApi }) {
         ) : (
           <Table aria-label="Endpoints" verticalSpacing="sm">
             <Table.Thead>
-              <Table.Tr><Table.Th>Environment</Table.Th><Table.Th>URL</Table.Th><Table.Th>Revision</Table.Th></Table.Tr>
+              <Table.Tr>
+                <Table.Th>Environment</Table.Th>
+                <Table.Th>URL</Table.Th>
+                <Table.Th>Revision</Table.Th>
+              </Table.Tr>
             </Table.Thead>
             <Table.Tbody>
               {api.endpoints.map((e) => (
@@ -25,7 +31,9 @@ export function ApiOverview({ api }: { api: PortalApi }) {
                   <Table.Td>{e.displayName}</Table.Td>
                   <Table.Td>
                     <Group gap="xs" wrap="nowrap">
-                      <Text ff="monospace" size="sm">{e.url}</Text>
+                      <Text ff="monospace" size="sm">
+                        {e.url}
+                      </Text>
                       <CopyText label={`${e.displayName} URL`} value={e.url} />
                     </Group>
                   </Table.Td>
@@ -37,20 +45,54 @@ export function ApiOverview({ api }: { api: PortalApi }) {
         )}
       </section>
       <section aria-label="Resources">
-        <Title order={3} mb="sm">Resources</Title>
+        <Title order={3} mb="sm">
+          Resources
+        </Title>
         <Table aria-label="Resources" verticalSpacing="sm">
           <Table.Thead>
-            <Table.Tr><Table.Th>Method</Table.Th><Table.Th>Path</Table.Th><Table.Th>Summary</Table.Th><Table.Th>Security</Table.Th><Table.Th>Scopes</Table.Th></Table.Tr>
+            <Table.Tr>
+              <Table.Th>Method</Table.Th>
+              <Table.Th>Path</Table.Th>
+              <Table.Th>Summary</Table.Th>
+              <Table.Th>Security</Table.Th>
+              <Table.Th>Scopes</Table.Th>
+            </Table.Tr>
           </Table.Thead>
           <Table.Tbody>
             {api.resources.map((r) => (
               <Table.Tr key={`${r.method} ${r.path}`}>
-                <Table.Td><MethodBadge method={r.method} /></Table.Td>
-                <Table.Td><Text ff="monospace" size="sm">{r.path}</Text></Table.Td>
-                <Table.Td>{r.summary}</Table.Td>
-                <Table.Td>{r.oauth2 ? <Badge variant="light">OAuth2</Badge> : <Badge variant="light" color="gray">none</Badge>}</Table.Td>
                 <Table.Td>
-                  {r.scopes.length ? <Group gap={4}>{r.scopes.map((s) => <Badge key={s} variant="outline" tt="none">{s}</Badge>)}</Group> : <Text size="sm" c="dimmed">none</Text>}
+                  <MethodBadge method={r.method} />
+                </Table.Td>
+                <Table.Td>
+                  <Text ff="monospace" size="sm">
+                    {r.path}
+                  </Text>
+                </Table.Td>
+                <Table.Td>{r.summary}</Table.Td>
+                <Table.Td>
+                  {r.oauth2 ? (
+                    <Badge variant="light">OAuth2</Badge>
+                  ) : (
+                    <Badge variant="light" color="gray">
+                      none
+                    </Badge>
+                  )}
+                </Table.Td>
+                <Table.Td>
+                  {r.scopes.length ? (
+                    <Group gap={4}>
+                      {r.scopes.map((s) => (
+                        <Badge key={s} variant="outline" tt="none">
+                          {s}
+                        </Badge>
+                      ))}
+                    </Group>
+                  ) : (
+                    <Text size="sm" c="dimmed">
+                      none
+                    </Text>
+                  )}
                 </Table.Td>
               </Table.Tr>
             ))}

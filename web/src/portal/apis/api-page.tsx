@@ -24,18 +24,23 @@ export function ApiPage() {
   return (
     <QueryState query={query} label="API">
       {(api) => (
-        <Page
-          title={api.name || api.ref}
-          description={api.description || undefined}
-        >
+        <Page title={api.name || api.ref} description={api.description || undefined}>
           <Breadcrumbs>
-            <Anchor component={Link} to={portalPath(org, 'apis')}>APIs</Anchor>
+            <Anchor component={Link} to={portalPath(org, 'apis')}>
+              APIs
+            </Anchor>
             <Text>{api.name || api.ref}</Text>
           </Breadcrumbs>
           <Group gap="xs">
-            <Text ff="monospace" size="sm">{api.ref} · {api.contextPath} · {api.version}</Text>
+            <Text ff="monospace" size="sm">
+              {api.ref} · {api.contextPath} · {api.version}
+            </Text>
             <LifecycleBadge lifecycle={api.lifecycle} />
-            {api.visibility === 'private' && <Badge variant="light" color="grape">private</Badge>}
+            {api.visibility === 'private' && (
+              <Badge variant="light" color="grape">
+                private
+              </Badge>
+            )}
           </Group>
           <Tabs value={tab} onChange={(t) => setParams(t && t !== 'overview' ? { tab: t } : {}, { replace: true })} keepMounted={false}>
             <Tabs.List>
@@ -43,11 +48,17 @@ export function ApiPage() {
               <Tabs.Tab value="documentation">Documentation</Tabs.Tab>
               <Tabs.Tab value="try-it">Try it</Tabs.Tab>
             </Tabs.List>
-            <Tabs.Panel value="overview" pt="md"><ApiOverview api={api} /></Tabs.Panel>
-            <Tabs.Panel value="documentation" pt="md">
-              <Suspense fallback={<PageLoader label="Loading the documentation" />}><ApiDocumentation org={org} api={api} /></Suspense>
+            <Tabs.Panel value="overview" pt="md">
+              <ApiOverview api={api} />
             </Tabs.Panel>
-            <Tabs.Panel value="try-it" pt="md"><TryItPanel org={org} api={api} /></Tabs.Panel>
+            <Tabs.Panel value="documentation" pt="md">
+              <Suspense fallback={<PageLoader label="Loading the documentation" />}>
+                <ApiDocumentation org={org} api={api} />
+              </Suspense>
+            </Tabs.Panel>
+            <Tabs.Panel value="try-it" pt="md">
+              <TryItPanel org={org} api={api} />
+            </Tabs.Panel>
           </Tabs>
         </Page>
       )}

@@ -14,14 +14,7 @@ export function ApisPage() {
   const apis = usePortalApis(org, q);
   return (
     <Page title="APIs" description="Published APIs you can subscribe your applications to.">
-      <TextInput
-        label="Search APIs"
-        placeholder="Name, project/component or context path"
-        value={search}
-        onChange={(e) => setSearch(e.currentTarget.value)}
-        maw={480}
-        type="search"
-      />
+      <TextInput label="Search APIs" placeholder="Name, project/component or context path" value={search} onChange={(e) => setSearch(e.currentTarget.value)} maw={480} type="search" />
       <QueryState query={apis} label="APIs">
         {(list) =>
           list.length === 0 ? (
@@ -30,7 +23,9 @@ export function ApisPage() {
             </EmptyState>
           ) : (
             <SimpleGrid cols={{ base: 1, sm: 2, lg: 3 }} role="list" aria-label="APIs">
-              {list.map((a) => <ApiCard key={a.id} org={org} api={a} />)}
+              {list.map((a) => (
+                <ApiCard key={a.id} org={org} api={a} />
+              ))}
             </SimpleGrid>
           )
         }
@@ -40,7 +35,11 @@ export function ApisPage() {
 }
 
 export function LifecycleBadge({ lifecycle }: { lifecycle: string }) {
-  return <Badge variant="light" color={lifecycle === 'published' ? 'green' : 'orange'}>{lifecycle}</Badge>;
+  return (
+    <Badge variant="light" color={lifecycle === 'published' ? 'green' : 'orange'}>
+      {lifecycle}
+    </Badge>
+  );
 }
 
 function ApiCard({ org, api }: { org: string; api: PortalApi }) {
@@ -48,16 +47,36 @@ function ApiCard({ org, api }: { org: string; api: PortalApi }) {
     <Card withBorder radius="md" padding="md" role="listitem">
       <Stack gap={6}>
         <Group justify="space-between" wrap="nowrap">
-          <Anchor component={Link} to={portalPath(org, `apis/${api.id}`)} fw={700} size="lg">{api.name || api.ref}</Anchor>
-          <Badge variant="outline" tt="none">{api.version}</Badge>
+          <Anchor component={Link} to={portalPath(org, `apis/${api.id}`)} fw={700} size="lg">
+            {api.name || api.ref}
+          </Anchor>
+          <Badge variant="outline" tt="none">
+            {api.version}
+          </Badge>
         </Group>
-        <Text size="sm" c="dimmed" ff="monospace">{api.ref} · {api.contextPath}</Text>
-        {api.description && <Text size="sm" lineClamp={3}>{api.description}</Text>}
+        <Text size="sm" c="dimmed" ff="monospace">
+          {api.ref} · {api.contextPath}
+        </Text>
+        {api.description && (
+          <Text size="sm" lineClamp={3}>
+            {api.description}
+          </Text>
+        )}
         <Group gap={6}>
           <LifecycleBadge lifecycle={api.lifecycle} />
-          {api.visibility === 'private' && <Badge variant="light" color="grape">private</Badge>}
-          <Badge variant="light" color="gray">{api.resources.length === 1 ? '1 resource' : `${api.resources.length} resources`}</Badge>
-          {api.endpoints.map((e) => <Badge key={e.environment} variant="dot" color="indigo" tt="none">{e.displayName}</Badge>)}
+          {api.visibility === 'private' && (
+            <Badge variant="light" color="grape">
+              private
+            </Badge>
+          )}
+          <Badge variant="light" color="gray">
+            {api.resources.length === 1 ? '1 resource' : `${api.resources.length} resources`}
+          </Badge>
+          {api.endpoints.map((e) => (
+            <Badge key={e.environment} variant="dot" color="indigo" tt="none">
+              {e.displayName}
+            </Badge>
+          ))}
         </Group>
       </Stack>
     </Card>

@@ -38,7 +38,14 @@ export function deref(doc: JsonObject, value: Json | undefined): { node: JsonObj
 /** `#/components/schemas/Pet` → `Pet`. */
 export const refName = (ref: string): string => ref.split('/').pop()!.replace(/~1/g, '/').replace(/~0/g, '~');
 
-export interface Parameter { name: string; in: string; required: boolean; description?: string; schema?: Json; deprecated: boolean }
+export interface Parameter {
+  name: string;
+  in: string;
+  required: boolean;
+  description?: string;
+  schema?: Json;
+  deprecated: boolean;
+}
 
 export interface Operation {
   id: string;
@@ -75,7 +82,9 @@ function content(doc: JsonObject, value: Json | undefined) {
 
 function security(value: Json | undefined): Operation['security'] {
   if (!Array.isArray(value)) return undefined;
-  return value.filter(isObject).map((alt) => Object.entries(alt).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : [] })));
+  return value
+    .filter(isObject)
+    .map((alt) => Object.entries(alt).map(([scheme, scopes]) => ({ scheme, scopes: Array.isArray(scopes) ? scopes.filter((s): s is string => typeof s === 'string') : [] })));
 }
 
 /** Every operation of the document, in document order. */
@@ -129,7 +138,13 @@ export function byTag(doc: JsonObject, ops: Operation[]): { tag: string; descrip
   return order.map((tag) => ({ tag, description: declared.find((t) => t.name === tag)?.description, operations: groups.get(tag)! }));
 }
 
-export interface SecurityScheme { name: string; type: string; description?: string; flows: { flow: string; tokenUrl?: string; authorizationUrl?: string; scopes: Record<string, string> }[]; detail?: string }
+export interface SecurityScheme {
+  name: string;
+  type: string;
+  description?: string;
+  flows: { flow: string; tokenUrl?: string; authorizationUrl?: string; scopes: Record<string, string> }[];
+  detail?: string;
+}
 
 export function securitySchemes(doc: JsonObject): SecurityScheme[] {
   const schemes = isObject(doc.components) && isObject(doc.components.securitySchemes) ? doc.components.securitySchemes : {};
@@ -137,11 +152,13 @@ export function securitySchemes(doc: JsonObject): SecurityScheme[] {
     const s = deref(doc, raw).node;
     if (!s) return [];
     const flows = isObject(s.flows)
-      ? Object.entries(s.flows).filter(([, f]) => isObject(f)).map(([flow, f]) => {
-        const fo = f as JsonObject;
-        const scopes = isObject(fo.scopes) ? Object.fromEntries(Object.entries(fo.scopes).map(([k, v]) => [k, str(v) ?? ''])) : {};
-        return { flow, tokenUrl: str(fo.tokenUrl), authorizationUrl: str(fo.authorizationUrl), scopes };
-      })
+      ? Object.entries(s.flows)
+          .filter(([, f]) => isObject(f))
+          .map(([flow, f]) => {
+            const fo = f as JsonObject;
+            const scopes = isObject(fo.scopes) ? Object.fromEntries(Object.entries(fo.scopes).map(([k, v]) => [k, str(v) ?? ''])) : {};
+            return { flow, tokenUrl: str(fo.tokenUrl), authorizationUrl: str(fo.authorizationUrl), scopes };
+          })
       : [];
     const detail = s.type === 'apiKey' ? `${str(s.name) ?? ''} in ${str(s.in) ?? ''}` : s.type === 'http' ? str(s.scheme) : s.type === 'openIdConnect' ? str(s.openIdConnectUrl) : undefined;
     return [{ name, type: str(s.type) ?? 'unknown', description: str(s.description), flows, detail }];

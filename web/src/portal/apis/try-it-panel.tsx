@@ -17,7 +17,11 @@ const templateParams = (path: string) => [...path.matchAll(/\{([^}]+)\}/g)].map(
 /** Errors the API names per row (`headers.0.name`), re-keyed for the rows (`0.name`). */
 function rowErrors(error: unknown, list: string): Record<string, string> {
   if (!(error instanceof ApiRequestError)) return {};
-  return Object.fromEntries(Object.entries(error.fields).filter(([k]) => k.startsWith(`${list}.`)).map(([k, v]) => [k.slice(list.length + 1), v]));
+  return Object.fromEntries(
+    Object.entries(error.fields)
+      .filter(([k]) => k.startsWith(`${list}.`))
+      .map(([k, v]) => [k.slice(list.length + 1), v]),
+  );
 }
 
 /**
@@ -39,7 +43,9 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
   const [secret, setSecret] = useState('');
   const [tokenChoice, setTokenChoice] = useState<'held' | 'secret'>('held');
 
-  useEffect(() => { if (!appId && mine.length > 0) setAppId(mine[0]!.id); }, [appId, mine]);
+  useEffect(() => {
+    if (!appId && mine.length > 0) setAppId(mine[0]!.id);
+  }, [appId, mine]);
 
   const subscriptions = useSubscriptions(org, appId ?? '');
   const keys = useKeys(org, appId ?? '');
@@ -61,26 +67,40 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
     mutationFn: (): Promise<TryItResult> => {
       const method = resource!.method.toUpperCase() as Method;
       const path = resource!.path.replace(/\{([^}]+)\}/g, (_, name: string) => encodeURIComponent(pathParams[name] ?? ''));
-      return unwrap(client.POST('/api/v1/orgs/{org}/portal/applications/{app}/try-it', {
-        params: { path: { org, app: appId! } },
-        body: {
-          api: api.id, environment: environment!, method, path,
-          query: query.filter((q) => q.name !== ''), headers: headers.filter((h) => h.name !== ''),
-          ...(body !== '' && method !== 'GET' && method !== 'HEAD' && { body }),
-          ...(useHeld ? { accessToken: held!.token } : { consumerSecret: secret }),
-        },
-      }));
+      return unwrap(
+        client.POST('/api/v1/orgs/{org}/portal/applications/{app}/try-it', {
+          params: { path: { org, app: appId! } },
+          body: {
+            api: api.id,
+            environment: environment!,
+            method,
+            path,
+            query: query.filter((q) => q.name !== ''),
+            headers: headers.filter((h) => h.name !== ''),
+            ...(body !== '' && method !== 'GET' && method !== 'HEAD' && { body }),
+            ...(useHeld ? { accessToken: held!.token } : { consumerSecret: secret }),
+          },
+        }),
+      );
     },
   });
 
   if (applications.isPending) return <PageLoader label="Loading your applications" />;
   if (applications.isError) return <ApiErrorAlert error={applications.error} title="Could not load your applications" />;
-  if (api.endpoints.length === 0) return <Alert color="gray" title="Not deployed">This API is not deployed in any environment yet, so it cannot be called.</Alert>;
+  if (api.endpoints.length === 0)
+    return (
+      <Alert color="gray" title="Not deployed">
+        This API is not deployed in any environment yet, so it cannot be called.
+      </Alert>
+    );
   if (mine.length === 0) {
     return (
       <Alert color="blue" title="You need an application">
         Calls are made with a test token of one of your applications.{' '}
-        <Anchor component={Link} to={portalPath(org, 'applications')}>Create an application</Anchor>, generate its keys and subscribe it to this API.
+        <Anchor component={Link} to={portalPath(org, 'applications')}>
+          Create an application
+        </Anchor>
+        , generate its keys and subscribe it to this API.
       </Alert>
     );
   }
@@ -98,7 +118,11 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
             description="One of your applications; the call uses a test token of it"
             data={mine.map((a) => ({ value: a.id, label: a.name }))}
             value={appId}
-            onChange={(v) => { setAppId(v); send.reset(); subscribe.reset(); }}
+            onChange={(v) => {
+              setAppId(v);
+              send.reset();
+              subscribe.reset();
+            }}
             allowDeselect={false}
           />
           {appId && subscriptions.isSuccess && !subscribed && (
@@ -106,7 +130,11 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
               <Stack gap="xs">
                 <Text size="sm">This application is not subscribed to {api.name || api.ref}; the gateway refuses its tokens here.</Text>
                 <ApiErrorAlert error={subscribe.error} title="Not subscribed" />
-                <Group><Button size="xs" onClick={() => subscribe.mutate()} loading={subscribe.isPending} disabled={api.lifecycle !== 'published'}>Subscribe</Button></Group>
+                <Group>
+                  <Button size="xs" onClick={() => subscribe.mutate()} loading={subscribe.isPending} disabled={api.lifecycle !== 'published'}>
+                    Subscribe
+                  </Button>
+                </Group>
               </Stack>
             </Alert>
           )}
@@ -115,19 +143,29 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
             description="The gateway that serves the call"
             data={api.endpoints.map((e) => ({ value: e.environment, label: e.displayName }))}
             value={environment}
-            onChange={(v) => { setEnvironment(v); send.reset(); }}
+            onChange={(v) => {
+              setEnvironment(v);
+              send.reset();
+            }}
             allowDeselect={false}
             error={fieldError(send.error, 'environment')}
           />
           {appId && keys.isSuccess && envKeys?.kind !== 'builtin' && (
             <Alert color="yellow" title={`No ${envKeys?.label ?? 'keys'}`}>
-              Generate credentials for this environment on the <Anchor component={Link} to={portalPath(org, `applications/${appId}`)}>application's page</Anchor> first.
+              Generate credentials for this environment on the{' '}
+              <Anchor component={Link} to={portalPath(org, `applications/${appId}`)}>
+                application's page
+              </Anchor>{' '}
+              first.
             </Alert>
           )}
           {held && (
             <Radio.Group label="Test token" value={tokenChoice} onChange={(v) => setTokenChoice(v as 'held' | 'secret')}>
               <Stack gap={6} mt={6}>
-                <Radio value="held" label={`The test token generated on this page (${held.grant === 'token_exchange' ? `exchanged for ${held.subject}` : 'client credentials'}, expires ${new Date(held.expiresAt).toLocaleTimeString()})`} />
+                <Radio
+                  value="held"
+                  label={`The test token generated on this page (${held.grant === 'token_exchange' ? `exchanged for ${held.subject}` : 'client credentials'}, expires ${new Date(held.expiresAt).toLocaleTimeString()})`}
+                />
                 <Radio value="secret" label="A new client-credentials token from the consumer secret" />
               </Stack>
             </Radio.Group>
@@ -151,21 +189,48 @@ export function TryItPanel({ org, api }: { org: string; api: PortalApi }) {
               label="Resource"
               data={api.resources.map((r, i) => ({ value: String(i), label: `${r.method.toUpperCase()} ${r.path}${r.summary ? ` — ${r.summary}` : ''}` }))}
               value={resourceIndex}
-              onChange={(v) => { setResourceIndex(v ?? '0'); setPathParams({}); send.reset(); }}
+              onChange={(v) => {
+                setResourceIndex(v ?? '0');
+                setPathParams({});
+                send.reset();
+              }}
               allowDeselect={false}
             />
             {params.map((p) => (
-              <TextInput key={p} label={p} description="Path parameter" required value={pathParams[p] ?? ''} onChange={(e) => setPathParams({ ...pathParams, [p]: e.currentTarget.value })} error={fieldError(send.error, 'path')} />
+              <TextInput
+                key={p}
+                label={p}
+                description="Path parameter"
+                required
+                value={pathParams[p] ?? ''}
+                onChange={(e) => setPathParams({ ...pathParams, [p]: e.currentTarget.value })}
+                error={fieldError(send.error, 'path')}
+              />
             ))}
             <NameValueRows label="Query parameter" rows={query} onChange={setQuery} addLabel="+ Add query parameter" errors={rowErrors(send.error, 'query')} />
             <NameValueRows label="Header" rows={headers} onChange={setHeaders} addLabel="+ Add header" errors={rowErrors(send.error, 'headers')} />
             {method !== 'GET' && method !== 'HEAD' && (
-              <Textarea label="Body" autosize minRows={3} maxRows={12} value={body} onChange={(e) => setBody(e.currentTarget.value)} styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }} error={fieldError(send.error, 'body')} />
+              <Textarea
+                label="Body"
+                autosize
+                minRows={3}
+                maxRows={12}
+                value={body}
+                onChange={(e) => setBody(e.currentTarget.value)}
+                styles={{ input: { fontFamily: 'var(--mantine-font-family-monospace)' } }}
+                error={fieldError(send.error, 'body')}
+              />
             )}
             <ApiErrorAlert error={send.error} title="The call was not made" />
             <Group>
-              <Button onClick={() => send.mutate()} loading={send.isPending} disabled={!ready}>Send Request</Button>
-              {missingParam && <Text size="sm" c="dimmed">Fill in {missingParam}</Text>}
+              <Button onClick={() => send.mutate()} loading={send.isPending} disabled={!ready}>
+                Send Request
+              </Button>
+              {missingParam && (
+                <Text size="sm" c="dimmed">
+                  Fill in {missingParam}
+                </Text>
+              )}
             </Group>
           </Stack>
         </Card>

@@ -18,7 +18,14 @@ export const lifetimeProblem = (s: CredentialSettings) =>
     : undefined;
 
 /** Advanced Configurations of keys: grant types (Token Exchange among them), allowed scopes, token lifetime. */
-export function AdvancedConfigurations({ value, onChange, error, readOnly = false, defaultOpen = false, children }: {
+export function AdvancedConfigurations({
+  value,
+  onChange,
+  error,
+  readOnly = false,
+  defaultOpen = false,
+  children,
+}: {
   value: CredentialSettings;
   onChange: (value: CredentialSettings) => void;
   error: unknown;
@@ -45,7 +52,9 @@ export function AdvancedConfigurations({ value, onChange, error, readOnly = fals
               error={grantTypesProblem(value) ?? fieldError(error, 'grantTypes')}
             >
               <Group mt="xs">
-                {GRANT_TYPES.map((g) => <Checkbox key={g.value} value={g.value} label={g.label} disabled={readOnly} />)}
+                {GRANT_TYPES.map((g) => (
+                  <Checkbox key={g.value} value={g.value} label={g.label} disabled={readOnly} />
+                ))}
               </Group>
             </Checkbox.Group>
             <TagsInput
@@ -61,7 +70,10 @@ export function AdvancedConfigurations({ value, onChange, error, readOnly = fals
               label="Token lifetime (seconds)"
               description={`Between ${TOKEN_LIFETIME.min} and ${TOKEN_LIFETIME.max}`}
               value={lifetimeText}
-              onChange={(v) => { setLifetimeText(v); onChange({ ...value, tokenLifetime: typeof v === 'number' ? v : Number.NaN }); }}
+              onChange={(v) => {
+                setLifetimeText(v);
+                onChange({ ...value, tokenLifetime: typeof v === 'number' ? v : Number.NaN });
+              }}
               min={TOKEN_LIFETIME.min}
               max={TOKEN_LIFETIME.max}
               allowDecimal={false}

@@ -7,7 +7,13 @@ import { ApiErrorAlert, fieldError } from '../../ui/api-error';
 import { applicationKey, applicationsKey, type Application } from '../queries';
 
 /** Create an application (no `application`) or edit one. */
-export function ApplicationFormModal({ org, opened, onClose, application, onSaved }: {
+export function ApplicationFormModal({
+  org,
+  opened,
+  onClose,
+  application,
+  onSaved,
+}: {
   org: string;
   opened: boolean;
   onClose: () => void;
@@ -38,12 +44,20 @@ export function ApplicationFormModal({ org, opened, onClose, application, onSave
       onSaved?.(saved);
     },
   });
-  const close = () => { save.reset(); onClose(); };
+  const close = () => {
+    save.reset();
+    onClose();
+  };
   const blank = name.trim() === '';
   const isComponent = !!application?.component;
   return (
     <Modal opened={opened} onClose={close} title={application ? `Edit ${application.name}` : 'Create an application'}>
-      <form onSubmit={(e) => { e.preventDefault(); if (!blank) save.mutate(); }}>
+      <form
+        onSubmit={(e) => {
+          e.preventDefault();
+          if (!blank) save.mutate();
+        }}
+      >
         <Stack>
           <TextInput
             label="Application name"
@@ -56,11 +70,23 @@ export function ApplicationFormModal({ org, opened, onClose, application, onSave
             description={isComponent ? `Named after its component ${application!.component}` : 'Unique in this organization'}
             error={fieldError(save.error, 'name')}
           />
-          <Textarea label="Description" value={description} onChange={(e) => setDescription(e.currentTarget.value)} maxLength={2000} autosize minRows={2} error={fieldError(save.error, 'description')} />
+          <Textarea
+            label="Description"
+            value={description}
+            onChange={(e) => setDescription(e.currentTarget.value)}
+            maxLength={2000}
+            autosize
+            minRows={2}
+            error={fieldError(save.error, 'description')}
+          />
           <ApiErrorAlert error={save.error} title={application ? 'The application was not saved' : 'The application was not created'} />
           <Group justify="flex-end">
-            <Button variant="default" onClick={close}>Cancel</Button>
-            <Button type="submit" loading={save.isPending} disabled={blank}>{application ? 'Save' : 'Create'}</Button>
+            <Button variant="default" onClick={close}>
+              Cancel
+            </Button>
+            <Button type="submit" loading={save.isPending} disabled={blank}>
+              {application ? 'Save' : 'Create'}
+            </Button>
           </Group>
         </Stack>
       </form>

@@ -15,7 +15,11 @@ export function ApplicationPage() {
   const org = useOrgHandle();
   const { app: id = '' } = useParams();
   const query = useApplication(org, id);
-  return <QueryState query={query} label="application">{(app) => <ApplicationView org={org} app={app} />}</QueryState>;
+  return (
+    <QueryState query={query} label="application">
+      {(app) => <ApplicationView org={org} app={app} />}
+    </QueryState>
+  );
 }
 
 function ApplicationView({ org, app }: { org: string; app: Application }) {
@@ -27,31 +31,49 @@ function ApplicationView({ org, app }: { org: string; app: Application }) {
   const tab = params.get('tab') ?? (envs.length ? `keys-${envs.at(-1)!.environment}` : 'subscriptions');
   const actions = app.canManage && (
     <>
-      <Button variant="default" onClick={edit.open}>Edit</Button>
-      {!app.component && <Button color="red" variant="light" onClick={del.open}>Delete</Button>}
+      <Button variant="default" onClick={edit.open}>
+        Edit
+      </Button>
+      {!app.component && (
+        <Button color="red" variant="light" onClick={del.open}>
+          Delete
+        </Button>
+      )}
     </>
   );
   return (
-    <Page
-      title={app.name}
-      description={app.description || undefined}
-      actions={actions}
-    >
+    <Page title={app.name} description={app.description || undefined} actions={actions}>
       <Breadcrumbs>
-        <Anchor component={Link} to={portalPath(org, 'applications')}>Applications</Anchor>
+        <Anchor component={Link} to={portalPath(org, 'applications')}>
+          Applications
+        </Anchor>
         <Text>{app.name}</Text>
       </Breadcrumbs>
       <Group gap="xs">
-        <Text size="sm" c="dimmed">Owner {app.owner ?? '—'}</Text>
-        {app.component && <Badge variant="light" tt="none">External consumer {app.component}</Badge>}
-        {!app.canManage && <Badge variant="light" color="gray">read only</Badge>}
+        <Text size="sm" c="dimmed">
+          Owner {app.owner ?? '—'}
+        </Text>
+        {app.component && (
+          <Badge variant="light" tt="none">
+            External consumer {app.component}
+          </Badge>
+        )}
+        {!app.canManage && (
+          <Badge variant="light" color="gray">
+            read only
+          </Badge>
+        )}
       </Group>
       <QueryState query={keys} label="keys">
         {(list) => (
           <Tabs value={tab} onChange={(t) => t && setParams({ tab: t }, { replace: true })} keepMounted={false}>
             <Tabs.List>
               {/* Production first, as the platform we model shows them. */}
-              {[...list].reverse().map((k) => <Tabs.Tab key={k.environment} value={`keys-${k.environment}`}>{k.label}</Tabs.Tab>)}
+              {[...list].reverse().map((k) => (
+                <Tabs.Tab key={k.environment} value={`keys-${k.environment}`}>
+                  {k.label}
+                </Tabs.Tab>
+              ))}
               <Tabs.Tab value="subscriptions">Subscriptions</Tabs.Tab>
             </Tabs.List>
             {list.map((k) => (
@@ -59,7 +81,9 @@ function ApplicationView({ org, app }: { org: string; app: Application }) {
                 <KeysPanel org={org} app={app} keys={k} />
               </Tabs.Panel>
             ))}
-            <Tabs.Panel value="subscriptions" pt="md"><SubscriptionsPanel org={org} app={app} /></Tabs.Panel>
+            <Tabs.Panel value="subscriptions" pt="md">
+              <SubscriptionsPanel org={org} app={app} />
+            </Tabs.Panel>
           </Tabs>
         )}
       </QueryState>

@@ -30,25 +30,54 @@ export function ApplicationsPage() {
               <Table striped highlightOnHover aria-label="Applications">
                 <Table.Thead>
                   <Table.Tr>
-                    <Table.Th>Name</Table.Th><Table.Th>Owner</Table.Th><Table.Th>Keys</Table.Th><Table.Th>Subscriptions</Table.Th>
+                    <Table.Th>Name</Table.Th>
+                    <Table.Th>Owner</Table.Th>
+                    <Table.Th>Keys</Table.Th>
+                    <Table.Th>Subscriptions</Table.Th>
                   </Table.Tr>
                 </Table.Thead>
                 <Table.Tbody>
                   {list.map((a) => (
                     <Table.Tr key={a.id}>
                       <Table.Td>
-                        <Anchor component={Link} to={portalPath(org, `applications/${a.id}`)} fw={600}>{a.name}</Anchor>
-                        {a.description && <Text size="xs" c="dimmed" lineClamp={1}>{a.description}</Text>}
-                        {a.component && <Text size="xs" c="dimmed">External consumer {a.component}</Text>}
+                        <Anchor component={Link} to={portalPath(org, `applications/${a.id}`)} fw={600}>
+                          {a.name}
+                        </Anchor>
+                        {a.description && (
+                          <Text size="xs" c="dimmed" lineClamp={1}>
+                            {a.description}
+                          </Text>
+                        )}
+                        {a.component && (
+                          <Text size="xs" c="dimmed">
+                            External consumer {a.component}
+                          </Text>
+                        )}
                       </Table.Td>
                       <Table.Td>
                         <Group gap={4}>
                           <Text size="sm">{a.owner ?? '—'}</Text>
-                          {!a.canManage && <Badge size="xs" variant="light" color="gray">read only</Badge>}
+                          {!a.canManage && (
+                            <Badge size="xs" variant="light" color="gray">
+                              read only
+                            </Badge>
+                          )}
                         </Group>
                       </Table.Td>
                       <Table.Td>
-                        {a.environmentsWithKeys.length ? <Group gap={4}>{a.environmentsWithKeys.map((e) => <Badge key={e} variant="light" tt="none">{e}</Badge>)}</Group> : <Text size="sm" c="dimmed">none</Text>}
+                        {a.environmentsWithKeys.length ? (
+                          <Group gap={4}>
+                            {a.environmentsWithKeys.map((e) => (
+                              <Badge key={e} variant="light" tt="none">
+                                {e}
+                              </Badge>
+                            ))}
+                          </Group>
+                        ) : (
+                          <Text size="sm" c="dimmed">
+                            none
+                          </Text>
+                        )}
                       </Table.Td>
                       <Table.Td>{a.subscriptions}</Table.Td>
                     </Table.Tr>

@@ -12,9 +12,12 @@ export function DeleteApplicationModal({ org, application, opened, onClose }: { 
   const queryClient = useQueryClient();
   const navigate = useNavigate();
   const remove = useMutation({
-    mutationFn: () => unwrap(api.DELETE('/api/v1/orgs/{org}/portal/applications/{app}', {
-      params: { path: { org, app: application.id }, query: application.subscriptions > 0 ? { force: 'true' } : {} },
-    })),
+    mutationFn: () =>
+      unwrap(
+        api.DELETE('/api/v1/orgs/{org}/portal/applications/{app}', {
+          params: { path: { org, app: application.id }, query: application.subscriptions > 0 ? { force: 'true' } : {} },
+        }),
+      ),
     onSuccess: async () => {
       forgetTokens(application.id);
       queryClient.removeQueries({ queryKey: applicationKey(org, application.id) });
@@ -24,8 +27,15 @@ export function DeleteApplicationModal({ org, application, opened, onClose }: { 
     },
   });
   return (
-    <ConfirmDialog opened={opened} onClose={onClose} title={`Delete application "${application.name}"?`} confirmLabel={`Delete ${application.name}`}
-      onConfirm={() => remove.mutate()} mutation={remove} errorTitle="The application was not deleted">
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Delete application "${application.name}"?`}
+      confirmLabel={`Delete ${application.name}`}
+      onConfirm={() => remove.mutate()}
+      mutation={remove}
+      errorTitle="The application was not deleted"
+    >
       <Text size="sm">Its keys stop working at once in every environment. This cannot be undone.</Text>
       {application.subscriptions > 0 && (
         <Text size="sm" fw={500}>

@@ -11,8 +11,12 @@ export function KeysPanel({ org, app, keys }: { org: string; app: Application; k
         <Tabs.Tab value="oauth2">OAuth2 Tokens</Tabs.Tab>
         <Tabs.Tab value="user-keys">User Keys</Tabs.Tab>
       </Tabs.List>
-      <Tabs.Panel value="oauth2"><OAuth2Tokens org={org} app={app} keys={keys} /></Tabs.Panel>
-      <Tabs.Panel value="user-keys"><UserKeys org={org} app={app} keys={keys} /></Tabs.Panel>
+      <Tabs.Panel value="oauth2">
+        <OAuth2Tokens org={org} app={app} keys={keys} />
+      </Tabs.Panel>
+      <Tabs.Panel value="user-keys">
+        <UserKeys org={org} app={app} keys={keys} />
+      </Tabs.Panel>
     </Tabs>
   );
 }

@@ -17,12 +17,13 @@ import { TestTokenForm } from './test-token-form';
 /** POSIX shell single-quoting. */
 const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
-const clientCredentialsCurl = (tokenEndpoint: string, consumerKey: string) => [
-  `curl -sS -X POST ${shq(tokenEndpoint)}`,
-  `  -u "${consumerKey}:\${CONSUMER_SECRET}"`,
-  `  -H 'Content-Type: application/x-www-form-urlencoded'`,
-  `  --data-urlencode 'grant_type=client_credentials'`,
-].join(' \\\n');
+const clientCredentialsCurl = (tokenEndpoint: string, consumerKey: string) =>
+  [
+    `curl -sS -X POST ${shq(tokenEndpoint)}`,
+    `  -u "${consumerKey}:\${CONSUMER_SECRET}"`,
+    `  -H 'Content-Type: application/x-www-form-urlencoded'`,
+    `  --data-urlencode 'grant_type=client_credentials'`,
+  ].join(' \\\n');
 
 const grantLabel = (g: string) => GRANT_TYPES.find((t) => t.value === g)?.label ?? g;
 
@@ -37,13 +38,34 @@ export function OAuth2Tokens({ org, app, keys }: { org: string; app: Application
   };
   return (
     <>
-      {keys.kind === null && <GenerateCredentials org={org} app={app} keys={keys} onGenerated={async (k) => { setRevealed({ keys: k, regenerated: false }); await refresh(); }} />}
+      {keys.kind === null && (
+        <GenerateCredentials
+          org={org}
+          app={app}
+          keys={keys}
+          onGenerated={async (k) => {
+            setRevealed({ keys: k, regenerated: false });
+            await refresh();
+          }}
+        />
+      )}
       {keys.kind === 'external' && (
         <Alert color="blue" title="External keys">
           Clients of this application get their tokens from the identity provider {keys.identityProvider} (client ID {keys.externalClientId}) and call the gateway with them directly.
         </Alert>
       )}
-      {keys.kind === 'builtin' && <BuiltinKeys org={org} app={app} keys={keys} onRegenerated={async (k) => { setRevealed({ keys: k, regenerated: true }); await refresh(); }} onSaved={refresh} />}
+      {keys.kind === 'builtin' && (
+        <BuiltinKeys
+          org={org}
+          app={app}
+          keys={keys}
+          onRegenerated={async (k) => {
+            setRevealed({ keys: k, regenerated: true });
+            await refresh();
+          }}
+          onSaved={refresh}
+        />
+      )}
       <SecretModal keys={revealed?.keys} regenerated={revealed?.regenerated ?? false} onDone={() => setRevealed(undefined)} />
     </>
   );
@@ -52,24 +74,38 @@ export function OAuth2Tokens({ org, app, keys }: { org: string; app: Application
 function GenerateCredentials({ org, app, keys, onGenerated }: { org: string; app: Application; keys: Keys; onGenerated: (k: KeysWithSecret) => void }) {
   const [settings, setSettings] = useState<CredentialSettings>(DEFAULT_SETTINGS);
   const generate = useOneTimeSecret({
-    mutationFn: () => unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}', {
-      params: { path: { org, app: app.id, env: keys.environment } },
-      body: { grantTypes: settings.grantTypes as ('client_credentials' | 'urn:ietf:params:oauth:grant-type:token-exchange')[], scopes: settings.scopes, tokenLifetime: settings.tokenLifetime },
-    })),
-    onSuccess: (k) => { generate.forget(); onGenerated(k); },
+    mutationFn: () =>
+      unwrap(
+        api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}', {
+          params: { path: { org, app: app.id, env: keys.environment } },
+          body: { grantTypes: settings.grantTypes as ('client_credentials' | 'urn:ietf:params:oauth:grant-type:token-exchange')[], scopes: settings.scopes, tokenLifetime: settings.tokenLifetime },
+        }),
+      ),
+    onSuccess: (k) => {
+      generate.forget();
+      onGenerated(k);
+    },
   });
   const problem = grantTypesProblem(settings) ?? lifetimeProblem(settings);
   return (
     <Stack maw={760}>
-      <Text>No {keys.label.toLowerCase().replace(/ keys$/, '')} keys yet. Generate a consumer key and secret for your client to get tokens from {keys.tokenEndpoint}.</Text>
+      <Text>
+        No {keys.label.toLowerCase().replace(/ keys$/, '')} keys yet. Generate a consumer key and secret for your client to get tokens from {keys.tokenEndpoint}.
+      </Text>
       {app.canManage ? (
         <>
           <AdvancedConfigurations value={settings} onChange={setSettings} error={generate.error} />
           <ApiErrorAlert error={generate.error} title="No credentials were generated" />
-          <Group><Button onClick={() => generate.mutate()} loading={generate.isPending} disabled={!!problem}>Generate Credentials</Button></Group>
+          <Group>
+            <Button onClick={() => generate.mutate()} loading={generate.isPending} disabled={!!problem}>
+              Generate Credentials
+            </Button>
+          </Group>
         </>
       ) : (
-        <Text size="sm" c="dimmed">Only the application's owner ({app.owner ?? 'unknown'}) or an admin can generate them.</Text>
+        <Text size="sm" c="dimmed">
+          Only the application's owner ({app.owner ?? 'unknown'}) or an admin can generate them.
+        </Text>
       )}
     </Stack>
   );
@@ -84,14 +120,25 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
   const dirty = JSON.stringify(settings) !== JSON.stringify(current);
   const params = { path: { org, app: app.id, env: keys.environment } };
   const save = useMutation({
-    mutationFn: () => unwrap(api.PATCH('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}', {
-      params, body: { grantTypes: settings.grantTypes as ('client_credentials' | 'urn:ietf:params:oauth:grant-type:token-exchange')[], scopes: settings.scopes, tokenLifetime: settings.tokenLifetime },
-    })),
-    onSuccess: async () => { await onSaved(); notifications.show({ color: 'green', message: `${keys.label} saved` }); },
+    mutationFn: () =>
+      unwrap(
+        api.PATCH('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}', {
+          params,
+          body: { grantTypes: settings.grantTypes as ('client_credentials' | 'urn:ietf:params:oauth:grant-type:token-exchange')[], scopes: settings.scopes, tokenLifetime: settings.tokenLifetime },
+        }),
+      ),
+    onSuccess: async () => {
+      await onSaved();
+      notifications.show({ color: 'green', message: `${keys.label} saved` });
+    },
   });
   const regenerate = useOneTimeSecret({
     mutationFn: (gracePeriod: number) => unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/regenerate-secret', { params, body: { gracePeriod } })),
-    onSuccess: (k) => { regen.close(); regenerate.forget(); onRegenerated(k); },
+    onSuccess: (k) => {
+      regen.close();
+      regenerate.forget();
+      onRegenerated(k);
+    },
   });
   const problem = grantTypesProblem(settings) ?? lifetimeProblem(settings);
   return (
@@ -100,21 +147,41 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
         <Stack>
           <Group justify="space-between">
             <Title order={4}>{keys.label}</Title>
-            {app.canManage && <Button variant="light" color="orange" onClick={regen.open}>Regenerate Secret</Button>}
+            {app.canManage && (
+              <Button variant="light" color="orange" onClick={regen.open}>
+                Regenerate Secret
+              </Button>
+            )}
           </Group>
           <CopyValue label="Consumer Key" value={keys.consumerKey ?? ''} />
           <CopyValue label="Token Endpoint" value={keys.tokenEndpoint} />
           <Group gap={6}>
             <Text size="sm">Grant types:</Text>
-            {keys.grantTypes.map((g) => <Badge key={g} variant="light" tt="none">{grantLabel(g)}</Badge>)}
-            <Text size="sm" ml="md">Token lifetime: {keys.tokenLifetime} s</Text>
+            {keys.grantTypes.map((g) => (
+              <Badge key={g} variant="light" tt="none">
+                {grantLabel(g)}
+              </Badge>
+            ))}
+            <Text size="sm" ml="md">
+              Token lifetime: {keys.tokenLifetime} s
+            </Text>
           </Group>
-          {keys.previousSecretExpiresAt && <Text size="sm" c="dimmed">The previous secret works until {new Date(keys.previousSecretExpiresAt).toLocaleString()}.</Text>}
+          {keys.previousSecretExpiresAt && (
+            <Text size="sm" c="dimmed">
+              The previous secret works until {new Date(keys.previousSecretExpiresAt).toLocaleString()}.
+            </Text>
+          )}
           <AdvancedConfigurations value={settings} onChange={setSettings} error={save.error} readOnly={!app.canManage}>
             {app.canManage && (
               <Group>
-                <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!dirty || !!problem}>Save</Button>
-                {!dirty && <Text size="sm" c="dimmed">No unsaved changes</Text>}
+                <Button onClick={() => save.mutate()} loading={save.isPending} disabled={!dirty || !!problem}>
+                  Save
+                </Button>
+                {!dirty && (
+                  <Text size="sm" c="dimmed">
+                    No unsaved changes
+                  </Text>
+                )}
               </Group>
             )}
             <ApiErrorAlert error={save.error} title="The settings were not saved" />
@@ -124,11 +191,22 @@ function BuiltinKeys({ org, app, keys, onRegenerated, onSaved }: { org: string; 
       {keys.grantTypes.includes('client_credentials') && (
         <Paper withBorder p="md" radius="md" component="section" aria-label="Get a token with curl">
           <CodeBlock label="Client credentials curl" code={clientCredentialsCurl(keys.tokenEndpoint, keys.consumerKey ?? '')} />
-          <Text size="xs" c="dimmed" mt={4}>Set CONSUMER_SECRET in your shell to the consumer secret first.</Text>
+          <Text size="xs" c="dimmed" mt={4}>
+            Set CONSUMER_SECRET in your shell to the consumer secret first.
+          </Text>
         </Paper>
       )}
       {keys.grantTypes.includes('client_credentials') && <TestTokenForm org={org} app={app} keys={keys} />}
-      <RegenerateSecretModal opened={regenerating} label={keys.label} onClose={() => { regen.close(); regenerate.forget(); }} onConfirm={(g) => regenerate.mutate(g)} mutation={regenerate} />
+      <RegenerateSecretModal
+        opened={regenerating}
+        label={keys.label}
+        onClose={() => {
+          regen.close();
+          regenerate.forget();
+        }}
+        onConfirm={(g) => regenerate.mutate(g)}
+        mutation={regenerate}
+      />
     </Stack>
   );
 }

@@ -10,7 +10,13 @@ const GRACE = [
 ];
 
 /** Confirm Regenerate Secret, with how long the old secret keeps working. */
-export function RegenerateSecretModal({ opened, label, onClose, onConfirm, mutation }: {
+export function RegenerateSecretModal({
+  opened,
+  label,
+  onClose,
+  onConfirm,
+  mutation,
+}: {
   opened: boolean;
   label: string;
   onClose: () => void;
@@ -19,8 +25,16 @@ export function RegenerateSecretModal({ opened, label, onClose, onConfirm, mutat
 }) {
   const [grace, setGrace] = useState('0');
   return (
-    <ConfirmDialog opened={opened} onClose={onClose} title={`Regenerate the secret of the ${label}?`} confirmLabel="Regenerate"
-      color="orange" onConfirm={() => onConfirm(Number(grace))} mutation={mutation} errorTitle="The secret was not regenerated">
+    <ConfirmDialog
+      opened={opened}
+      onClose={onClose}
+      title={`Regenerate the secret of the ${label}?`}
+      confirmLabel="Regenerate"
+      color="orange"
+      onConfirm={() => onConfirm(Number(grace))}
+      mutation={mutation}
+      errorTitle="The secret was not regenerated"
+    >
       <Text size="sm">A new consumer secret is made and shown once. Clients using the current one must be given the new one.</Text>
       <Select label="The current secret" data={GRACE} value={grace} onChange={(v) => setGrace(v ?? '0')} allowDeselect={false} />
     </ConfirmDialog>

@@ -19,7 +19,9 @@ export function SecretModal({ keys, regenerated, onDone }: { keys: KeysWithSecre
           <CopyValue label="Consumer Key" value={keys.consumerKey ?? ''} />
           <CopyValue label="Consumer Secret" value={keys.consumerSecret} secret />
           <CopyValue label="Token Endpoint" value={keys.tokenEndpoint} />
-          <Group justify="flex-end"><Button onClick={onDone}>Done</Button></Group>
+          <Group justify="flex-end">
+            <Button onClick={onDone}>Done</Button>
+          </Group>
         </Stack>
       )}
     </Modal>

@@ -40,21 +40,48 @@ export function SubscriptionsPanel({ org, app }: { org: string; app: Application
           ) : (
             <Table aria-label="Subscriptions" verticalSpacing="sm">
               <Table.Thead>
-                <Table.Tr><Table.Th>API</Table.Th><Table.Th>Version</Table.Th><Table.Th>Lifecycle</Table.Th><Table.Th>Connections</Table.Th><Table.Th>Since</Table.Th><Table.Th /></Table.Tr>
+                <Table.Tr>
+                  <Table.Th>API</Table.Th>
+                  <Table.Th>Version</Table.Th>
+                  <Table.Th>Lifecycle</Table.Th>
+                  <Table.Th>Connections</Table.Th>
+                  <Table.Th>Since</Table.Th>
+                  <Table.Th />
+                </Table.Tr>
               </Table.Thead>
               <Table.Tbody>
                 {list.map((s) => (
                   <Table.Tr key={s.id}>
                     <Table.Td>
-                      <Anchor component={Link} to={portalPath(org, `apis/${s.apiId}`)} fw={600}>{s.apiName || s.api}</Anchor>
-                      <Text size="xs" c="dimmed" ff="monospace">{s.api} · {s.contextPath}</Text>
+                      <Anchor component={Link} to={portalPath(org, `apis/${s.apiId}`)} fw={600}>
+                        {s.apiName || s.api}
+                      </Anchor>
+                      <Text size="xs" c="dimmed" ff="monospace">
+                        {s.api} · {s.contextPath}
+                      </Text>
                     </Table.Td>
                     <Table.Td>{s.version}</Table.Td>
-                    <Table.Td><LifecycleBadge lifecycle={s.lifecycle} /></Table.Td>
-                    <Table.Td>{s.connections.length ? s.connections.join(', ') : <Text size="sm" c="dimmed">none</Text>}</Table.Td>
-                    <Table.Td><Text size="sm">{new Date(s.createdAt).toLocaleDateString()}</Text></Table.Td>
                     <Table.Td>
-                      {app.canManage && <Button size="xs" variant="light" color="red" onClick={() => setRemoving(s)} aria-label={`Unsubscribe from ${s.apiName || s.api}`}>Unsubscribe</Button>}
+                      <LifecycleBadge lifecycle={s.lifecycle} />
+                    </Table.Td>
+                    <Table.Td>
+                      {s.connections.length ? (
+                        s.connections.join(', ')
+                      ) : (
+                        <Text size="sm" c="dimmed">
+                          none
+                        </Text>
+                      )}
+                    </Table.Td>
+                    <Table.Td>
+                      <Text size="sm">{new Date(s.createdAt).toLocaleDateString()}</Text>
+                    </Table.Td>
+                    <Table.Td>
+                      {app.canManage && (
+                        <Button size="xs" variant="light" color="red" onClick={() => setRemoving(s)} aria-label={`Unsubscribe from ${s.apiName || s.api}`}>
+                          Unsubscribe
+                        </Button>
+                      )}
                     </Table.Td>
                   </Table.Tr>
                 ))}
@@ -63,8 +90,15 @@ export function SubscriptionsPanel({ org, app }: { org: string; app: Application
           )
         }
       </QueryState>
-      <ConfirmDialog opened={!!removing} onClose={() => setRemoving(undefined)} title={`Unsubscribe from ${removing?.apiName || removing?.api}?`} confirmLabel={`Unsubscribe from ${removing?.apiName || removing?.api}`}
-        onConfirm={() => removing && remove.mutate(removing)} mutation={remove} errorTitle="Not unsubscribed">
+      <ConfirmDialog
+        opened={!!removing}
+        onClose={() => setRemoving(undefined)}
+        title={`Unsubscribe from ${removing?.apiName || removing?.api}?`}
+        confirmLabel={`Unsubscribe from ${removing?.apiName || removing?.api}`}
+        onConfirm={() => removing && remove.mutate(removing)}
+        mutation={remove}
+        errorTitle="Not unsubscribed"
+      >
         <Text size="sm">The gateway stops letting this application's tokens through to this API.</Text>
       </ConfirmDialog>
     </Stack>
@@ -85,7 +119,12 @@ function SubscribeForm({ org, app, subscribed, onSubscribed }: { org: string; ap
   const taken = new Set(subscribed.map((s) => s.apiId));
   const options = (apis.data ?? []).filter((a) => a.lifecycle === 'published' && !taken.has(a.id)).map((a) => ({ value: a.id, label: `${a.name || a.ref} ${a.version} (${a.ref})` }));
   return (
-    <form onSubmit={(e) => { e.preventDefault(); if (choice) subscribe.mutate(choice); }}>
+    <form
+      onSubmit={(e) => {
+        e.preventDefault();
+        if (choice) subscribe.mutate(choice);
+      }}
+    >
       <Stack gap="xs">
         <Group align="flex-end">
           <Select
@@ -93,13 +132,18 @@ function SubscribeForm({ org, app, subscribed, onSubscribed }: { org: string; ap
             placeholder={apis.isPending ? 'Loading APIs…' : options.length ? 'Choose an API' : 'No other API to subscribe to'}
             data={options}
             value={choice}
-            onChange={(v) => { setChoice(v); subscribe.reset(); }}
+            onChange={(v) => {
+              setChoice(v);
+              subscribe.reset();
+            }}
             searchable
             nothingFoundMessage="No API matches"
             w={420}
             disabled={options.length === 0}
           />
-          <Button type="submit" disabled={!choice} loading={subscribe.isPending}>Subscribe</Button>
+          <Button type="submit" disabled={!choice} loading={subscribe.isPending}>
+            Subscribe
+          </Button>
         </Group>
         <ApiErrorAlert error={subscribe.error ?? apis.error} title="Not subscribed" />
       </Stack>

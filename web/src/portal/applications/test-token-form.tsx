@@ -14,10 +14,12 @@ export function TestTokenForm({ org, app, keys }: { org: string; app: Applicatio
   // The token leaves the mutation cache when this form unmounts (gcTime 0).
   const generate = useOneTimeSecret({
     mutationFn: async () => {
-      const body = await unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
-        params: { path: { org, app: app.id, env: keys.environment } },
-        body: { consumerSecret: secret, grantType: CLIENT_CREDENTIALS },
-      })) as unknown as TokenResponse;
+      const body = (await unwrap(
+        api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
+          params: { path: { org, app: app.id, env: keys.environment } },
+          body: { consumerSecret: secret, grantType: CLIENT_CREDENTIALS },
+        }),
+      )) as unknown as TokenResponse;
       return body;
     },
     onSuccess: (t) => {
@@ -30,11 +32,20 @@ export function TestTokenForm({ org, app, keys }: { org: string; app: Applicatio
     <Paper withBorder p="md" radius="md" component="section" aria-label="Test token with client credentials">
       <Stack>
         <Title order={4}>Test token with client credentials</Title>
-        <Text size="sm" c="dimmed">A client-credentials token from the token endpoint, to try the API. The secret is sent once and not kept.</Text>
-        <form onSubmit={(e) => { e.preventDefault(); if (secret) generate.mutate(); }}>
+        <Text size="sm" c="dimmed">
+          A client-credentials token from the token endpoint, to try the API. The secret is sent once and not kept.
+        </Text>
+        <form
+          onSubmit={(e) => {
+            e.preventDefault();
+            if (secret) generate.mutate();
+          }}
+        >
           <Group align="flex-end">
             <PasswordInput label="Consumer Secret" value={secret} onChange={(e) => setSecret(e.currentTarget.value)} autoComplete="off" w={420} />
-            <Button type="submit" loading={generate.isPending} disabled={!secret}>Generate Test Token</Button>
+            <Button type="submit" loading={generate.isPending} disabled={!secret}>
+              Generate Test Token
+            </Button>
           </Group>
         </form>
         <TokenErrorAlert error={generate.error} />

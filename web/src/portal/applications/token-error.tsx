@@ -20,6 +20,13 @@ export function TokenErrorAlert({ error }: { error: unknown }) {
 }
 
 const OAUTH_CODES = new Set([
-  'invalid_request', 'invalid_client', 'invalid_grant', 'unauthorized_client', 'unsupported_grant_type', 'invalid_scope', 'invalid_target',
-  'server_error', 'temporarily_unavailable',
+  'invalid_request',
+  'invalid_client',
+  'invalid_grant',
+  'unauthorized_client',
+  'unsupported_grant_type',
+  'invalid_scope',
+  'invalid_target',
+  'server_error',
+  'temporarily_unavailable',
 ]);

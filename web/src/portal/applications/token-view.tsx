@@ -47,7 +47,11 @@ export function TokenView({ token, title = 'Test token' }: { token: string; titl
         ) : (
           <Alert color="gray">This token is not a JWT; it cannot be decoded.</Alert>
         )}
-        {iat && exp && <Text size="xs" c="dimmed">Issued {iat.toLocaleString()}, valid for {Math.round((exp.getTime() - iat.getTime()) / 1000)} s. Send it as "Authorization: Bearer …" to the gateway.</Text>}
+        {iat && exp && (
+          <Text size="xs" c="dimmed">
+            Issued {iat.toLocaleString()}, valid for {Math.round((exp.getTime() - iat.getTime()) / 1000)} s. Send it as "Authorization: Bearer …" to the gateway.
+          </Text>
+        )}
       </Stack>
     </Paper>
   );

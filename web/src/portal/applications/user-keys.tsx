@@ -16,8 +16,7 @@ import { TokenView } from './token-view';
 const shq = (v: string) => `'${v.replace(/'/g, `'\\''`)}'`;
 
 /** The User Keys curl with the pasted token in place of ${IDP_TOKEN}; the consumer secret stays a shell variable. */
-const curlWithToken = (curl: string, idpToken: string) =>
-  idpToken ? curl.replace('"subject_token=${IDP_TOKEN}"', shq(`subject_token=${idpToken}`)) : curl;
+const curlWithToken = (curl: string, idpToken: string) => (idpToken ? curl.replace('"subject_token=${IDP_TOKEN}"', shq(`subject_token=${idpToken}`)) : curl);
 
 /**
  * User Keys: trade a token of one of the organization's identity providers
@@ -28,7 +27,11 @@ export function UserKeys({ org, app, keys }: { org: string; app: Application; ke
   const idps = useIdentityProviders(org);
   const [idp, setIdp] = useState<string | null>(null);
   if (keys.kind !== 'builtin') {
-    return <Alert color="gray" title={`No ${keys.label}`}>Generate credentials under OAuth2 Tokens first, with the Token Exchange grant type (Advanced Configurations).</Alert>;
+    return (
+      <Alert color="gray" title={`No ${keys.label}`}>
+        Generate credentials under OAuth2 Tokens first, with the Token Exchange grant type (Advanced Configurations).
+      </Alert>
+    );
   }
   if (idps.isPending) return <PageLoader label="Loading identity providers" />;
   if (idps.isError) return <ApiErrorAlert error={idps.error} title="Could not load the identity providers" />;
@@ -44,7 +47,11 @@ export function UserKeys({ org, app, keys }: { org: string; app: Application; ke
         disabled={idps.data.length === 0}
         maw={480}
       />
-      {idps.data.length === 0 && <Text size="sm" c="dimmed">This organization has no identity providers yet; an admin adds them in the console.</Text>}
+      {idps.data.length === 0 && (
+        <Text size="sm" c="dimmed">
+          This organization has no identity providers yet; an admin adds them in the console.
+        </Text>
+      )}
       {idp && <ProviderUserKeys key={idp} org={org} app={app} keys={keys} idp={idp} />}
     </Stack>
   );
@@ -54,9 +61,12 @@ function ProviderUserKeys({ org, app, keys, idp }: { org: string; app: Applicati
   const [audience, setAudience] = useState<string | null>(null);
   const info = useQuery({
     queryKey: [...applicationKey(org, app.id), 'user-keys', keys.environment, idp, audience],
-    queryFn: () => unwrap(api.GET('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/user-keys/{idp}', {
-      params: { path: { org, app: app.id, env: keys.environment, idp }, query: audience ? { audience } : {} },
-    })),
+    queryFn: () =>
+      unwrap(
+        api.GET('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/user-keys/{idp}', {
+          params: { path: { org, app: app.id, env: keys.environment, idp }, query: audience ? { audience } : {} },
+        }),
+      ),
     placeholderData: (previous) => previous,
   });
   if (info.isPending) return <PageLoader label="Loading the steps" />;
@@ -71,18 +81,19 @@ function ProviderUserKeys({ org, app, keys, idp }: { org: string; app: Applicati
   return <Exchange org={org} app={app} keys={keys} data={info.data} audience={audience} onAudience={setAudience} />;
 }
 
-function Exchange({ org, app, keys, data, audience, onAudience }: {
-  org: string; app: Application; keys: Keys; data: UserKeysData; audience: string | null; onAudience: (a: string | null) => void;
-}) {
+function Exchange({ org, app, keys, data, audience, onAudience }: { org: string; app: Application; keys: Keys; data: UserKeysData; audience: string | null; onAudience: (a: string | null) => void }) {
   const name = data.identityProvider.name;
   const [idpToken, setIdpToken] = useState('');
   const [secret, setSecret] = useState('');
   const token = idpToken.trim();
   const exchange = useOneTimeSecret({
-    mutationFn: async () => (await unwrap(api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
-      params: { path: { org, app: app.id, env: keys.environment } },
-      body: { consumerSecret: secret, subjectToken: token, grantType: TOKEN_EXCHANGE },
-    }))) as unknown as TokenResponse,
+    mutationFn: async () =>
+      (await unwrap(
+        api.POST('/api/v1/orgs/{org}/portal/applications/{app}/keys/{env}/test-token', {
+          params: { path: { org, app: app.id, env: keys.environment } },
+          body: { consumerSecret: secret, subjectToken: token, grantType: TOKEN_EXCHANGE },
+        }),
+      )) as unknown as TokenResponse,
     onSuccess: (t) => {
       const sub = decodeJwt(t.access_token)?.claims.sub;
       holdToken(app.id, keys.environment, { token: t.access_token, expiresAt: Date.now() + t.expires_in * 1000, grant: 'token_exchange', subject: typeof sub === 'string' ? sub : '' });
@@ -103,12 +114,18 @@ function Exchange({ org, app, keys, data, audience, onAudience }: {
         />
       )}
       <Paper withBorder p="md" radius="md" component="section" aria-label="Steps">
-        <Title order={4} mb="sm">Steps</Title>
+        <Title order={4} mb="sm">
+          Steps
+        </Title>
         <List type="ordered" spacing="sm">
           {data.steps.map((s) => (
             <List.Item key={s.title}>
-              <Text fw={600} size="sm">{s.title}</Text>
-              <Text size="sm" c="dimmed">{s.detail}</Text>
+              <Text fw={600} size="sm">
+                {s.title}
+              </Text>
+              <Text size="sm" c="dimmed">
+                {s.detail}
+              </Text>
             </List.Item>
           ))}
         </List>
@@ -117,7 +134,10 @@ function Exchange({ org, app, keys, data, audience, onAudience }: {
         label={`${name} Token`}
         description={`An access token issued by ${name} (a JWT, eyJ…); it stays in this page`}
         value={idpToken}
-        onChange={(e) => { setIdpToken(e.currentTarget.value); exchange.forget(); }}
+        onChange={(e) => {
+          setIdpToken(e.currentTarget.value);
+          exchange.forget();
+        }}
         autosize
         minRows={3}
         maxRows={8}
@@ -144,12 +164,20 @@ function Exchange({ org, app, keys, data, audience, onAudience }: {
         <CopyButton value={curlWithToken(data.curl, token)}>
           {({ copied, copy }) => (
             <Group gap="xs">
-              <Button variant="default" onClick={copy}>://Curl</Button>
-              {copied && <Text size="sm" c="green" role="status">Copied</Text>}
+              <Button variant="default" onClick={copy}>
+                ://Curl
+              </Button>
+              {copied && (
+                <Text size="sm" c="green" role="status">
+                  Copied
+                </Text>
+              )}
             </Group>
           )}
         </CopyButton>
-        <Button onClick={() => exchange.mutate()} loading={exchange.isPending} disabled={!token || !secret}>Generate Test Token</Button>
+        <Button onClick={() => exchange.mutate()} loading={exchange.isPending} disabled={!token || !secret}>
+          Generate Test Token
+        </Button>
       </Group>
       <CodeBlock label="Token exchange curl" code={data.curl} copy={false} />
       <Text size="xs" c="dimmed">

@@ -6,10 +6,14 @@ export function CodeBlock({ label, code, copy = true, maxHeight }: { label: stri
   return (
     <Box>
       <Group justify="space-between" mb={4}>
-        <Text size="sm" fw={500}>{label}</Text>
+        <Text size="sm" fw={500}>
+          {label}
+        </Text>
         {copy && <CopyText label={label} value={code} />}
       </Group>
-      <Code block aria-label={label} style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all', maxHeight, overflow: 'auto' }}>{code}</Code>
+      <Code block aria-label={label} style={{ whiteSpace: 'pre-wrap', wordBreak: 'break-all', maxHeight, overflow: 'auto' }}>
+        {code}
+      </Code>
     </Box>
   );
 }
