@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the snapshot-wide checks and indexes are one pass, whose order matters (refuse before touching any API).
 import type { Dispatcher } from 'undici';
 import type { Clock } from '../shared/clock.js';
 import { ConfigError } from '../shared/errors.js';

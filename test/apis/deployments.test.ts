@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: deploy, redeploy and undeploy cases build on one organization's state.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: one story (start without the database, serve, recover) across in-process and CLI starts.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';

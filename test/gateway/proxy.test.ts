@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the proxy's forwarding cases share one gateway and one echo backend.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { api, closedPort, ENV, metric, newSigner, rawRequest, snapshot, startBackend, startTestGateway, type Backend, type Signer, type TestGateway } from './helpers.js';

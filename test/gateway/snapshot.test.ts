@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: one suite for the snapshot contract: loading, refusals and the disk copy share one set-up.
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the registry's CRUD and validation cases share one platform and one mock IdP.
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';

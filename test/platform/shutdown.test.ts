@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: each shutdown order needs the same running platform and backend fixtures.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpServer, type Server } from 'node:http';

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the start command's cases share one child-process harness.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';

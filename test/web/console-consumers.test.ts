@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: one browser journey (consumer, keys, connections) whose steps build on each other.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Page } from 'playwright-core';
 import { errors, hasChromium, inviteMember, signInThroughForm, startWebTest, type WebTest } from '../helpers/browser.js';

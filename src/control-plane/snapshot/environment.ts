@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: one environment's incremental snapshot state and the steps that patch it belong together.
 import { SNAPSHOT_FORMAT, type GatewaySnapshot, type SnapshotApi, type SnapshotJwk } from '../../gateway/index.js';
 import { isoNow, type Clock } from '../../shared/clock.js';
 import type { IdpKeyCache } from '../../shared/idp-keys/cache.js';

@@ -1,3 +1,4 @@
+// Over 300 lines on purpose: the verification steps are one algorithm, read top to bottom in the order they run.
 import type { Clock } from '../clock.js';
 import type { IdpKeyCache } from './cache.js';
 import { decodeJwt, type DecodedJwt } from './jwt-decode.js';
