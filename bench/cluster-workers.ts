@@ -1,8 +1,8 @@
 /**
  * Gateway worker processes (DRAWBRIDGE_GATEWAY_WORKERS): throughput and CPU
  * per request of one gateway port served by 1 worker (the default: the
- * listener in the process itself) and by 2 workers (node:cluster, the primary
- * handing out connections), on the same backend, with token
+ * listener in the process itself) and by 2 workers (node:cluster, sharing the
+ * port's accept queue; NODE_CLUSTER_SCHED_POLICY=rr for round robin), on the same backend, with token
  * validation and the subscription check as in bench/gateway.ts. The backend,
  * the gateway (primary + workers) and the load generator are separate
  * processes; on a 2-core machine they share the cores, so the ratio says what

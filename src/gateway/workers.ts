@@ -1,7 +1,7 @@
 /**
  * Gateway worker processes (`DRAWBRIDGE_GATEWAY_WORKERS`): the primary forks
  * one worker per slot with `node:cluster`; every worker binds the same
- * listener ports (the primary accepts and hands connections out in turn), gets
+ * listener ports (sharing each port's accept queue), gets
  * its snapshots itself (from the database or the control plane, as a
  * `drawbridge gateway` node does) and tells the primary when it serves. A
  * worker that dies is forked again in its slot; `close()` asks every worker to
@@ -38,6 +38,10 @@ export async function startWorkerPool(options: { count: number; logger: Logger; 
   let closing = false;
   let urls: string[] = [];
 
+  // The kernel's shared accept queue instead of the primary's round robin: a connection is never handed to a worker
+  // that died before the primary noticed (round robin loses it, nodejs/node#3551), and no IPC hop per connection.
+  // Node's own NODE_CLUSTER_SCHED_POLICY=rr still chooses round robin.
+  if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_NONE;
   const fork = (slot: number): Promise<void> => {
     const worker = cluster.fork({ [WORKER_ID_VARIABLE]: String(slot) });
     slots.set(slot, worker);

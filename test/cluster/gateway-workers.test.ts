@@ -23,16 +23,18 @@ async function eventually(check: () => Promise<boolean>, ms = 20_000): Promise<v
   }
 }
 
-/** One request on a new connection (so the primary hands it to the next worker). */
+/** One request on a new connection (so the primary hands it to the next worker); an answer that takes over 10 s is an error, not a hang. */
 function fresh(url: string): Promise<{ status: number; worker: string | undefined; body: string }> {
   return new Promise((resolve, reject) => {
-    get(url, { agent: false }, (res) => {
+    const request = get(url, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8').on('data', (c: string) => {
         body += c;
       });
       res.on('end', () => resolve({ status: res.statusCode!, worker: res.headers['x-drawbridge-worker'] as string | undefined, body }));
-    }).on('error', reject);
+    });
+    request.setTimeout(10_000, () => request.destroy(new Error(`no answer from ${url} in 10 s`)));
+    request.on('error', reject);
   });
 }
 
@@ -133,7 +135,7 @@ describe('drawbridge gateway --workers 2', () => {
     for (let i = 0; i < 6; i++) expect((await fresh(`${gatewayUrl}/${fixture.org}/billing/v1/`)).status).toBe(200);
   });
 
-  it('a killed worker does not drop service, and its slot is refilled', async () => {
+  it('a killed worker does not drop service (no connection is left waiting on the dead worker), and its slot is refilled', async () => {
     const [victim] = childPids(node!.pid!);
     expect(victim).toBeGreaterThan(0);
     process.kill(victim!, 'SIGKILL');

@@ -339,7 +339,7 @@ describe.runIf(hasChromium)('console: external consumers and their keys', () => 
     await edit.getByRole('textbox', { name: 'Display name' }).fill('Partner Portal');
     await edit.getByRole('textbox', { name: 'Description' }).fill("The partners' web app");
     await edit.getByRole('button', { name: 'Save' }).click();
-    await page.getByRole('heading', { name: 'Partner Portal', level: 2 }).waitFor();
+    await page.getByRole('heading', { name: 'Partner Portal', level: 2, exact: true }).waitFor();
     expect((await admin.get(`/api/v1/orgs/${org}/projects/default/components/other-app`)).body).toMatchObject({
       name: 'other-app',
       displayName: 'Partner Portal',

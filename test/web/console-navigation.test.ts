@@ -111,6 +111,7 @@ describe.runIf(hasChromium)('console: navigation and session', () => {
     const me = await fetch(`${web.base}/api/v1/orgs`, { headers: { authorization: `Bearer ${token}` } });
     expect(me.status).toBe(200);
     await dialog.getByRole('button', { name: 'I have copied the token' }).click();
+    await dialog.getByRole('textbox', { name: 'API token ci-deploy' }).waitFor({ state: 'detached' });
     expect(await page.content()).not.toContain(token);
     await dialog.getByRole('table', { name: 'API tokens' }).getByRole('cell', { name: 'ci-deploy', exact: true }).waitFor();
 
