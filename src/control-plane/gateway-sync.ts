@@ -14,8 +14,8 @@ export const GATEWAY_TOKEN_PREFIX = 'dbg_';
 export const GATEWAY_SYNC_PATH = '/_drawbridge/gateway-sync/v1/snapshot';
 /** Longest a sync request waits for a change before answering 204. */
 const MAX_WAIT_SECONDS = 60;
-/** Nodes whose resealed APIs are kept in memory at once. */
-const MAX_SEALERS = 1000;
+/** Nodes whose resealed APIs are kept in memory at once (each: the JSON of every API it was sent). */
+const MAX_SEALERS = 64;
 
 /**
  * The key a gateway node's snapshots are sealed with: derived from its token, so the
@@ -206,16 +206,20 @@ export const gatewaySync =
       const node = match && (await deps.store.gatewayNodes.byToken(match[1]));
       return node ? { node, token: match[1] } : undefined;
     };
-    /** Each node's sealer, by node id (checked against a hash of the token it was made for); the oldest go first past `MAX_SEALERS`. */
+    /**
+     * Each node's sealer, by node id (checked against a hash of the token it was
+     * made for), least recently used first: past `MAX_SEALERS` the first goes,
+     * which costs that node only the sealing of a full snapshot it may ask for
+     * later (a delta seals just the changed APIs anyway).
+     */
     const sealers = new Map<string, { tokenHash: string; sealer: NodeSealer }>();
     const sealerFor = ({ node, token }: { node: GatewayNode; token: string }): NodeSealer => {
       const tokenHash = createHash('sha256').update(token).digest('base64url');
       let entry = sealers.get(node.id);
-      if (entry?.tokenHash !== tokenHash) {
-        sealers.delete(node.id);
-        if (sealers.size >= MAX_SEALERS) sealers.delete(sealers.keys().next().value!);
-        sealers.set(node.id, (entry = { tokenHash, sealer: new NodeSealer(deps.masterKey, nodeSealingKey(token)) }));
-      }
+      sealers.delete(node.id);
+      if (entry?.tokenHash !== tokenHash) entry = { tokenHash, sealer: new NodeSealer(deps.masterKey, nodeSealingKey(token)) };
+      if (sealers.size >= MAX_SEALERS) sealers.delete(sealers.keys().next().value!);
+      sealers.set(node.id, entry);
       return entry.sealer;
     };
 
