@@ -25,8 +25,9 @@ interface NodeBenchRow {
   firstSyncMs: number;
   fullBytes: number;
   deltaBytes: Spread;
-  /** Every trial's answer was a delta. */
-  allDeltas: boolean;
+  /** Trials whose answer was a delta. */
+  deltas: number;
+  trials: number;
   redeployWall: Spread;
   /** The node's CPU from the answer's arrival to the swap, ms. */
   nodeCpu: Spread;
@@ -107,7 +108,7 @@ async function measure(apis: number, trials: number): Promise<NodeBenchRow> {
     const walls: number[] = [];
     const nodeCpus: number[] = [];
     const bytes: number[] = [];
-    let allDeltas = true;
+    let deltas = 0;
     const target = ids[Math.floor(apis / 2)]!;
     for (let t = 0; t < trials; t++) {
       const served = new Promise<void>((resolve) => {
@@ -119,13 +120,13 @@ async function measure(apis: number, trials: number): Promise<NodeBenchRow> {
       walls.push(applied!.at - started);
       nodeCpus.push(applied!.nodeCpu);
       bytes.push(lastAnswer!.bytes);
-      allDeltas &&= lastAnswer!.delta;
+      if (lastAnswer!.delta) deltas++;
       // Past the node's disk write of this snapshot (50 ms after the swap), so it does not land in the next trial.
       await new Promise((r) => setTimeout(r, 200 + apis / 50));
     }
     const res = await fetch(`${gateway.url}/bench/api-${Math.floor(apis / 2)}/v1/items/1`);
     if (res.status === 404) throw new Error('the node does not route the redeployed API');
-    return { apis, firstSyncMs, fullBytes, deltaBytes: spread(bytes), allDeltas, redeployWall: spread(walls), nodeCpu: spread(nodeCpus) };
+    return { apis, firstSyncMs, fullBytes, deltaBytes: spread(bytes), deltas, trials, redeployWall: spread(walls), nodeCpu: spread(nodeCpus) };
   } finally {
     await node?.close();
     await platform.close();
@@ -153,7 +154,7 @@ export async function benchGatewayNode(options: { sizes?: number[]; trials?: num
         ` (p50 ${(row.redeployWall.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target, p99 ${(row.redeployWall.p99 / TARGET_REDEPLOY_MS).toFixed(2)} x target)`,
     );
     print(
-      `          answer ${row.allDeltas ? 'a delta every time' : 'not always a delta'}: p50 ${row.deltaBytes.p50} B p99 ${row.deltaBytes.p99} B (${(row.deltaBytes.p50 / row.fullBytes).toFixed(4)} x the full snapshot); node CPU p50 ${f(row.nodeCpu.p50)} ms p99 ${f(row.nodeCpu.p99)} ms`,
+      `          answers ${row.deltas} of ${row.trials} deltas: p50 ${row.deltaBytes.p50} B p99 ${row.deltaBytes.p99} B (${(row.deltaBytes.p50 / row.fullBytes).toFixed(4)} x the full snapshot); node CPU p50 ${f(row.nodeCpu.p50)} ms p99 ${f(row.nodeCpu.p99)} ms`,
     );
   }
   return rows;
