@@ -29,6 +29,9 @@ interface NodeBenchRow {
   deltas: number;
   trials: number;
   redeployWall: Spread;
+  /** Transaction start → committed, and → the answer read by the node (ms). */
+  commitP50Ms: number;
+  answerP50Ms: number;
   /** The node's CPU from the answer's arrival to the swap, ms. */
   nodeCpu: Spread;
 }
@@ -39,7 +42,7 @@ const arg = (name: string): string | undefined => {
 };
 
 /** The last sync answer the node received: its size, whether it was a delta, and the CPU reading when it had arrived. */
-let lastAnswer: { bytes: number; delta: boolean; cpu: NodeJS.CpuUsage } | undefined;
+let lastAnswer: { bytes: number; delta: boolean; cpu: NodeJS.CpuUsage; at: number } | undefined;
 
 /**
  * Counts the node's sync answers (the body is read here and handed on as the
@@ -53,7 +56,7 @@ function countSyncAnswers(path: string, full: boolean): void {
     const res = await fetchBefore(sync && full ? String(input).replace(/&have=[^&]*/, '') : input, init);
     if (!sync || res.status !== 200) return res;
     const body = await res.arrayBuffer();
-    lastAnswer = { bytes: body.byteLength, delta: (res.headers.get('content-type') ?? '').includes('delta'), cpu: process.cpuUsage() };
+    lastAnswer = { bytes: body.byteLength, delta: (res.headers.get('content-type') ?? '').includes('delta'), cpu: process.cpuUsage(), at: performance.now() };
     return new Response(body, { status: res.status, headers: res.headers });
   };
 }
@@ -106,6 +109,8 @@ async function measure(apis: number, trials: number): Promise<NodeBenchRow> {
     // Settle: the start's garbage collected, the node's long poll waiting.
     await new Promise((r) => setTimeout(r, 2000));
     const walls: number[] = [];
+    const commits: number[] = [];
+    const answers: number[] = [];
     const nodeCpus: number[] = [];
     const bytes: number[] = [];
     let deltas = 0;
@@ -116,8 +121,10 @@ async function measure(apis: number, trials: number): Promise<NodeBenchRow> {
       });
       started = performance.now();
       await redeployApi(platform.store, target, t);
+      commits.push(performance.now() - started);
       await served;
       walls.push(applied!.at - started);
+      answers.push(lastAnswer!.at - started);
       nodeCpus.push(applied!.nodeCpu);
       bytes.push(lastAnswer!.bytes);
       if (lastAnswer!.delta) deltas++;
@@ -126,7 +133,18 @@ async function measure(apis: number, trials: number): Promise<NodeBenchRow> {
     }
     const res = await fetch(`${gateway.url}/bench/api-${Math.floor(apis / 2)}/v1/items/1`);
     if (res.status === 404) throw new Error('the node does not route the redeployed API');
-    return { apis, firstSyncMs, fullBytes, deltaBytes: spread(bytes), deltas, trials, redeployWall: spread(walls), nodeCpu: spread(nodeCpus) };
+    return {
+      apis,
+      firstSyncMs,
+      fullBytes,
+      deltaBytes: spread(bytes),
+      deltas,
+      trials,
+      redeployWall: spread(walls),
+      commitP50Ms: spread(commits).p50,
+      answerP50Ms: spread(answers).p50,
+      nodeCpu: spread(nodeCpus),
+    };
   } finally {
     await node?.close();
     await platform.close();
@@ -154,7 +172,7 @@ export async function benchGatewayNode(options: { sizes?: number[]; trials?: num
         ` (p50 ${(row.redeployWall.p50 / TARGET_REDEPLOY_MS).toFixed(2)} x target, p99 ${(row.redeployWall.p99 / TARGET_REDEPLOY_MS).toFixed(2)} x target)`,
     );
     print(
-      `          answers ${row.deltas} of ${row.trials} deltas: p50 ${row.deltaBytes.p50} B p99 ${row.deltaBytes.p99} B (${(row.deltaBytes.p50 / row.fullBytes).toFixed(4)} x the full snapshot); node CPU p50 ${f(row.nodeCpu.p50)} ms p99 ${f(row.nodeCpu.p99)} ms`,
+      `          answers ${row.deltas} of ${row.trials} deltas: p50 ${row.deltaBytes.p50} B p99 ${row.deltaBytes.p99} B (${(row.deltaBytes.p50 / row.fullBytes).toFixed(4)} x the full snapshot); node CPU p50 ${f(row.nodeCpu.p50)} ms p99 ${f(row.nodeCpu.p99)} ms; p50 committed at ${f(row.commitP50Ms)} ms, answer read at ${f(row.answerP50Ms)} ms`,
     );
   }
   return rows;

@@ -69,19 +69,31 @@ function rebuildApis<T extends { id: string }>(held: readonly T[], header: Omit<
  * would not give exactly `target`'s list (then the full snapshot is sent).
  */
 export function diffSnapshots(base: GatewaySnapshot, target: GatewaySnapshot): SnapshotDelta | undefined {
-  const before = new Set<SnapshotApi>(base.apis);
+  // Only the stretch between the common head and tail (the same objects in the same places) is compared by sets: one API changed, one compared.
+  const [was, now] = [base.apis, target.apis];
+  let head = 0;
+  while (head < was.length && head < now.length && was[head] === now[head]) head++;
+  let tail = 0;
+  while (tail < was.length - head && tail < now.length - head && was[was.length - 1 - tail] === now[now.length - 1 - tail]) tail++;
+  const wasMiddle = was.slice(head, was.length - tail);
+  const nowMiddle = now.slice(head, now.length - tail);
+  const before = new Set<SnapshotApi>(wasMiddle);
   const at: number[] = [];
   const apis: SnapshotApi[] = [];
-  target.apis.forEach((api, i) => {
-    if (!before.has(api)) {
+  for (let i = head; i < now.length - tail; i++) {
+    if (!before.has(now[i]!)) {
       at.push(i);
-      apis.push(api);
+      apis.push(now[i]!);
     }
-  });
-  const ids = new Set(target.apis.map((a) => a.id));
-  const header = { count: target.apis.length, at, removed: base.apis.filter((a) => !ids.has(a.id)).map((a) => a.id) };
-  const rebuilt = rebuildApis(base.apis, header, apis);
-  if (!rebuilt || rebuilt.some((api, i) => api !== target.apis[i])) return undefined;
+  }
+  const ids = new Set(nowMiddle.map((a) => a.id));
+  const header = { count: now.length, at, removed: wasMiddle.filter((a) => !ids.has(a.id)).map((a) => a.id) };
+  // The node's rebuild must give exactly the new list: checked on the middle, and that it drops nothing from the head or tail (ids listed twice).
+  const rebuilt = rebuildApis(wasMiddle, { ...header, count: nowMiddle.length, at: at.map((i) => i - head) }, apis);
+  if (!rebuilt || rebuilt.some((api, i) => api !== nowMiddle[i])) return undefined;
+  const dropped = new Set([...header.removed, ...apis.map((a) => a.id)]);
+  for (let i = 0; i < head; i++) if (dropped.has(was[i]!.id)) return undefined;
+  for (let i = was.length - tail; i < was.length; i++) if (dropped.has(was[i]!.id)) return undefined;
 
   const fields: Record<string, unknown> = {};
   const old = base as unknown as Record<string, unknown>;

@@ -270,4 +270,42 @@ describe('applying a delta', () => {
     expect(() => applySnapshotDelta(held, 'feed.1', { version: 2 })).toThrow('the delta has no "delta" header');
     expect(diffSnapshots(held, snapshot(2, [b, a, c]))).toBeUndefined();
   });
+
+  it('gives a delta that rebuilds the new list exactly for any replacements, additions and removals (200 random edits)', () => {
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1103515245 + 12345) % 2 ** 31;
+      return seed % n;
+    };
+    let next = 0;
+    let current = snapshot(
+      1,
+      Array.from({ length: 20 }, () => api(`api-${next++}`)),
+    );
+    for (let round = 0; round < 200; round++) {
+      const apis = [...current.apis];
+      for (let edits = 1 + random(3); edits > 0; edits--) {
+        const kind = random(3);
+        const at = random(apis.length + 1);
+        if (kind === 0 && at < apis.length) apis[at] = api(apis[at]!.id, `round ${round}`);
+        else if (kind === 1) apis.splice(at, 0, api(`api-${next++}`));
+        else if (apis.length > 1) apis.splice(Math.min(at, apis.length - 1), 1);
+      }
+      const target: GatewaySnapshot = { ...current, version: current.version + 1, apis };
+      const delta = diffSnapshots(current, target)!;
+      expect(delta).toBeDefined();
+      const out = applySnapshotDelta(current, 'feed.x', JSON.parse(JSON.stringify({ delta: { base: 'feed.x', ...delta.header }, ...delta.fields, apis: delta.apis })));
+      expect(out.apis.map((a) => a.id)).toEqual(apis.map((a) => a.id));
+      out.apis.forEach((a, i) => {
+        if (current.apis.includes(apis[i]!)) expect(a).toBe(apis[i]);
+      });
+      expect(delta.apis.length).toBe(apis.filter((a) => !current.apis.includes(a)).length);
+      current = out;
+    }
+  });
+
+  it('sends no delta when an id is listed twice', () => {
+    expect(diffSnapshots(held, snapshot(2, [a, b, api('a')]))).toBeUndefined();
+    expect(diffSnapshots(held, snapshot(2, [api('c'), b, c]))).toBeUndefined();
+  });
 });
