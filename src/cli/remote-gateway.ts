@@ -163,14 +163,14 @@ export async function runRemoteGateway(config: Config, options: RemoteGatewayOpt
         if (closed) break;
         if (error instanceof DeltaMismatch && !full) {
           full = true;
-          logger.warn({ controlPlane: controlPlane, err: error.message }, 'the snapshot delta does not fit the snapshot held; asking for the full snapshot');
+          logger.warn({ controlPlane, err: error.message }, 'the snapshot delta does not fit the snapshot held; asking for the full snapshot');
           continue;
         }
         backoffMs = Math.min(10_000, Math.max(500, backoffMs * 2));
         if (clock.now() - lastWarning > 30_000) {
           lastWarning = clock.now();
           const status = error instanceof SyncError ? error.status : undefined;
-          logger.warn({ controlPlane: controlPlane, status, err: (error as Error).message }, 'cannot get snapshots from the control plane; serving the last one');
+          logger.warn({ controlPlane, status, err: (error as Error).message }, 'cannot get snapshots from the control plane; serving the last one');
         }
       }
     }
