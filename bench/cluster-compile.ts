@@ -16,6 +16,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Store } from '../src/store/index.js';
 
 export interface Spread {
   p50: number;
@@ -38,6 +39,68 @@ export interface CompileBenchRow {
   commitP50Ms: number;
   /** The gateway's apply alone (compile of the snapshot's changes and swap), CPU ms. */
   applyCpuP50Ms: number;
+}
+
+export interface SeededApi {
+  orgId: string;
+  apiId: string;
+  environmentId: string;
+  revisionId: string;
+}
+
+/** `apis` APIs of one organization, each deployed to `development` (two resources and a policy each), written to the store directly. */
+export async function seedApis(store: Store, apis: number): Promise<SeededApi[]> {
+  const ids: SeededApi[] = [];
+  await store.transaction(async (tx) => {
+    const org = await tx.orgs.create({ name: 'Bench', handle: 'bench' });
+    const env = await tx.orgs.addEnvironment({ orgId: org.id, name: 'development', displayName: 'Development', gatewayUrl: 'http://127.0.0.1' });
+    const project = await tx.projects.create({ orgId: org.id, name: 'bench', displayName: 'Bench', isDefault: true });
+    for (let i = 0; i < apis; i++) {
+      const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'api-proxy', name: `api-${i}`, displayName: `API ${i}` });
+      const definition = {
+        contextPath: `/api-${i}`,
+        version: 'v1',
+        cors: null,
+        resources: [
+          { method: 'GET' as const, path: '/items/{id}', security: { oauth2: false, scopes: [] } },
+          { method: 'POST' as const, path: '/items', security: { oauth2: true, scopes: ['write'] } },
+        ],
+        policies: [{ id: 'h', policy: 'set-headers@1.0.0', resources: 'all' as const, phase: 'request' as const, config: { headers: [{ name: 'x-bench', value: `api-${i}` }] } }],
+      };
+      await tx.apis.create({ id: component.id, orgId: org.id, visibility: 'public' as never, lifecycle: 'published', limits: null, backendUrls: {}, ...definition } as never);
+      const { revision } = await tx.apis.ensureRevision(org.id, component.id, definition as never, 'bench');
+      ids.push({ orgId: org.id, apiId: component.id, environmentId: env.id, revisionId: revision.id });
+      await tx.deployments.activate({
+        orgId: org.id,
+        apiId: component.id,
+        environmentId: env.id,
+        environment: 'development',
+        revisionId: revision.id,
+        revisionNumber: 1,
+        backendUrl: 'http://127.0.0.1:9/v1',
+        params: {},
+        deployedBy: 'bench',
+      });
+    }
+  });
+  return ids;
+}
+
+/** Redeploys `target` with a backend URL of its own for trial `t` (a change of that one API). */
+export async function redeployApi(store: Store, target: SeededApi, t: number): Promise<void> {
+  await store.transaction((tx) =>
+    tx.deployments.activate({
+      orgId: target.orgId,
+      apiId: target.apiId,
+      environmentId: target.environmentId,
+      environment: 'development',
+      revisionId: target.revisionId,
+      revisionNumber: 1,
+      backendUrl: `http://127.0.0.1:9/v${t + 2}`,
+      params: {},
+      deployedBy: 'bench',
+    }),
+  );
 }
 
 const arg = (name: string): string | undefined => {
@@ -67,39 +130,7 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
   const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
   try {
     const { store } = platform;
-    const ids: { orgId: string; apiId: string; environmentId: string; revisionId: string }[] = [];
-    await store.transaction(async (tx) => {
-      const org = await tx.orgs.create({ name: 'Bench', handle: 'bench' });
-      const env = await tx.orgs.addEnvironment({ orgId: org.id, name: 'development', displayName: 'Development', gatewayUrl: 'http://127.0.0.1' });
-      const project = await tx.projects.create({ orgId: org.id, name: 'bench', displayName: 'Bench', isDefault: true });
-      for (let i = 0; i < apis; i++) {
-        const component = await tx.projects.createComponent({ orgId: org.id, projectId: project.id, type: 'api-proxy', name: `api-${i}`, displayName: `API ${i}` });
-        const definition = {
-          contextPath: `/api-${i}`,
-          version: 'v1',
-          cors: null,
-          resources: [
-            { method: 'GET' as const, path: '/items/{id}', security: { oauth2: false, scopes: [] } },
-            { method: 'POST' as const, path: '/items', security: { oauth2: true, scopes: ['write'] } },
-          ],
-          policies: [{ id: 'h', policy: 'set-headers@1.0.0', resources: 'all' as const, phase: 'request' as const, config: { headers: [{ name: 'x-bench', value: `api-${i}` }] } }],
-        };
-        await tx.apis.create({ id: component.id, orgId: org.id, visibility: 'public' as never, lifecycle: 'published', limits: null, backendUrls: {}, ...definition } as never);
-        const { revision } = await tx.apis.ensureRevision(org.id, component.id, definition as never, 'bench');
-        ids.push({ orgId: org.id, apiId: component.id, environmentId: env.id, revisionId: revision.id });
-        await tx.deployments.activate({
-          orgId: org.id,
-          apiId: component.id,
-          environmentId: env.id,
-          environment: 'development',
-          revisionId: revision.id,
-          revisionNumber: 1,
-          backendUrl: 'http://127.0.0.1:9/v1',
-          params: {},
-          deployedBy: 'bench',
-        });
-      }
-    });
+    const ids = await seedApis(store, apis);
     const gateway = platform.runtime.gateway('development')!;
     let started = performance.now();
     await platform.runtime.publisher.refresh();
@@ -146,19 +177,7 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
       });
       const cpuStart = process.cpuUsage();
       started = performance.now();
-      await store.transaction((tx) =>
-        tx.deployments.activate({
-          orgId: target.orgId,
-          apiId: target.apiId,
-          environmentId: target.environmentId,
-          environment: 'development',
-          revisionId: target.revisionId,
-          revisionNumber: 1,
-          backendUrl: `http://127.0.0.1:9/v${t + 2}`,
-          params: {},
-          deployedBy: 'bench',
-        }),
-      );
+      await redeployApi(store, target, t);
       commits.push(performance.now() - started);
       await served;
       walls.push(applied!.at - started);
@@ -183,9 +202,9 @@ async function measure(apis: number, idleSeconds: number, trials: number): Promi
   }
 }
 
-const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
+export const cpuMs = (u: NodeJS.CpuUsage): number => (u.user + u.system) / 1000;
 
-function spread(values: number[]): Spread {
+export function spread(values: number[]): Spread {
   const sorted = [...values].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
   return { p50: at(0.5), p99: at(0.99) };
