@@ -54,7 +54,7 @@ export function describeDatabase(url: string): string {
 }
 
 /** A driver's message, with the URL's password taken out should it ever appear in one. */
-function safeMessage(error: unknown, databaseUrl: string): string {
+export function safeMessage(error: unknown, databaseUrl: string): string {
   const message = error instanceof Error ? error.message : String(error);
   const password = URL.canParse(databaseUrl) ? decodeURIComponent(new URL(databaseUrl).password) : '';
   return password ? message.split(password).join('***') : message;
@@ -224,9 +224,15 @@ export async function startDegraded(options: { config: Config; masterKey: Master
     idpKeys,
     cluster: cluster!,
     gateways,
-    serverFactory: (fastifyHandler) => {
+    serverFactory: (fastifyHandler, options) => {
       // An app from an earlier boot attempt that failed leaves its handlers behind: only the newest app's stay.
       server.removeAllListeners('clientError');
+      // Fastify sets its timeouts only on servers it creates: the same ones as a normal start (keep-alive 72 s).
+      const timeouts = options as { keepAliveTimeout: number; requestTimeout: number; connectionTimeout: number; maxRequestsPerSocket: number };
+      server.keepAliveTimeout = timeouts.keepAliveTimeout;
+      server.requestTimeout = timeouts.requestTimeout;
+      server.setTimeout(timeouts.connectionTimeout);
+      if (timeouts.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = timeouts.maxRequestsPerSocket;
       appHandler = fastifyHandler;
       return server;
     },

@@ -15,7 +15,7 @@ import { openIdpKeyCache, primeFromPersistence } from './shared/idp-keys/runtime
 import { KeyRing, tokenService } from './token-service/index.js';
 import { startRuntimeGateways, type RuntimeGateways } from './control-plane/snapshot/gateways.js';
 import { openClusterServices, type ClusterServices } from './cluster-services.js';
-import { databaseRefusal, describeDatabase, startDegraded, type DegradedStart } from './degraded-start.js';
+import { databaseRefusal, describeDatabase, safeMessage, startDegraded, type DegradedStart } from './degraded-start.js';
 import type { IdpKeyCache } from './shared/idp-keys/cache.js';
 
 export interface PlatformOptions {
@@ -157,7 +157,7 @@ async function startWithoutDatabase(context: BootContext, wait: WaitForDatabase,
         return await boot(context, opened, degraded);
       } catch (error) {
         if (!isDatabaseUnavailable(error)) throw error;
-        logger.warn({ err: (error as Error).message }, 'database lost again while finishing the start; retrying');
+        logger.warn({ err: safeMessage(error, config.databaseUrl) }, 'database lost again while finishing the start; retrying');
       }
     }
   } catch (error) {
@@ -170,7 +170,8 @@ async function startWithoutDatabase(context: BootContext, wait: WaitForDatabase,
 async function boot(context: BootContext, opened: OpenStore, degraded?: DegradedStart): Promise<Platform> {
   const { config, options, clock, logger, print, masterKey } = context;
   const { store } = opened;
-  const closers: (() => Promise<void>)[] = [() => opened.close()];
+  const closeStore = () => opened.close();
+  const closers: (() => Promise<void>)[] = [closeStore];
   try {
     await checkIssuer(store, config, options.changeIssuer);
     let idpKeys: IdpKeyCache;
@@ -236,7 +237,8 @@ async function boot(context: BootContext, opened: OpenStore, degraded?: Degraded
       await closeRuntime();
     });
     if (degraded) {
-      closers.unshift(async () => idpKeys.stop());
+      // As in a normal start: the key cache stops once the listeners drained, just before the store closes.
+      closers.splice(closers.indexOf(closeStore), 0, async () => idpKeys.stop());
       closers.push(() => degraded.close());
       degraded.handOver();
       logger.info({ database: describeDatabase(config.databaseUrl) }, 'database reached: the start is complete and the node is ready');

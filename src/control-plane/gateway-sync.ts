@@ -2,6 +2,7 @@ import { createHash, hkdfSync, randomBytes } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { SEALED_SECRET_CONTEXT, type GatewaySnapshot, type SnapshotApi } from '../gateway/index.js';
 import { MasterKey } from '../shared/crypto.js';
+import type { Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import { isDatabaseUnavailable, type Store } from '../store/index.js';
 import type { GatewayNode } from '../store/repos/gateway-nodes.js';
@@ -16,6 +17,8 @@ export const GATEWAY_SYNC_PATH = '/_drawbridge/gateway-sync/v1/snapshot';
 const MAX_WAIT_SECONDS = 60;
 /** Nodes whose resealed APIs are kept in memory at once (each: the JSON of every API it was sent). */
 const MAX_SEALERS = 64;
+/** A node that has not asked for this long (a live one asks at least every MAX_WAIT_SECONDS) loses its sealer: gone, revoked or replaced. */
+const SEALER_IDLE_MS = 5 * 60_000;
 
 /**
  * The key a gateway node's snapshots are sealed with: derived from its token, so the
@@ -181,6 +184,7 @@ export interface GatewaySyncDeps {
   store: Store;
   masterKey: MasterKey;
   logger: Logger;
+  clock: Clock;
 }
 
 const refuse = (reply: FastifyReply, status: number, code: string, message: string) =>
@@ -208,17 +212,23 @@ export const gatewaySync =
     };
     /**
      * Each node's sealer, by node id (checked against a hash of the token it was
-     * made for), least recently used first: past `MAX_SEALERS` the first goes,
-     * which costs that node only the sealing of a full snapshot it may ask for
-     * later (a delta seals just the changed APIs anyway).
+     * made for), least recently used first: past `MAX_SEALERS`, or idle for
+     * `SEALER_IDLE_MS`, the first goes, which costs that node only the sealing
+     * of a full snapshot it may ask for later (a delta seals just the changed
+     * APIs anyway). A sealer holds about one snapshot's JSON (7 MB at 10,000 APIs).
      */
-    const sealers = new Map<string, { tokenHash: string; sealer: NodeSealer }>();
+    const sealers = new Map<string, { tokenHash: string; sealer: NodeSealer; usedAt: number }>();
     const sealerFor = ({ node, token }: { node: GatewayNode; token: string }): NodeSealer => {
+      const now = deps.clock.now();
       const tokenHash = createHash('sha256').update(token).digest('base64url');
       let entry = sealers.get(node.id);
       sealers.delete(node.id);
-      if (entry?.tokenHash !== tokenHash) entry = { tokenHash, sealer: new NodeSealer(deps.masterKey, nodeSealingKey(token)) };
-      if (sealers.size >= MAX_SEALERS) sealers.delete(sealers.keys().next().value!);
+      if (entry?.tokenHash !== tokenHash) entry = { tokenHash, sealer: new NodeSealer(deps.masterKey, nodeSealingKey(token)), usedAt: now };
+      entry.usedAt = now;
+      for (const [id, other] of sealers) {
+        if (sealers.size < MAX_SEALERS && now - other.usedAt < SEALER_IDLE_MS) break;
+        sealers.delete(id);
+      }
       sealers.set(node.id, entry);
       return entry.sealer;
     };

@@ -54,9 +54,14 @@ function snapshotJson(raw: GatewaySnapshot): Buffer {
   const { apis, ...rest } = raw;
   const head = JSON.stringify(rest);
   const parts: Buffer[] = [Buffer.from(`${head.slice(0, -1)}${head === '{}' ? '' : ','}"apis":[`)];
-  apis.forEach((api, i) => {
-    let json = apiJson.get(api);
-    if (json === undefined) apiJson.set(api, (json = Buffer.from(JSON.stringify(api))));
+  apis.forEach((api: unknown, i) => {
+    // An entry that is not an object (the compiler leaves it out, the disk copy keeps it as it came) cannot key the cache.
+    const cacheable = typeof api === 'object' && api !== null;
+    let json = cacheable ? apiJson.get(api) : undefined;
+    if (json === undefined) {
+      json = Buffer.from(JSON.stringify(api));
+      if (cacheable) apiJson.set(api, json);
+    }
     if (i > 0) parts.push(COMMA);
     parts.push(json);
   });

@@ -1,7 +1,7 @@
 // Over 300 lines on purpose: one story (start without the database, serve, recover) across in-process and CLI starts.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
+import { createServer, get, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,6 +16,15 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { Api, ADMIN_PASSWORD, startTestPlatform } from '../helpers/platform.js';
 import { POSTGRES_URL_ENV, storeBackends, type TestDatabase } from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+
+/** The `Keep-Alive` header a server sends: the control plane's idle timeout as clients and load balancers see it. */
+const keepAliveOf = (url: string) =>
+  new Promise<string | undefined>((resolve, reject) => {
+    get(url, (res) => {
+      res.resume();
+      resolve(res.headers['keep-alive'] as string | undefined);
+    }).on('error', reject);
+  });
 
 const postgres = storeBackends().filter((b) => b.name === 'postgres');
 const UNAVAILABLE = { code: 'unavailable', message: 'The database is unavailable; try again shortly' };
@@ -236,6 +245,8 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
     expect(gateway.status()).toMatchObject({ ready: true, snapshot: { source: 'live', apis: 1 } });
     expect(lines).toContain('Drawbridge is running (production mode)');
     expect(await cp.get('/readyz')).toMatchObject({ status: 200, body: { status: 'ready', database: 'ok' } });
+    // The listener bound before the database answered keeps Fastify's timeouts once the app takes it over, as after a normal start.
+    expect(await keepAliveOf(`${degraded.url}/healthz`)).toBe('timeout=72');
     const listed = await cp.get('/api/v1/orgs');
     expect(listed.status).toBe(200);
     expect(listed.body.map((o: { handle: string }) => o.handle)).toContain(org);

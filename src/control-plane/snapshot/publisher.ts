@@ -118,7 +118,10 @@ export class RuntimePublisher {
 
   /** Pushes future snapshots of `environment` into `target`. */
   attach(environment: string, target: SnapshotTarget): void {
-    this.state(environment).targets.push(target);
+    const s = this.state(environment);
+    s.targets.push(target);
+    // A change that came between the target's first snapshot and now found no target to push to: publish it now.
+    if (s.compiler.pending) this.notify();
   }
 
   /** Something gateways must see changed (a batch on the change feed): recompile soon, once for a burst of changes. */
