@@ -20,6 +20,9 @@ import { SEALED_SECRET_CONTEXT, type GatewaySnapshot } from './snapshot.js';
 import { peerTrusted, type GatewayState, type MarkedSocket, TRUSTED_PEER } from './state.js';
 import { TokenCache } from './tokens.js';
 
+/** While the snapshot source stays away, how often its warning is repeated (with the count of failed attempts). */
+const SOURCE_DOWN_REMINDER_MS = 5 * 60_000;
+
 export type { Gateway, GatewayOptions } from './options.js';
 
 export interface ListenerSettings {
@@ -113,13 +116,23 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     return written;
   };
 
+  // One warning when the source goes away, a reminder every SOURCE_DOWN_REMINDER_MS while it stays away, one line when it is back:
+  // a retry every few seconds must not fill the log during an outage.
+  let failedLoads = 0;
+  let warnedAt = 0;
   const loadFromSource = async (): Promise<boolean> => {
     if (!options.snapshotSource) return false;
     try {
       await apply(await options.snapshotSource.load(), 'live');
+      if (failedLoads > 0) logger.info({ env: environment, failedAttempts: failedLoads }, 'gateway snapshot source reachable again');
+      failedLoads = 0;
       return true;
     } catch (error) {
-      logger.warn({ env: environment, err: { message: (error as Error).message } }, 'gateway snapshot source unavailable');
+      failedLoads++;
+      if (failedLoads === 1 || clock.now() - warnedAt >= SOURCE_DOWN_REMINDER_MS) {
+        warnedAt = clock.now();
+        logger.warn({ env: environment, failedAttempts: failedLoads, err: { message: (error as Error).message } }, 'gateway snapshot source unavailable');
+      }
       return false;
     }
   };
