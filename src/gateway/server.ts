@@ -148,8 +148,13 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
 
   let retry: NodeJS.Timeout | undefined;
   if (options.snapshotSource && gw.holder.current?.origin !== 'live') {
+    let loading = false;
     retry = setInterval(() => {
+      // A silent source can take longer than the interval to fail: one attempt at a time.
+      if (loading) return;
+      loading = true;
       void loadFromSource().then((ok) => {
+        loading = false;
         if (ok && retry) {
           clearInterval(retry);
           retry = undefined;
