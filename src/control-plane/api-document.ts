@@ -1,3 +1,5 @@
+import type { FastifyReply } from 'fastify';
+import { Type } from 'typebox';
 import { parse as parseYaml } from 'yaml';
 import { PATHS } from '../token-service/discovery.js';
 import type { Store } from '../store/index.js';
@@ -55,4 +57,31 @@ export async function apiOpenApiDocument(store: Store, target: { org: Organizati
     tokenUrl: target.publicUrl.replace(/\/+$/, '') + PATHS.token,
   });
   return { source: 'generated', mediaType: 'application/json', text: `${JSON.stringify(document, null, 2)}\n`, document, sourceUrl: null, importedAt: null };
+}
+
+/** The query both routes that serve the document take. */
+export const ApiDocumentQuery = Type.Object(
+  {
+    format: Type.Optional(Type.Enum(['original', 'json'], { description: '`original` (default): as stored; `json`: an imported YAML document converted to JSON' })),
+  },
+  { additionalProperties: false },
+);
+
+/** Their answer, in either media type. */
+export const ApiDocumentAnswer = {
+  200: {
+    description: 'The document',
+    content: {
+      'application/json': { schema: Type.Record(Type.String(), Type.Unknown()) },
+      'application/yaml': { schema: Type.String() },
+    },
+  },
+};
+
+/** Sends the document as stored, or an imported YAML one as JSON (`format=json`), saying where it came from. */
+export function sendApiDocument(reply: FastifyReply, doc: ApiOpenApiDocument, format: 'original' | 'json' | undefined): FastifyReply {
+  const asJson = format === 'json' && doc.mediaType !== 'application/json';
+  reply.header('drawbridge-openapi-source', doc.source).header('cache-control', 'no-cache');
+  reply.type(asJson ? 'application/json; charset=utf-8' : `${doc.mediaType}; charset=utf-8`);
+  return reply.send(asJson ? `${JSON.stringify(doc.document, null, 2)}\n` : doc.text);
 }

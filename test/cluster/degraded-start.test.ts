@@ -16,6 +16,7 @@ import { BIN, runCli } from '../helpers/cli.js';
 import { Api, ADMIN_PASSWORD, startTestPlatform } from '../helpers/platform.js';
 import { POSTGRES_URL_ENV, storeBackends, type TestDatabase } from '../helpers/stores.js';
 import { startTcpProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
+import { publishOrders } from './setup.js';
 
 /** The `Keep-Alive` header a server sends: the control plane's idle timeout as clients and load balancers see it. */
 const keepAliveOf = (url: string) =>
@@ -158,29 +159,7 @@ describe.skipIf(postgres.length === 0).each(postgres)('drawbridge start while it
     const first = await startTestPlatform({ env: { ...env, DRAWBRIDGE_DATA_DIR: dataDir } });
     try {
       adminToken = first.admin.token!;
-      expect((await first.admin.post('/api/v1/orgs', { name: 'Offline' })).status).toBe(201);
-      expect((await first.admin.post(`${orgPath}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' })).status).toBe(201);
-      expect((await first.admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
-      expect(
-        (
-          await first.admin.put(base, {
-            contextPath: '/orders',
-            version: 'v1',
-            resources: [
-              { method: 'GET', path: '/items' },
-              { method: 'GET', path: '/health', security: { oauth2: false } },
-            ],
-            backendUrls: { development: upstreamUrl },
-          })
-        ).status,
-      ).toBe(201);
-      expect((await first.admin.post(`${base}/lifecycle`, { state: 'published' })).status).toBe(200);
-      const application = (await first.admin.get(`${orgPath}/projects/default/components/mobile/application`)).body as { id: string };
-      const keys = await first.admin.post(`${orgPath}/applications/${application.id}/credentials/development/keys`, {});
-      expect(keys.status).toBe(201);
-      clientId = keys.body.clientId;
-      secret = keys.body.clientSecret;
-      expect((await first.admin.post(`${orgPath}/subscriptions`, { applicationId: application.id, api: 'default/orders' })).status).toBe(201);
+      ({ clientId, clientSecret: secret } = await publishOrders(first.admin, { name: 'Offline', handle: org }, upstreamUrl));
       expect((await first.admin.post(`${base}/deployments`, { environment: 'development' })).status).toBe(201);
       const issued = await requestToken(first.url);
       expect(issued.status).toBe(200);

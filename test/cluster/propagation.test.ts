@@ -5,6 +5,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestPlatform, type TestPlatform } from '../helpers/platform.js';
 import { POSTGRES_URL_ENV, storeBackends, type TestDatabase } from '../helpers/stores.js';
+import { publishOrders } from './setup.js';
 
 const postgres = storeBackends().filter((b) => b.name === 'postgres');
 
@@ -50,29 +51,7 @@ describe.skipIf(postgres.length === 0).each(postgres)('changes pushed to every n
     await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
     upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
 
-    expect((await a.admin.post('/api/v1/orgs', { name: 'Pushed' })).status).toBe(201);
-    expect((await a.admin.post(`${orgPath}/projects/default/components`, { type: 'api-proxy', name: 'orders', displayName: 'Orders' })).status).toBe(201);
-    expect((await a.admin.post(`${orgPath}/projects/default/components`, { type: 'external-consumer', name: 'mobile', displayName: 'Mobile' })).status).toBe(201);
-    expect(
-      (
-        await a.admin.put(base, {
-          contextPath: '/orders',
-          version: 'v1',
-          resources: [
-            { method: 'GET', path: '/items' },
-            { method: 'GET', path: '/health', security: { oauth2: false } },
-          ],
-          backendUrls: { development: upstreamUrl },
-        })
-      ).status,
-    ).toBe(201);
-    expect((await a.admin.post(`${base}/lifecycle`, { state: 'published' })).status).toBe(200);
-    const application = (await a.admin.get(`${orgPath}/projects/default/components/mobile/application`)).body as { id: string };
-    const keys = await a.admin.post(`/api/v1/orgs/${org}/applications/${application.id}/credentials/development/keys`, {});
-    expect(keys.status).toBe(201);
-    clientId = keys.body.clientId;
-    secret = keys.body.clientSecret;
-    expect((await a.admin.post(`${orgPath}/subscriptions`, { applicationId: application.id, api: 'default/orders' })).status).toBe(201);
+    ({ clientId, clientSecret: secret } = await publishOrders(a.admin, { name: 'Pushed', handle: org }, upstreamUrl));
   });
   afterAll(async () => {
     await a?.close();

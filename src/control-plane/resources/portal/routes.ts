@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { notFound, unprocessable } from '../../../shared/errors.js';
-import { apiOpenApiDocument } from '../../api-document.js';
+import { apiOpenApiDocument, ApiDocumentAnswer, ApiDocumentQuery, sendApiDocument } from '../../api-document.js';
 import { actorOf, orgAccess, type ControlPlaneDeps } from '../../context.js';
 import { Body, OrgParams } from '../../schemas.js';
 import { visibleApi, visibleApis } from './service.js';
@@ -62,31 +62,15 @@ export const portalRoutes =
           summary:
             'The OpenAPI document of an API this member sees (404 otherwise): the one it was imported from, as given (JSON or YAML), or one generated from its definition (header drawbridge-openapi-source: imported | generated)',
           params: ApiParams,
-          querystring: Type.Object(
-            {
-              format: Type.Optional(Type.Enum(['original', 'json'], { description: '`original` (default): as stored; `json`: an imported YAML document converted to JSON' })),
-            },
-            { additionalProperties: false },
-          ),
-          response: {
-            200: {
-              description: 'The document',
-              content: {
-                'application/json': { schema: Type.Record(Type.String(), Type.Unknown()) },
-                'application/yaml': { schema: Type.String() },
-              },
-            },
-          },
+          querystring: ApiDocumentQuery,
+          response: ApiDocumentAnswer,
         },
       },
       async (request, reply) => {
         const access = await orgAccess(store, request, request.params.org);
         const api = await visibleApi(store, access, request.params.api);
         const doc = await apiOpenApiDocument(store, { org: access.org, api, publicUrl: deps.config.publicUrl });
-        const asJson = request.query.format === 'json' && doc.mediaType !== 'application/json';
-        reply.header('drawbridge-openapi-source', doc.source).header('cache-control', 'no-cache');
-        reply.type(asJson ? 'application/json; charset=utf-8' : `${doc.mediaType}; charset=utf-8`);
-        return reply.send(asJson ? `${JSON.stringify(doc.document, null, 2)}\n` : doc.text);
+        return sendApiDocument(reply, doc, request.query.format);
       },
     );
 
