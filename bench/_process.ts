@@ -48,3 +48,44 @@ export function pin(pid: number, core: number): boolean {
     return false;
   }
 }
+
+/** What a `runPlatformNode` child tells its parent. */
+export interface PlatformNodeInfo {
+  url: string;
+  gateway: string;
+}
+
+/**
+ * In a child role: one platform node on the database of `DRAWBRIDGE_DATABASE_URL` (from the
+ * environment the parent gave), a development gateway, admin `password`; sends its URLs to the
+ * parent and stops (removing its data folder) when the parent goes away.
+ */
+export async function runPlatformNode(password: string): Promise<void> {
+  const { mkdtempSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { join } = await import('node:path');
+  const { loadConfig } = await import('../src/shared/config.js');
+  const { createLogger } = await import('../src/shared/logger.js');
+  const { startPlatform } = await import('../src/platform.js');
+  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-node-'));
+  const config = loadConfig(
+    {
+      ...process.env,
+      DRAWBRIDGE_DATA_DIR: dir,
+      DRAWBRIDGE_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
+      DRAWBRIDGE_GATEWAYS: 'development=0',
+      DRAWBRIDGE_ADMIN_PASSWORD: password,
+      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
+    },
+    { port: 0 },
+  );
+  const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
+  process.send!({ url: platform.url, gateway: platform.runtime.gateway('development')!.url } satisfies PlatformNodeInfo);
+  process.on('disconnect', () => {
+    void platform.close().finally(() => {
+      rmSync(dir, { recursive: true, force: true });
+      process.exit(0);
+    });
+  });
+}

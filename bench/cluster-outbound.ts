@@ -12,22 +12,16 @@
  * `measureClusterOutbound()` is exported for bench/cluster.ts.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { forkRole } from './_process.js';
+import { forkRole, runPlatformNode, type PlatformNodeInfo } from './_process.js';
 
 const PASSWORD = 'correct horse battery staple';
 const ROLE = 'outbound-node';
 const self = import.meta.filename;
 
-interface NodeInfo {
-  url: string;
-  gateway: string;
-}
+type NodeInfo = PlatformNodeInfo;
 
 export interface ClusterOutboundResult {
   nodes: number;
@@ -149,30 +143,7 @@ export async function measureClusterOutbound(options: { nodes?: number; callsPer
 
 const isMain = process.argv[1] === self;
 if (isMain && process.argv.includes(ROLE)) {
-  const { loadConfig } = await import('../src/shared/config.js');
-  const { createLogger } = await import('../src/shared/logger.js');
-  const { startPlatform } = await import('../src/platform.js');
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-node-'));
-  const config = loadConfig(
-    {
-      ...process.env,
-      DRAWBRIDGE_DATA_DIR: dir,
-      DRAWBRIDGE_HOST: '127.0.0.1',
-      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
-      DRAWBRIDGE_GATEWAYS: 'development=0',
-      DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD,
-      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
-    },
-    { port: 0 },
-  );
-  const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
-  process.send!({ url: platform.url, gateway: platform.runtime.gateway('development')!.url } satisfies NodeInfo);
-  process.on('disconnect', () => {
-    void platform.close().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
-  });
+  await runPlatformNode(PASSWORD);
 } else if (isMain) {
   const result = await measureClusterOutbound();
   console.log(

@@ -15,49 +15,20 @@
  * under load with a redeploy every second).
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import pg from 'pg';
-import { forkRole } from './_process.js';
+import { forkRole, runPlatformNode, type PlatformNodeInfo } from './_process.js';
 
 const TRIALS = Number(process.env.BENCH_TRIALS ?? 20);
 const TARGET_MS = 250;
 const PASSWORD = 'correct horse battery staple';
 const self = import.meta.filename;
 
-interface NodeInfo {
-  url: string;
-  gateway: string;
-}
+type NodeInfo = PlatformNodeInfo;
 
 if (process.argv.includes('--role')) {
-  const { loadConfig } = await import('../src/shared/config.js');
-  const { createLogger } = await import('../src/shared/logger.js');
-  const { startPlatform } = await import('../src/platform.js');
-  const dir = mkdtempSync(join(tmpdir(), 'drawbridge-bench-node-'));
-  const config = loadConfig(
-    {
-      ...process.env,
-      DRAWBRIDGE_DATA_DIR: dir,
-      DRAWBRIDGE_HOST: '127.0.0.1',
-      DRAWBRIDGE_GATEWAY_HOST: '127.0.0.1',
-      DRAWBRIDGE_GATEWAYS: 'development=0',
-      DRAWBRIDGE_ADMIN_PASSWORD: PASSWORD,
-      DRAWBRIDGE_PUBLIC_URL: 'http://drawbridge.bench',
-    },
-    { port: 0 },
-  );
-  const platform = await startPlatform(config, { print: () => {}, logger: createLogger('silent') });
-  process.send!({ url: platform.url, gateway: platform.runtime.gateway('development')!.url } satisfies NodeInfo);
-  process.on('disconnect', () => {
-    void platform.close().finally(() => {
-      rmSync(dir, { recursive: true, force: true });
-      process.exit(0);
-    });
-  });
+  await runPlatformNode(PASSWORD);
 } else {
   const adminUrl = process.env.DRAWBRIDGE_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const dbName = `bench_cluster_${randomBytes(4).toString('hex')}`;
