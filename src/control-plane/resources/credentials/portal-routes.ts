@@ -1,5 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Type } from 'typebox';
+import type { FastifyRequest } from 'fastify';
+import { Type, type Static } from 'typebox';
 import { conflict, notFound } from '../../../shared/errors.js';
 import { CLIENT_CREDENTIALS, TOKEN_EXCHANGE } from '../../../token-service/grants/grant-types.js';
 import { generateKeys, regenerateSecret, updateCredentialSettings } from '../../../token-service/credentials.js';
@@ -28,6 +29,13 @@ export const portalKeyRoutes =
   async (app) => {
     const { store } = deps;
     const base = '/orgs/:org/portal/applications/:app/keys';
+    /** The member's access, the application (`need`: read it or manage it) and the environment a keys route names. */
+    const keyTarget = async (request: FastifyRequest, params: Static<typeof KeyParams>, need: 'read' | 'manage') => {
+      const access = await orgAccess(store, request, params.org);
+      const application = await loadApplication(store, access, params.app, need);
+      const env = await environmentByName(store, access.org.id, params.env);
+      return { access, application, env };
+    };
 
     app.get(
       base,
@@ -58,9 +66,7 @@ export const portalKeyRoutes =
         schema: { tags: ['portal'], summary: 'Keys of an application in one environment: token endpoint and consumer key', params: KeyParams, response: { 200: KeysView } },
       },
       async (request) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'read');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'read');
         return keysView(store, deps.config.publicUrl, access.org, env, await store.credentials.forEnvironment(access.org.id, application.id, env.id));
       },
     );
@@ -77,9 +83,7 @@ export const portalKeyRoutes =
         },
       },
       async (request, reply) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'manage');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'manage');
         const generated = await generateKeys(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
         return reply
           .code(201)
@@ -100,9 +104,7 @@ export const portalKeyRoutes =
         },
       },
       async (request) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'manage');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'manage');
         const credential = await updateCredentialSettings(store, { org: access.org, application, environment: env, actor: actorOf(access.user), settings: request.body });
         return keysView(store, deps.config.publicUrl, access.org, env, credential);
       },
@@ -120,9 +122,7 @@ export const portalKeyRoutes =
         },
       },
       async (request, reply) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'manage');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'manage');
         const regenerated = await regenerateSecret(store, { org: access.org, application, environment: env, actor: actorOf(access.user), gracePeriod: request.body.gracePeriod ?? 0 });
         return reply.header('cache-control', 'no-store').send({ ...(await keysView(store, deps.config.publicUrl, access.org, env, regenerated.credential)), consumerSecret: regenerated.clientSecret });
       },
@@ -143,9 +143,7 @@ export const portalKeyRoutes =
         },
       },
       async (request) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'read');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'read');
         const idp = (await store.identityProviders.byName(access.org.id, request.params.idp)) ?? (await store.identityProviders.byId(access.org.id, request.params.idp));
         if (!idp) throw notFound('Identity provider');
         const credential = await builtinKeys(store, access.org, application, env);
@@ -174,9 +172,7 @@ export const portalKeyRoutes =
         },
       },
       async (request, reply) => {
-        const access = await orgAccess(store, request, request.params.org);
-        const application = await loadApplication(store, access, request.params.app, 'read');
-        const env = await environmentByName(store, access.org.id, request.params.env);
+        const { access, application, env } = await keyTarget(request, request.params, 'read');
         const credential = await builtinKeys(store, access.org, application, env);
         const { consumerSecret, subjectToken, scope } = request.body;
         const grantType = request.body.grantType ?? (subjectToken !== undefined ? TOKEN_EXCHANGE : CLIENT_CREDENTIALS);
