@@ -37,7 +37,8 @@ if (process.argv.includes('--role')) {
   await admin.query(`create database ${dbName}`);
   const dbUrl = new URL(adminUrl);
   dbUrl.pathname = `/${dbName}`;
-  const env = { DRAWBRIDGE_DATABASE_URL: dbUrl.toString(), DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'), DRAWBRIDGE_LOG_LEVEL: 'silent' };
+  // The backend listens on loopback, which the egress policy refuses unless listed.
+  const env = { DRAWBRIDGE_DATABASE_URL: dbUrl.toString(), DRAWBRIDGE_MASTER_KEY: randomBytes(32).toString('hex'), DRAWBRIDGE_LOG_LEVEL: 'silent', DRAWBRIDGE_EGRESS_ALLOW: 'loopback' };
   const upstream = createServer((req, res) => res.end(`upstream ${req.url}`));
   await new Promise<void>((r) => upstream.listen(0, '127.0.0.1', r));
   const upstreamUrl = `http://127.0.0.1:${(upstream.address() as AddressInfo).port}`;
