@@ -1,7 +1,7 @@
 import { createBrowserRouter, Navigate } from 'react-router';
 import { SignInPage } from './auth/sign-in-page';
 import { PageLoader } from './ui/page-state';
-import { RouteError } from './ui/route-error';
+import { NotFoundPage, RouteError } from './ui/route-error';
 
 /** Both areas in one app; each area's pages load as their own chunk on its first visit. */
 export const router = createBrowserRouter([
@@ -15,7 +15,7 @@ export const router = createBrowserRouter([
       { path: 'portal/login', element: <SignInPage area="portal" /> },
       { path: 'console/*', lazy: async () => ({ Component: (await import('./console/console-area')).ConsoleArea }) },
       { path: 'portal/*', lazy: async () => ({ Component: (await import('./portal/portal-area')).PortalArea }) },
-      { path: '*', element: <RouteError notFound /> },
+      { path: '*', element: <NotFoundPage /> },
     ],
   },
 ]);

@@ -1,5 +1,5 @@
 import { Navigate, useRoutes, type RouteObject } from 'react-router';
-import { RouteError } from '../ui/route-error';
+import { NotFoundPage } from '../ui/route-error';
 import { RequireSession } from '../auth/session';
 import { CreateOrgPage } from '../orgs/create-org-page';
 import { OrgIndex } from '../orgs/org-index';
@@ -25,7 +25,7 @@ export const consoleRoutes: RouteObject[] = [
     ),
     children: [
       { index: true, element: <OrgIndex area="console" /> },
-      { path: '*', element: <RouteError notFound /> },
+      { path: '*', element: <NotFoundPage /> },
       { path: 'new-org', element: <CreateOrgPage area="console" /> },
       {
         path: 'o/:org',

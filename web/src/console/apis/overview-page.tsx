@@ -48,25 +48,27 @@ export function OverviewPage() {
         <Card withBorder>
           <Stack gap={6}>
             <Text fw={600}>Endpoints</Text>
-            <Table aria-label="Endpoints">
-              <Table.Tbody>
-                {definition.endpoints.map((e) => (
-                  <Table.Tr key={e.environment}>
-                    <Table.Td>
-                      <Text size="sm">{e.environment}</Text>
-                    </Table.Td>
-                    <Table.Td>
-                      <Code>{e.url}</Code>
-                    </Table.Td>
-                    <Table.Td>
-                      <Text size="sm" c="dimmed">
-                        {e.deployedRevision === null ? 'not deployed' : `revision ${e.deployedRevision}`}
-                      </Text>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
+            <Table.ScrollContainer minWidth={420}>
+              <Table aria-label="Endpoints">
+                <Table.Tbody>
+                  {definition.endpoints.map((e) => (
+                    <Table.Tr key={e.environment}>
+                      <Table.Td>
+                        <Text size="sm">{e.environment}</Text>
+                      </Table.Td>
+                      <Table.Td>
+                        <Code>{e.url}</Code>
+                      </Table.Td>
+                      <Table.Td>
+                        <Text size="sm" c="dimmed">
+                          {e.deployedRevision === null ? 'not deployed' : `revision ${e.deployedRevision}`}
+                        </Text>
+                      </Table.Td>
+                    </Table.Tr>
+                  ))}
+                </Table.Tbody>
+              </Table>
+            </Table.ScrollContainer>
           </Stack>
         </Card>
       </SimpleGrid>
